@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import type { AttachmentStore, BlobStore } from '../features/attachments/attachment-store.js';
+import type { InboxStore } from '../features/relay/inbox-store.js';
+import { createFileBlobStore } from '../storage/file-blob-store.js';
+import { createSqliteAttachmentStore } from '../storage/sqlite/sqlite-attachment-store.js';
+import { createSqliteInboxStore } from '../storage/sqlite/sqlite-inbox-store.js';
+import { openSqliteDatabase } from '../storage/sqlite/sqlite-database.js';
+
+/** Every storage port the features use, behind one handle. */
+export interface Storage {
+  kind: string;
+  inbox: InboxStore;
+  attachments: AttachmentStore;
+  blobs: BlobStore;
+  close(): Promise<void>;
+}
+
+/** The embedded default: one SQLite file and an attachments folder in the data directory. */
+export function openEmbeddedStorage(dataDir: string): Storage {
+  const db = openSqliteDatabase(join(dataDir, 'whispr.sqlite'));
+  return {
+    kind: 'sqlite',
+    inbox: createSqliteInboxStore(db),
+    attachments: createSqliteAttachmentStore(db),
+    blobs: createFileBlobStore(join(dataDir, 'attachments')),
+    async close() {
+      db.close();
+    },
+  };
+}

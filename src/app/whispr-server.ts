@@ -1,0 +1,186 @@
+import cors from '@fastify/cors';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createLocalBus } from '../bus/local-bus.js';
+import type { MessageBus } from '../bus/message-bus.js';
+import type { Config } from '../config/settings.js';
+import { nowSeconds } from '../core/clock.js';
+import { createEd25519Verifier } from '../core/ed25519.js';
+import { badRequest } from '../core/errors.js';
+import { loadServerSecrets } from '../core/server-secrets.js';
+import { AttachmentService } from '../features/attachments/attachment-service.js';
+import { attachmentHttp } from '../features/attachments/whispr-http.js';
+import { authHttp } from '../features/auth/auth-http.js';
+import { AuthService } from '../features/auth/auth-service.js';
+import { createMemoryChallengeStore } from '../features/auth/challenge-store.js';
+import { KeyAuthorizer } from '../features/auth/key-authorizer.js';
+import { TokenService } from '../features/auth/token-service.js';
+import { InboxPush } from '../features/relay/inbox-push.js';
+import { RelayService } from '../features/relay/relay-service.js';
+import { relayHttp } from '../features/relay/whispr-http.js';
+import { whisprSocketEndpoint } from '../features/relay/whispr-socket.js';
+import { installErrorHandler } from '../http/error-handler.js';
+import { healthHttp } from '../http/health-http.js';
+import { ipRateLimit } from '../http/ip-rate-limit.js';
+import { registerOpenApi } from '../http/openapi.js';
+import { createValidatorCompiler, isWellFormedDeep } from '../http/validation.js';
+import { CLOSE, WsGateway } from '../http/ws-gateway.js';
+import { CleanupScheduler } from '../maintenance/cleanup-scheduler.js';
+import { createLocalRateLimiter } from '../rate-limit/local-rate-limiter.js';
+import { openEmbeddedStorage } from './storage.js';
+import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
+
+const PUSH_LEASE_SECONDS = 60;
+
+export interface WhisprServer {
+  readonly app: FastifyInstance;
+  readonly config: Config;
+  readonly log: Logger;
+  /** Starts listening; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Graceful stop: not ready, no new connections, sockets told to reconnect, in-flight work finished. */
+  close(): Promise<void>;
+  /** Runs every cleanup job once now (operators and tests). */
+  runCleanup(): Promise<void>;
+}
+
+export async function createWhisprServer(config: Config, options: { logger?: Logger } = {}): Promise<WhisprServer> {
+  const log = options.logger ?? createLogger(config.log_level);
+  const startedAt = Date.now();
+  const secrets = loadServerSecrets(config.data_dir, config.jwt_secret);
+  const storage = openEmbeddedStorage(config.data_dir);
+  const bus: MessageBus = createLocalBus();
+  const verifier = createEd25519Verifier();
+  const onError = (err: unknown) => log.error({ err }, 'background task failed');
+
+  const senderLimiter = createLocalRateLimiter({ ratePerSecond: config.max_messages_per_second, burst: Math.max(1, config.max_messages_per_second) });
+  const ipLimiter = createLocalRateLimiter({ ratePerSecond: config.max_requests_per_ip_per_second, burst: Math.max(1, 2 * config.max_requests_per_ip_per_second) });
+  const frameLimiter = createLocalRateLimiter({ ratePerSecond: config.websocket_frames_per_second, burst: Math.max(1, 2 * config.websocket_frames_per_second) });
+  const challenges = createMemoryChallengeStore(config.max_pending_challenges, nowSeconds);
+  const tokens = new TokenService(secrets.tokenSecret, config.token_ttl_seconds);
+  const authorizer = new KeyAuthorizer(config.security, tokens);
+  const auth = new AuthService({ challenges, tokens, verifier, challengeTtlSeconds: config.challenge_ttl_seconds, now: nowSeconds });
+
+  const relay = new RelayService({
+    inbox: storage.inbox,
+    bus,
+    verifier,
+    senderLimiter,
+    now: nowSeconds,
+    limits: {
+      maxMessageBytes: config.max_message_size,
+      maxQueuedPerRecipient: config.max_messages_per_recipient,
+      messageTtlSeconds: config.message_ttl_seconds,
+      replayWindowSeconds: config.replay_window_seconds,
+      clockSkewSeconds: config.clock_skew_seconds,
+    },
+  });
+  const push = new InboxPush({ inbox: storage.inbox, bus, now: nowSeconds, leaseSeconds: PUSH_LEASE_SECONDS, onError });
+  const attachments = new AttachmentService({
+    grants: storage.attachments,
+    blobs: storage.blobs,
+    verifier,
+    senderLimiter,
+    maxBytes: config.attachment_max_size_bytes,
+    ttlSeconds: config.attachment_ttl_seconds,
+    now: nowSeconds,
+  });
+  const cleanup = new CleanupScheduler(
+    [
+      { name: 'inbox', run: () => storage.inbox.purgeExpired(nowSeconds()) },
+      { name: 'attachments', run: () => attachments.purgeExpired() },
+    ],
+    (job, err) => log.error({ err, job }, 'cleanup job failed'),
+  );
+
+  const gateway = new WsGateway({
+    maxConnections: config.max_websocket_connections,
+    maxConnectionsPerIp: config.max_websocket_connections_per_ip,
+    maxBufferedBytes: config.websocket_send_buffer_bytes,
+    heartbeatMs: config.heartbeat_interval_seconds * 1000,
+    trustProxy: config.trust_proxy,
+    onError,
+  });
+  gateway.register(whisprSocketEndpoint({ push, authorizer, frameLimiter, onError }));
+
+  let ready = false;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // Request logs are written below without URLs: paths carry public keys (metadata).
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trust_proxy,
+    bodyLimit: 65_536,
+    requestTimeout: config.request_timeout_seconds * 1000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  app.server.headersTimeout = config.header_timeout_seconds * 1000;
+  app.setValidatorCompiler(createValidatorCompiler());
+  installErrorHandler(app);
+  app.addHook('preValidation', async (request) => {
+    if (!isWellFormedDeep(request.body)) throw badRequest('INVALID_STRING', 'Strings must be valid Unicode (no lone surrogates)');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  if (config.cors_origins.length > 0) await app.register(cors, { origin: config.cors_origins });
+
+  const ipLimit = ipRateLimit(ipLimiter);
+  await registerOpenApi(app, VERSION);
+  await app.register(healthHttp, {
+    version: VERSION,
+    startedAt,
+    publicKeyHex: secrets.publicKeyHex,
+    health: {
+      get ready() {
+        return ready;
+      },
+      details: async () => ({
+        security: config.security,
+        storage: storage.kind,
+        signature_backend: verifier.backend,
+        websocket_connections: gateway.countsByDialect(),
+        queued_messages: await storage.inbox.totalQueued(),
+        attachments: await storage.attachments.count(),
+        pending_challenges: challenges.size(),
+        cleanup: cleanup.snapshot(),
+      }),
+    },
+  });
+  await app.register(authHttp, { auth, ipLimit });
+  await app.register(relayHttp, { relay, authorizer, ipLimit, maxMessageBytes: config.max_message_size });
+  await app.register(attachmentHttp, { attachments, authorizer, ipLimit, maxBytes: config.attachment_max_size_bytes });
+  gateway.attach(app.server);
+
+  if (config.security === 'compat') {
+    log.warn('security=compat: inbox, push sockets and downloads accept unauthenticated calls, as the original Whispr server did');
+  }
+
+  return {
+    app,
+    config,
+    log,
+    async listen() {
+      const address = await app.listen({ host: config.host, port: config.port });
+      cleanup.start(config.cleanup_interval_seconds * 1000);
+      ready = true;
+      log.info({ address, security: config.security, storage: storage.kind, signatures: verifier.backend }, 'whispr listening');
+      return address;
+    },
+    async close() {
+      ready = false;
+      gateway.close(CLOSE.serviceRestart, 'server restarting; reconnect');
+      await app.close();
+      await cleanup.stop();
+      senderLimiter.close();
+      ipLimiter.close();
+      frameLimiter.close();
+      challenges.close();
+      await bus.close();
+      await storage.close();
+    },
+    runCleanup: () => cleanup.runOnce(),
+  };
+}
+

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { ConfigError, loadConfig, type ConfigSources } from '../config/load-config.js';
+import { describeConfig } from '../config/describe-config.js';
+import { createWhisprServer } from '../app/whispr-server.js';
+import { VERSION } from '../app/version.js';
+import { generateIdentity, exportIdentity } from '../sdk/keys.js';
+
+interface ServerFlags {
+  host?: string;
+  port?: string;
+  dataDir?: string;
+  security?: string;
+  config?: string;
+}
+
+const withServerFlags = (command: Command) =>
+  command
+    .option('--host <address>', 'address to listen on (WHISPR_HOST)')
+    .option('--port <port>', 'TCP port (WHISPR_PORT)')
+    .option('--data-dir <dir>', 'data directory (WHISPR_DATA_DIR)')
+    .addOption(new Option('--security <mode>', 'strict or compat (WHISPR_SECURITY)').choices(['strict', 'compat']))
+    .option('--config <file>', 'settings.json to read (WHISPR_CONFIG; default ./settings.json if present)');
+
+function sourcesFrom(flags: ServerFlags): ConfigSources {
+  return {
+    file: flags.config,
+    flags: { host: flags.host, port: flags.port, 'data-dir': flags.dataDir, security: flags.security },
+  };
+}
+
+async function serve(flags: ServerFlags): Promise<void> {
+  const { config } = loadConfig(sourcesFrom(flags));
+  const server = await createWhisprServer(config);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.log.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      server.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdown_timeout_seconds * 1000);
+    deadline.unref();
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        server.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await server.listen();
+}
+
+const program = new Command('whispr').description('Self-hostable zero-knowledge relay for end-to-end-encrypted messaging').version(VERSION);
+
+withServerFlags(program.command('serve').description('run the server (embedded SQLite by default)')).action(serve);
+
+withServerFlags(program.command('check-config').description('print the effective configuration and the limits table')).action((flags: ServerFlags) => {
+  console.log(describeConfig(loadConfig(sourcesFrom(flags))));
+});
+
+program
+  .command('keygen')
+  .description('generate a Whispr identity (X25519 encryption key + Ed25519 signing key) as JSON')
+  .option('--out <file>', 'write to this file (mode 0600) instead of stdout')
+  .action((flags: { out?: string }) => {
+    const json = JSON.stringify(exportIdentity(generateIdentity()), null, 2);
+    if (flags.out === undefined) console.log(json);
+    else writeFileSync(flags.out, `${json}\n`, { mode: 0o600, flag: 'wx' });
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(`whispr: configuration error: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

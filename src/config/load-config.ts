@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { SETTINGS, type Config, type SettingSpec } from './settings.js';
+
+export class ConfigError extends Error {}
+
+export interface ConfigSources {
+  /** CLI flags by flag name (e.g. { port: '9000' }). */
+  flags?: Record<string, string | undefined>;
+  env?: NodeJS.ProcessEnv;
+  /** Path of a settings.json; when absent, ./settings.json is read if it exists. */
+  file?: string;
+  /** Values for tests and embedding, applied last. */
+  overrides?: Partial<Config>;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Where each setting's effective value came from. */
+  origin: Record<string, string>;
+}
+
+const DEFAULT_FILE = 'settings.json';
+
+/** defaults < settings file < environment < CLI flags < overrides */
+export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
+  const env = sources.env ?? process.env;
+  const values: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  for (const spec of SETTINGS) {
+    values[spec.key] = spec.default;
+    origin[spec.key] = 'default';
+  }
+
+  const filePath = sources.file ?? env.WHISPR_CONFIG ?? (existsSync(DEFAULT_FILE) ? DEFAULT_FILE : undefined);
+  if (filePath !== undefined) {
+    const fileValues = readSettingsFile(filePath);
+    for (const spec of SETTINGS) {
+      if (Object.hasOwn(fileValues, spec.key)) {
+        values[spec.key] = coerce(spec, fileValues[spec.key], `${filePath}: ${spec.key}`);
+        origin[spec.key] = filePath;
+      }
+    }
+  }
+  for (const spec of SETTINGS) {
+    const name = spec.env.find((n) => env[n] !== undefined && env[n] !== '');
+    if (name !== undefined) {
+      values[spec.key] = coerce(spec, env[name], name);
+      origin[spec.key] = `env ${name}`;
+    }
+    const flag = 'flag' in spec ? spec.flag : undefined;
+    const flagValue = flag === undefined ? undefined : sources.flags?.[flag];
+    if (flag !== undefined && flagValue !== undefined) {
+      values[spec.key] = coerce(spec, flagValue, `--${flag}`);
+      origin[spec.key] = `--${flag}`;
+    }
+  }
+  for (const [key, value] of Object.entries(sources.overrides ?? {})) {
+    const spec = SETTINGS.find((s) => s.key === key);
+    if (spec === undefined) throw new ConfigError(`unknown setting "${key}"`);
+    values[key] = coerce(spec, value, `override ${key}`);
+    origin[key] = 'override';
+  }
+  return { config: values as Config, origin };
+}
+
+function readSettingsFile(path: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`settings file ${path}: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`settings file ${path}: expected a JSON object`);
+  }
+  const known = new Set<string>(SETTINGS.map((s) => s.key));
+  const unknown = Object.keys(parsed).filter((k) => !known.has(k));
+  if (unknown.length > 0) throw new ConfigError(`settings file ${path}: unknown setting(s) ${unknown.join(', ')}`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Turns a raw value (string from env/flags, JSON value from the file) into the setting's type. */
+function coerce(spec: SettingSpec, raw: unknown, source: string): unknown {
+  const fail = (expected: string): never => {
+    throw new ConfigError(`setting "${spec.key}" (from ${source}): expected ${expected}, got ${JSON.stringify(raw)}`);
+  };
+  switch (spec.kind) {
+    case 'int':
+    case 'float': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      const range = `between ${spec.min ?? '-inf'} and ${spec.max ?? 'inf'}`;
+      if (!Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n))) fail(`${spec.kind === 'int' ? 'an integer' : 'a number'} ${range}`);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(`a value ${range}`);
+      return n;
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      return fail('true or false');
+    }
+    case 'list': {
+      if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
+      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      return fail('a comma-separated list');
+    }
+    case 'enum':
+      if (typeof raw === 'string' && spec.choices?.includes(raw)) return raw;
+      return fail(`one of ${spec.choices?.join('|')}`);
+    case 'string':
+      if (typeof raw === 'string') return raw;
+      return fail('a string');
+  }
+}

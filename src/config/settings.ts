@@ -1,0 +1,73 @@
+/**
+ * Every setting Whispr understands, in one table. The loader, `whispr check-config` and the
+ * README's configuration table are all driven from this list, so they cannot drift apart.
+ */
+export type SettingKind = 'string' | 'int' | 'float' | 'bool' | 'list' | 'enum';
+
+export interface SettingSpec<K extends SettingKind = SettingKind> {
+  /** Key in settings.json (the original Whispr's snake_case names where they exist). */
+  key: string;
+  kind: K;
+  default: unknown;
+  /** Environment variables, first match wins (several for seed compatibility). */
+  env: readonly string[];
+  /** CLI flag without the leading dashes, if the setting has one. */
+  flag?: string;
+  min?: number;
+  max?: number;
+  choices?: readonly string[];
+  /** Part of the limits table (user-visible quotas and caps). */
+  limit?: boolean;
+  /** Never printed in clear by check-config. */
+  secret?: boolean;
+  description: string;
+}
+
+const DAY = 86_400;
+
+export const SETTINGS = [
+  { key: 'host', kind: 'string', default: '127.0.0.1', env: ['WHISPR_HOST'], flag: 'host', description: 'Address to listen on' },
+  { key: 'port', kind: 'int', default: 8000, min: 0, max: 65_535, env: ['WHISPR_PORT'], flag: 'port', description: 'TCP port (0 picks a free one)' },
+  { key: 'data_dir', kind: 'string', default: './data', env: ['WHISPR_DATA_DIR'], flag: 'data-dir', description: 'Directory for the SQLite file, attachments and the token secret' },
+  { key: 'security', kind: 'enum', default: 'strict', choices: ['strict', 'compat'], env: ['WHISPR_SECURITY'], flag: 'security', description: 'strict: callers prove the key they act for; compat: original unauthenticated calls' },
+  { key: 'cors_origins', kind: 'list', default: [], env: ['WHISPR_CORS_ORIGINS'], description: 'Comma-separated origins allowed by CORS (empty: no CORS headers)' },
+  { key: 'trust_proxy', kind: 'bool', default: false, env: ['WHISPR_TRUST_PROXY'], description: 'Take the client address from X-Forwarded-For (only behind your own reverse proxy)' },
+  { key: 'log_level', kind: 'enum', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], env: ['WHISPR_LOG_LEVEL'], description: 'Log level (JSON logs on stdout)' },
+  { key: 'jwt_secret', kind: 'string', default: '', env: ['WHISPR_JWT_SECRET'], secret: true, description: 'HMAC secret for access tokens (empty: generated once and kept in data_dir/token-secret)' },
+
+  { key: 'max_message_size', kind: 'int', default: 1_048_576, min: 64, max: 16_777_216, env: ['WHISPR_MAX_MESSAGE_SIZE'], limit: true, description: 'Largest direct message ciphertext, in decoded bytes (413 above)' },
+  { key: 'max_messages_per_second', kind: 'float', default: 10, min: 0.01, max: 1_000_000, env: ['MAX_MESSAGES_PER_SECOND', 'WHISPR_MAX_MESSAGES_PER_SECOND'], limit: true, description: 'Sends per second per sender signing key, burst of the same size (429 above)' },
+  { key: 'max_requests_per_ip_per_second', kind: 'float', default: 50, min: 0.01, max: 1_000_000, env: ['WHISPR_MAX_REQUESTS_PER_IP_PER_SECOND'], limit: true, description: 'Sends, uploads and auth calls per second per client address, burst of twice that (429 above)' },
+  { key: 'max_messages_per_recipient', kind: 'int', default: 1000, min: 1, max: 1_000_000, env: ['MAX_MESSAGES_PER_RECIPIENT', 'WHISPR_MAX_MESSAGES_PER_RECIPIENT'], limit: true, description: 'Undelivered messages queued per recipient; a full queue refuses new sends with 429 (nothing is dropped)' },
+  { key: 'message_ttl_seconds', kind: 'int', default: 7 * DAY, min: 0, max: 365 * DAY, env: ['MESSAGE_TTL_SECONDS', 'WHISPR_MESSAGE_TTL_SECONDS'], limit: true, description: 'Undelivered messages expire after this long (0: never)' },
+  { key: 'replay_window_seconds', kind: 'int', default: DAY, min: 1, max: 365 * DAY, env: ['WHISPR_REPLAY_WINDOW_SECONDS'], limit: true, description: 'A resent message (same signature) within this window is acknowledged but not queued again' },
+  { key: 'clock_skew_seconds', kind: 'float', default: 30, min: 0, max: 3600, env: ['WHISPR_CLOCK_SKEW_SECONDS'], limit: true, description: 'A client timestamp is kept only if at most this far in the past; otherwise the server time is used' },
+  { key: 'attachment_max_size_bytes', kind: 'int', default: 10_485_760, min: 1, max: 1_073_741_824, env: ['ATTACHMENT_MAX_SIZE_BYTES', 'WHISPR_ATTACHMENT_MAX_SIZE_BYTES'], limit: true, description: 'Largest attachment, in decoded bytes (413 above; the request is refused before it is read)' },
+  { key: 'attachment_ttl_seconds', kind: 'int', default: 7 * DAY, min: 0, max: 365 * DAY, env: ['ATTACHMENT_TTL_SECONDS', 'WHISPR_ATTACHMENT_TTL_SECONDS'], limit: true, description: 'Attachments are deleted after this long (0: never)' },
+  { key: 'max_websocket_connections', kind: 'int', default: 10_000, min: 1, max: 1_000_000, env: ['MAX_WEBSOCKET_CONNECTIONS', 'WHISPR_MAX_WEBSOCKET_CONNECTIONS'], limit: true, description: 'WebSocket connections per server process (503 above)' },
+  { key: 'max_websocket_connections_per_ip', kind: 'int', default: 100, min: 1, max: 1_000_000, env: ['WHISPR_MAX_WEBSOCKET_CONNECTIONS_PER_IP'], limit: true, description: 'WebSocket connections per client address (429 above)' },
+  { key: 'websocket_send_buffer_bytes', kind: 'int', default: 4_194_304, min: 65_536, max: 1_073_741_824, env: ['WHISPR_WEBSOCKET_SEND_BUFFER_BYTES'], limit: true, description: 'A socket whose unsent data passes this is closed (1013); its messages stay queued' },
+  { key: 'websocket_frames_per_second', kind: 'float', default: 20, min: 0.1, max: 1_000_000, env: ['WHISPR_WEBSOCKET_FRAMES_PER_SECOND'], limit: true, description: 'Frames a client may send per second on a push socket before it is closed (1008)' },
+  { key: 'heartbeat_interval_seconds', kind: 'float', default: 30, min: 0.05, max: 3600, env: ['HEARTBEAT_INTERVAL', 'WHISPR_HEARTBEAT_INTERVAL'], limit: true, description: 'WebSocket ping interval; a socket that misses one pong is closed' },
+  { key: 'token_ttl_seconds', kind: 'int', default: 900, min: 30, max: DAY, env: ['WHISPR_TOKEN_TTL_SECONDS'], limit: true, description: 'Lifetime of an access token from /auth/token' },
+  { key: 'challenge_ttl_seconds', kind: 'int', default: 60, min: 5, max: 3600, env: ['WHISPR_CHALLENGE_TTL_SECONDS'], limit: true, description: 'Lifetime of an unanswered /auth/challenge nonce' },
+  { key: 'max_pending_challenges', kind: 'int', default: 100_000, min: 10, max: 10_000_000, env: ['WHISPR_MAX_PENDING_CHALLENGES'], limit: true, description: 'Unanswered challenges kept at once (503 above)' },
+  { key: 'header_timeout_seconds', kind: 'float', default: 10, min: 0.1, max: 600, env: ['WHISPR_HEADER_TIMEOUT_SECONDS'], limit: true, description: 'A client must send its request headers within this time (slow clients are cut off)' },
+  { key: 'request_timeout_seconds', kind: 'float', default: 60, min: 1, max: 3600, env: ['WHISPR_REQUEST_TIMEOUT_SECONDS'], limit: true, description: 'A client must send its whole request within this time' },
+  { key: 'cleanup_interval_seconds', kind: 'float', default: 60, min: 0.05, max: DAY, env: ['WHISPR_CLEANUP_INTERVAL_SECONDS'], description: 'How often expired messages, receipts and attachments are removed' },
+  { key: 'shutdown_timeout_seconds', kind: 'float', default: 10, min: 0.1, max: 600, env: ['WHISPR_SHUTDOWN_TIMEOUT_SECONDS'], description: 'Longest graceful shutdown before the process exits anyway' },
+] as const satisfies readonly SettingSpec[];
+
+type Spec = (typeof SETTINGS)[number];
+type ValueOf<S extends Spec> = S['kind'] extends 'int' | 'float'
+  ? number
+  : S['kind'] extends 'bool'
+    ? boolean
+    : S['kind'] extends 'list'
+      ? string[]
+      : S extends { choices: readonly (infer C)[] }
+        ? C
+        : string;
+
+/** The effective configuration, keyed by the settings.json names. */
+export type Config = { [S in Spec as S['key']]: ValueOf<S> };

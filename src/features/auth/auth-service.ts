@@ -1,0 +1,71 @@
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { decodeBase64, decodeHexKey } from '../../core/encoding.js';
+import type { Ed25519Verifier } from '../../core/ed25519.js';
+import { badRequest, unauthorized, unavailable } from '../../core/errors.js';
+import { requireSodium } from '../../core/sodium.js';
+import type { ChallengeStore, KeyType } from './challenge-store.js';
+import type { TokenService } from './token-service.js';
+
+const NONCE_BYTES = 32;
+
+export interface IssuedChallenge {
+  challenge_id: string;
+  key_type: KeyType;
+  /** Ed25519: the nonce to sign. */
+  nonce?: string;
+  /** X25519: the nonce sealed to the key (crypto_box_seal); return it opened. */
+  sealed_nonce?: string;
+  expires_at: number;
+}
+
+export interface ChallengeAnswer {
+  challenge_id: string;
+  /** Ed25519 signature over the nonce bytes. */
+  signature?: string;
+  /** X25519: the opened nonce. */
+  nonce?: string;
+}
+
+/** Proof of key possession: a fresh nonce per challenge, accepted once, exchanged for an access token. */
+export class AuthService {
+  constructor(
+    private readonly deps: {
+      challenges: ChallengeStore;
+      tokens: TokenService;
+      verifier: Ed25519Verifier;
+      challengeTtlSeconds: number;
+      now: () => number;
+    },
+  ) {}
+
+  async challenge(keyHex: string, keyType: KeyType): Promise<IssuedChallenge> {
+    const key = decodeHexKey(keyHex, 'key');
+    const nonce = randomBytes(NONCE_BYTES);
+    const expiresAt = this.deps.now() + this.deps.challengeTtlSeconds;
+    const id = randomUUID();
+    const stored = await this.deps.challenges.put({ id, key: key.toString('hex'), keyType, nonce, expiresAt });
+    if (!stored) throw unavailable('TOO_MANY_CHALLENGES', 'Too many pending challenges; retry shortly', 5);
+    if (keyType === 'ed25519') return { challenge_id: id, key_type: keyType, nonce: nonce.toString('base64'), expires_at: expiresAt };
+    const sodium = requireSodium('X25519 challenges');
+    const sealed = Buffer.alloc(NONCE_BYTES + sodium.crypto_box_SEALBYTES);
+    sodium.crypto_box_seal(sealed, nonce, key);
+    return { challenge_id: id, key_type: keyType, sealed_nonce: sealed.toString('base64'), expires_at: expiresAt };
+  }
+
+  async token(answer: ChallengeAnswer): Promise<{ access_token: string; token_type: 'bearer'; expires_in: number; key: string; key_type: KeyType }> {
+    const challenge = await this.deps.challenges.take(answer.challenge_id, this.deps.now());
+    if (challenge === undefined) throw unauthorized('CHALLENGE_INVALID', 'Unknown, expired or already used challenge');
+    let proven: boolean;
+    if (challenge.keyType === 'ed25519') {
+      if (answer.signature === undefined) throw badRequest('PROOF_MISSING', 'signature is required for an ed25519 challenge');
+      proven = this.deps.verifier.verify(Buffer.from(challenge.key, 'hex'), challenge.nonce, decodeBase64(answer.signature, 'signature'));
+    } else {
+      if (answer.nonce === undefined) throw badRequest('PROOF_MISSING', 'nonce is required for an x25519 challenge');
+      const opened = decodeBase64(answer.nonce, 'nonce');
+      proven = opened.length === challenge.nonce.length && timingSafeEqual(opened, challenge.nonce);
+    }
+    if (!proven) throw unauthorized('PROOF_INVALID', 'The challenge answer does not prove the key');
+    const { token, expiresIn } = await this.deps.tokens.issue(challenge.key, challenge.keyType);
+    return { access_token: token, token_type: 'bearer', expires_in: expiresIn, key: challenge.key, key_type: challenge.keyType };
+  }
+}

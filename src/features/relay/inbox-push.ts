@@ -1,0 +1,93 @@
+import type { MessageBus, Unsubscribe } from '../../bus/message-bus.js';
+import type { InboxStore, QueuedMessage } from './inbox-store.js';
+import { directMessageChannel, type DirectMessageEvent } from './relay-service.js';
+
+/** A live push connection; `send` resolves true once the frame was handed to the socket. */
+export interface PushTarget {
+  send(frame: string): Promise<boolean>;
+}
+
+export interface InboxPushDeps {
+  inbox: InboxStore;
+  bus: MessageBus;
+  now: () => number;
+  /** How long a message stays hidden from /inbox while a socket writes it. */
+  leaseSeconds: number;
+  onError: (err: unknown) => void;
+}
+
+interface KeySubscribers {
+  targets: Set<PushTarget>;
+  unsubscribe: Promise<Unsubscribe>;
+}
+
+/** The Whispr push frame: the inbox item plus `to`, so a client can file copies of its own sends. */
+export function pushFrame(m: QueuedMessage): string {
+  return JSON.stringify({ id: m.id, from: m.from, enc_pub: m.enc_pub, message: m.message, signature: m.signature, timestamp: m.timestamp, to: m.recipient });
+}
+
+/**
+ * Delivers queued direct messages to the push connections of this process. A message is leased
+ * before it is written and removed only after at least one socket took it, so it is never lost to a
+ * failed write and never handed out twice by a concurrent /inbox fetch.
+ */
+export class InboxPush {
+  private readonly byKey = new Map<string, KeySubscribers>();
+
+  constructor(private readonly deps: InboxPushDeps) {}
+
+  /** Registers a connection and flushes what is already queued for it. */
+  async attach(key: string, target: PushTarget): Promise<void> {
+    let entry = this.byKey.get(key);
+    if (entry === undefined) {
+      const created: KeySubscribers = { targets: new Set(), unsubscribe: Promise.resolve(async () => {}) };
+      created.unsubscribe = this.deps.bus.subscribe(directMessageChannel(key), (payload) => this.onEvent(key, created, payload as DirectMessageEvent));
+      this.byKey.set(key, created);
+      entry = created;
+    }
+    entry.targets.add(target);
+    await entry.unsubscribe;
+    await this.deliver(key, [target], 'all');
+  }
+
+  detach(key: string, target: PushTarget): void {
+    const entry = this.byKey.get(key);
+    if (entry === undefined || !entry.targets.delete(target) || entry.targets.size > 0) return;
+    this.byKey.delete(key);
+    entry.unsubscribe.then((unsubscribe) => unsubscribe()).catch(this.deps.onError);
+  }
+
+  connectionCount(): number {
+    let n = 0;
+    for (const entry of this.byKey.values()) n += entry.targets.size;
+    return n;
+  }
+
+  private onEvent(key: string, entry: KeySubscribers, event: DirectMessageEvent): void {
+    const targets = [...entry.targets];
+    if (targets.length === 0) return;
+    if (event.kind === 'copy') {
+      const frame = pushFrame(event.message);
+      for (const target of targets) void target.send(frame);
+      return;
+    }
+    this.deliver(key, targets, [event.message.id]).catch(this.deps.onError);
+  }
+
+  private async deliver(key: string, targets: PushTarget[], ids: readonly number[] | 'all'): Promise<void> {
+    const { inbox, now, leaseSeconds } = this.deps;
+    const at = now();
+    const leased = await inbox.lease(key, ids, at + leaseSeconds, at);
+    if (leased.length === 0) return;
+    const written = await Promise.all(leased.map((m) => this.writeToAny(targets, pushFrame(m))));
+    const done = leased.filter((_, i) => written[i]).map((m) => m.id);
+    const failed = leased.filter((_, i) => !written[i]).map((m) => m.id);
+    if (done.length > 0) await inbox.remove(done);
+    if (failed.length > 0) await inbox.release(failed);
+  }
+
+  private async writeToAny(targets: PushTarget[], frame: string): Promise<boolean> {
+    const results = await Promise.all(targets.map((t) => t.send(frame)));
+    return results.includes(true);
+  }
+}

@@ -1,0 +1,42 @@
+/** A direct message waiting in a recipient's queue, in the Whispr wire shape. */
+export interface QueuedMessage {
+  id: number;
+  recipient: string;
+  from: string;
+  enc_pub: string;
+  message: string;
+  signature: string;
+  timestamp: number;
+}
+
+export interface NewMessage extends Omit<QueuedMessage, 'id'> {
+  /** Canonical base64 of the signature: the replay key. */
+  replayKey: string;
+  /** Unix seconds; null: never expires. */
+  expiresAt: number | null;
+  replayExpiresAt: number;
+}
+
+export type EnqueueResult =
+  | { status: 'queued'; message: QueuedMessage }
+  | { status: 'duplicate'; id: number; timestamp: number }
+  | { status: 'full' };
+
+/**
+ * The durable per-recipient queue. A message is handed out either by `drain` (removed at once) or by
+ * `lease` (hidden from everyone else until `remove` after a socket wrote it, or `release`).
+ */
+export interface InboxStore {
+  /** Refuses a full queue and answers a replay (same replayKey) with the original id. */
+  enqueue(message: NewMessage, maxQueued: number, now: number): Promise<EnqueueResult>;
+  /** Atomically removes and returns unleased, unexpired messages newer than `since`, oldest first. */
+  drain(recipient: string, since: number, limit: number, now: number): Promise<QueuedMessage[]>;
+  /** Leases unleased messages of a recipient (all of them, or the given ids), oldest first. */
+  lease(recipient: string, ids: readonly number[] | 'all', leaseUntil: number, now: number): Promise<QueuedMessage[]>;
+  remove(ids: readonly number[]): Promise<void>;
+  release(ids: readonly number[]): Promise<void>;
+  /** Deletes expired messages and replay receipts; returns how many messages expired. */
+  purgeExpired(now: number): Promise<number>;
+  depth(recipient: string, now: number): Promise<number>;
+  totalQueued(): Promise<number>;
+}

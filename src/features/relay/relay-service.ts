@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import type { MessageBus } from '../../bus/message-bus.js';
+import { base64DecodedLength, decodeBase64, decodeHexKey } from '../../core/encoding.js';
+import type { Ed25519Verifier } from '../../core/ed25519.js';
+import { badRequest, tooLarge, tooMany } from '../../core/errors.js';
+import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
+import type { InboxStore, QueuedMessage } from './inbox-store.js';
+
+export interface RelayLimits {
+  maxMessageBytes: number;
+  maxQueuedPerRecipient: number;
+  /** 0: messages never expire. */
+  messageTtlSeconds: number;
+  replayWindowSeconds: number;
+  clockSkewSeconds: number;
+}
+
+/** The original Whispr /send body (`from_` is the sender's Ed25519 key, `enc_pub` its X25519 key). */
+export interface SignedSend {
+  to: string;
+  from_: string;
+  enc_pub: string;
+  message: string;
+  signature: string;
+  timestamp?: number | null;
+}
+
+export interface SendOutcome {
+  id: number;
+  timestamp: number;
+  duplicate: boolean;
+}
+
+/** What the bus carries on `dm:<key>`: a queued message for its recipient, or a copy for its sender. */
+export interface DirectMessageEvent {
+  kind: 'queued' | 'copy';
+  message: QueuedMessage;
+}
+
+export const directMessageChannel = (key: string) => `dm:${key.toLowerCase()}`;
+
+const SIGNATURE_BYTES = 64;
+
+export interface RelayServiceDeps {
+  inbox: InboxStore;
+  bus: MessageBus;
+  verifier: Ed25519Verifier;
+  senderLimiter: RateLimiter;
+  limits: RelayLimits;
+  now: () => number;
+}
+
+/** Direct-message rules: signature, size, rate, replay, timestamps and queue caps. No HTTP, no SQL. */
+export class RelayService {
+  constructor(private readonly deps: RelayServiceDeps) {}
+
+  async send(input: SignedSend): Promise<SendOutcome> {
+    const { limits, now } = this.deps;
+    const to = decodeHexKey(input.to, 'to').toString('hex');
+    const from = decodeHexKey(input.from_, 'from_');
+    const encPub = decodeHexKey(input.enc_pub, 'enc_pub').toString('hex');
+    // Check the declared size before decoding anything large.
+    if (base64DecodedLength(input.message) > limits.maxMessageBytes) {
+      throw tooLarge('MESSAGE_TOO_LARGE', `message is larger than ${limits.maxMessageBytes} bytes`);
+    }
+    const ciphertext = decodeBase64(input.message, 'message');
+    const signature = decodeBase64(input.signature, 'signature');
+    if (signature.length !== SIGNATURE_BYTES || !this.deps.verifier.verify(from, ciphertext, signature)) {
+      throw badRequest('SIGNATURE_INVALID', 'Invalid signature');
+    }
+    const fromHex = from.toString('hex');
+    const rate = await this.deps.senderLimiter.consume(fromHex);
+    if (!rate.allowed) throw tooMany('RATE_LIMITED', 'Rate limit exceeded', rate.retryAfter);
+
+    const at = now();
+    const timestamp = this.assignTimestamp(input.timestamp, at);
+    const result = await this.deps.inbox.enqueue(
+      {
+        recipient: to,
+        from: fromHex,
+        enc_pub: encPub,
+        message: input.message,
+        signature: input.signature,
+        timestamp,
+        replayKey: replayKey(signature),
+        expiresAt: limits.messageTtlSeconds > 0 ? at + limits.messageTtlSeconds : null,
+        replayExpiresAt: at + Math.max(limits.replayWindowSeconds, limits.messageTtlSeconds),
+      },
+      limits.maxQueuedPerRecipient,
+      at,
+    );
+    if (result.status === 'full') {
+      throw tooMany('RECIPIENT_QUEUE_FULL', 'The recipient has too many undelivered messages; retry later', 60);
+    }
+    if (result.status === 'duplicate') return { id: result.id, timestamp: result.timestamp, duplicate: true };
+
+    await this.deps.bus.publish(directMessageChannel(to), { kind: 'queued', message: result.message } satisfies DirectMessageEvent);
+    if (encPub !== to) {
+      await this.deps.bus.publish(directMessageChannel(encPub), { kind: 'copy', message: result.message } satisfies DirectMessageEvent);
+    }
+    return { id: result.message.id, timestamp, duplicate: false };
+  }
+
+  /**
+   * Removes and returns what is queued for `recipient`. A sender may back-date its timestamp by up
+   * to the clock skew, so `since` is widened by that much: nothing queued after a fetch is hidden.
+   */
+  async drainInbox(recipient: string, since: number): Promise<QueuedMessage[]> {
+    const { limits, now } = this.deps;
+    const key = decodeHexKey(recipient, 'recipient').toString('hex');
+    return this.deps.inbox.drain(key, since - limits.clockSkewSeconds, limits.maxQueuedPerRecipient, now());
+  }
+
+  /** Client timestamps are kept only if not in the future and at most the clock skew in the past. */
+  private assignTimestamp(claimed: number | null | undefined, at: number): number {
+    if (typeof claimed === 'number' && claimed <= at && claimed >= at - this.deps.limits.clockSkewSeconds) return claimed;
+    return at;
+  }
+}
+
+/** One key per signature whatever its base64 spelling; the signature binds the exact ciphertext. */
+function replayKey(signature: Buffer): string {
+  return createHash('sha256').update(signature).digest('base64');
+}

@@ -1,0 +1,24 @@
+import { Ajv, type Options } from 'ajv';
+import type { FastifySchemaCompiler } from 'fastify';
+
+const COMMON: Options = { removeAdditional: true, useDefaults: true, allErrors: false, strictNumbers: true, strict: false };
+
+/**
+ * JSON bodies are validated as sent (a string is never coerced into a number, NaN/Infinity are
+ * refused); query strings and path parameters are text on the wire, so they are coerced.
+ */
+export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
+  const bodies = new Ajv({ ...COMMON, coerceTypes: false });
+  const params = new Ajv({ ...COMMON, coerceTypes: true });
+  return ({ schema, httpPart }) => (httpPart === 'body' ? bodies : params).compile(schema as object);
+}
+
+/** True if no string anywhere in the value holds a lone UTF-16 surrogate (they cannot be stored as UTF-8). */
+export function isWellFormedDeep(value: unknown): boolean {
+  if (typeof value === 'string') return value.isWellFormed();
+  if (Array.isArray(value)) return value.every(isWellFormedDeep);
+  if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) if (!key.isWellFormed() || !isWellFormedDeep(inner)) return false;
+  }
+  return true;
+}

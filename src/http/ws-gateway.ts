@@ -1,0 +1,207 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { ApiError, errorBody } from '../core/errors.js';
+import { clientAddress } from './client-address.js';
+
+/** Close codes Whispr uses on every WebSocket dialect (documented in docs/websockets.md). */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  policy: 1008,
+  tooLarge: 1009,
+  internal: 1011,
+  /** Slow consumer: the socket did not read; reconnect and the queued messages follow. */
+  /** The server is restarting or shutting down: reconnect (to another node) after a short delay. */
+  serviceRestart: 1012,
+  tryAgainLater: 1013,
+} as const;
+
+/** One accepted socket, with writes that respect a send-buffer bound. */
+export class WsConnection {
+  alive = true;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly dialect: string,
+    readonly ip: string,
+    private readonly maxBufferedBytes: number,
+  ) {}
+
+  /** Resolves true once the frame was written; a socket over its buffer bound is closed instead. */
+  send(frame: string): Promise<boolean> {
+    if (this.ws.readyState !== this.ws.OPEN) return Promise.resolve(false);
+    if (this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) {
+      this.close(CLOSE.tryAgainLater, 'send buffer full');
+      return Promise.resolve(false);
+    }
+    return new Promise((resolve) => this.ws.send(frame, (err) => resolve(err == null)));
+  }
+
+  sendJson(value: unknown): Promise<boolean> {
+    return this.send(JSON.stringify(value));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+    // A peer that never answers the close handshake is cut off.
+    setTimeout(() => this.ws.terminate(), 2_000).unref();
+  }
+}
+
+export interface WsEndpoint<M = unknown> {
+  /** Dialect name, for logs and counters. */
+  name: string;
+  /** Largest frame a client may send on this endpoint. */
+  maxPayload: number;
+  /** What this endpoint needs from the request, or undefined if the request is not for it. */
+  match(url: URL): M | undefined;
+  /** Refuses the upgrade by throwing an ApiError (401, 403, ...). */
+  authorize?(match: M, req: IncomingMessage, url: URL): Promise<void>;
+  onConnection(connection: WsConnection, match: M): void;
+}
+
+export interface WsGatewayOptions {
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  maxBufferedBytes: number;
+  heartbeatMs: number;
+  trustProxy: boolean;
+  onError: (err: unknown) => void;
+}
+
+interface Registered {
+  endpoint: WsEndpoint<unknown>;
+  server: WebSocketServer;
+}
+
+/** Routes HTTP upgrades to WebSocket dialects and enforces the limits every socket shares. */
+export class WsGateway {
+  private readonly endpoints: Registered[] = [];
+  private readonly perIp = new Map<string, number>();
+  private readonly connections = new Set<WsConnection>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private accepting = true;
+
+  constructor(private readonly options: WsGatewayOptions) {
+    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  register<M>(endpoint: WsEndpoint<M>): void {
+    const server = new WebSocketServer({ noServer: true, maxPayload: endpoint.maxPayload, clientTracking: false, perMessageDeflate: false });
+    this.endpoints.push({ endpoint: endpoint as WsEndpoint<unknown>, server });
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.handleUpgrade(req, socket, head).catch((err) => {
+        this.options.onError(err);
+        refuse(socket, new ApiError(500, 'INTERNAL_ERROR', 'Internal server error'));
+      });
+    });
+  }
+
+  connectionCount(): number {
+    return this.connections.size;
+  }
+
+  countsByDialect(): Record<string, number> {
+    const counts: Record<string, number> = Object.fromEntries(this.endpoints.map((r) => [r.endpoint.name, 0]));
+    for (const c of this.connections) counts[c.dialect] = (counts[c.dialect] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Stops accepting and closes every socket with `code` (clients reconnect elsewhere). */
+  close(code: number, reason: string): void {
+    this.accepting = false;
+    clearInterval(this.heartbeat);
+    for (const connection of this.connections) connection.close(code, reason);
+  }
+
+  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://whispr.invalid');
+    let found: { registered: Registered; match: unknown } | undefined;
+    for (const registered of this.endpoints) {
+      const match = registered.endpoint.match(url);
+      if (match !== undefined) {
+        found = { registered, match };
+        break;
+      }
+    }
+    if (found === undefined) return refuse(socket, new ApiError(404, 'NOT_FOUND', 'No WebSocket endpoint at this path'));
+    if (!this.accepting) return refuse(socket, new ApiError(503, 'SHUTTING_DOWN', 'Server is shutting down', 1));
+    const ip = clientAddress(req, this.options.trustProxy);
+    if (this.connections.size >= this.options.maxConnections) {
+      return refuse(socket, new ApiError(503, 'TOO_MANY_CONNECTIONS', 'Server connection limit reached', 5));
+    }
+    if ((this.perIp.get(ip) ?? 0) >= this.options.maxConnectionsPerIp) {
+      return refuse(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
+    }
+    const { registered, match } = found;
+    // Hold the slot while authorizing, so a burst of slow handshakes cannot overshoot the limits.
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    try {
+      await registered.endpoint.authorize?.(match, req, url);
+    } catch (err) {
+      this.releaseIp(ip);
+      if (err instanceof ApiError) return refuse(socket, err);
+      throw err;
+    }
+    if (socket.destroyed) return this.releaseIp(ip);
+    registered.server.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new WsConnection(ws, registered.endpoint.name, ip, this.options.maxBufferedBytes);
+      this.connections.add(connection);
+      ws.on('pong', () => {
+        connection.alive = true;
+      });
+      ws.on('error', () => ws.terminate());
+      ws.once('close', () => {
+        this.connections.delete(connection);
+        this.releaseIp(ip);
+      });
+      try {
+        registered.endpoint.onConnection(connection, match);
+      } catch (err) {
+        this.options.onError(err);
+        connection.close(CLOSE.internal, 'internal error');
+      }
+    });
+  }
+
+  private releaseIp(ip: string): void {
+    const n = (this.perIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, n);
+  }
+
+  private beat(): void {
+    for (const connection of this.connections) {
+      if (!connection.alive) {
+        connection.ws.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.ws.ping();
+    }
+  }
+}
+
+/** Answers a refused upgrade with a plain HTTP error carrying the usual JSON error body. */
+function refuse(socket: Duplex, err: ApiError): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify(errorBody(err.code, err.detail));
+  const retry = err.retryAfter === undefined ? '' : `Retry-After: ${Math.ceil(err.retryAfter)}\r\n`;
+  socket.end(
+    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${retry}\r\n${body}`,
+  );
+}
+
+/** Text of a frame if it is a text frame; binary frames are refused by every Whispr dialect. */
+export function frameText(data: RawData, isBinary: boolean): string | undefined {
+  if (isBinary) return undefined;
+  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+}

@@ -1,0 +1,5 @@
+export { generateIdentity, exportIdentity, importIdentity, type Identity, type KeyPair, type ExportedIdentity } from './keys.js';
+export { seal, openSealed, sign, verify } from './crypto.js';
+export { WhisprError } from './http.js';
+export { PushSubscription } from './push-subscription.js';
+export { WhisprClient, type InboxMessage, type SendBody, type SendResult, type KeyType, type WhisprClientOptions } from './whispr-client.js';

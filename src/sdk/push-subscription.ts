@@ -1,0 +1,81 @@
+import WebSocket from 'ws';
+
+export interface PushSubscriptionOptions {
+  /** Builds the URL for each (re)connect, e.g. with a fresh token. */
+  url: () => Promise<string>;
+  onFrame: (frame: unknown) => void;
+  onOpen?: () => void;
+  onClose?: (code: number, reason: string) => void;
+  /** First reconnect delay; doubles up to maxBackoffMs, with jitter. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** A push socket that reconnects with exponential backoff until closed. */
+export class PushSubscription {
+  private socket: WebSocket | undefined;
+  private closed = false;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private openWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: PushSubscriptionOptions) {
+    void this.connect();
+  }
+
+  get isOpen(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Resolves when the socket is (re)connected. */
+  waitOpen(): Promise<void> {
+    if (this.isOpen) return Promise.resolve();
+    return new Promise((resolve) => this.openWaiters.push(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.socket?.close(1000);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    let url: string;
+    try {
+      url = await this.options.url();
+    } catch {
+      return this.retry();
+    }
+    if (this.closed) return;
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    socket.on('open', () => {
+      this.attempt = 0;
+      this.options.onOpen?.();
+      for (const resolve of this.openWaiters.splice(0)) resolve();
+    });
+    socket.on('message', (data) => {
+      let frame: unknown;
+      try {
+        frame = JSON.parse(data.toString());
+      } catch {
+        return;
+      }
+      this.options.onFrame(frame);
+    });
+    socket.on('error', () => {});
+    socket.on('close', (code, reason) => {
+      this.options.onClose?.(code, reason.toString());
+      this.retry();
+    });
+  }
+
+  private retry(): void {
+    if (this.closed) return;
+    const base = this.options.initialBackoffMs ?? 500;
+    const delay = Math.min(this.options.maxBackoffMs ?? 30_000, base * 2 ** this.attempt);
+    this.attempt += 1;
+    this.timer = setTimeout(() => void this.connect(), delay * (0.75 + Math.random() * 0.5));
+  }
+}

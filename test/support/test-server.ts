@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createWhisprServer, type WhisprServer } from '../../src/app/whispr-server.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { Config } from '../../src/config/settings.js';
+import { generateIdentity } from '../../src/sdk/keys.js';
+import { WhisprClient } from '../../src/sdk/whispr-client.js';
+
+export interface RunningServer {
+  server: WhisprServer;
+  url: string;
+  config: Config;
+  dataDir: string;
+  /** A client with a fresh identity, speaking to this server. */
+  client(options?: { auth?: 'token' | 'none' }): WhisprClient;
+  stop(): Promise<void>;
+}
+
+/** A real Whispr server on 127.0.0.1 with a random port and its own data directory. */
+export async function startServer(overrides: Partial<Config> = {}): Promise<RunningServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'whispr-test-'));
+  const { config } = loadConfig({
+    env: {},
+    file: undefined,
+    overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'silent', max_requests_per_ip_per_second: 10_000, ...overrides },
+  });
+  const server = await createWhisprServer(config, { logger: pino({ level: 'silent' }) });
+  const url = await server.listen();
+  return {
+    server,
+    url,
+    config,
+    dataDir,
+    client: (options = {}) => new WhisprClient({ baseUrl: url, identity: generateIdentity(), ...options }),
+    async stop() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns true or the time is up. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
