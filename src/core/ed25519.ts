@@ -7,7 +7,10 @@ const PUBLIC_KEY_BYTES = 32;
 const SIGNATURE_BYTES = 64;
 const KEY_CACHE_LIMIT = 4096;
 
-/** Ed25519 detached-signature verification: sodium-native when it loads (2x faster), node:crypto otherwise. */
+/**
+ * Ed25519 detached-signature verification: sodium-native when it loads (2x faster, and it refuses
+ * small-order keys), node:crypto otherwise (OpenSSL, RFC 8032 rules).
+ */
 export interface Ed25519Verifier {
   readonly backend: Ed25519Backend;
   verify(publicKey: Buffer, message: Buffer, signature: Buffer): boolean;
