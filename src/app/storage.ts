@@ -16,11 +16,14 @@ export interface Storage {
 }
 
 /** The embedded default: one SQLite file and an attachments folder in the data directory. */
-export function openEmbeddedStorage(dataDir: string): Storage {
+export async function openEmbeddedStorage(dataDir: string): Promise<Storage> {
   const db = openSqliteDatabase(join(dataDir, 'whispr.sqlite'));
+  const inbox = createSqliteInboxStore(db);
+  // This process is the only deliverer: leases left by a crash would only delay those messages.
+  await inbox.releaseAll();
   return {
     kind: 'sqlite',
-    inbox: createSqliteInboxStore(db),
+    inbox,
     attachments: createSqliteAttachmentStore(db),
     blobs: createFileBlobStore(join(dataDir, 'attachments')),
     async close() {

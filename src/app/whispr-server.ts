@@ -49,7 +49,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   const log = options.logger ?? createLogger(config.log_level);
   const startedAt = Date.now();
   const secrets = loadServerSecrets(config.data_dir, config.jwt_secret);
-  const storage = openEmbeddedStorage(config.data_dir);
+  const storage = await openEmbeddedStorage(config.data_dir);
   const bus: MessageBus = createLocalBus();
   const verifier = createEd25519Verifier();
   const onError = (err: unknown) => log.error({ err }, 'background task failed');
@@ -112,6 +112,8 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     trustProxy: config.trust_proxy,
     bodyLimit: 65_536,
     requestTimeout: config.request_timeout_seconds * 1000,
+    // Node checks both timeouts only every connectionsCheckingInterval (30 s by default).
+    http: { connectionsCheckingInterval: Math.min(1_000, config.header_timeout_seconds * 250) },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type ConfigSources } from '../config/load-config.js';
 import { describeConfig } from '../config/describe-config.js';
@@ -20,7 +20,7 @@ const withServerFlags = (command: Command) =>
     .option('--host <address>', 'address to listen on (WHISPR_HOST)')
     .option('--port <port>', 'TCP port (WHISPR_PORT)')
     .option('--data-dir <dir>', 'data directory (WHISPR_DATA_DIR)')
-    .addOption(new Option('--security <mode>', 'strict or compat (WHISPR_SECURITY)').choices(['strict', 'compat']))
+    .option('--security <mode>', 'strict or compat (WHISPR_SECURITY)')
     .option('--config <file>', 'settings.json to read (WHISPR_CONFIG; default ./settings.json if present)');
 
 function sourcesFrom(flags: ServerFlags): ConfigSources {
@@ -71,7 +71,15 @@ program
   .action((flags: { out?: string }) => {
     const json = JSON.stringify(exportIdentity(generateIdentity()), null, 2);
     if (flags.out === undefined) console.log(json);
-    else writeFileSync(flags.out, `${json}\n`, { mode: 0o600, flag: 'wx' });
+    else {
+      try {
+        writeFileSync(flags.out, `${json}\n`, { mode: 0o600, flag: 'wx' });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        console.error(`whispr: ${flags.out} already exists; not overwriting an identity`);
+        process.exit(1);
+      }
+    }
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -20,6 +20,8 @@ export interface LoadedConfig {
 }
 
 const DEFAULT_FILE = 'settings.json';
+// Number() would also take hex, octal, binary and 'Infinity'; settings are plain decimals.
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** defaults < settings file < environment < CLI flags < overrides */
 export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
@@ -87,7 +89,7 @@ function coerce(spec: SettingSpec, raw: unknown, source: string): unknown {
   switch (spec.kind) {
     case 'int':
     case 'float': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
       const range = `between ${spec.min ?? '-inf'} and ${spec.max ?? 'inf'}`;
       if (!Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n))) fail(`${spec.kind === 'int' ? 'an integer' : 'a number'} ${range}`);
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(`a value ${range}`);

@@ -32,6 +32,8 @@ export interface AttachmentServiceDeps {
 
 /** Attachment rules: real size, signature, content hash, per-recipient access and expiry. */
 export class AttachmentService {
+  private readonly blobLocks = new Map<string, Promise<void>>();
+
   constructor(private readonly deps: AttachmentServiceDeps) {}
 
   async upload(input: SignedUpload): Promise<{ att_id: string }> {
@@ -52,9 +54,10 @@ export class AttachmentService {
     const rate = await this.deps.senderLimiter.consume(from.toString('hex'));
     if (!rate.allowed) throw tooMany('RATE_LIMITED', 'Rate limit exceeded', rate.retryAfter);
 
-    await this.deps.blobs.put(attId, bytes);
     const at = now();
-    await this.deps.grants.grant({
+    await this.withBlobLock(attId, async () => {
+      await this.deps.blobs.put(attId, bytes);
+      await this.deps.grants.grant({
       att_id: attId,
       recipient: to,
       sender: from.toString('hex'),
@@ -62,7 +65,8 @@ export class AttachmentService {
       name: input.name ?? null,
       size: bytes.length,
       created_at: at,
-      expires_at: this.deps.ttlSeconds > 0 ? at + this.deps.ttlSeconds : null,
+        expires_at: this.deps.ttlSeconds > 0 ? at + this.deps.ttlSeconds : null,
+      });
     });
     return { att_id: attId };
   }
@@ -90,7 +94,28 @@ export class AttachmentService {
   /** Removes expired grants and the files nobody may fetch any more; returns how many files went. */
   async purgeExpired(): Promise<number> {
     const orphaned = await this.deps.grants.purgeExpired(this.deps.now());
-    await Promise.all(orphaned.map((id) => this.deps.blobs.delete(id)));
-    return orphaned.length;
+    let deleted = 0;
+    for (const id of orphaned) {
+      // Re-checked under the lock: the same bytes may have been uploaded again since the purge.
+      await this.withBlobLock(id, async () => {
+        if (await this.deps.grants.isGranted(id)) return;
+        await this.deps.blobs.delete(id);
+        deleted += 1;
+      });
+    }
+    return deleted;
+  }
+
+  /** Serializes writing and deleting the file of one attachment id in this process. */
+  private async withBlobLock(id: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.blobLocks.get(id) ?? Promise.resolve();
+    const current = previous.then(work, work);
+    const settled = current.catch(() => {});
+    this.blobLocks.set(id, settled);
+    try {
+      await current;
+    } finally {
+      if (this.blobLocks.get(id) === settled) this.blobLocks.delete(id);
+    }
   }
 }

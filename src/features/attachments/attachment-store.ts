@@ -16,6 +16,7 @@ export interface AttachmentStore {
   find(attId: string, recipient: string, now: number): Promise<AttachmentGrant | undefined>;
   /** Deletes expired grants; returns the attachment ids no grant refers to any more. */
   purgeExpired(now: number): Promise<string[]>;
+  isGranted(attId: string): Promise<boolean>;
   count(): Promise<number>;
 }
 

@@ -43,12 +43,11 @@ export class AuthService {
     const nonce = randomBytes(NONCE_BYTES);
     const expiresAt = this.deps.now() + this.deps.challengeTtlSeconds;
     const id = randomUUID();
+    // Seal before storing: a low-order X25519 key (e.g. all zeros) cannot be sealed to; that is the caller's error.
+    const sealed = keyType === 'x25519' ? sealNonce(nonce, key) : undefined;
     const stored = await this.deps.challenges.put({ id, key: key.toString('hex'), keyType, nonce, expiresAt });
     if (!stored) throw unavailable('TOO_MANY_CHALLENGES', 'Too many pending challenges; retry shortly', 5);
-    if (keyType === 'ed25519') return { challenge_id: id, key_type: keyType, nonce: nonce.toString('base64'), expires_at: expiresAt };
-    const sodium = requireSodium('X25519 challenges');
-    const sealed = Buffer.alloc(NONCE_BYTES + sodium.crypto_box_SEALBYTES);
-    sodium.crypto_box_seal(sealed, nonce, key);
+    if (sealed === undefined) return { challenge_id: id, key_type: keyType, nonce: nonce.toString('base64'), expires_at: expiresAt };
     return { challenge_id: id, key_type: keyType, sealed_nonce: sealed.toString('base64'), expires_at: expiresAt };
   }
 
@@ -68,4 +67,15 @@ export class AuthService {
     const { token, expiresIn } = await this.deps.tokens.issue(challenge.key, challenge.keyType);
     return { access_token: token, token_type: 'bearer', expires_in: expiresIn, key: challenge.key, key_type: challenge.keyType };
   }
+}
+
+function sealNonce(nonce: Buffer, key: Buffer): Buffer {
+  const sodium = requireSodium('X25519 challenges');
+  const sealed = Buffer.alloc(NONCE_BYTES + sodium.crypto_box_SEALBYTES);
+  try {
+    sodium.crypto_box_seal(sealed, nonce, key);
+  } catch {
+    throw badRequest('INVALID_KEY', 'key is not a usable X25519 public key');
+  }
+  return sealed;
 }

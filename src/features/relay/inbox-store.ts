@@ -35,6 +35,8 @@ export interface InboxStore {
   lease(recipient: string, ids: readonly number[] | 'all', leaseUntil: number, now: number): Promise<QueuedMessage[]>;
   remove(ids: readonly number[]): Promise<void>;
   release(ids: readonly number[]): Promise<void>;
+  /** Clears every lease; only safe when no other process delivers from this store (embedded mode, at start). */
+  releaseAll(): Promise<void>;
   /** Deletes expired messages and replay receipts; returns how many messages expired. */
   purgeExpired(now: number): Promise<number>;
   depth(recipient: string, now: number): Promise<number>;

@@ -30,6 +30,9 @@ export function createSqliteAttachmentStore(db: SqliteDatabase): AttachmentStore
     async purgeExpired(now) {
       return purge(now);
     },
+    async isGranted(attId) {
+      return (stillGranted.get(attId)?.n ?? 0) > 0;
+    },
     async count() {
       return countAll.get()?.n ?? 0;
     },

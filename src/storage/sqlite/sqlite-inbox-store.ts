@@ -55,6 +55,7 @@ export function createSqliteInboxStore(db: SqliteDatabase): InboxStore {
   );
   const deleteOne = db.prepare('DELETE FROM inbox_messages WHERE id = ?');
   const releaseOne = db.prepare('UPDATE inbox_messages SET lease_until = NULL WHERE id = ?');
+  const releaseEvery = db.prepare('UPDATE inbox_messages SET lease_until = NULL WHERE lease_until IS NOT NULL');
   const purgeMessages = db.prepare('DELETE FROM inbox_messages WHERE expires_at IS NOT NULL AND expires_at <= ?');
   const purgeReceipts = db.prepare('DELETE FROM send_receipts WHERE expires_at <= ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM inbox_messages');
@@ -94,6 +95,9 @@ export function createSqliteInboxStore(db: SqliteDatabase): InboxStore {
     },
     async release(ids) {
       releaseTx(ids);
+    },
+    async releaseAll() {
+      releaseEvery.run();
     },
     async purgeExpired(now) {
       return purgeTx(now);
