@@ -21,6 +21,7 @@ import { relayHttp } from '../features/relay/whispr-http.js';
 import { whisprSocketEndpoint } from '../features/relay/whispr-socket.js';
 import { installErrorHandler } from '../http/error-handler.js';
 import { healthHttp } from '../http/health-http.js';
+import { clientError } from '../http/raw-error-response.js';
 import { ipRateLimit } from '../http/ip-rate-limit.js';
 import { registerOpenApi } from '../http/openapi.js';
 import { createValidatorCompiler, isWellFormedDeep } from '../http/validation.js';
@@ -115,6 +116,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     // Node checks both timeouts only every connectionsCheckingInterval (30 s by default).
     http: { connectionsCheckingInterval: Math.min(1_000, config.header_timeout_seconds * 250) },
     return503OnClosing: true,
+    clientErrorHandler: clientError,
     forceCloseConnections: 'idle',
   });
   app.server.headersTimeout = config.header_timeout_seconds * 1000;

@@ -1,9 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { ApiError, errorBody } from '../core/errors.js';
+import { ApiError } from '../core/errors.js';
 import { clientAddress } from './client-address.js';
+import { writeRawError } from './raw-error-response.js';
 
 /** Close codes Whispr uses on every WebSocket dialect (documented in docs/websockets.md). */
 export const CLOSE = {
@@ -12,9 +12,9 @@ export const CLOSE = {
   policy: 1008,
   tooLarge: 1009,
   internal: 1011,
-  /** Slow consumer: the socket did not read; reconnect and the queued messages follow. */
   /** The server is restarting or shutting down: reconnect (to another node) after a short delay. */
   serviceRestart: 1012,
+  /** Slow consumer: the socket did not read; reconnect and the queued messages follow. */
   tryAgainLater: 1013,
 } as const;
 
@@ -27,16 +27,19 @@ export class WsConnection {
     readonly dialect: string,
     readonly ip: string,
     private readonly maxBufferedBytes: number,
+    /** The upgraded TCP socket: a write cut short by its destruction still reports success (Node). */
+    private readonly socket: Duplex,
   ) {}
 
   /** Resolves true once the frame was written; a socket over its buffer bound is closed instead. */
   send(frame: string): Promise<boolean> {
     if (this.ws.readyState !== this.ws.OPEN) return Promise.resolve(false);
-    if (this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) {
+    // A frame larger than the bound is still written to a socket with nothing pending.
+    if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) {
       this.close(CLOSE.tryAgainLater, 'send buffer full');
       return Promise.resolve(false);
     }
-    return new Promise((resolve) => this.ws.send(frame, (err) => resolve(err == null)));
+    return new Promise((resolve) => this.ws.send(frame, (err) => resolve(err == null && !this.socket.destroyed)));
   }
 
   sendJson(value: unknown): Promise<boolean> {
@@ -98,7 +101,7 @@ export class WsGateway {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.handleUpgrade(req, socket, head).catch((err) => {
         this.options.onError(err);
-        refuse(socket, new ApiError(500, 'INTERNAL_ERROR', 'Internal server error'));
+        writeRawError(socket, new ApiError(500, 'INTERNAL_ERROR', 'Internal server error'));
       });
     });
   }
@@ -131,14 +134,14 @@ export class WsGateway {
         break;
       }
     }
-    if (found === undefined) return refuse(socket, new ApiError(404, 'NOT_FOUND', 'No WebSocket endpoint at this path'));
-    if (!this.accepting) return refuse(socket, new ApiError(503, 'SHUTTING_DOWN', 'Server is shutting down', 1));
+    if (found === undefined) return writeRawError(socket, new ApiError(404, 'NOT_FOUND', 'No WebSocket endpoint at this path'));
+    if (!this.accepting) return writeRawError(socket, new ApiError(503, 'SHUTTING_DOWN', 'Server is shutting down', 1));
     const ip = clientAddress(req, this.options.trustProxy);
     if (this.connections.size >= this.options.maxConnections) {
-      return refuse(socket, new ApiError(503, 'TOO_MANY_CONNECTIONS', 'Server connection limit reached', 5));
+      return writeRawError(socket, new ApiError(503, 'TOO_MANY_CONNECTIONS', 'Server connection limit reached', 5));
     }
     if ((this.perIp.get(ip) ?? 0) >= this.options.maxConnectionsPerIp) {
-      return refuse(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
+      return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
     }
     const { registered, match } = found;
     // Hold the slot while authorizing, so a burst of slow handshakes cannot overshoot the limits.
@@ -147,12 +150,12 @@ export class WsGateway {
       await registered.endpoint.authorize?.(match, req, url);
     } catch (err) {
       this.releaseIp(ip);
-      if (err instanceof ApiError) return refuse(socket, err);
+      if (err instanceof ApiError) return writeRawError(socket, err);
       throw err;
     }
     if (socket.destroyed) return this.releaseIp(ip);
     registered.server.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new WsConnection(ws, registered.endpoint.name, ip, this.options.maxBufferedBytes);
+      const connection = new WsConnection(ws, registered.endpoint.name, ip, this.options.maxBufferedBytes, socket);
       this.connections.add(connection);
       ws.on('pong', () => {
         connection.alive = true;
@@ -187,17 +190,6 @@ export class WsGateway {
       connection.ws.ping();
     }
   }
-}
-
-/** Answers a refused upgrade with a plain HTTP error carrying the usual JSON error body. */
-function refuse(socket: Duplex, err: ApiError): void {
-  if (!socket.writable) return void socket.destroy();
-  const body = JSON.stringify(errorBody(err.code, err.detail));
-  const retry = err.retryAfter === undefined ? '' : `Retry-After: ${Math.ceil(err.retryAfter)}\r\n`;
-  socket.end(
-    `HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n${retry}\r\n${body}`,
-  );
 }
 
 /** Text of a frame if it is a text frame; binary frames are refused by every Whispr dialect. */
