@@ -2,4 +2,4 @@ export { generateIdentity, exportIdentity, importIdentity, type Identity, type K
 export { seal, openSealed, sign, verify } from './crypto.js';
 export { WhisprError } from './http.js';
 export { PushSubscription } from './push-subscription.js';
-export { WhisprClient, type InboxMessage, type SendBody, type SendResult, type KeyType, type WhisprClientOptions } from './whispr-client.js';
+export { WhisprClient, type InboxMessage, type SendBody, type SendResult, type UploadBody, type KeyType, type WhisprClientOptions } from './whispr-client.js';

@@ -24,6 +24,17 @@ export interface SendBody {
   timestamp?: number;
 }
 
+export interface UploadBody {
+  to: string;
+  from_: string;
+  enc_pub: string;
+  blob: string;
+  signature: string;
+  name?: string | null;
+  size: number;
+  sha256: string;
+}
+
 export interface SendResult {
   status: 'ok';
   id: number;
@@ -101,9 +112,9 @@ export class WhisprClient {
     return { plaintext: openSealed(this.identity.encryption, ciphertext), verified };
   }
 
-  /** Uploads an attachment for `to` (bytes as given; seal them first for confidentiality). */
-  async upload(to: string, bytes: Buffer, name: string): Promise<string> {
-    const body = {
+  /** The /upload body for `to`: the raw bytes signed, with their size and sha256, as the original client sends them. */
+  buildUpload(to: string, bytes: Buffer, name: string): UploadBody {
+    return {
       to,
       from_: this.signingKey,
       enc_pub: this.address,
@@ -113,7 +124,11 @@ export class WhisprClient {
       size: bytes.length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
     };
-    const { att_id } = await requestJson<{ att_id: string }>(this.baseUrl, 'POST', '/upload', { body });
+  }
+
+  /** Uploads an attachment for `to` (bytes as given; seal them first for confidentiality). */
+  async upload(to: string, bytes: Buffer, name: string): Promise<string> {
+    const { att_id } = await requestJson<{ att_id: string }>(this.baseUrl, 'POST', '/upload', { body: this.buildUpload(to, bytes, name) });
     return att_id;
   }
 

@@ -1,32 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { sign, type WhisprClient } from '../../src/sdk/index.js';
+import type { UploadBody, WhisprClient } from '../../src/sdk/index.js';
 
-export interface UploadBody {
-  to: string;
-  from_: string;
-  enc_pub: string;
-  blob: string;
-  signature: string;
-  name?: string | null;
-  size: number;
-  sha256: string;
-}
+export type { UploadBody };
 
-/** A correct /upload body, as the SDK would send it, for tests that then break one field. */
-export function uploadBody(sender: WhisprClient, to: string, bytes: Buffer, name = 'file.bin'): UploadBody {
-  return {
-    to,
-    from_: sender.signingKey,
-    enc_pub: sender.address,
-    blob: bytes.toString('base64'),
-    signature: sign(sender.identity.signing, bytes).toString('base64'),
-    name,
-    size: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-  };
-}
+/** A correct /upload body, as the SDK sends it, for tests that then break one field. */
+export const uploadBody = (sender: WhisprClient, to: string, bytes: Buffer, name = 'file.bin'): UploadBody => sender.buildUpload(to, bytes, name);
 
 export const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
