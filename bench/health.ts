@@ -1,0 +1,7 @@
+/** queued_messages from a server's GET /health (Whispr's status document; the bare server answers the same field). */
+export async function queuedMessages(url: string): Promise<number> {
+  const response = await fetch(new URL('/health', url));
+  const body = (await response.json()) as { queued_messages?: unknown };
+  if (typeof body.queued_messages !== 'number') throw new Error(`GET ${url}/health has no queued_messages`);
+  return body.queued_messages;
+}

@@ -1,0 +1,100 @@
+import autocannon from 'autocannon';
+import type { BodyPool } from './bodies.js';
+import { Samples, round } from './stats.js';
+
+/** Hands out pre-built bodies in order; running past the end reuses bodies (counted: those answer as duplicates). */
+export class BodyCursor {
+  private next = 0;
+  reused = 0;
+  /** performance.now() when each body was handed to a connection (for send-to-push latency). */
+  readonly sentAt: Float64Array;
+
+  constructor(readonly pool: BodyPool) {
+    this.sentAt = new Float64Array(pool.bodies.length);
+  }
+
+  take(): Buffer {
+    const index = this.next % this.pool.bodies.length;
+    if (this.next >= this.pool.bodies.length) this.reused++;
+    this.next++;
+    this.sentAt[index] = performance.now();
+    return this.pool.bodies[index]!;
+  }
+
+  get used(): number {
+    return this.next;
+  }
+}
+
+export interface LoadResult {
+  seconds: number;
+  /** 2xx answers per second. */
+  rps: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  status: Record<string, number>;
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  /** A few non-2xx answers, to say why. */
+  error_samples: string[];
+}
+
+/**
+ * POSTs bodies from `cursor` over `connections` keep-alive connections for `seconds` with autocannon
+ * (one request definition whose setupRequest takes the next pre-built body: every request is distinct,
+ * and nothing is computed but the request head). Latency is autocannon's per-request time, kept in full.
+ */
+export async function runLoad(options: { url: string; path: string; connections: number; seconds: number; cursor: BodyCursor }): Promise<LoadResult> {
+  const latencies = new Samples();
+  const status: Record<string, number> = {};
+  const errorSamples: string[] = [];
+  let ok = 0;
+  const started = performance.now();
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.seconds,
+    pipelining: 1,
+    timeout: 10,
+    requests: [
+      {
+        method: 'POST',
+        path: options.path,
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: options.cursor.take() }),
+        onResponse: (code, body) => {
+          if (code >= 300 && errorSamples.length < 3) errorSamples.push(`${code} ${body.slice(0, 200)}`);
+        },
+      },
+    ],
+    setupClient: (client) => {
+      client.on('response', (code: number, _bytes: number, ms: number) => {
+        status[code] = (status[code] ?? 0) + 1;
+        if (code >= 200 && code < 300) {
+          ok++;
+          latencies.add(ms);
+        }
+      });
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const [p50, p90, p99, max] = latencies.percentiles(50, 90, 99, 100);
+  return {
+    seconds: round(seconds),
+    rps: round(ok / seconds, 0),
+    ok,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    status,
+    p50_ms: round(p50 ?? Number.NaN),
+    p90_ms: round(p90 ?? Number.NaN),
+    p99_ms: round(p99 ?? Number.NaN),
+    max_ms: round(max ?? Number.NaN),
+    error_samples: errorSamples,
+  };
+}

@@ -1,0 +1,122 @@
+// npm run bench: signed /send throughput and latency (Whispr vs a bare node:http baseline) and WebSocket
+// push rate. Servers run in child processes; this process is the load generator. See bench/README.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { BodyPool, generateIdentities } from './bodies.js';
+import { killAllChildren, startServerChild, type ServerChild } from './child.js';
+import { benchConfig } from './config.js';
+import { measurePush } from './push-rate.js';
+import { evaluateGoals, renderReport, type BenchResults } from './report.js';
+import { measureSend, type SendPhaseResult } from './send-load.js';
+import { round } from './stats.js';
+
+const WHISPR = new URL('./whispr-server-process.ts', import.meta.url);
+const BARE = new URL('./bare-server.ts', import.meta.url);
+const RESULTS_DIR = new URL('./results/', import.meta.url);
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+process.once('exit', killAllChildren);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAllChildren();
+    process.exit(130);
+  });
+}
+
+async function withServer<T>(entry: URL, name: string, env: Record<string, string>, cpuProfDir: string | undefined, body: (server: ServerChild) => Promise<T>): Promise<T> {
+  const server = await startServerChild(entry, { name, env, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) });
+  log(`${name}: pid ${server.pid} at ${server.url}`);
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The run with the median throughput (the lower middle one for an even count). */
+function medianRun(runs: SendPhaseResult[]): SendPhaseResult | undefined {
+  return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor((runs.length - 1) / 2)];
+}
+
+async function main(): Promise<void> {
+  const cfg = benchConfig();
+  const cpuProfDir = cfg.cpuProf ? new URL('./profiles/', RESULTS_DIR).pathname : undefined;
+  if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
+  const childEnv = { BENCH_LOG_LEVEL: cfg.logLevel, BENCH_BARE_MODE: cfg.bareMode };
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: availableParallelism(),
+    seconds: cfg.seconds,
+    warmup_seconds: cfg.warmupSeconds,
+    connections: cfg.connections,
+    identities: cfg.identities,
+    push_recipients: cfg.pushRecipients,
+    plaintext_bytes: cfg.plaintextBytes,
+    server_log_level: cfg.logLevel,
+    bare_mode: cfg.bareMode,
+    rounds: cfg.rounds,
+    body_bytes: 0,
+  };
+  log(`whispr bench: ${cfg.seconds} s per run (+${cfg.warmupSeconds} s warm-up), ${cfg.connections} connections, ${cfg.identities} identities, node ${process.version}, ${meta.cpus} cpus`);
+
+  let t = performance.now();
+  const identities = generateIdentities(cfg.identities);
+  const sendPool = new BodyPool(identities, identities, cfg.plaintextBytes);
+  const initial = Math.ceil(cfg.poolRps * (cfg.seconds + cfg.warmupSeconds));
+  if (cfg.phases.has('send') || cfg.phases.has('bare')) {
+    await sendPool.growTo(initial);
+    meta.body_bytes = sendPool.averageBytes;
+    log(`built ${sendPool.size} distinct signed bodies (~${sendPool.averageBytes} bytes) in ${round((performance.now() - t) / 1000, 1)} s`);
+  }
+
+  const results: Omit<BenchResults, 'goals'> = { meta };
+  const phase = { url: '', serverPid: 0, connections: cfg.connections, warmupSeconds: cfg.warmupSeconds, seconds: cfg.seconds, log };
+
+  // Whispr and bare alternate (and swap order every other round) so slow drift on a shared machine hits both.
+  const runs: Record<'whispr' | 'bare', SendPhaseResult[]> = { whispr: [], bare: [] };
+  const rounds: NonNullable<BenchResults['rounds']> = [];
+  for (let n = 1; n <= cfg.rounds; n++) {
+    const order: ('whispr' | 'bare')[] = n % 2 === 1 ? ['whispr', 'bare'] : ['bare', 'whispr'];
+    for (const server of order) {
+      if (!cfg.phases.has(server === 'whispr' ? 'send' : 'bare')) continue;
+      const result = await withServer(server === 'whispr' ? WHISPR : BARE, server, childEnv, cpuProfDir, (s) => measureSend({ ...phase, url: s.url, serverPid: s.pid, pool: sendPool }));
+      log(`  ${server}: ${result.rps} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.server_cpu_us_per_req} us server CPU/req`);
+      runs[server].push(result);
+      rounds.push({ round: n, server, rps: result.rps, p99_ms: result.p99_ms, server_cpu_us_per_req: result.server_cpu_us_per_req, other_cpu_pct: result.other_cpu_pct });
+    }
+  }
+  results.send = medianRun(runs.whispr);
+  results.bare = medianRun(runs.bare);
+  if (cfg.rounds > 1) results.rounds = rounds;
+  if (results.send !== undefined && results.bare !== undefined) results.ratio = round(results.send.rps / results.bare.rps, 3);
+
+  if (cfg.phases.has('push')) {
+    t = performance.now();
+    const recipients = generateIdentities(cfg.pushRecipients);
+    const pushPool = new BodyPool(identities, recipients, cfg.plaintextBytes);
+    await pushPool.growTo(initial);
+    if (meta.body_bytes === 0) meta.body_bytes = pushPool.averageBytes;
+    log(`built ${pushPool.size} push bodies to ${cfg.pushRecipients} recipients in ${round((performance.now() - t) / 1000, 1)} s`);
+    results.push = await withServer(WHISPR, 'whispr-push', childEnv, cpuProfDir, (s) =>
+      measurePush({ ...phase, url: s.url, serverPid: s.pid, pool: pushPool, recipients }),
+    );
+  }
+
+  const final: BenchResults = { ...results, goals: evaluateGoals(results) };
+  process.stdout.write(`\n${renderReport(final)}\n\n`);
+  const json = JSON.stringify(final);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(new URL('./latest.json', RESULTS_DIR), `${JSON.stringify(final, null, 2)}\n`);
+  process.stdout.write(`${json}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    killAllChildren();
+    process.exit(1);
+  },
+);

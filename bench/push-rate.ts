@@ -1,0 +1,156 @@
+import WebSocket from 'ws';
+import { WhisprClient } from '../src/sdk/whispr-client.js';
+import type { Identity } from '../src/sdk/keys.js';
+import type { BodyPool } from './bodies.js';
+import { cpuMeter, type CpuShares } from './cpu.js';
+import { queuedMessages } from './health.js';
+import { BodyCursor, runLoad } from './load.js';
+import { Samples, round } from './stats.js';
+
+export interface PushPhaseResult extends CpuShares {
+  sockets: number;
+  seconds: number;
+  /** 2xx /send answers per second during the run. */
+  send_rps: number;
+  send_p99_ms: number;
+  /** Push frames received per second during the run (all sockets). */
+  delivered_per_s: number;
+  /** Frames of bodies sent during the run, received by the end of the drain wait. */
+  delivered: number;
+  /** 2xx answers of the run. */
+  accepted: number;
+  /** Messages still queued on the server after the drain wait (0: every accepted message was pushed). */
+  left_queued: number;
+  duplicate_frames: number;
+  unknown_frames: number;
+  socket_closes: number;
+  /** /send handed out -> frame received on the recipient's socket. */
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  /** Server CPU time per accepted send (store + push + removal). */
+  server_cpu_us_per_msg: number | null;
+}
+
+/**
+ * WebSocket push rate: `recipients` each hold a push socket (/ws/{key}, strict-mode token), senders post
+ * to them over `connections` connections; frames are matched to bodies by signature.
+ */
+export async function measurePush(options: {
+  url: string;
+  serverPid: number;
+  pool: BodyPool;
+  recipients: Identity[];
+  connections: number;
+  warmupSeconds: number;
+  seconds: number;
+  log: (line: string) => void;
+}): Promise<PushPhaseResult> {
+  const { url, pool, connections, seconds } = options;
+  const cursor = new BodyCursor(pool);
+  let received = new Uint8Array(pool.size);
+  let measureFrom = Number.POSITIVE_INFINITY;
+  let windowStart = Number.POSITIVE_INFINITY;
+  let windowEnd = Number.POSITIVE_INFINITY;
+  let inWindow = 0;
+  let delivered = 0;
+  let duplicates = 0;
+  let unknown = 0;
+  let closes = 0;
+  let total = 0;
+  const latencies = new Samples();
+
+  const onFrame = (data: WebSocket.RawData) => {
+    const now = performance.now();
+    let signature: unknown;
+    try {
+      signature = (JSON.parse(data.toString()) as { signature?: unknown }).signature;
+    } catch {
+      unknown++;
+      return;
+    }
+    const index = typeof signature === 'string' ? pool.bySignature.get(signature) : undefined;
+    if (index === undefined) return void unknown++;
+    if (index >= received.length) {
+      const bigger = new Uint8Array(pool.size);
+      bigger.set(received);
+      received = bigger;
+    }
+    if (received[index] === 1) return void duplicates++;
+    received[index] = 1;
+    total++;
+    if (now >= windowStart && now <= windowEnd) inWindow++;
+    if (index >= measureFrom) {
+      delivered++;
+      latencies.add(now - (cursor.sentAt[index] ?? now));
+    }
+  };
+
+  // Prove each recipient key (x25519 challenge) and open its push socket.
+  const wsBase = url.replace(/^http/, 'ws');
+  const sockets = await Promise.all(
+    options.recipients.map(async (identity) => {
+      const client = new WhisprClient({ baseUrl: url, identity });
+      const token = await client.authenticate('x25519');
+      const ws = new WebSocket(`${wsBase}/ws/${client.address}?token=${encodeURIComponent(token)}`);
+      ws.on('message', onFrame);
+      ws.on('close', () => closes++);
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      return ws;
+    }),
+  );
+
+  const drain = async (expected: () => number, limitMs: number) => {
+    const deadline = performance.now() + limitMs;
+    while (performance.now() < deadline) {
+      if (total >= expected() && (await queuedMessages(url)) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  try {
+    if (options.warmupSeconds > 0) {
+      const warm = await runLoad({ url, path: '/send', connections, seconds: options.warmupSeconds, cursor });
+      await drain(() => warm.ok, 10_000);
+      options.log(`  warm-up: ${warm.rps} sends/s, ${total} frames received${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
+      const generated = await pool.growTo(cursor.used + Math.ceil(Math.max(warm.rps, 1000) * 1.5 * seconds) + 2 * connections);
+      if (generated > 0) options.log(`  built ${generated} more bodies (pool ${pool.size})`);
+    }
+    measureFrom = cursor.used;
+    const totalBefore = total;
+    const meter = cpuMeter(options.serverPid);
+    windowStart = performance.now();
+    const run = await runLoad({ url, path: '/send', connections, seconds, cursor });
+    windowEnd = performance.now();
+    const { serverSeconds, ...cpu } = meter();
+    const windowSeconds = (windowEnd - windowStart) / 1000;
+    await drain(() => totalBefore + run.ok, 10_000);
+    const leftQueued = await queuedMessages(url);
+    const [p50, p90, p99, max] = latencies.percentiles(50, 90, 99, 100);
+    return {
+      sockets: sockets.length,
+      seconds: round(windowSeconds),
+      send_rps: run.rps,
+      send_p99_ms: run.p99_ms,
+      delivered_per_s: round(inWindow / windowSeconds, 0),
+      delivered,
+      accepted: run.ok,
+      left_queued: leftQueued,
+      duplicate_frames: duplicates,
+      unknown_frames: unknown,
+      socket_closes: closes,
+      p50_ms: round(p50 ?? Number.NaN),
+      p90_ms: round(p90 ?? Number.NaN),
+      p99_ms: round(p99 ?? Number.NaN),
+      max_ms: round(max ?? Number.NaN),
+      server_cpu_us_per_msg: serverSeconds === null || run.ok === 0 ? null : Math.round((serverSeconds * 1e6) / run.ok),
+      ...cpu,
+    };
+  } finally {
+    for (const ws of sockets) ws.terminate();
+  }
+}

@@ -1,0 +1,25 @@
+// Child process: the real Whispr server, configured for the bench. Started by child.ts.
+import { createWhisprServer } from '../src/app/whispr-server.js';
+import { loadConfig } from '../src/config/load-config.js';
+import type { Config } from '../src/config/settings.js';
+import { serveUntilStopped } from './child.js';
+
+const dataDir = process.env.BENCH_DATA_DIR;
+if (dataDir === undefined) throw new Error('BENCH_DATA_DIR is required');
+
+const overrides: Partial<Config> = {
+  host: '127.0.0.1',
+  port: 0,
+  data_dir: dataDir,
+  security: 'strict',
+  log_level: (process.env.BENCH_LOG_LEVEL ?? 'info') as Config['log_level'],
+  // The bench drives many senders from one address as fast as it can: lift the quotas it would hit.
+  max_messages_per_second: 1_000_000,
+  max_requests_per_ip_per_second: 1_000_000,
+  max_messages_per_recipient: 1_000_000,
+};
+// env: {} so nothing from the bench's environment (WHISPR_*, MAX_*) changes what is measured.
+const { config } = loadConfig({ env: {}, overrides });
+const server = await createWhisprServer(config);
+const url = await server.listen();
+serveUntilStopped(url, () => server.close());
