@@ -5,6 +5,7 @@ import { createFileBlobStore } from '../storage/file-blob-store.js';
 import { createSqliteAttachmentStore } from '../storage/sqlite/sqlite-attachment-store.js';
 import { createSqliteInboxStore } from '../storage/sqlite/sqlite-inbox-store.js';
 import { openSqliteDatabase } from '../storage/sqlite/sqlite-database.js';
+import { SqliteWriteBatcher } from '../storage/sqlite/write-batcher.js';
 
 /** Every storage port the features use, behind one handle. */
 export interface Storage {
@@ -18,15 +19,17 @@ export interface Storage {
 /** The embedded default: one SQLite file and an attachments folder in the data directory. */
 export async function openEmbeddedStorage(dataDir: string): Promise<Storage> {
   const db = openSqliteDatabase(join(dataDir, 'whispr.sqlite'));
-  const inbox = createSqliteInboxStore(db);
+  const writes = new SqliteWriteBatcher(db);
+  const inbox = createSqliteInboxStore(db, writes);
   // This process is the only deliverer: leases left by a crash would only delay those messages.
   await inbox.releaseAll();
   return {
     kind: 'sqlite',
     inbox,
-    attachments: createSqliteAttachmentStore(db),
+    attachments: createSqliteAttachmentStore(db, writes),
     blobs: createFileBlobStore(join(dataDir, 'attachments')),
     async close() {
+      await writes.run(() => undefined); // commits whatever is still pending
       db.close();
     },
   };

@@ -39,6 +39,5 @@ export interface InboxStore {
   releaseAll(): Promise<void>;
   /** Deletes expired messages and replay receipts; returns how many messages expired. */
   purgeExpired(now: number): Promise<number>;
-  depth(recipient: string, now: number): Promise<number>;
   totalQueued(): Promise<number>;
 }

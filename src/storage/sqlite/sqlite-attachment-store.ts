@@ -1,7 +1,8 @@
 import type { AttachmentGrant, AttachmentStore } from '../../features/attachments/attachment-store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
+import type { SqliteWriteBatcher } from './write-batcher.js';
 
-export function createSqliteAttachmentStore(db: SqliteDatabase): AttachmentStore {
+export function createSqliteAttachmentStore(db: SqliteDatabase, writes: SqliteWriteBatcher): AttachmentStore {
   const upsert = db.prepare(
     `INSERT INTO attachments (att_id, recipient, sender, enc_pub, name, size, created_at, expires_at)
      VALUES (@att_id, @recipient, @sender, @enc_pub, @name, @size, @created_at, @expires_at)
@@ -16,20 +17,16 @@ export function createSqliteAttachmentStore(db: SqliteDatabase): AttachmentStore
   );
   const stillGranted = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM attachments WHERE att_id = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(DISTINCT att_id) AS n FROM attachments');
-  const purge = db.transaction((now: number) => {
+  const purge = (now: number) => {
     const ids = new Set(expired.all(now).map((r) => r.att_id));
     return [...ids].filter((id) => (stillGranted.get(id)?.n ?? 0) === 0);
-  });
+  };
   return {
-    async grant(grant) {
-      upsert.run(grant);
-    },
+    grant: (grant) => writes.run(() => void upsert.run(grant)),
     async find(attId, recipient, now) {
       return select.get(attId, recipient, now);
     },
-    async purgeExpired(now) {
-      return purge(now);
-    },
+    purgeExpired: (now) => writes.run(() => purge(now)),
     async isGranted(attId) {
       return (stillGranted.get(attId)?.n ?? 0) > 0;
     },

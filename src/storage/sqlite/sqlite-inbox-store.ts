@@ -1,5 +1,6 @@
 import type { EnqueueResult, InboxStore, NewMessage, QueuedMessage } from '../../features/relay/inbox-store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
+import type { SqliteWriteBatcher } from './write-batcher.js';
 
 interface Row {
   id: number;
@@ -26,13 +27,12 @@ const toMessage = (r: Row): QueuedMessage => ({
 
 const oldestFirst = (rows: Row[]): QueuedMessage[] => rows.sort((a, b) => a.id - b.id).map(toMessage);
 
-export function createSqliteInboxStore(db: SqliteDatabase): InboxStore {
+export function createSqliteInboxStore(db: SqliteDatabase, writes: SqliteWriteBatcher): InboxStore {
   const findReceipt = db.prepare<[string, number], { message_id: number; timestamp: number }>(
     'SELECT message_id, timestamp FROM send_receipts WHERE replay_key = ? AND expires_at > ?',
   );
-  const countQueued = db.prepare<{ recipient: string; now: number }, { n: number }>(
-    'SELECT count(*) AS n FROM inbox_messages WHERE recipient = @recipient AND (expires_at IS NULL OR expires_at > @now)',
-  );
+  // Index-only count: expired rows still count until the next cleanup sweep removes them.
+  const countQueued = db.prepare<{ recipient: string }, { n: number }>('SELECT count(*) AS n FROM inbox_messages WHERE recipient = @recipient');
   const insertMessage = db.prepare(
     `INSERT INTO inbox_messages (recipient, sender, enc_pub, message, signature, timestamp, expires_at)
      VALUES (@recipient, @from, @enc_pub, @message, @signature, @timestamp, @expiresAt)`,
@@ -60,51 +60,29 @@ export function createSqliteInboxStore(db: SqliteDatabase): InboxStore {
   const purgeReceipts = db.prepare('DELETE FROM send_receipts WHERE expires_at <= ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM inbox_messages');
 
-  const enqueueTx = db.transaction((m: NewMessage, maxQueued: number, now: number): EnqueueResult => {
+  const enqueueOne = (m: NewMessage, maxQueued: number, now: number): EnqueueResult => {
     const receipt = findReceipt.get(m.replayKey, now);
     if (receipt !== undefined) return { status: 'duplicate', id: receipt.message_id, timestamp: receipt.timestamp };
-    if ((countQueued.get({ recipient: m.recipient, now })?.n ?? 0) >= maxQueued) return { status: 'full' };
+    if ((countQueued.get({ recipient: m.recipient })?.n ?? 0) >= maxQueued) return { status: 'full' };
     const id = Number(insertMessage.run(m).lastInsertRowid);
     upsertReceipt.run(m.replayKey, id, m.timestamp, m.replayExpiresAt);
     const { replayKey: _r, expiresAt: _e, replayExpiresAt: _x, ...wire } = m;
     return { status: 'queued', message: { id, ...wire } };
-  });
-  const leaseTx = db.transaction((recipient: string, ids: readonly number[], until: number, now: number) =>
-    ids.flatMap((id) => leaseOne.all({ id, recipient, until, now })),
-  );
-  const removeTx = db.transaction((ids: readonly number[]) => ids.forEach((id) => deleteOne.run(id)));
-  const releaseTx = db.transaction((ids: readonly number[]) => ids.forEach((id) => releaseOne.run(id)));
-  const purgeTx = db.transaction((now: number) => {
-    purgeReceipts.run(now);
-    return purgeMessages.run(now).changes;
-  });
+  };
 
   return {
-    async enqueue(message, maxQueued, now) {
-      return enqueueTx(message, maxQueued, now);
-    },
-    async drain(recipient, since, limit, now) {
-      return oldestFirst(drainRows.all({ recipient, since, limit, now }));
-    },
-    async lease(recipient, ids, leaseUntil, now) {
-      const rows = ids === 'all' ? leaseAll.all({ recipient, until: leaseUntil, now }) : leaseTx(recipient, ids, leaseUntil, now);
-      return oldestFirst(rows);
-    },
-    async remove(ids) {
-      removeTx(ids);
-    },
-    async release(ids) {
-      releaseTx(ids);
-    },
-    async releaseAll() {
-      releaseEvery.run();
-    },
-    async purgeExpired(now) {
-      return purgeTx(now);
-    },
-    async depth(recipient, now) {
-      return countQueued.get({ recipient, now })?.n ?? 0;
-    },
+    enqueue: (message, maxQueued, now) => writes.run(() => enqueueOne(message, maxQueued, now)),
+    drain: (recipient, since, limit, now) => writes.run(() => oldestFirst(drainRows.all({ recipient, since, limit, now }))),
+    lease: (recipient, ids, until, now) =>
+      writes.run(() => oldestFirst(ids === 'all' ? leaseAll.all({ recipient, until, now }) : ids.flatMap((id) => leaseOne.all({ id, recipient, until, now })))),
+    remove: (ids) => writes.run(() => ids.forEach((id) => deleteOne.run(id))),
+    release: (ids) => writes.run(() => ids.forEach((id) => releaseOne.run(id))),
+    releaseAll: () => writes.run(() => void releaseEvery.run()),
+    purgeExpired: (now) =>
+      writes.run(() => {
+        purgeReceipts.run(now);
+        return purgeMessages.run(now).changes;
+      }),
     async totalQueued() {
       return countAll.get()?.n ?? 0;
     },
