@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import type { AttachmentStore, BlobStore } from '../features/attachments/attachment-store.js';
+import type { GroupStore } from '../features/groups/group-store.js';
 import type { InboxStore } from '../features/relay/inbox-store.js';
 import { createFileBlobStore } from '../storage/file-blob-store.js';
 import { createSqliteAttachmentStore } from '../storage/sqlite/sqlite-attachment-store.js';
+import { createSqliteGroupStore } from '../storage/sqlite/sqlite-group-store.js';
 import { createSqliteInboxStore } from '../storage/sqlite/sqlite-inbox-store.js';
 import { openSqliteDatabase } from '../storage/sqlite/sqlite-database.js';
 import { SqliteWriteBatcher } from '../storage/sqlite/write-batcher.js';
@@ -13,6 +15,9 @@ export interface Storage {
   inbox: InboxStore;
   attachments: AttachmentStore;
   blobs: BlobStore;
+  groups: GroupStore;
+  /** Group files, apart from direct-message attachments so neither cleanup can remove the other's. */
+  groupBlobs: BlobStore;
   close(): Promise<void>;
 }
 
@@ -28,6 +33,8 @@ export async function openEmbeddedStorage(dataDir: string): Promise<Storage> {
     inbox,
     attachments: createSqliteAttachmentStore(db, writes),
     blobs: createFileBlobStore(join(dataDir, 'attachments')),
+    groups: createSqliteGroupStore(db, writes),
+    groupBlobs: createFileBlobStore(join(dataDir, 'group-attachments')),
     async close() {
       await writes.run(() => undefined); // commits whatever is still pending
       db.close();

@@ -12,6 +12,7 @@ import { AttachmentService } from '../features/attachments/attachment-service.js
 import { attachmentHttp } from '../features/attachments/whispr-http.js';
 import { authHttp } from '../features/auth/auth-http.js';
 import { AuthService } from '../features/auth/auth-service.js';
+import { registerGroups } from '../features/groups/register-groups.js';
 import { createMemoryChallengeStore } from '../features/auth/challenge-store.js';
 import { KeyAuthorizer } from '../features/auth/key-authorizer.js';
 import { TokenService } from '../features/auth/token-service.js';
@@ -155,6 +156,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   await app.register(authHttp, { auth, ipLimit });
   await app.register(relayHttp, { relay, authorizer, ipLimit, maxMessageBytes: config.max_message_size });
   await app.register(attachmentHttp, { attachments, authorizer, ipLimit, maxBytes: config.attachment_max_size_bytes });
+  await registerGroups(app, { store: storage.groups, blobs: storage.groupBlobs, bus, authorizer, config, now: nowSeconds });
   gateway.attach(app.server);
 
   if (config.security === 'compat') {

@@ -10,7 +10,19 @@ const COMMON: Options = { removeAdditional: true, useDefaults: true, allErrors: 
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const bodies = new Ajv({ ...COMMON, coerceTypes: false });
   const params = new Ajv({ ...COMMON, coerceTypes: true });
-  return ({ schema, httpPart }) => (httpPart === 'body' ? bodies : params).compile(schema as object);
+  return ({ schema, httpPart }) => {
+    if (httpPart !== 'body') return params.compile(schema as object);
+    const validate = bodies.compile(schema as object);
+    // A body schema whose fields are all optional also accepts a request with no body (Fastify passes null).
+    if ((schema as { required?: unknown[] }).required?.length) return validate;
+    const orNoBody = Object.assign((data: unknown) => {
+      if (data === null) return true;
+      const valid = validate(data);
+      orNoBody.errors = validate.errors;
+      return valid;
+    }, { errors: validate.errors });
+    return orNoBody;
+  };
 }
 
 /** True if no string anywhere in the value holds a lone UTF-16 surrogate (they cannot be stored as UTF-8). */

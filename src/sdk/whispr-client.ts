@@ -185,6 +185,11 @@ export class WhisprClient {
     });
   }
 
+  /** A bearer token for this identity's X25519 key, or undefined for a client in 'none' mode. */
+  token(): Promise<string | undefined> {
+    return this.tokenFor('x25519');
+  }
+
   private async tokenFor(keyType: KeyType): Promise<string | undefined> {
     return this.auth === 'none' ? undefined : this.authenticate(keyType);
   }

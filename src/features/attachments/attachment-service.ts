@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { base64DecodedLength, decodeBase64, decodeHexKey } from '../../core/encoding.js';
 import type { Ed25519Verifier } from '../../core/ed25519.js';
+import { KeyedLock } from '../../core/keyed-lock.js';
 import { badRequest, notFound, tooLarge, tooMany } from '../../core/errors.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
 import type { AttachmentGrant, AttachmentStore, BlobStore } from './attachment-store.js';
@@ -32,7 +33,7 @@ export interface AttachmentServiceDeps {
 
 /** Attachment rules: real size, signature, content hash, per-recipient access and expiry. */
 export class AttachmentService {
-  private readonly blobLocks = new Map<string, Promise<void>>();
+  private readonly blobLock = new KeyedLock();
 
   constructor(private readonly deps: AttachmentServiceDeps) {}
 
@@ -55,7 +56,7 @@ export class AttachmentService {
     if (!rate.allowed) throw tooMany('RATE_LIMITED', 'Rate limit exceeded', rate.retryAfter);
 
     const at = now();
-    await this.withBlobLock(attId, async () => {
+    await this.blobLock.run(attId, async () => {
       await this.deps.blobs.put(attId, bytes);
       await this.deps.grants.grant({
       att_id: attId,
@@ -97,25 +98,12 @@ export class AttachmentService {
     let deleted = 0;
     for (const id of orphaned) {
       // Re-checked under the lock: the same bytes may have been uploaded again since the purge.
-      await this.withBlobLock(id, async () => {
+      await this.blobLock.run(id, async () => {
         if (await this.deps.grants.isGranted(id)) return;
         await this.deps.blobs.delete(id);
         deleted += 1;
       });
     }
     return deleted;
-  }
-
-  /** Serializes writing and deleting the file of one attachment id in this process. */
-  private async withBlobLock(id: string, work: () => Promise<void>): Promise<void> {
-    const previous = this.blobLocks.get(id) ?? Promise.resolve();
-    const current = previous.then(work, work);
-    const settled = current.catch(() => {});
-    this.blobLocks.set(id, settled);
-    try {
-      await current;
-    } finally {
-      if (this.blobLocks.get(id) === settled) this.blobLocks.delete(id);
-    }
   }
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { forbidden, unauthorized } from '../../core/errors.js';
+import { badRequest, forbidden, unauthorized } from '../../core/errors.js';
 import type { TokenService } from './token-service.js';
 
 export type SecurityMode = 'strict' | 'compat';
@@ -24,11 +24,24 @@ export class KeyAuthorizer {
     private readonly tokens: TokenService,
   ) {}
 
-  async authorize(token: string | undefined, key: string): Promise<void> {
-    if (this.mode === 'compat') return;
-    if (token === undefined) throw unauthorized('TOKEN_REQUIRED', 'A bearer token for this key is required (POST /auth/challenge, then /auth/token)');
+  /**
+   * The key a request acts for. Strict: the token's subject (an id the request also names must be
+   * the same). Compat: the id the request names, which must then be present.
+   */
+  async actor(token: string | undefined, asserted: string | undefined, field: string): Promise<string> {
+    if (this.mode === 'compat') {
+      if (asserted === undefined) throw badRequest('VALIDATION_FAILED', `${field} is required`);
+      return asserted.toLowerCase();
+    }
+    if (token === undefined) throw unauthorized('TOKEN_REQUIRED', 'A bearer token is required (POST /auth/challenge, then /auth/token)');
     const claims = await this.tokens.verify(token);
     if (claims === null) throw unauthorized('TOKEN_INVALID', 'The bearer token is invalid or expired');
-    if (claims.key !== key.toLowerCase()) throw forbidden('KEY_MISMATCH', 'The bearer token was issued for another key');
+    if (asserted !== undefined && claims.key !== asserted.toLowerCase()) throw forbidden('KEY_MISMATCH', `${field} is not the key the bearer token was issued for`);
+    return claims.key;
+  }
+
+  /** Passes if the caller may act for `key`: always in compat mode, with a token for it in strict mode. */
+  async authorize(token: string | undefined, key: string): Promise<void> {
+    if (this.mode === 'strict') await this.actor(token, key, 'the requested key');
   }
 }

@@ -1,6 +1,7 @@
 import type { MessageBus, Unsubscribe } from '../../bus/message-bus.js';
 import type { InboxStore, QueuedMessage } from './inbox-store.js';
-import { directMessageChannel, type DirectMessageEvent } from './relay-service.js';
+import { userChannel, type PushFrameEvent } from '../../push/user-channel.js';
+import type { DirectMessageEvent } from './relay-service.js';
 
 /** A live push connection; `send` resolves true once the frame was handed to the socket. */
 export interface PushTarget {
@@ -41,7 +42,7 @@ export class InboxPush {
     let entry = this.byKey.get(key);
     if (entry === undefined) {
       const created: KeySubscribers = { targets: new Set(), unsubscribe: Promise.resolve(async () => {}) };
-      created.unsubscribe = this.deps.bus.subscribe(directMessageChannel(key), (payload) => this.onEvent(key, created, payload as DirectMessageEvent));
+      created.unsubscribe = this.deps.bus.subscribe(userChannel(key), (payload) => this.onEvent(key, created, payload as DirectMessageEvent | PushFrameEvent));
       this.byKey.set(key, created);
       entry = created;
     }
@@ -63,11 +64,11 @@ export class InboxPush {
     return n;
   }
 
-  private onEvent(key: string, entry: KeySubscribers, event: DirectMessageEvent): void {
+  private onEvent(key: string, entry: KeySubscribers, event: DirectMessageEvent | PushFrameEvent): void {
     const targets = [...entry.targets];
     if (targets.length === 0) return;
-    if (event.kind === 'copy') {
-      const frame = pushFrame(event.message);
+    if (event.kind !== 'queued') {
+      const frame = event.kind === 'copy' ? pushFrame(event.message) : JSON.stringify(event.frame);
       for (const target of targets) void target.send(frame);
       return;
     }

@@ -4,6 +4,7 @@ import { base64DecodedLength, decodeBase64, decodeHexKey } from '../../core/enco
 import type { Ed25519Verifier } from '../../core/ed25519.js';
 import { badRequest, tooLarge, tooMany } from '../../core/errors.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
+import { userChannel } from '../../push/user-channel.js';
 import type { InboxStore, QueuedMessage } from './inbox-store.js';
 
 export interface RelayLimits {
@@ -31,13 +32,8 @@ export interface SendOutcome {
   duplicate: boolean;
 }
 
-/** What the bus carries on `dm:<key>`: a queued message for its recipient, or a copy for its sender. */
-export interface DirectMessageEvent {
-  kind: 'queued' | 'copy';
-  message: QueuedMessage;
-}
-
-export const directMessageChannel = (key: string) => `dm:${key.toLowerCase()}`;
+/** What the relay publishes on a user's channel: a queued message for its recipient, or a copy for its sender. */
+export type DirectMessageEvent = { kind: 'queued'; message: QueuedMessage } | { kind: 'copy'; message: QueuedMessage };
 
 const SIGNATURE_BYTES = 64;
 
@@ -94,9 +90,9 @@ export class RelayService {
     }
     if (result.status === 'duplicate') return { id: result.id, timestamp: result.timestamp, duplicate: true };
 
-    await this.deps.bus.publish(directMessageChannel(to), { kind: 'queued', message: result.message } satisfies DirectMessageEvent);
+    await this.deps.bus.publish(userChannel(to), { kind: 'queued', message: result.message } satisfies DirectMessageEvent);
     if (encPub !== to) {
-      await this.deps.bus.publish(directMessageChannel(encPub), { kind: 'copy', message: result.message } satisfies DirectMessageEvent);
+      await this.deps.bus.publish(userChannel(encPub), { kind: 'copy', message: result.message } satisfies DirectMessageEvent);
     }
     return { id: result.message.id, timestamp, duplicate: false };
   }

@@ -1,0 +1,21 @@
+import type { MessageBus } from '../../bus/message-bus.js';
+import { userChannel, type PushFrameEvent } from '../../push/user-channel.js';
+import type { GroupStore } from './group-store.js';
+
+/** Tells the members connected right now about a group change, on their push sockets. */
+export class GroupEvents {
+  constructor(
+    private readonly store: GroupStore,
+    private readonly bus: MessageBus,
+  ) {}
+
+  async toMembers(groupId: string, frame: PushFrameEvent['frame']): Promise<void> {
+    const event: PushFrameEvent = { kind: 'event', frame };
+    const members = await this.store.listMemberIds(groupId);
+    await Promise.all(members.map((id) => this.bus.publish(userChannel(id), event)));
+  }
+
+  keyVersion(groupId: string, keyVersion: number, reason: 'rekey' | 'leave' | 'ban'): Promise<void> {
+    return this.toMembers(groupId, { type: 'group_key_version', group_id: groupId, key_version: keyVersion, reason });
+  }
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import type { MessageBus } from '../../bus/message-bus.js';
+import type { Config } from '../../config/settings.js';
+import type { BlobStore } from '../attachments/attachment-store.js';
+import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import { ChannelService } from './channel-service.js';
+import { channelsHttp } from './channels-http.js';
+import { GroupAttachmentService } from './group-attachment-service.js';
+import { groupAttachmentsHttp } from './group-attachments-http.js';
+import { GroupEvents } from './group-events.js';
+import { GroupMessageService } from './group-message-service.js';
+import { groupMessagesHttp } from './group-messages-http.js';
+import { GroupService } from './group-service.js';
+import type { GroupStore } from './group-store.js';
+import { groupsHttp } from './groups-http.js';
+
+const DEFAULT_FETCH = 200;
+
+export interface GroupDeps {
+  store: GroupStore;
+  blobs: BlobStore;
+  bus: MessageBus;
+  authorizer: KeyAuthorizer;
+  config: Config;
+  now: () => number;
+}
+
+/** The group backend: its services, and the original /groups routes over them. */
+export async function registerGroups(app: FastifyInstance, { store, blobs, bus, authorizer, config, now }: GroupDeps): Promise<void> {
+  const events = new GroupEvents(store, bus);
+  const groups = new GroupService(store, events, { maxMembers: config.max_group_members }, now);
+  const channels = new ChannelService(store, config.max_group_channels, now);
+  const messages = new GroupMessageService(store, events, { maxCiphertextBytes: config.max_message_size, maxFetch: config.max_group_fetch, defaultFetch: Math.min(DEFAULT_FETCH, config.max_group_fetch) }, now);
+  const attachments = new GroupAttachmentService(store, blobs, config.group_attachment_max_size_bytes, now);
+  await app.register(
+    async (scope) => {
+      await scope.register(groupsHttp, { groups, attachments, authorizer });
+      await scope.register(channelsHttp, { channels, groupsRole: (actor, groupId) => groups.role(actor, groupId), authorizer });
+      await scope.register(groupMessagesHttp, { messages, groups, authorizer, maxCiphertextBytes: config.max_message_size });
+      await scope.register(groupAttachmentsHttp, { attachments, authorizer, maxBytes: config.group_attachment_max_size_bytes });
+    },
+    { prefix: '/groups' },
+  );
+}
