@@ -13,6 +13,7 @@ import { attachmentHttp } from '../features/attachments/whispr-http.js';
 import { authHttp } from '../features/auth/auth-http.js';
 import { AuthService } from '../features/auth/auth-service.js';
 import { registerGroups } from '../features/groups/register-groups.js';
+import { registerRooms } from '../features/rooms/register-rooms.js';
 import { createMemoryChallengeStore } from '../features/auth/challenge-store.js';
 import { KeyAuthorizer } from '../features/auth/key-authorizer.js';
 import { TokenService } from '../features/auth/token-service.js';
@@ -105,6 +106,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     onError,
   });
   gateway.register(whisprSocketEndpoint({ push, authorizer, frameLimiter, onError }));
+  const rooms = registerRooms(gateway, config);
 
   let ready = false;
   const app: FastifyInstance = Fastify({
@@ -142,10 +144,14 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
         return ready;
       },
       details: async () => ({
+        active_connections: gateway.connectionCount(),
+        active_rooms: rooms.stats().active_rooms,
+        total_users: rooms.stats().total_users,
         security: config.security,
         storage: storage.kind,
         signature_backend: verifier.backend,
         websocket_connections: gateway.countsByDialect(),
+        rooms: rooms.stats(),
         queued_messages: await storage.inbox.totalQueued(),
         attachments: await storage.attachments.count(),
         pending_challenges: challenges.size(),
@@ -183,6 +189,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       ipLimiter.close();
       frameLimiter.close();
       challenges.close();
+      rooms.close();
       await bus.close();
       await storage.close();
     },

@@ -42,6 +42,13 @@ export class WsConnection {
     return new Promise((resolve) => this.ws.send(frame, (err) => resolve(err == null && !this.socket.destroyed)));
   }
 
+  /** Best-effort write (live events): no acknowledgement, same buffer bound. */
+  sendNow(frame: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) return this.close(CLOSE.tryAgainLater, 'send buffer full');
+    this.ws.send(frame);
+  }
+
   sendJson(value: unknown): Promise<boolean> {
     return this.send(JSON.stringify(value));
   }
@@ -58,10 +65,12 @@ export interface WsEndpoint<M = unknown> {
   name: string;
   /** Largest frame a client may send on this endpoint. */
   maxPayload: number;
+  /** Connections per client address on this endpoint, below the gateway-wide cap. */
+  maxConnectionsPerIp?: number;
   /** What this endpoint needs from the request, or undefined if the request is not for it. */
   match(url: URL): M | undefined;
   /** Refuses the upgrade by throwing an ApiError (401, 403, ...). */
-  authorize?(match: M, req: IncomingMessage, url: URL): Promise<void>;
+  authorize?(match: M, req: IncomingMessage, url: URL, ip: string): Promise<void>;
   onConnection(connection: WsConnection, match: M): void;
 }
 
@@ -144,16 +153,23 @@ export class WsGateway {
       return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
     }
     const { registered, match } = found;
-    // Hold the slot while authorizing, so a burst of slow handshakes cannot overshoot the limits.
-    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    const endpointIp = `${registered.endpoint.name} ${ip}`;
+    const endpointCap = registered.endpoint.maxConnectionsPerIp;
+    if (endpointCap !== undefined && (this.perIp.get(endpointIp) ?? 0) >= endpointCap) {
+      return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
+    }
+    // Hold the slots while authorizing, so a burst of slow handshakes cannot overshoot the limits.
+    const slots = endpointCap === undefined ? [ip] : [ip, endpointIp];
+    slots.forEach((slot) => this.perIp.set(slot, (this.perIp.get(slot) ?? 0) + 1));
+    const release = () => slots.forEach((slot) => this.releaseIp(slot));
     try {
-      await registered.endpoint.authorize?.(match, req, url);
+      await registered.endpoint.authorize?.(match, req, url, ip);
     } catch (err) {
-      this.releaseIp(ip);
+      release();
       if (err instanceof ApiError) return writeRawError(socket, err);
       throw err;
     }
-    if (socket.destroyed) return this.releaseIp(ip);
+    if (socket.destroyed) return release();
     registered.server.handleUpgrade(req, socket, head, (ws) => {
       const connection = new WsConnection(ws, registered.endpoint.name, ip, this.options.maxBufferedBytes, socket);
       this.connections.add(connection);
@@ -163,7 +179,7 @@ export class WsGateway {
       ws.on('error', () => ws.terminate());
       ws.once('close', () => {
         this.connections.delete(connection);
-        this.releaseIp(ip);
+        release();
       });
       try {
         registered.endpoint.onConnection(connection, match);
@@ -174,10 +190,10 @@ export class WsGateway {
     });
   }
 
-  private releaseIp(ip: string): void {
-    const n = (this.perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(ip);
-    else this.perIp.set(ip, n);
+  private releaseIp(slot: string): void {
+    const n = (this.perIp.get(slot) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(slot);
+    else this.perIp.set(slot, n);
   }
 
   private beat(): void {

@@ -1,25 +1,14 @@
 import type { BucketPolicy, RateLimiter } from './rate-limiter.js';
-
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
+import { TokenBucket } from './token-bucket.js';
 
 const SWEEP_INTERVAL_MS = 10_000;
 
 /** In-memory token buckets; buckets that have refilled completely are dropped so memory stays bounded by active callers. */
 export function createLocalRateLimiter(policy: BucketPolicy, now: () => number = Date.now): RateLimiter {
-  const buckets = new Map<string, Bucket>();
-  const refill = (bucket: Bucket, at: number) => {
-    bucket.tokens = Math.min(policy.burst, bucket.tokens + ((at - bucket.updatedAt) / 1000) * policy.ratePerSecond);
-    bucket.updatedAt = at;
-  };
+  const buckets = new Map<string, TokenBucket>();
   const sweep = setInterval(() => {
     const at = now();
-    for (const [key, bucket] of buckets) {
-      refill(bucket, at);
-      if (bucket.tokens >= policy.burst) buckets.delete(key);
-    }
+    for (const [key, bucket] of buckets) if (bucket.isFull(at)) buckets.delete(key);
   }, SWEEP_INTERVAL_MS);
   sweep.unref();
 
@@ -28,16 +17,11 @@ export function createLocalRateLimiter(policy: BucketPolicy, now: () => number =
       const at = now();
       let bucket = buckets.get(key);
       if (bucket === undefined) {
-        bucket = { tokens: policy.burst, updatedAt: at };
+        bucket = new TokenBucket(policy, at);
         buckets.set(key, bucket);
-      } else {
-        refill(bucket, at);
       }
-      if (bucket.tokens >= cost) {
-        bucket.tokens -= cost;
-        return { allowed: true, retryAfter: 0 };
-      }
-      return { allowed: false, retryAfter: (cost - bucket.tokens) / policy.ratePerSecond };
+      const wait = bucket.take(at, cost);
+      return { allowed: wait === 0, retryAfter: wait };
     },
     close() {
       clearInterval(sweep);

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../../core/errors.js';
+import { CLOSE, frameText, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
+import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
+import { TokenBucket } from '../../rate-limit/token-bucket.js';
+import type { IpPenalties } from './ip-penalties.js';
+import { RoomProtocolError, parseRoomFrame, roomFrames, type RoomCommand } from './room-protocol.js';
+import type { RoomMember, RoomRegistry } from './room-registry.js';
+
+export interface RoomLimits {
+  maxFrameBytes: number;
+  connectionsPerIp: number;
+  /** Undefined: rate limiting disabled. */
+  messages?: BucketPolicy;
+  joins?: BucketPolicy;
+}
+
+export interface RoomCounters {
+  rate_limited: number;
+  invalid_frames: number;
+  messages_relayed: number;
+}
+
+/** Frames up to this many times the size limit get a MESSAGE_TOO_LARGE error; larger ones close the socket (1009). */
+const HARD_FRAME_FACTOR = 4;
+
+/**
+ * Where room sockets connect: `/rooms` (unambiguous), `/ws` without `recipient` or `token` (the
+ * RTC-E2EE relay's path) and `/` (the Node relay accepted any path).
+ */
+export function isRoomsPath(url: URL): boolean {
+  if (url.pathname === '/rooms' || url.pathname === '/') return true;
+  return (url.pathname === '/ws' || url.pathname === '/ws/') && !url.searchParams.has('recipient') && !url.searchParams.has('token');
+}
+
+/** One room connection: its member identity once joined, and its own rate budgets. */
+class RoomSession implements RoomMember {
+  user = { id: '', name: '' };
+  roomId: string | undefined;
+  private readonly messages: TokenBucket | undefined;
+  private readonly joins: TokenBucket | undefined;
+
+  constructor(
+    readonly connection: WsConnection,
+    limits: RoomLimits,
+  ) {
+    const now = Date.now();
+    this.messages = limits.messages && new TokenBucket(limits.messages, now);
+    this.joins = limits.joins && new TokenBucket(limits.joins, now);
+  }
+
+  send(frame: string): void {
+    this.connection.sendNow(frame);
+  }
+
+  /** False when the budget for this kind of frame is spent. */
+  allowed(kind: 'join' | 'message'): boolean {
+    const bucket = kind === 'join' ? this.joins : this.messages;
+    return bucket === undefined || bucket.take(Date.now()) === 0;
+  }
+}
+
+export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: IpPenalties; limits: RoomLimits; counters: RoomCounters }): WsEndpoint<true> {
+  const { registry, penalties, limits, counters } = deps;
+
+  const reject = (session: RoomSession, err: RoomProtocolError) => {
+    if (err.code === 'RATE_LIMITED') counters.rate_limited += 1;
+    else counters.invalid_frames += 1;
+    session.send(roomFrames.error(err.code, err.message));
+    if (penalties.violation(session.connection.ip)) session.connection.close(CLOSE.policy, 'address blocked for repeated violations');
+  };
+
+  const leaveRoom = (session: RoomSession) => {
+    if (session.roomId === undefined) return;
+    registry.leave(session.roomId, session);
+    registry.broadcast(session.roomId, roomFrames.userLeft(session.user.id));
+    session.roomId = undefined;
+  };
+
+  const inRoom = (session: RoomSession): string => {
+    if (session.roomId === undefined) throw new RoomProtocolError('NOT_IN_ROOM', 'Join a room first');
+    return session.roomId;
+  };
+
+  const handle = (session: RoomSession, command: RoomCommand) => {
+    if (command.type === 'leave') return leaveRoom(session);
+    if (!session.allowed(command.type === 'join' ? 'join' : 'message')) {
+      throw new RoomProtocolError('RATE_LIMITED', command.type === 'join' ? 'Join rate limit exceeded' : 'Message rate limit exceeded');
+    }
+    switch (command.type) {
+      case 'ping':
+        return session.send(roomFrames.pong());
+      case 'join': {
+        leaveRoom(session);
+        session.user = { id: command.userId, name: command.username };
+        const others = registry.join(command.roomId, session);
+        if (others === undefined) throw new RoomProtocolError('ROOM_FULL', 'Room is full');
+        session.roomId = command.roomId;
+        session.send(roomFrames.userList(others.map((m) => m.user)));
+        return void registry.broadcast(command.roomId, roomFrames.userJoined(session.user), session);
+      }
+      case 'message':
+        counters.messages_relayed += 1;
+        return void registry.broadcast(inRoom(session), roomFrames.message(randomUUID(), command.encrypted, new Date().toISOString()), session);
+      case 'typing':
+        return void registry.broadcast(inRoom(session), roomFrames.userTyping(session.user.id, command.isTyping), session);
+      case 'reaction':
+        return void registry.broadcast(inRoom(session), roomFrames.reaction(command.messageId, session.user, command.emoji, command.action));
+    }
+  };
+
+  return {
+    name: 'rooms',
+    maxPayload: limits.maxFrameBytes * HARD_FRAME_FACTOR,
+    maxConnectionsPerIp: limits.connectionsPerIp,
+    match: (url) => (isRoomsPath(url) ? true : undefined),
+    async authorize(_match, _req, _url, ip) {
+      const blockedMs = penalties.blockedFor(ip);
+      if (blockedMs > 0) throw new ApiError(403, 'IP_BLOCKED', 'This address is blocked for repeated protocol violations', blockedMs / 1000);
+    },
+    onConnection(connection) {
+      const session = new RoomSession(connection, limits);
+      connection.ws.on('message', (data, isBinary) => {
+        try {
+          const text = frameText(data, isBinary);
+          if (text === undefined) throw new RoomProtocolError('INVALID_MESSAGE', 'Binary frames are not part of the protocol');
+          if (text.length > limits.maxFrameBytes) throw new RoomProtocolError('MESSAGE_TOO_LARGE', 'Message too large');
+          handle(session, parseRoomFrame(text));
+        } catch (err) {
+          if (!(err instanceof RoomProtocolError)) throw err;
+          reject(session, err);
+        }
+      });
+      connection.ws.once('close', () => leaveRoom(session));
+    },
+  };
+}
