@@ -12,9 +12,16 @@ export interface BenchConfig {
   poolRps: number;
   logLevel: string;
   bareMode: 'insert' | 'replay';
-  phases: Set<'send' | 'bare' | 'push'>;
+  phases: Set<BenchPhase>;
   cpuProf: boolean;
+  /** Members of the group phase's group (each with a token and a push socket). */
+  groupMembers: number;
+  /** `limit` of each fetch in the group phase. */
+  groupFetchLimit: number;
 }
+
+export const PHASES = ['send', 'bare', 'push', 'group'] as const;
+export type BenchPhase = (typeof PHASES)[number];
 
 function num(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -25,8 +32,8 @@ function num(name: string, fallback: number, min: number): number {
 }
 
 export function benchConfig(): BenchConfig {
-  const phases = (process.env.BENCH_PHASES ?? 'send,bare,push').split(',').map((p) => p.trim());
-  for (const p of phases) if (!['send', 'bare', 'push'].includes(p)) throw new Error(`BENCH_PHASES: unknown phase "${p}" (send, bare, push)`);
+  const phases = (process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
+  for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_PHASES: unknown phase "${p}" (${PHASES.join(', ')})`);
   return {
     seconds: num('BENCH_SECONDS', 10, 1),
     rounds: Math.round(num('BENCH_ROUNDS', 1, 1)),
@@ -38,7 +45,9 @@ export function benchConfig(): BenchConfig {
     poolRps: num('BENCH_POOL_RPS', 6000, 100),
     logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
     bareMode: process.env.BENCH_BARE_MODE === 'replay' ? 'replay' : 'insert',
-    phases: new Set(phases as ('send' | 'bare' | 'push')[]),
+    phases: new Set(phases as BenchPhase[]),
     cpuProf: process.env.BENCH_CPU_PROF === '1',
+    groupMembers: Math.round(num('BENCH_GROUP_MEMBERS', 20, 2)),
+    groupFetchLimit: Math.round(num('BENCH_GROUP_FETCH_LIMIT', 50, 1)),
   };
 }

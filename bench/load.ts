@@ -2,12 +2,17 @@ import autocannon from 'autocannon';
 import type { BodyPool } from './bodies.js';
 import { Samples, round } from './stats.js';
 
+/** What runLoad sends next: a body, or a body with its own headers (e.g. the sender's bearer token). */
+export interface RequestFeed {
+  take(): Buffer | { body: Buffer; headers: Record<string, string> };
+}
+
 /** Hands out pre-built bodies in order; running past the end reuses bodies (counted: those answer as duplicates). */
-export class BodyCursor {
+export class BodyCursor implements RequestFeed {
   private next = 0;
   reused = 0;
-  /** performance.now() when each body was handed to a connection (for send-to-push latency). */
-  readonly sentAt: Float64Array;
+  /** performance.now() when each body was handed to a connection (for send-to-push latency); grows with the pool. */
+  sentAt: Float64Array<ArrayBuffer>;
 
   constructor(readonly pool: BodyPool) {
     this.sentAt = new Float64Array(pool.bodies.length);
@@ -17,6 +22,8 @@ export class BodyCursor {
     const index = this.next % this.pool.bodies.length;
     if (this.next >= this.pool.bodies.length) this.reused++;
     this.next++;
+    // The pool may have grown since this cursor was made (after a warm-up): a write past the end of a typed array is lost.
+    if (index >= this.sentAt.length) this.sentAt = growTimes(this.sentAt, this.pool.bodies.length);
     this.sentAt[index] = performance.now();
     return this.pool.bodies[index]!;
   }
@@ -24,6 +31,13 @@ export class BodyCursor {
   get used(): number {
     return this.next;
   }
+}
+
+/** A copy of `times` with room for `length` entries. */
+export function growTimes(times: Float64Array, length: number): Float64Array<ArrayBuffer> {
+  const bigger = new Float64Array(Math.max(length, times.length * 2));
+  bigger.set(times);
+  return bigger;
 }
 
 export interface LoadResult {
@@ -48,7 +62,7 @@ export interface LoadResult {
  * (one request definition whose setupRequest takes the next pre-built body: every request is distinct,
  * and nothing is computed but the request head). Latency is autocannon's per-request time, kept in full.
  */
-export async function runLoad(options: { url: string; path: string; connections: number; seconds: number; cursor: BodyCursor }): Promise<LoadResult> {
+export async function runLoad(options: { url: string; path: string; connections: number; seconds: number; cursor: RequestFeed }): Promise<LoadResult> {
   const latencies = new Samples();
   const status: Record<string, number> = {};
   const errorSamples: string[] = [];
@@ -65,7 +79,10 @@ export async function runLoad(options: { url: string; path: string; connections:
         method: 'POST',
         path: options.path,
         headers: { 'content-type': 'application/json' },
-        setupRequest: (request) => ({ ...request, body: options.cursor.take() }),
+        setupRequest: (request) => {
+          const next = options.cursor.take();
+          return Buffer.isBuffer(next) ? { ...request, body: next } : { ...request, body: next.body, headers: { ...request.headers, ...next.headers } };
+        },
         onResponse: (code, body) => {
           if (code >= 300 && errorSamples.length < 3) errorSamples.push(`${code} ${body.slice(0, 200)}`);
         },

@@ -1,10 +1,11 @@
-// npm run bench: signed /send throughput and latency (Whispr vs a bare node:http baseline) and WebSocket
-// push rate. Servers run in child processes; this process is the load generator. See bench/README.md.
+// npm run bench: signed /send throughput and latency (Whispr vs a bare node:http baseline), WebSocket
+// push rate, and group send/fetch/push. Servers run in child processes; this process is the load generator. See bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { BodyPool, generateIdentities } from './bodies.js';
 import { killAllChildren, startServerChild, type ServerChild } from './child.js';
 import { benchConfig } from './config.js';
+import { measureGroup } from './group-load.js';
 import { measurePush } from './push-rate.js';
 import { evaluateGoals, renderReport, type BenchResults } from './report.js';
 import { measureSend, type SendPhaseResult } from './send-load.js';
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
     bare_mode: cfg.bareMode,
     rounds: cfg.rounds,
     body_bytes: 0,
+    group_members: cfg.groupMembers,
+    group_fetch_limit: cfg.groupFetchLimit,
   };
   log(`whispr bench: ${cfg.seconds} s per run (+${cfg.warmupSeconds} s warm-up), ${cfg.connections} connections, ${cfg.identities} identities, node ${process.version}, ${meta.cpus} cpus`);
 
@@ -101,6 +104,12 @@ async function main(): Promise<void> {
     log(`built ${pushPool.size} push bodies to ${cfg.pushRecipients} recipients in ${round((performance.now() - t) / 1000, 1)} s`);
     results.push = await withServer(WHISPR, 'whispr-push', childEnv, cpuProfDir, (s) =>
       measurePush({ ...phase, url: s.url, serverPid: s.pid, pool: pushPool, recipients }),
+    );
+  }
+
+  if (cfg.phases.has('group')) {
+    results.group = await withServer(WHISPR, 'whispr-group', childEnv, cpuProfDir, (s) =>
+      measureGroup({ ...phase, url: s.url, serverPid: s.pid, members: cfg.groupMembers, fetchLimit: cfg.groupFetchLimit, plaintextBytes: cfg.plaintextBytes, poolRps: cfg.poolRps }),
     );
   }
 

@@ -21,7 +21,7 @@ import { InboxPush } from '../features/relay/inbox-push.js';
 import { RelayService } from '../features/relay/relay-service.js';
 import { relayHttp } from '../features/relay/whispr-http.js';
 import { whisprSocketEndpoint } from '../features/relay/whispr-socket.js';
-import { installErrorHandler } from '../http/error-handler.js';
+import { frameworkError, installErrorHandler } from '../http/error-handler.js';
 import { healthHttp } from '../http/health-http.js';
 import { clientError } from '../http/raw-error-response.js';
 import { ipRateLimit } from '../http/ip-rate-limit.js';
@@ -109,6 +109,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   const rooms = registerRooms(gateway, config);
 
   let ready = false;
+  let closing = false;
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // Request logs are written below without URLs: paths carry public keys (metadata).
@@ -120,6 +121,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     http: { connectionsCheckingInterval: Math.min(1_000, config.header_timeout_seconds * 250) },
     return503OnClosing: true,
     clientErrorHandler: clientError,
+    frameworkErrors: frameworkError,
     forceCloseConnections: 'idle',
   });
   app.server.headersTimeout = config.header_timeout_seconds * 1000;
@@ -130,6 +132,9 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    // A response (e.g. a file stream) that finishes after close() began would leave its keep-alive
+    // connection open, past Fastify's one sweep of idle connections, and hold close() for keepAliveTimeout.
+    if (closing) request.raw.socket?.destroySoon?.();
   });
   if (config.cors_origins.length > 0) await app.register(cors, { origin: config.cors_origins });
 
@@ -182,6 +187,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     },
     async close() {
       ready = false;
+      closing = true;
       gateway.close(CLOSE.serviceRestart, 'server restarting; reconnect');
       await app.close();
       await cleanup.stop();

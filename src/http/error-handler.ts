@@ -17,6 +17,15 @@ export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
   return reply.code(err.status).send(errorBody(err.code, err.detail));
 }
 
+/**
+ * Fastify's `frameworkErrors`: router failures that never reach the error handler, in the Whispr
+ * shape. A path segment longer than any id Whispr issues (maxParamLength) names nothing: 404.
+ */
+export function frameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') sendError(reply, new ApiError(404, 'NOT_FOUND', 'No such resource'));
+  else sendError(reply, new ApiError(400, 'BAD_URL', error.message));
+}
+
 /** Every error leaves as {detail, error_code, timestamp}; only genuine server faults are 5xx, and only they are logged as errors. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -12,9 +12,11 @@ const JSON_BLOB_FIELDS = ['blob', 'file_b64', 'file', 'blob_b64'] as const;
 
 /** The uploaded bytes: a raw body (as the original client sends them), or base64 in a JSON field. */
 function uploadedBytes(body: unknown): Buffer {
-  if (Buffer.isBuffer(body)) return body;
-  if (body !== null && typeof body === 'object') {
-    const field = JSON_BLOB_FIELDS.find((name) => typeof (body as Record<string, unknown>)[name] === 'string');
+  // An empty body or field is no file either (it would store a zero-byte file under sha256('')).
+  if (Buffer.isBuffer(body)) {
+    if (body.length > 0) return body;
+  } else if (body !== null && typeof body === 'object') {
+    const field = JSON_BLOB_FIELDS.find((name) => typeof (body as Record<string, unknown>)[name] === 'string' && (body as Record<string, string>)[name] !== '');
     if (field !== undefined) return decodeBase64((body as Record<string, string>)[field] as string, field);
   }
   throw badRequest('NO_FILE', 'No file provided');

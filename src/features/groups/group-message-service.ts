@@ -38,7 +38,6 @@ const MAX_ATTACHMENT_META = 4096;
 /** Ciphertext-only channel history: who may post, key-version enforcement, ordered pages, live push. */
 export class GroupMessageService {
   private readonly access: GroupAccess;
-  private lastTimestamp = 0;
 
   constructor(
     private readonly store: GroupStore,
@@ -70,7 +69,7 @@ export class GroupMessageService {
       ciphertext: input.ciphertext,
       nonce: input.nonce,
       key_version: input.key_version,
-      timestamp: this.nextTimestamp(),
+      timestamp: this.now(),
       attachment_meta: input.attachment_meta ?? null,
     };
     await this.store.addMessage(message);
@@ -92,11 +91,5 @@ export class GroupMessageService {
     const page = rows.slice(0, pageSize);
     const last = page.at(-1);
     return { messages: page.map(messageView), has_more: rows.length > pageSize, next_since: last?.timestamp ?? since ?? 0 };
-  }
-
-  /** Server time, strictly increasing, so `since` pagination never skips or repeats a message. */
-  private nextTimestamp(): number {
-    this.lastTimestamp = Math.max(this.now(), this.lastTimestamp + 0.000001);
-    return this.lastTimestamp;
   }
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { MessageBus } from '../../bus/message-bus.js';
+import { monotonicClock } from '../../core/monotonic-clock.js';
 import type { Config } from '../../config/settings.js';
 import type { BlobStore } from '../attachments/attachment-store.js';
 import type { KeyAuthorizer } from '../auth/key-authorizer.js';
@@ -26,7 +27,10 @@ export interface GroupDeps {
 }
 
 /** The group backend: its services, and the original /groups routes over them. */
-export async function registerGroups(app: FastifyInstance, { store, blobs, bus, authorizer, config, now }: GroupDeps): Promise<void> {
+export async function registerGroups(app: FastifyInstance, { store, blobs, bus, authorizer, config, now: wallClock }: GroupDeps): Promise<void> {
+  // One strictly increasing clock for joins and messages: `since` paging never skips or repeats a
+  // message, and a member's join is never stamped equal to a message around it.
+  const now = monotonicClock(wallClock);
   const events = new GroupEvents(store, bus);
   const groups = new GroupService(store, events, { maxMembers: config.max_group_members }, now);
   const channels = new ChannelService(store, config.max_group_channels, now);

@@ -1,0 +1,217 @@
+import WebSocket from 'ws';
+import { GroupClient } from '../src/sdk/group-client.js';
+import { newGroupKey } from '../src/sdk/group-crypto.js';
+import { WhisprClient } from '../src/sdk/whispr-client.js';
+import { generateIdentities } from './bodies.js';
+import { cpuMeter, type CpuShares } from './cpu.js';
+import { GroupFetchFeed, GroupSendFeed, GroupSendPool, type BenchMember } from './group-bodies.js';
+import { runLoad, type LoadResult } from './load.js';
+import { Samples, round } from './stats.js';
+
+export interface GroupSendResult extends LoadResult, CpuShares {
+  warmup_rps: number;
+  /** 2xx answers over warm-up and run. */
+  accepted: number;
+  /** Messages in the channel afterwards (read back page by page): between `accepted` and the bodies handed out. */
+  stored: number;
+  bodies_sent: number;
+  reused: number;
+  server_cpu_us_per_req: number | null;
+}
+
+export interface GroupFetchResult extends LoadResult, CpuShares {
+  limit: number;
+  /** Messages in one sample page (= limit when the pages are full). */
+  sample_page: number;
+  server_cpu_us_per_req: number | null;
+}
+
+export interface GroupPushResult {
+  sockets: number;
+  /** group_message frames of messages sent during the run, received by the end of the drain wait. */
+  delivered: number;
+  /** 2xx sends of the run x members. */
+  expected: number;
+  delivered_per_s: number;
+  duplicate_frames: number;
+  unknown_frames: number;
+  socket_closes: number;
+  /** Send body handed to a connection -> group_message frame received on a member's /ws/{key}. */
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+export interface GroupPhaseResult {
+  members: number;
+  body_bytes: number;
+  send: GroupSendResult;
+  fetch: GroupFetchResult;
+  push: GroupPushResult;
+}
+
+const MESSAGES = '/groups/messages/send';
+const FETCH = '/groups/messages/fetch';
+const CIPHERTEXT = '"ciphertext":"';
+
+/**
+ * The group phase: `members` identities (each with a token) in one group with a #bench channel, all
+ * holding a push socket. Sends (each by its member, with its token) at `connections` connections,
+ * then fetches of `fetchLimit` from random points of the history; every send fans out to every socket.
+ */
+export async function measureGroup(options: {
+  url: string;
+  serverPid: number;
+  members: number;
+  plaintextBytes: number;
+  poolRps: number;
+  fetchLimit: number;
+  connections: number;
+  warmupSeconds: number;
+  seconds: number;
+  log: (line: string) => void;
+}): Promise<GroupPhaseResult> {
+  const { url, connections, seconds, warmupSeconds, log } = options;
+
+  // Identities, tokens, the group, its channel and the key (sealed to every member, as a client would).
+  const clients = generateIdentities(options.members).map((identity) => new WhisprClient({ baseUrl: url, identity }));
+  const members: BenchMember[] = await Promise.all(clients.map(async (c) => ({ address: c.address, token: await c.authenticate('x25519') })));
+  const owner = new GroupClient(clients[0]!);
+  const { id: groupId, invite_code } = await owner.create('bench');
+  for (const c of clients.slice(1)) await new GroupClient(c).join({ invite_code });
+  const { channel_id: channelId } = await owner.createChannel(groupId, 'bench');
+  const key = newGroupKey();
+  await owner.distributeKey(groupId, key, 1);
+
+  const pool = new GroupSendPool(members, { groupId, channelId, key, keyVersion: 1 }, options.plaintextBytes);
+  pool.growTo(Math.ceil(options.poolRps * (seconds + warmupSeconds)));
+  const feed = new GroupSendFeed(pool);
+  log(`  group ${groupId.slice(0, 8)}: ${members.length} members, ${pool.size} pre-encrypted bodies (~${pool.averageBytes} bytes)`);
+
+  // Push sockets: a frame is matched to its body by ciphertext (found by string search, no JSON.parse per frame).
+  let seen: Uint8Array[] = members.map(() => new Uint8Array(pool.size));
+  let measureFrom = Number.POSITIVE_INFINITY;
+  let windowStart = Number.POSITIVE_INFINITY;
+  let windowEnd = Number.POSITIVE_INFINITY;
+  let total = 0;
+  let inWindow = 0;
+  let measured = 0;
+  let duplicates = 0;
+  let unknown = 0;
+  let closes = 0;
+  const latencies = new Samples();
+  const onFrame = (member: number, data: WebSocket.RawData) => {
+    const now = performance.now();
+    const text = data.toString();
+    const at = text.indexOf(CIPHERTEXT);
+    const index = at < 0 ? undefined : pool.byCiphertext.get(text.slice(at + CIPHERTEXT.length, text.indexOf('"', at + CIPHERTEXT.length)));
+    if (index === undefined || !text.includes('"type":"group_message"')) return void unknown++;
+    const marks = seen[member]!;
+    if (marks[index] === 1) return void duplicates++;
+    marks[index] = 1;
+    total++;
+    if (now >= windowStart && now <= windowEnd) inWindow++;
+    if (index >= measureFrom) {
+      measured++;
+      latencies.add(now - (feed.sentAt[index] ?? now));
+    }
+  };
+  const wsBase = url.replace(/^http/, 'ws');
+  const sockets = await Promise.all(
+    members.map(async (m, i) => {
+      const ws = new WebSocket(`${wsBase}/ws/${m.address}?token=${encodeURIComponent(m.token)}`);
+      ws.on('message', (data) => onFrame(i, data));
+      ws.on('close', () => closes++);
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      return ws;
+    }),
+  );
+  const drain = async (expected: () => number, limitMs: number) => {
+    const deadline = performance.now() + limitMs;
+    while (total < expected() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
+  try {
+    // Sends (and the push fan-out they cause).
+    let warm: LoadResult | undefined;
+    if (warmupSeconds > 0) {
+      warm = await runLoad({ url, path: MESSAGES, connections, seconds: warmupSeconds, cursor: feed });
+      await drain(() => warm!.ok * members.length, 10_000);
+      log(`  warm-up: ${warm.rps} sends/s, p99 ${warm.p99_ms} ms, ${total} frames${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
+      const built = pool.growTo(feed.used + Math.ceil(Math.max(warm.rps, 1000) * 1.5 * seconds) + 2 * connections);
+      if (built > 0) {
+        seen = seen.map((marks) => {
+          const bigger = new Uint8Array(pool.size);
+          bigger.set(marks);
+          return bigger;
+        });
+        log(`  built ${built} more bodies (pool ${pool.size})`);
+      }
+    }
+    measureFrom = feed.used;
+    const totalBefore = total;
+    let meter = cpuMeter(options.serverPid);
+    windowStart = performance.now();
+    const run = await runLoad({ url, path: MESSAGES, connections, seconds, cursor: feed });
+    windowEnd = performance.now();
+    const { serverSeconds, ...cpu } = meter();
+    const windowSeconds = (windowEnd - windowStart) / 1000;
+    await drain(() => totalBefore + run.ok * members.length, 10_000);
+    log(`  sends: ${run.rps}/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms; ${measured}/${run.ok * members.length} frames`);
+
+    // Read the channel back (max page size): the stored count, and the timestamps the fetch run starts from.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const timestamps: number[] = [];
+    for (let since = 0, more = true; more; ) {
+      const page = await owner.fetch(groupId, channelId, { since, limit: 1000 });
+      for (const m of page.messages) timestamps.push(m.timestamp);
+      ({ has_more: more, next_since: since } = page);
+    }
+
+    // Fetches of one page from random points of the history.
+    const fetchFeed = new GroupFetchFeed(members, { groupId, channelId }, timestamps, options.fetchLimit);
+    const sample = await owner.fetch(groupId, channelId, { since: timestamps[0] ?? 0, limit: options.fetchLimit });
+    if (warmupSeconds > 0) await runLoad({ url, path: FETCH, connections, seconds: warmupSeconds, cursor: fetchFeed });
+    meter = cpuMeter(options.serverPid);
+    const fetchRun = await runLoad({ url, path: FETCH, connections, seconds, cursor: fetchFeed });
+    const { serverSeconds: fetchServerSeconds, ...fetchCpu } = meter();
+    log(`  fetches: ${fetchRun.rps}/s, p50 ${fetchRun.p50_ms} ms, p99 ${fetchRun.p99_ms} ms`);
+
+    const [p50, p90, p99, max] = latencies.percentiles(50, 90, 99, 100);
+    const perReq = (cpuSeconds: number | null, ok: number) => (cpuSeconds === null || ok === 0 ? null : Math.round((cpuSeconds * 1e6) / ok));
+    return {
+      members: members.length,
+      body_bytes: pool.averageBytes,
+      send: {
+        ...run,
+        warmup_rps: warm?.rps ?? 0,
+        accepted: (warm?.ok ?? 0) + run.ok,
+        stored: timestamps.length,
+        bodies_sent: feed.used,
+        reused: feed.reused,
+        server_cpu_us_per_req: perReq(serverSeconds, run.ok),
+        ...cpu,
+      },
+      fetch: { ...fetchRun, limit: options.fetchLimit, sample_page: sample.messages.length, server_cpu_us_per_req: perReq(fetchServerSeconds, fetchRun.ok), ...fetchCpu },
+      push: {
+        sockets: sockets.length,
+        delivered: measured,
+        expected: run.ok * members.length,
+        delivered_per_s: round(inWindow / windowSeconds, 0),
+        duplicate_frames: duplicates,
+        unknown_frames: unknown,
+        socket_closes: closes,
+        p50_ms: round(p50 ?? Number.NaN),
+        p90_ms: round(p90 ?? Number.NaN),
+        p99_ms: round(p99 ?? Number.NaN),
+        max_ms: round(max ?? Number.NaN),
+      },
+    };
+  } finally {
+    for (const ws of sockets) ws.terminate();
+  }
+}
