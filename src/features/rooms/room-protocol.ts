@@ -32,8 +32,9 @@ export type RoomCommand =
 
 const ID = /^[a-zA-Z0-9_-]{1,64}$/;
 const USERNAME = /^[a-zA-Z0-9\s_-]{1,32}$/;
-// Two standard-base64 parts joined by a dot (e.g. iv.ciphertext), canonical padding.
-const BASE64_PART = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Two standard-base64 parts joined by a dot (e.g. iv.ciphertext), canonical as Rust's base64
+// STANDARD engine wants it: padding required, and the unused bits before the padding zero.
+const BASE64_PART = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
 const MESSAGE_ID_MAX = 128;
 const EMOJI_MAX = 32;
 
@@ -82,7 +83,7 @@ export function parseRoomFrame(text: string): RoomCommand {
     }
     case 'reaction': {
       const { messageId, emoji, action } = payload ?? {};
-      if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > MESSAGE_ID_MAX) throw invalid('reaction needs payload.messageId');
+      if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > MESSAGE_ID_MAX || !messageId.isWellFormed()) throw invalid('reaction needs payload.messageId');
       if (typeof emoji !== 'string' || emoji.length === 0 || emoji.length > EMOJI_MAX || !emoji.isWellFormed()) throw invalid('reaction needs payload.emoji');
       if (action !== undefined && action !== 'add' && action !== 'remove') throw invalid('reaction action must be add or remove');
       return { type: 'reaction', messageId, emoji, action: action ?? 'add' };

@@ -25,6 +25,10 @@ export class RoomRegistry {
     return others;
   }
 
+  isFull(roomId: string): boolean {
+    return (this.rooms.get(roomId)?.size ?? 0) >= this.maxMembers;
+  }
+
   leave(roomId: string, member: RoomMember): void {
     const room = this.rooms.get(roomId);
     if (room === undefined) return;

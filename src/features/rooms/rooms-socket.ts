@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RawData } from 'ws';
 import { ApiError } from '../../core/errors.js';
 import { CLOSE, frameText, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
@@ -60,6 +61,8 @@ class RoomSession implements RoomMember {
   }
 }
 
+const frameBytes = (data: RawData): number => (Array.isArray(data) ? data.reduce((n, chunk) => n + chunk.length, 0) : data.byteLength);
+
 export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: IpPenalties; limits: RoomLimits; counters: RoomCounters }): WsEndpoint<true> {
   const { registry, penalties, limits, counters } = deps;
 
@@ -67,7 +70,8 @@ export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: I
     if (err.code === 'RATE_LIMITED') counters.rate_limited += 1;
     else counters.invalid_frames += 1;
     session.send(roomFrames.error(err.code, err.message));
-    if (penalties.violation(session.connection.ip)) session.connection.close(CLOSE.policy, 'address blocked for repeated violations');
+    // A full room is nobody's fault; everything else is a protocol violation of this address.
+    if (err.code !== 'ROOM_FULL' && penalties.violation(session.connection.ip)) session.connection.close(CLOSE.policy, 'address blocked for repeated violations');
   };
 
   const leaveRoom = (session: RoomSession) => {
@@ -91,6 +95,8 @@ export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: I
       case 'ping':
         return session.send(roomFrames.pong());
       case 'join': {
+        // Checked before leaving, so a refused join keeps the member where it was.
+        if (command.roomId !== session.roomId && registry.isFull(command.roomId)) throw new RoomProtocolError('ROOM_FULL', 'Room is full');
         leaveRoom(session);
         session.user = { id: command.userId, name: command.username };
         const others = registry.join(command.roomId, session);
@@ -124,7 +130,8 @@ export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: I
         try {
           const text = frameText(data, isBinary);
           if (text === undefined) throw new RoomProtocolError('INVALID_MESSAGE', 'Binary frames are not part of the protocol');
-          if (text.length > limits.maxFrameBytes) throw new RoomProtocolError('MESSAGE_TOO_LARGE', 'Message too large');
+          // The limit is in bytes (a frame's characters can be up to 3 bytes each).
+          if (frameBytes(data) > limits.maxFrameBytes) throw new RoomProtocolError('MESSAGE_TOO_LARGE', 'Message too large');
           handle(session, parseRoomFrame(text));
         } catch (err) {
           if (!(err instanceof RoomProtocolError)) throw err;
