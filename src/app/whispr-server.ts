@@ -12,6 +12,7 @@ import { AttachmentService } from '../features/attachments/attachment-service.js
 import { attachmentHttp } from '../features/attachments/whispr-http.js';
 import { authHttp } from '../features/auth/auth-http.js';
 import { AuthService } from '../features/auth/auth-service.js';
+import { registerCalls } from '../features/calls/register-calls.js';
 import { registerGroups } from '../features/groups/register-groups.js';
 import { registerRooms } from '../features/rooms/register-rooms.js';
 import { createMemoryChallengeStore } from '../features/auth/challenge-store.js';
@@ -157,6 +158,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
         signature_backend: verifier.backend,
         websocket_connections: gateway.countsByDialect(),
         rooms: rooms.stats(),
+        calls: calls.stats(),
         queued_messages: await storage.inbox.totalQueued(),
         attachments: await storage.attachments.count(),
         pending_challenges: challenges.size(),
@@ -167,6 +169,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   await app.register(authHttp, { auth, ipLimit });
   await app.register(relayHttp, { relay, authorizer, ipLimit, maxMessageBytes: config.max_message_size });
   await app.register(attachmentHttp, { attachments, authorizer, ipLimit, maxBytes: config.attachment_max_size_bytes });
+  const calls = await registerCalls(app, gateway, authorizer, config);
   await registerGroups(app, { store: storage.groups, blobs: storage.groupBlobs, bus, authorizer, config, now: nowSeconds });
   gateway.attach(app.server);
 
@@ -196,6 +199,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       frameLimiter.close();
       challenges.close();
       rooms.close();
+      calls.close();
       await bus.close();
       await storage.close();
     },

@@ -33,10 +33,16 @@ export class KeyAuthorizer {
       if (asserted === undefined) throw badRequest('VALIDATION_FAILED', `${field} is required`);
       return asserted.toLowerCase();
     }
+    const key = await this.tokenSubject(token);
+    if (asserted !== undefined && key !== asserted.toLowerCase()) throw forbidden('KEY_MISMATCH', `${field} is not the key the bearer token was issued for`);
+    return key;
+  }
+
+  /** The key of a valid bearer token, in either mode (for routes that never existed unauthenticated). */
+  async tokenSubject(token: string | undefined): Promise<string> {
     if (token === undefined) throw unauthorized('TOKEN_REQUIRED', 'A bearer token is required (POST /auth/challenge, then /auth/token)');
     const claims = await this.tokens.verify(token);
     if (claims === null) throw unauthorized('TOKEN_INVALID', 'The bearer token is invalid or expired');
-    if (asserted !== undefined && claims.key !== asserted.toLowerCase()) throw forbidden('KEY_MISMATCH', `${field} is not the key the bearer token was issued for`);
     return claims.key;
   }
 

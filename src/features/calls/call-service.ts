@@ -1,0 +1,191 @@
+/** A participant's connection, written to best effort. */
+export interface CallPeer {
+  send(frame: string): void;
+}
+
+/** Delivers a frame to a user's account connection (the private-comm dialect); false when offline. */
+export interface UserDelivery {
+  deliver(userId: string, frame: Record<string, unknown>): Promise<boolean>;
+}
+
+export type CallErrorCode = 'INVALID_CALL_ID' | 'CALL_FULL' | 'TOO_MANY_CALLS' | 'NOT_IN_CALL' | 'CALL_NOT_FOUND' | 'RECIPIENT_OFFLINE';
+
+export class CallError extends Error {
+  constructor(
+    readonly code: CallErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CallLimits {
+  maxParticipants: number;
+  maxCalls: number;
+  timeoutMs: number;
+}
+
+interface SignalRoom {
+  peers: Set<CallPeer>;
+  timer: NodeJS.Timeout;
+}
+
+interface UserCall {
+  timer: NodeJS.Timeout;
+}
+
+const CALL_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The five call events of the private-comm dialect; an offer opens a call, reject and end close it. */
+export const USER_CALL_EVENTS = ['call_offer', 'call_answer', 'ice_candidate', 'call_reject', 'call_end'] as const;
+export type UserCallEvent = (typeof USER_CALL_EVENTS)[number];
+
+const frames = {
+  peerJoin: '{"type":"peer-join"}',
+  peerLeave: '{"type":"peer-leave"}',
+  signal: (payload: unknown) => JSON.stringify({ type: 'signal', payload }),
+  timeout: JSON.stringify({ type: 'error', error_code: 'CALL_TIMEOUT', detail: 'The call reached its time limit and was closed' }),
+};
+
+/**
+ * Call coordination without seeing call content. Two faces share its limits and counters: Whispr's
+ * /signal rooms keyed by call_id (only joined sockets may signal), and private-comm call events
+ * addressed to a user (only the two users of an open call may continue it).
+ */
+export class CallService {
+  private readonly rooms = new Map<string, SignalRoom>();
+  private readonly roomOf = new Map<CallPeer, string>();
+  private readonly userCalls = new Map<string, UserCall>();
+  readonly counters = { calls_opened: 0, calls_timed_out: 0, signals_relayed: 0, call_events_relayed: 0, refused: 0 };
+
+  constructor(
+    private readonly limits: CallLimits,
+    private readonly delivery?: UserDelivery,
+  ) {}
+
+  /** Joins `callId` (leaving any other room first); the others get peer-join. */
+  join(peer: CallPeer, callId: unknown): void {
+    const id = this.validCallId(callId);
+    const current = this.roomOf.get(peer);
+    if (current === id) return;
+    const room = this.rooms.get(id);
+    if (room !== undefined && room.peers.size >= this.limits.maxParticipants) this.refuse('CALL_FULL', `A call has at most ${this.limits.maxParticipants} participants`);
+    if (room === undefined && this.activeCalls() >= this.limits.maxCalls) this.refuse('TOO_MANY_CALLS', 'The server has reached its limit of concurrent calls');
+    if (current !== undefined) this.leave(peer);
+    const joined = room ?? this.openRoom(id);
+    for (const other of joined.peers) other.send(frames.peerJoin);
+    joined.peers.add(peer);
+    this.roomOf.set(peer, id);
+  }
+
+  /** Relays `payload` verbatim to the other participants; only a participant of that call may signal. */
+  signal(peer: CallPeer, callId: unknown, payload: unknown): void {
+    const id = this.validCallId(callId);
+    const room = this.rooms.get(id);
+    if (room === undefined || !room.peers.has(peer)) this.refuse('NOT_IN_CALL', 'Join the call before signaling into it');
+    const frame = frames.signal(payload);
+    for (const other of room.peers) if (other !== peer) other.send(frame);
+    this.counters.signals_relayed += 1;
+  }
+
+  /** Leaves the peer's room (a call_id, if given, must be that room); the others get peer-leave. */
+  leave(peer: CallPeer, callId?: unknown): void {
+    const id = this.roomOf.get(peer);
+    if (id === undefined) return;
+    if (callId !== undefined && this.validCallId(callId) !== id) this.refuse('NOT_IN_CALL', 'Not in that call');
+    this.roomOf.delete(peer);
+    const room = this.rooms.get(id);
+    if (room === undefined) return;
+    room.peers.delete(peer);
+    for (const other of room.peers) other.send(frames.peerLeave);
+    if (room.peers.size === 0) this.closeRoom(id);
+  }
+
+  /** Forwards a private-comm call event from one user to another, as `{type, sender_id, ...fields}`. */
+  async relayUserEvent(from: string, to: string, type: UserCallEvent, fields: Record<string, unknown>): Promise<void> {
+    if (this.delivery === undefined) throw new Error('no user delivery configured for call events');
+    const pair = [from, to].sort().join('|');
+    const open = this.userCalls.get(pair);
+    if (type === 'call_offer') {
+      if (open === undefined && this.activeCalls() >= this.limits.maxCalls) this.refuse('TOO_MANY_CALLS', 'The server has reached its limit of concurrent calls');
+      if (open === undefined) this.openUserCall(pair);
+    } else if (open === undefined) {
+      this.refuse('CALL_NOT_FOUND', 'No open call with this user');
+    }
+    if (type === 'call_reject' || type === 'call_end') this.closeUserCall(pair);
+    const delivered = await this.delivery.deliver(to, { ...fields, type, sender_id: from });
+    if (!delivered) {
+      if (type === 'call_offer') this.closeUserCall(pair);
+      this.refuse('RECIPIENT_OFFLINE', 'The recipient is not connected');
+    }
+    this.counters.call_events_relayed += 1;
+  }
+
+  activeCalls(): number {
+    return this.rooms.size + this.userCalls.size;
+  }
+
+  stats() {
+    let participants = 0;
+    for (const room of this.rooms.values()) participants += room.peers.size;
+    return { active_calls: this.activeCalls(), signal_rooms: this.rooms.size, participants, ...this.counters, max_concurrent_calls: this.limits.maxCalls };
+  }
+
+  close(): void {
+    for (const id of [...this.rooms.keys()]) this.closeRoom(id);
+    for (const pair of [...this.userCalls.keys()]) this.closeUserCall(pair);
+  }
+
+  private openRoom(id: string): SignalRoom {
+    const timer = setTimeout(() => {
+      const room = this.rooms.get(id);
+      if (room === undefined) return;
+      this.counters.calls_timed_out += 1;
+      for (const peer of room.peers) {
+        peer.send(frames.timeout);
+        this.roomOf.delete(peer);
+      }
+      this.closeRoom(id);
+    }, this.limits.timeoutMs);
+    timer.unref();
+    const room: SignalRoom = { peers: new Set(), timer };
+    this.rooms.set(id, room);
+    this.counters.calls_opened += 1;
+    return room;
+  }
+
+  private closeRoom(id: string): void {
+    const room = this.rooms.get(id);
+    if (room === undefined) return;
+    clearTimeout(room.timer);
+    this.rooms.delete(id);
+  }
+
+  private openUserCall(pair: string): void {
+    const timer = setTimeout(() => {
+      this.counters.calls_timed_out += 1;
+      this.closeUserCall(pair);
+    }, this.limits.timeoutMs);
+    timer.unref();
+    this.userCalls.set(pair, { timer });
+    this.counters.calls_opened += 1;
+  }
+
+  private closeUserCall(pair: string): void {
+    const call = this.userCalls.get(pair);
+    if (call === undefined) return;
+    clearTimeout(call.timer);
+    this.userCalls.delete(pair);
+  }
+
+  private validCallId(callId: unknown): string {
+    if (typeof callId === 'number' && Number.isSafeInteger(callId)) return String(callId);
+    if (typeof callId !== 'string' || !CALL_ID.test(callId)) this.refuse('INVALID_CALL_ID', 'call_id must be 1-128 characters of A-Z a-z 0-9 _ . : -');
+    return callId;
+  }
+
+  private refuse(code: CallErrorCode, message: string): never {
+    this.counters.refused += 1;
+    throw new CallError(code, message);
+  }
+}
