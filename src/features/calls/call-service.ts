@@ -88,11 +88,11 @@ export class CallService {
     this.counters.signals_relayed += 1;
   }
 
-  /** Leaves the peer's room (a call_id, if given, must be that room); the others get peer-leave. */
+  /** Leaves the peer's room (a call_id, if given, must be that room, even for a peer in none); the others get peer-leave. */
   leave(peer: CallPeer, callId?: unknown): void {
     const id = this.roomOf.get(peer);
-    if (id === undefined) return;
     if (callId !== undefined && this.validCallId(callId) !== id) this.refuse('NOT_IN_CALL', 'Not in that call');
+    if (id === undefined) return;
     this.roomOf.delete(peer);
     const room = this.rooms.get(id);
     if (room === undefined) return;

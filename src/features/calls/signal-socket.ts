@@ -42,7 +42,8 @@ export function signalSocketEndpoint(deps: { calls: CallService; authorizer: Key
             case 'signal':
               return calls.signal(peer, frame.call_id, frame.payload);
             case 'leave':
-              return calls.leave(peer, frame.call_id);
+              // A frame without call_id is malformed (INVALID_CALL_ID); only the disconnect leaves without one.
+              return calls.leave(peer, frame.call_id ?? null);
             default:
               return peer.send(errorFrame('INVALID_FRAME', 'type must be join, signal or leave'));
           }
