@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { tsxExecArgv } from './tsx-loader.js';
 
 /** What a server child sends over IPC once it listens. */
@@ -10,10 +11,23 @@ export interface ReadyMessage {
   url: string;
 }
 
+/** The child's answer to a `gc` message: its memory after a full collection (process.memoryUsage()). */
+export interface MemoryMessage {
+  type: 'memory';
+  gc: boolean;
+  usage: NodeJS.MemoryUsage;
+  /** V8 heap spaces (committed = physical-ish size of each) after the collection. */
+  spaces: { name: string; size: number; used: number; physical: number }[];
+}
+
 export interface ServerChild {
   readonly pid: number;
   readonly url: string;
   readonly dataDir: string;
+  /** Runs a full GC in the child (when it was started with --expose-gc) and returns its memory usage. */
+  collect(): Promise<MemoryMessage>;
+  /** Writes a V8 heap snapshot of the child to `path` (allocates: later RSS readings grow). */
+  heapSnapshot(path: string): Promise<void>;
   /** Asks the child to close and exit (so --cpu-prof is written), then kills it by pid if it lingers; removes the data dir. */
   stop(): Promise<void>;
 }
@@ -37,13 +51,30 @@ export function killAllChildren(): void {
  * Runs a bench server entry (a .ts file under bench/) in its own Node process, on 127.0.0.1, with a
  * fresh temp data dir (passed as BENCH_DATA_DIR). Resolves when the child reports its URL.
  */
-export async function startServerChild(entry: URL, options: { env?: Record<string, string>; cpuProfDir?: string; name: string }): Promise<ServerChild> {
+export async function startServerChild(
+  entry: URL,
+  options: {
+    env?: Record<string, string>;
+    cpuProfDir?: string;
+    name: string;
+    /** Extra Node flags (e.g. --expose-gc). */
+    nodeFlags?: string[];
+    /** Raise the child's open-files limit to this (or to the hard limit if lower): it is started through `bash -c 'ulimit -n N; exec node ...'`. */
+    openFiles?: number;
+  },
+): Promise<ServerChild> {
   const dataDir = mkdtempSync(join(tmpdir(), `whispr-bench-${options.name}-`));
-  const execArgv = [...tsxExecArgv()];
+  const execArgv = [...(options.nodeFlags ?? []), ...tsxExecArgv()];
   // One folder per server: Node writes a profile per thread (tsx's loader hooks run on their own thread).
   if (options.cpuProfDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, `${options.name}-${Date.now()}`)}`);
   // cwd = the data dir: nothing (e.g. a ./settings.json) leaks in from where the bench was started.
-  const child = spawn(process.execPath, [...execArgv, new URL(entry).pathname], {
+  const nodeArgs = [...execArgv, new URL(entry).pathname];
+  const [command, args] =
+    options.openFiles === undefined
+      ? [process.execPath, nodeArgs]
+      : // exec keeps the pid (the one we kill) and the IPC channel's inherited fd.
+        ['bash', ['-c', `ulimit -n ${Math.floor(options.openFiles)} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...nodeArgs]];
+  const child = spawn(command, args, {
     cwd: dataDir,
     env: { ...process.env, ...options.env, BENCH_DATA_DIR: dataDir },
     // stdout: the server's request logs go to /dev/null (written, but not read by the load generator's process).
@@ -77,10 +108,33 @@ export async function startServerChild(entry: URL, options: { env?: Record<strin
     throw err;
   }
 
+  /** Sends an IPC request and resolves with the first answer of type `answer`. */
+  const request = <T>(message: { type: string; path?: string }, answer: string, timeoutMs: number) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.off('message', onMessage);
+        reject(new Error(`${options.name} server did not answer ${message.type} within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const onMessage = (reply: { type?: string }) => {
+        if (reply.type !== answer) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(reply as T);
+      };
+      child.on('message', onMessage);
+      child.send(message);
+    });
+
   return {
     pid,
     url,
     dataDir,
+    collect() {
+      return request<MemoryMessage>({ type: 'gc' }, 'memory', 30_000);
+    },
+    async heapSnapshot(path) {
+      await request<{ type: 'heap-snapshot' }>({ type: 'heap-snapshot', path }, 'heap-snapshot', 300_000);
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.send({ type: 'stop' });
@@ -119,8 +173,20 @@ export function serveUntilStopped(url: string, close: () => Promise<void>): void
         () => process.exit(1),
       );
   };
-  process.on('message', (message: { type?: string }) => {
+  process.on('message', (message: { type?: string; path?: string }) => {
     if (message.type === 'stop') stop(false);
+    if (message.type === 'heap-snapshot' && message.path !== undefined) {
+      writeHeapSnapshot(message.path);
+      process.send?.({ type: 'heap-snapshot' });
+    }
+    if (message.type === 'gc') {
+      // Two passes: the first may only queue finalizers / weak callbacks that free more on the second.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      gc?.();
+      const spaces = getHeapSpaceStatistics().map((s) => ({ name: s.space_name, size: s.space_size, used: s.space_used_size, physical: s.physical_space_size }));
+      process.send?.({ type: 'memory', gc: gc !== undefined, usage: process.memoryUsage(), spaces } satisfies MemoryMessage);
+    }
   });
   process.once('disconnect', () => stop(true));
   process.once('SIGTERM', () => stop(false));

@@ -18,10 +18,26 @@ export interface BenchConfig {
   groupMembers: number;
   /** `limit` of each fetch in the group phase. */
   groupFetchLimit: number;
+  /** Rooms phase: receivers of the fan-out room (plus one sender). */
+  roomsReceivers: number;
+  /** Rooms phase: most messages in flight (sent, not yet received by every receiver). */
+  roomsWindow: number;
+  /** Rooms phase: random ciphertext bytes per message (plus a 15-byte stamp). */
+  roomsPayloadBytes: number;
+  /** Rooms phase: idle sockets of the memory run, the rooms they join, the source addresses they come from. */
+  roomsIdleSockets: number;
+  roomsIdleRooms: number;
+  roomsSourceAddresses: number;
+  /** Rooms memory run: V8 semi-space size (MB) of both servers, pinned (0: V8's default, growing 1-16 MB). */
+  roomsSemiSpaceMb: number;
+  /** Rooms memory run: write heap snapshots before and after into bench/results/profiles/. */
+  heapSnapshot: boolean;
 }
 
-export const PHASES = ['send', 'bare', 'push', 'group'] as const;
-export type BenchPhase = (typeof PHASES)[number];
+export const PHASES = ['send', 'bare', 'push', 'group', 'rooms'] as const;
+/** Also accepted in BENCH_PHASES: half of the rooms phase. */
+const ROOMS_PARTS = ['rooms-fanout', 'rooms-memory'] as const;
+export type BenchPhase = (typeof PHASES)[number] | (typeof ROOMS_PARTS)[number];
 
 function num(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -33,7 +49,9 @@ function num(name: string, fallback: number, min: number): number {
 
 export function benchConfig(): BenchConfig {
   const phases = (process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
-  for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_PHASES: unknown phase "${p}" (${PHASES.join(', ')})`);
+  const known: readonly string[] = [...PHASES, ...ROOMS_PARTS];
+  for (const p of phases) if (!known.includes(p)) throw new Error(`BENCH_PHASES: unknown phase "${p}" (${known.join(', ')})`);
+  if (phases.includes('rooms')) phases.push(...ROOMS_PARTS);
   return {
     seconds: num('BENCH_SECONDS', 10, 1),
     rounds: Math.round(num('BENCH_ROUNDS', 1, 1)),
@@ -49,5 +67,13 @@ export function benchConfig(): BenchConfig {
     cpuProf: process.env.BENCH_CPU_PROF === '1',
     groupMembers: Math.round(num('BENCH_GROUP_MEMBERS', 20, 2)),
     groupFetchLimit: Math.round(num('BENCH_GROUP_FETCH_LIMIT', 50, 1)),
+    roomsReceivers: Math.min(60_000, Math.round(num('BENCH_ROOMS_RECEIVERS', 100, 1))),
+    roomsWindow: Math.round(num('BENCH_ROOMS_WINDOW', 4, 1)),
+    roomsPayloadBytes: Math.round(num('BENCH_ROOMS_PAYLOAD_BYTES', 120, 0)),
+    roomsIdleSockets: Math.round(num('BENCH_ROOMS_IDLE_SOCKETS', 10_000, 1)),
+    roomsIdleRooms: Math.round(num('BENCH_ROOMS_IDLE_ROOMS', 100, 1)),
+    roomsSourceAddresses: Math.min(254 * 254, Math.round(num('BENCH_ROOMS_SOURCE_ADDRESSES', 100, 1))),
+    roomsSemiSpaceMb: Math.round(num('BENCH_ROOMS_SEMI_SPACE_MB', 1, 0)),
+    heapSnapshot: process.env.BENCH_HEAP_SNAPSHOT === '1',
   };
 }

@@ -1,13 +1,15 @@
 // npm run bench: signed /send throughput and latency (Whispr vs a bare node:http baseline), WebSocket
-// push rate, and group send/fetch/push. Servers run in child processes; this process is the load generator. See bench/README.md.
+// push rate, group send/fetch/push, and rooms fan-out and memory per socket (Whispr vs bare ws). Servers run in child processes; this process is the load generator. See bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { BodyPool, generateIdentities } from './bodies.js';
 import { killAllChildren, startServerChild, type ServerChild } from './child.js';
 import { benchConfig } from './config.js';
 import { measureGroup } from './group-load.js';
+import { reexecWithOpenFiles } from './open-files.js';
 import { measurePush } from './push-rate.js';
 import { evaluateGoals, renderReport, type BenchResults } from './report.js';
+import { measureRooms, roomsOpenFilesNeeded } from './rooms-phase.js';
 import { measureSend, type SendPhaseResult } from './send-load.js';
 import { round } from './stats.js';
 
@@ -42,6 +44,11 @@ function medianRun(runs: SendPhaseResult[]): SendPhaseResult | undefined {
 
 async function main(): Promise<void> {
   const cfg = benchConfig();
+  // The rooms phase opens 10,000 sockets from this process: raise its open-files limit first if needed.
+  if (cfg.phases.has('rooms-memory')) {
+    const code = await reexecWithOpenFiles(roomsOpenFilesNeeded(cfg), log);
+    if (code !== undefined) process.exit(code);
+  }
   const cpuProfDir = cfg.cpuProf ? new URL('./profiles/', RESULTS_DIR).pathname : undefined;
   if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
   const childEnv = { BENCH_LOG_LEVEL: cfg.logLevel, BENCH_BARE_MODE: cfg.bareMode };
@@ -61,6 +68,12 @@ async function main(): Promise<void> {
     body_bytes: 0,
     group_members: cfg.groupMembers,
     group_fetch_limit: cfg.groupFetchLimit,
+    rooms_receivers: cfg.roomsReceivers,
+    rooms_window: cfg.roomsWindow,
+    rooms_payload_bytes: cfg.roomsPayloadBytes,
+    rooms_idle_sockets: cfg.roomsIdleSockets,
+    rooms_idle_rooms: cfg.roomsIdleRooms,
+    rooms_source_addresses: cfg.roomsSourceAddresses,
   };
   log(`whispr bench: ${cfg.seconds} s per run (+${cfg.warmupSeconds} s warm-up), ${cfg.connections} connections, ${cfg.identities} identities, node ${process.version}, ${meta.cpus} cpus`);
 
@@ -112,6 +125,8 @@ async function main(): Promise<void> {
       measureGroup({ ...phase, url: s.url, serverPid: s.pid, members: cfg.groupMembers, fetchLimit: cfg.groupFetchLimit, plaintextBytes: cfg.plaintextBytes, poolRps: cfg.poolRps }),
     );
   }
+
+  if (cfg.phases.has('rooms-fanout') || cfg.phases.has('rooms-memory')) results.rooms = await measureRooms(cfg, { childEnv, cpuProfDir, profileRoot: new URL('./profiles/', RESULTS_DIR).pathname, log });
 
   const final: BenchResults = { ...results, goals: evaluateGoals(results) };
   process.stdout.write(`\n${renderReport(final)}\n\n`);

@@ -1,5 +1,6 @@
 import type { GroupPhaseResult } from './group-load.js';
 import type { PushPhaseResult } from './push-rate.js';
+import type { RoomsPhaseResult } from './rooms-phase.js';
 import type { SendPhaseResult } from './send-load.js';
 
 export interface BenchResults {
@@ -11,12 +12,13 @@ export interface BenchResults {
   rounds?: { round: number; server: 'whispr' | 'bare'; rps: number; p99_ms: number; server_cpu_us_per_req: number | null; other_cpu_pct: number | null }[];
   push?: PushPhaseResult;
   group?: GroupPhaseResult;
+  rooms?: RoomsPhaseResult;
   goals: { name: string; target: string; value: number | null; pass: boolean | null }[];
 }
 
 const NOISY_OTHER_CPU_PCT = 15;
 
-export const GOALS = { sendRps: 4000, p99Ms: 25, ratio: 0.7, groupPushP99Ms: 100 } as const;
+export const GOALS = { sendRps: 4000, p99Ms: 25, ratio: 0.7, groupPushP99Ms: 100, roomsFanoutRatio: 0.8, roomsP99Ms: 10, roomsMemoryRatio: 1.2 } as const;
 
 export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goals'] {
   return [
@@ -30,6 +32,16 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
       value: r.group?.push.p99_ms ?? null,
       pass: r.group === undefined ? null : r.group.push.p99_ms < GOALS.groupPushP99Ms && r.group.push.delivered >= r.group.push.expected,
     },
+    // Issue 10: rooms fan-out beside bare ws, its latency, nothing lost or duplicated, memory per idle socket.
+    { name: 'rooms fan-out whispr/bare', target: `>= ${GOALS.roomsFanoutRatio}`, value: r.rooms?.fanout.ratio ?? null, pass: r.rooms?.fanout.ratio == null ? null : r.rooms.fanout.ratio >= GOALS.roomsFanoutRatio },
+    { name: 'rooms fan-out p99 (ms)', target: `< ${GOALS.roomsP99Ms}`, value: r.rooms?.fanout.whispr?.p99_ms ?? null, pass: r.rooms?.fanout.whispr === undefined ? null : r.rooms.fanout.whispr.p99_ms < GOALS.roomsP99Ms },
+    {
+      name: 'rooms lost + duplicated',
+      target: '= 0',
+      value: r.rooms?.fanout.whispr === undefined ? null : r.rooms.fanout.whispr.lost + r.rooms.fanout.whispr.duplicates,
+      pass: r.rooms?.fanout.whispr === undefined ? null : r.rooms.fanout.whispr.lost + r.rooms.fanout.whispr.duplicates === 0 && !r.rooms.fanout.whispr.stalled,
+    },
+    { name: 'rooms memory/socket whispr/bare', target: `<= ${GOALS.roomsMemoryRatio}`, value: r.rooms?.memory.ratio ?? null, pass: r.rooms?.memory.ratio == null ? null : r.rooms.memory.ratio <= GOALS.roomsMemoryRatio },
   ];
 }
 
@@ -108,8 +120,9 @@ export function renderReport(r: BenchResults): string {
     if (p.duplicate_frames + p.unknown_frames > 0) out.push(`WARNING push: ${p.duplicate_frames} duplicate and ${p.unknown_frames} unknown frames`);
   }
   if (r.group !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderGroup(r.group));
+  if (r.rooms !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderRooms(r.rooms));
   out.push('cpu%: 100 = one core; srv = server process, gen = this load generator, other = the rest of the machine meanwhile');
-  const noisy = [r.send, r.bare, r.push, r.group?.send, r.group?.fetch].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
+  const noisy = [r.send, r.bare, r.push, r.group?.send, r.group?.fetch, r.rooms?.fanout.whispr, r.rooms?.fanout.bare].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
   if (noisy) out.push(`WARNING: other processes used more than ${NOISY_OTHER_CPU_PCT}% CPU during a run: the figures are understated, rerun on a quiet machine`);
   out.push('');
   out.push('Goals (a miss is reported, not fatal)');
@@ -142,3 +155,68 @@ function renderGroup(g: GroupPhaseResult): string[] {
   if (p.delivered < p.expected) out.push(`WARNING group: ${p.expected - p.delivered} frames missing`);
   return out;
 }
+
+function renderRooms(rooms: RoomsPhaseResult): string[] {
+  const out: string[] = [];
+  const { fanout, memory } = rooms;
+  const any = fanout.whispr ?? fanout.bare;
+  if (any !== undefined) {
+    out.push(`Rooms fan-out (1 sender, ${any.receivers} receivers in one room, at most ${any.window} messages in flight, ${any.payload_bytes}+15-byte messages)`);
+    const row = (name: string, f: typeof any | undefined) =>
+      f === undefined
+        ? [name, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']
+        : [
+            name,
+            f.delivered_per_s,
+            f.sent_per_s,
+            f.p50_ms,
+            f.p90_ms,
+            f.p99_ms,
+            f.max_ms,
+            `${f.lost}/${f.lost_max_per_receiver}`,
+            `${f.duplicates}/${f.duplicates_max_per_receiver}`,
+            show(f.server_cpu_us_per_delivery),
+            `${show(f.server_cpu_pct)}/${show(f.loadgen_cpu_pct)}/${show(f.other_cpu_pct)}`,
+          ];
+    out.push(
+      table([
+        ['server', 'delivered/s', 'sent/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'lost tot/max', 'dup tot/max', 'srv cpu us/frame', 'cpu% srv/gen/other'],
+        row('whispr', fanout.whispr),
+        row('bare ws', fanout.bare),
+      ]),
+    );
+    out.push('latency: sender write -> receiver message event, every (message, receiver) pair; lost/dup: sum over receivers / worst receiver');
+    if (fanout.ratio !== null) out.push(`whispr/bare delivered/s: ${fanout.ratio}`);
+    for (const f of [fanout.whispr, fanout.bare]) {
+      if (f === undefined) continue;
+      if (f.stalled) out.push(`WARNING ${f.server}: the window stopped moving for 5 s (a message never arrived); the sender gave up early`);
+      if (f.out_of_order + f.socket_closes > 0) out.push(`WARNING ${f.server}: ${f.out_of_order} frames out of order, ${f.socket_closes} receiver sockets closed`);
+    }
+    if (fanout.rounds !== undefined) {
+      out.push(`${Math.max(...fanout.rounds.map((x) => x.round))} rounds, median run shown; every run:`);
+      for (const x of fanout.rounds) out.push(`  round ${x.round} ${x.server.padEnd(6)} ${String(x.delivered_per_s).padStart(7)} delivered/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_delivery)} us/frame  other cpu ${show(x.other_cpu_pct)}%`);
+    }
+  }
+  const m = memory.whispr ?? memory.bare;
+  if (m !== undefined) {
+    if (out.length > 0) out.push('');
+    const semi = memory.semi_space_mb === null ? "V8's default young generation" : `young generation pinned at 2 x ${memory.semi_space_mb} MB`;
+    out.push(`Rooms memory per idle socket (${m.sockets} sockets joined to ${m.rooms} rooms from ${m.source_addresses} source addresses; server RSS after GC + 2 s settle; ${semi})`);
+    const row = (name: string, x: IdleMemory | undefined) =>
+      x === undefined
+        ? [name, '-', '-', '-', '-', '-', '-', '-']
+        : [name, x.rss_before_kb, x.rss_after_kb, x.kb_per_socket, x.heap_used_kb_per_socket, x.external_kb_per_socket, x.connect_seconds, show(x.server_open_files)];
+    out.push(
+      table([
+        ['server', 'RSS before KB', 'RSS after KB', 'KB/socket', 'heap KB/socket', 'external KB/socket', 'connect s', 'srv open files'],
+        row('whispr', memory.whispr),
+        row('bare ws', memory.bare),
+      ]),
+    );
+    if (memory.ratio !== null) out.push(`whispr/bare memory per socket: ${memory.ratio}`);
+    for (const x of [memory.whispr, memory.bare]) if (x !== undefined && !x.gc) out.push(`WARNING ${x.server}: started without --expose-gc, RSS includes garbage`);
+  }
+  return out;
+}
+
+type IdleMemory = NonNullable<RoomsPhaseResult['memory']['whispr']>;

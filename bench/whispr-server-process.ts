@@ -17,6 +17,18 @@ const overrides: Partial<Config> = {
   max_messages_per_second: 1_000_000,
   max_requests_per_ip_per_second: 1_000_000,
   max_messages_per_recipient: 1_000_000,
+  // The rooms phase: one sender relays as fast as the window allows, and 10,000 sockets join from one
+  // machine. Rate limiting stays on (its per-connection buckets are part of the cost) with the message
+  // budget lifted; the connection caps are raised above what the run opens.
+  ...(process.env.BENCH_WHISPR_ROOMS === '1'
+    ? {
+        rooms_message_limit: 10_000_000,
+        rooms_connections_per_ip: 1_000_000,
+        rooms_max_users_per_room: 1_000_000,
+        max_websocket_connections: 1_000_000,
+        max_websocket_connections_per_ip: 1_000_000,
+      }
+    : {}),
 };
 // env: {} so nothing from the bench's environment (WHISPR_*, MAX_*) changes what is measured.
 const { config } = loadConfig({ env: {}, overrides });

@@ -18,6 +18,8 @@ export const CLOSE = {
   tryAgainLater: 1013,
 } as const;
 
+const TEXT_FRAME = { binary: false } as const;
+
 /** One accepted socket, with writes that respect a send-buffer bound. */
 export class WsConnection {
   alive = true;
@@ -42,11 +44,11 @@ export class WsConnection {
     return new Promise((resolve) => this.ws.send(frame, (err) => resolve(err == null && !this.socket.destroyed)));
   }
 
-  /** Best-effort write (live events): no acknowledgement, same buffer bound. */
-  sendNow(frame: string): void {
+  /** Best-effort write (live events): no acknowledgement, same buffer bound. A Buffer is a text frame's UTF-8 bytes (encoded once for many sockets). */
+  sendNow(frame: string | Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) return this.close(CLOSE.tryAgainLater, 'send buffer full');
-    this.ws.send(frame);
+    this.ws.send(frame, TEXT_FRAME);
   }
 
   sendJson(value: unknown): Promise<boolean> {
@@ -133,7 +135,7 @@ export class WsGateway {
   }
 
   private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const url = new URL(req.url ?? '/', 'http://whispr.invalid');
     let found: { registered: Registered; match: unknown } | undefined;
     for (const registered of this.endpoints) {
@@ -159,35 +161,51 @@ export class WsGateway {
       return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
     }
     // Hold the slots while authorizing, so a burst of slow handshakes cannot overshoot the limits.
-    const slots = endpointCap === undefined ? [ip] : [ip, endpointIp];
-    slots.forEach((slot) => this.perIp.set(slot, (this.perIp.get(slot) ?? 0) + 1));
-    const release = () => slots.forEach((slot) => this.releaseIp(slot));
+    this.holdIp(ip);
+    if (endpointCap !== undefined) this.holdIp(endpointIp);
     try {
       await registered.endpoint.authorize?.(match, req, url, ip);
     } catch (err) {
-      release();
+      this.releaseSlots(registered.endpoint, ip);
       if (err instanceof ApiError) return writeRawError(socket, err);
       throw err;
     }
-    if (socket.destroyed) return release();
-    registered.server.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new WsConnection(ws, registered.endpoint.name, ip, this.options.maxBufferedBytes, socket);
-      this.connections.add(connection);
-      ws.on('pong', () => {
-        connection.alive = true;
-      });
-      ws.on('error', () => ws.terminate());
-      ws.once('close', () => {
-        this.connections.delete(connection);
-        release();
-      });
-      try {
-        registered.endpoint.onConnection(connection, match);
-      } catch (err) {
-        this.options.onError(err);
-        connection.close(CLOSE.internal, 'internal error');
-      }
+    if (socket.destroyed) return this.releaseSlots(registered.endpoint, ip);
+    registered.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, registered.endpoint, match, ip, socket));
+  }
+
+  /**
+   * An upgraded socket. Kept out of handleUpgrade so that the listeners a socket keeps for its whole
+   * life close over this small scope only (not the request, URL and lookups of the upgrade).
+   */
+  private accept(ws: WebSocket, endpoint: WsEndpoint<unknown>, match: unknown, ip: string, socket: Duplex): void {
+    const connection = new WsConnection(ws, endpoint.name, ip, this.options.maxBufferedBytes, socket);
+    this.connections.add(connection);
+    ws.on('pong', () => {
+      connection.alive = true;
     });
+    ws.on('error', terminateOnError);
+    // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket.
+    ws.on('close', () => {
+      this.connections.delete(connection);
+      this.releaseSlots(endpoint, ip);
+    });
+    try {
+      endpoint.onConnection(connection, match);
+    } catch (err) {
+      this.options.onError(err);
+      connection.close(CLOSE.internal, 'internal error');
+    }
+  }
+
+  private holdIp(slot: string): void {
+    this.perIp.set(slot, (this.perIp.get(slot) ?? 0) + 1);
+  }
+
+  /** Gives back the address's gateway slot and, if the endpoint caps addresses, its endpoint slot (the key is rebuilt, not kept per socket). */
+  private releaseSlots(endpoint: WsEndpoint<unknown>, ip: string): void {
+    this.releaseIp(ip);
+    if (endpoint.maxConnectionsPerIp !== undefined) this.releaseIp(`${endpoint.name} ${ip}`);
   }
 
   private releaseIp(slot: string): void {
@@ -206,6 +224,15 @@ export class WsGateway {
       connection.ws.ping();
     }
   }
+}
+
+// Shared listeners (`this` is the emitter): no closure per socket.
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+function terminateOnError(this: WebSocket): void {
+  this.terminate();
 }
 
 /** Text of a frame if it is a text frame; binary frames are refused by every Whispr dialect. */

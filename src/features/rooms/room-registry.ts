@@ -3,7 +3,8 @@ import type { RoomUser } from './room-protocol.js';
 /** A connection in a room: who it is and how to write to it (best effort, no acknowledgement). */
 export interface RoomMember {
   user: RoomUser;
-  send(frame: string): void;
+  /** A serialized text frame, or its UTF-8 bytes (a broadcast encodes once for every member). */
+  send(frame: string | Buffer): void;
 }
 
 /** Rooms exist while someone is in them; nothing is stored. */
@@ -40,10 +41,12 @@ export class RoomRegistry {
   broadcast(roomId: string, frame: string, except?: RoomMember): number {
     const room = this.rooms.get(roomId);
     if (room === undefined) return 0;
+    // ws would encode a string again for every socket; its bytes are written as is (and never modified).
+    const bytes = Buffer.from(frame);
     let sent = 0;
     for (const member of room) {
       if (member === except) continue;
-      member.send(frame);
+      member.send(bytes);
       sent += 1;
     }
     return sent;

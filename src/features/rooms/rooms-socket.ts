@@ -50,7 +50,7 @@ class RoomSession implements RoomMember {
     this.joins = limits.joins && new TokenBucket(limits.joins, now);
   }
 
-  send(frame: string): void {
+  send(frame: string | Buffer): void {
     this.connection.sendNow(frame);
   }
 
@@ -138,7 +138,8 @@ export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: I
           reject(session, err);
         }
       });
-      connection.ws.once('close', () => leaveRoom(session));
+      // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket.
+      connection.ws.on('close', () => leaveRoom(session));
     },
   };
 }
