@@ -5,15 +5,8 @@ import type { GroupEvents } from './group-events.js';
 import { newId } from './group-ids.js';
 import type { GroupMessage, GroupStore } from './group-store.js';
 
-export interface GroupSend {
-  group_id: string;
-  channel_id: string;
-  sender_id: string;
-  ciphertext: string;
-  nonce: string;
-  key_version: number;
-  attachment_meta?: string | null;
-}
+/** A /messages/send body: the stored message as the client names it, before the server adds id and timestamp. */
+export type GroupSend = Pick<GroupMessage, 'group_id' | 'channel_id' | 'sender_id' | 'ciphertext' | 'nonce' | 'key_version'> & { attachment_meta?: string | null };
 
 export interface GroupMessageLimits {
   maxCiphertextBytes: number;
