@@ -32,9 +32,12 @@ export interface BenchConfig {
   roomsSemiSpaceMb: number;
   /** Rooms memory run: write heap snapshots before and after into bench/results/profiles/. */
   heapSnapshot: boolean;
+  /** Signal phase: socket pairs on /signal (one call each) and most signals in flight per pair. */
+  signalPairs: number;
+  signalWindow: number;
 }
 
-export const PHASES = ['send', 'bare', 'push', 'group', 'rooms'] as const;
+export const PHASES = ['send', 'bare', 'push', 'group', 'rooms', 'signal'] as const;
 /** Also accepted in BENCH_PHASES: half of the rooms phase. */
 const ROOMS_PARTS = ['rooms-fanout', 'rooms-memory'] as const;
 export type BenchPhase = (typeof PHASES)[number] | (typeof ROOMS_PARTS)[number];
@@ -75,5 +78,7 @@ export function benchConfig(): BenchConfig {
     roomsSourceAddresses: Math.min(254 * 254, Math.round(num('BENCH_ROOMS_SOURCE_ADDRESSES', 100, 1))),
     roomsSemiSpaceMb: Math.round(num('BENCH_ROOMS_SEMI_SPACE_MB', 1, 0)),
     heapSnapshot: process.env.BENCH_HEAP_SNAPSHOT === '1',
+    signalPairs: Math.round(num('BENCH_SIGNAL_PAIRS', 50, 1)),
+    signalWindow: Math.round(num('BENCH_SIGNAL_WINDOW', 4, 1)),
   };
 }

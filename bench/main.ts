@@ -1,5 +1,6 @@
 // npm run bench: signed /send throughput and latency (Whispr vs a bare node:http baseline), WebSocket
-// push rate, group send/fetch/push, and rooms fan-out and memory per socket (Whispr vs bare ws). Servers run in child processes; this process is the load generator. See bench/README.md.
+// push rate, group send/fetch/push, rooms fan-out and memory per socket (Whispr vs bare ws), and /signal
+// relaying. Servers run in child processes; this process is the load generator. See bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { BodyPool, generateIdentities } from './bodies.js';
@@ -11,6 +12,7 @@ import { measurePush } from './push-rate.js';
 import { evaluateGoals, renderReport, type BenchResults } from './report.js';
 import { measureRooms, roomsOpenFilesNeeded } from './rooms-phase.js';
 import { measureSend, type SendPhaseResult } from './send-load.js';
+import { measureSignal } from './signal-relay.js';
 import { round } from './stats.js';
 
 const WHISPR = new URL('./whispr-server-process.ts', import.meta.url);
@@ -74,6 +76,8 @@ async function main(): Promise<void> {
     rooms_idle_sockets: cfg.roomsIdleSockets,
     rooms_idle_rooms: cfg.roomsIdleRooms,
     rooms_source_addresses: cfg.roomsSourceAddresses,
+    signal_pairs: cfg.signalPairs,
+    signal_window: cfg.signalWindow,
   };
   log(`whispr bench: ${cfg.seconds} s per run (+${cfg.warmupSeconds} s warm-up), ${cfg.connections} connections, ${cfg.identities} identities, node ${process.version}, ${meta.cpus} cpus`);
 
@@ -127,6 +131,13 @@ async function main(): Promise<void> {
   }
 
   if (cfg.phases.has('rooms-fanout') || cfg.phases.has('rooms-memory')) results.rooms = await measureRooms(cfg, { childEnv, cpuProfDir, profileRoot: new URL('./profiles/', RESULTS_DIR).pathname, log });
+
+  if (cfg.phases.has('signal')) {
+    results.signal = await withServer(WHISPR, 'whispr-signal', { ...childEnv, BENCH_WHISPR_SIGNAL: '1' }, cpuProfDir, (s) =>
+      measureSignal({ wsUrl: `${s.url.replace(/^http/, 'ws')}/signal`, serverPid: s.pid, pairs: cfg.signalPairs, window: cfg.signalWindow, warmupSeconds: cfg.warmupSeconds, seconds: cfg.seconds, log }),
+    );
+    log(`  signal: ${results.signal.relayed_per_s} relayed/s, p50 ${results.signal.p50_ms} ms, p99 ${results.signal.p99_ms} ms, lost ${results.signal.lost}, dup ${results.signal.duplicates}`);
+  }
 
   const final: BenchResults = { ...results, goals: evaluateGoals(results) };
   process.stdout.write(`\n${renderReport(final)}\n\n`);

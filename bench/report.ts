@@ -2,6 +2,7 @@ import type { GroupPhaseResult } from './group-load.js';
 import type { PushPhaseResult } from './push-rate.js';
 import type { RoomsPhaseResult } from './rooms-phase.js';
 import type { SendPhaseResult } from './send-load.js';
+import type { SignalPhaseResult } from './signal-relay.js';
 
 export interface BenchResults {
   meta: Record<string, unknown>;
@@ -13,6 +14,7 @@ export interface BenchResults {
   push?: PushPhaseResult;
   group?: GroupPhaseResult;
   rooms?: RoomsPhaseResult;
+  signal?: SignalPhaseResult;
   goals: { name: string; target: string; value: number | null; pass: boolean | null }[];
 }
 
@@ -121,8 +123,21 @@ export function renderReport(r: BenchResults): string {
   }
   if (r.group !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderGroup(r.group));
   if (r.rooms !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderRooms(r.rooms));
+  if (r.signal !== undefined) {
+    const s = r.signal;
+    if (out.length > 0) out.push('');
+    out.push(`Signaling on /signal (${s.pairs} socket pairs, one call each, at most ${s.window} signals in flight per pair; compat mode)`);
+    out.push(
+      table([
+        ['relayed/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'sent', 'lost', 'dup', 'srv cpu us/signal', 'cpu% srv/gen/other'],
+        [s.relayed_per_s, s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms, s.sent, s.lost, s.duplicates, show(s.server_cpu_us_per_signal), `${show(s.server_cpu_pct)}/${show(s.loadgen_cpu_pct)}/${show(s.other_cpu_pct)}`],
+      ]),
+    );
+    out.push('latency: sender send() -> partner message event, every signal sent in the measured window');
+    if (s.unexpected_frames + s.socket_closes > 0) out.push(`WARNING signal: ${s.unexpected_frames} unexpected frames, ${s.socket_closes} sockets closed`);
+  }
   out.push('cpu%: 100 = one core; srv = server process, gen = this load generator, other = the rest of the machine meanwhile');
-  const noisy = [r.send, r.bare, r.push, r.group?.send, r.group?.fetch, r.rooms?.fanout.whispr, r.rooms?.fanout.bare].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
+  const noisy = [r.send, r.bare, r.push, r.group?.send, r.group?.fetch, r.rooms?.fanout.whispr, r.rooms?.fanout.bare, r.signal].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
   if (noisy) out.push(`WARNING: other processes used more than ${NOISY_OTHER_CPU_PCT}% CPU during a run: the figures are understated, rerun on a quiet machine`);
   out.push('');
   out.push('Goals (a miss is reported, not fatal)');

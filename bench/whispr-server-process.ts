@@ -11,7 +11,8 @@ const overrides: Partial<Config> = {
   host: '127.0.0.1',
   port: 0,
   data_dir: dataDir,
-  security: 'strict',
+  // The signal phase (BENCH_WHISPR_SIGNAL=1) uses compat mode: /signal sockets without a token.
+  security: process.env.BENCH_WHISPR_SIGNAL === '1' ? 'compat' : 'strict',
   log_level: (process.env.BENCH_LOG_LEVEL ?? 'info') as Config['log_level'],
   // The bench drives many senders from one address as fast as it can: lift the quotas it would hit.
   max_messages_per_second: 1_000_000,
@@ -25,6 +26,15 @@ const overrides: Partial<Config> = {
         rooms_message_limit: 10_000_000,
         rooms_connections_per_ip: 1_000_000,
         rooms_max_users_per_room: 1_000_000,
+        max_websocket_connections: 1_000_000,
+        max_websocket_connections_per_ip: 1_000_000,
+      }
+    : {}),
+  // The signal phase: 50 calls and 100 sockets from one address, each sender as fast as its window allows.
+  ...(process.env.BENCH_WHISPR_SIGNAL === '1'
+    ? {
+        max_concurrent_calls: 1_000_000,
+        websocket_frames_per_second: 1_000_000,
         max_websocket_connections: 1_000_000,
         max_websocket_connections_per_ip: 1_000_000,
       }
