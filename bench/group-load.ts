@@ -1,12 +1,13 @@
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { GroupClient } from '../src/sdk/group-client.js';
 import { newGroupKey } from '../src/sdk/group-crypto.js';
 import { WhisprClient } from '../src/sdk/whispr-client.js';
 import { generateIdentities } from './bodies.js';
+import { DeliveryTally } from './delivery-tally.js';
 import { cpuMeter, type CpuShares } from './cpu.js';
 import { GroupFetchFeed, GroupSendFeed, GroupSendPool, type BenchMember } from './group-bodies.js';
 import { runLoad, type LoadResult } from './load.js';
-import { Samples, round } from './stats.js';
+import { round } from './stats.js';
 
 export interface GroupSendResult extends LoadResult, CpuShares {
   warmup_rps: number;
@@ -90,49 +91,19 @@ export async function measureGroup(options: {
   log(`  group ${groupId.slice(0, 8)}: ${members.length} members, ${pool.size} pre-encrypted bodies (~${pool.averageBytes} bytes)`);
 
   // Push sockets: a frame is matched to its body by ciphertext (found by string search, no JSON.parse per frame).
-  let seen: Uint8Array[] = members.map(() => new Uint8Array(pool.size));
-  let measureFrom = Number.POSITIVE_INFINITY;
-  let windowStart = Number.POSITIVE_INFINITY;
-  let windowEnd = Number.POSITIVE_INFINITY;
-  let total = 0;
-  let inWindow = 0;
-  let measured = 0;
-  let duplicates = 0;
-  let unknown = 0;
-  let closes = 0;
-  const latencies = new Samples();
+  const tally = new DeliveryTally(members.length, () => pool.size, (index) => feed.sentAt[index]);
   const onFrame = (member: number, data: WebSocket.RawData) => {
     const now = performance.now();
     const text = data.toString();
     const at = text.indexOf(CIPHERTEXT);
     const index = at < 0 ? undefined : pool.byCiphertext.get(text.slice(at + CIPHERTEXT.length, text.indexOf('"', at + CIPHERTEXT.length)));
-    if (index === undefined || !text.includes('"type":"group_message"')) return void unknown++;
-    const marks = seen[member]!;
-    if (marks[index] === 1) return void duplicates++;
-    marks[index] = 1;
-    total++;
-    if (now >= windowStart && now <= windowEnd) inWindow++;
-    if (index >= measureFrom) {
-      measured++;
-      latencies.add(now - (feed.sentAt[index] ?? now));
-    }
+    tally.record(member, text.includes('"type":"group_message"') ? index : undefined, now);
   };
   const wsBase = url.replace(/^http/, 'ws');
-  const sockets = await Promise.all(
-    members.map(async (m, i) => {
-      const ws = new WebSocket(`${wsBase}/ws/${m.address}?token=${encodeURIComponent(m.token)}`);
-      ws.on('message', (data) => onFrame(i, data));
-      ws.on('close', () => closes++);
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      });
-      return ws;
-    }),
-  );
+  const sockets = await Promise.all(members.map((m, i) => tally.openPushSocket(wsBase, m.address, m.token, (data) => onFrame(i, data))));
   const drain = async (expected: () => number, limitMs: number) => {
     const deadline = performance.now() + limitMs;
-    while (total < expected() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (tally.total < expected() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   };
 
   try {
@@ -141,27 +112,20 @@ export async function measureGroup(options: {
     if (warmupSeconds > 0) {
       warm = await runLoad({ url, path: MESSAGES, connections, seconds: warmupSeconds, cursor: feed });
       await drain(() => warm!.ok * members.length, 10_000);
-      log(`  warm-up: ${warm.rps} sends/s, p99 ${warm.p99_ms} ms, ${total} frames${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
+      log(`  warm-up: ${warm.rps} sends/s, p99 ${warm.p99_ms} ms, ${tally.total} frames${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
       const built = pool.growTo(feed.used + Math.ceil(Math.max(warm.rps, 1000) * 1.5 * seconds) + 2 * connections);
-      if (built > 0) {
-        seen = seen.map((marks) => {
-          const bigger = new Uint8Array(pool.size);
-          bigger.set(marks);
-          return bigger;
-        });
-        log(`  built ${built} more bodies (pool ${pool.size})`);
-      }
+      if (built > 0) log(`  built ${built} more bodies (pool ${pool.size})`);
     }
-    measureFrom = feed.used;
-    const totalBefore = total;
+    tally.measureFrom = feed.used;
+    const totalBefore = tally.total;
     let meter = cpuMeter(options.serverPid);
-    windowStart = performance.now();
+    tally.windowStart = performance.now();
     const run = await runLoad({ url, path: MESSAGES, connections, seconds, cursor: feed });
-    windowEnd = performance.now();
+    tally.windowEnd = performance.now();
     const { serverSeconds, ...cpu } = meter();
-    const windowSeconds = (windowEnd - windowStart) / 1000;
+    const windowSeconds = (tally.windowEnd - tally.windowStart) / 1000;
     await drain(() => totalBefore + run.ok * members.length, 10_000);
-    log(`  sends: ${run.rps}/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms; ${measured}/${run.ok * members.length} frames`);
+    log(`  sends: ${run.rps}/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms; ${tally.measured}/${run.ok * members.length} frames`);
 
     // Read the channel back (max page size): the stored count, and the timestamps the fetch run starts from.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -181,7 +145,7 @@ export async function measureGroup(options: {
     const { serverSeconds: fetchServerSeconds, ...fetchCpu } = meter();
     log(`  fetches: ${fetchRun.rps}/s, p50 ${fetchRun.p50_ms} ms, p99 ${fetchRun.p99_ms} ms`);
 
-    const [p50, p90, p99, max] = latencies.percentiles(50, 90, 99, 100);
+    const [p50, p90, p99, max] = tally.latencies.percentiles(50, 90, 99, 100);
     const perReq = (cpuSeconds: number | null, ok: number) => (cpuSeconds === null || ok === 0 ? null : Math.round((cpuSeconds * 1e6) / ok));
     return {
       members: members.length,
@@ -199,12 +163,12 @@ export async function measureGroup(options: {
       fetch: { ...fetchRun, limit: options.fetchLimit, sample_page: sample.messages.length, server_cpu_us_per_req: perReq(fetchServerSeconds, fetchRun.ok), ...fetchCpu },
       push: {
         sockets: sockets.length,
-        delivered: measured,
+        delivered: tally.measured,
         expected: run.ok * members.length,
-        delivered_per_s: round(inWindow / windowSeconds, 0),
-        duplicate_frames: duplicates,
-        unknown_frames: unknown,
-        socket_closes: closes,
+        delivered_per_s: round(tally.inWindow / windowSeconds, 0),
+        duplicate_frames: tally.duplicates,
+        unknown_frames: tally.unknown,
+        socket_closes: tally.closes,
         p50_ms: round(p50 ?? Number.NaN),
         p90_ms: round(p90 ?? Number.NaN),
         p99_ms: round(p99 ?? Number.NaN),

@@ -1,11 +1,12 @@
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { WhisprClient } from '../src/sdk/whispr-client.js';
 import type { Identity } from '../src/sdk/keys.js';
 import type { BodyPool } from './bodies.js';
+import { DeliveryTally } from './delivery-tally.js';
 import { cpuMeter, type CpuShares } from './cpu.js';
 import { queuedMessages } from './health.js';
 import { BodyCursor, runLoad } from './load.js';
-import { Samples, round } from './stats.js';
+import { round } from './stats.js';
 
 export interface PushPhaseResult extends CpuShares {
   sockets: number;
@@ -49,42 +50,17 @@ export async function measurePush(options: {
 }): Promise<PushPhaseResult> {
   const { url, pool, connections, seconds } = options;
   const cursor = new BodyCursor(pool);
-  let received = new Uint8Array(pool.size);
-  let measureFrom = Number.POSITIVE_INFINITY;
-  let windowStart = Number.POSITIVE_INFINITY;
-  let windowEnd = Number.POSITIVE_INFINITY;
-  let inWindow = 0;
-  let delivered = 0;
-  let duplicates = 0;
-  let unknown = 0;
-  let closes = 0;
-  let total = 0;
-  const latencies = new Samples();
-
+  // Each body goes to one recipient, so one receiver's marks cover every socket.
+  const tally = new DeliveryTally(1, () => pool.size, (index) => cursor.sentAt[index]);
   const onFrame = (data: WebSocket.RawData) => {
     const now = performance.now();
     let signature: unknown;
     try {
       signature = (JSON.parse(data.toString()) as { signature?: unknown }).signature;
     } catch {
-      unknown++;
-      return;
+      signature = undefined;
     }
-    const index = typeof signature === 'string' ? pool.bySignature.get(signature) : undefined;
-    if (index === undefined) return void unknown++;
-    if (index >= received.length) {
-      const bigger = new Uint8Array(pool.size);
-      bigger.set(received);
-      received = bigger;
-    }
-    if (received[index] === 1) return void duplicates++;
-    received[index] = 1;
-    total++;
-    if (now >= windowStart && now <= windowEnd) inWindow++;
-    if (index >= measureFrom) {
-      delivered++;
-      latencies.add(now - (cursor.sentAt[index] ?? now));
-    }
+    tally.record(0, typeof signature === 'string' ? pool.bySignature.get(signature) : undefined, now);
   };
 
   // Prove each recipient key (x25519 challenge) and open its push socket.
@@ -92,22 +68,14 @@ export async function measurePush(options: {
   const sockets = await Promise.all(
     options.recipients.map(async (identity) => {
       const client = new WhisprClient({ baseUrl: url, identity });
-      const token = await client.authenticate('x25519');
-      const ws = new WebSocket(`${wsBase}/ws/${client.address}?token=${encodeURIComponent(token)}`);
-      ws.on('message', onFrame);
-      ws.on('close', () => closes++);
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      });
-      return ws;
+      return tally.openPushSocket(wsBase, client.address, await client.authenticate('x25519'), onFrame);
     }),
   );
 
   const drain = async (expected: () => number, limitMs: number) => {
     const deadline = performance.now() + limitMs;
     while (performance.now() < deadline) {
-      if (total >= expected() && (await queuedMessages(url)) === 0) return;
+      if (tally.total >= expected() && (await queuedMessages(url)) === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
@@ -116,33 +84,33 @@ export async function measurePush(options: {
     if (options.warmupSeconds > 0) {
       const warm = await runLoad({ url, path: '/send', connections, seconds: options.warmupSeconds, cursor });
       await drain(() => warm.ok, 10_000);
-      options.log(`  warm-up: ${warm.rps} sends/s, ${total} frames received${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
+      options.log(`  warm-up: ${warm.rps} sends/s, ${tally.total} frames received${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
       const generated = await pool.growTo(cursor.used + Math.ceil(Math.max(warm.rps, 1000) * 1.5 * seconds) + 2 * connections);
       if (generated > 0) options.log(`  built ${generated} more bodies (pool ${pool.size})`);
     }
-    measureFrom = cursor.used;
-    const totalBefore = total;
+    tally.measureFrom = cursor.used;
+    const totalBefore = tally.total;
     const meter = cpuMeter(options.serverPid);
-    windowStart = performance.now();
+    tally.windowStart = performance.now();
     const run = await runLoad({ url, path: '/send', connections, seconds, cursor });
-    windowEnd = performance.now();
+    tally.windowEnd = performance.now();
     const { serverSeconds, ...cpu } = meter();
-    const windowSeconds = (windowEnd - windowStart) / 1000;
+    const windowSeconds = (tally.windowEnd - tally.windowStart) / 1000;
     await drain(() => totalBefore + run.ok, 10_000);
     const leftQueued = await queuedMessages(url);
-    const [p50, p90, p99, max] = latencies.percentiles(50, 90, 99, 100);
+    const [p50, p90, p99, max] = tally.latencies.percentiles(50, 90, 99, 100);
     return {
       sockets: sockets.length,
       seconds: round(windowSeconds),
       send_rps: run.rps,
       send_p99_ms: run.p99_ms,
-      delivered_per_s: round(inWindow / windowSeconds, 0),
-      delivered,
+      delivered_per_s: round(tally.inWindow / windowSeconds, 0),
+      delivered: tally.measured,
       accepted: run.ok,
       left_queued: leftQueued,
-      duplicate_frames: duplicates,
-      unknown_frames: unknown,
-      socket_closes: closes,
+      duplicate_frames: tally.duplicates,
+      unknown_frames: tally.unknown,
+      socket_closes: tally.closes,
       p50_ms: round(p50 ?? Number.NaN),
       p90_ms: round(p90 ?? Number.NaN),
       p99_ms: round(p99 ?? Number.NaN),

@@ -1,0 +1,60 @@
+import WebSocket from 'ws';
+import { Samples } from './stats.js';
+
+/**
+ * Counts push frames matched to pre-built bodies: each body once per receiver (more is a duplicate),
+ * frames inside the measured window, and send-to-receive latency of the bodies sent in it.
+ */
+export class DeliveryTally {
+  total = 0;
+  inWindow = 0;
+  measured = 0;
+  duplicates = 0;
+  unknown = 0;
+  closes = 0;
+  /** First body index of the measured run (latencies are taken from there on). */
+  measureFrom = Number.POSITIVE_INFINITY;
+  windowStart = Number.POSITIVE_INFINITY;
+  windowEnd = Number.POSITIVE_INFINITY;
+  readonly latencies = new Samples();
+  private readonly seen: Uint8Array[];
+
+  constructor(
+    receivers: number,
+    private readonly poolSize: () => number,
+    private readonly sentAt: (index: number) => number | undefined,
+  ) {
+    this.seen = Array.from({ length: receivers }, () => new Uint8Array(poolSize()));
+  }
+
+  /** A frame for `receiver` carrying body `index` (undefined: not one of ours). */
+  record(receiver: number, index: number | undefined, now: number): void {
+    if (index === undefined) return void this.unknown++;
+    let marks = this.seen[receiver] as Uint8Array;
+    if (index >= marks.length) {
+      const bigger = new Uint8Array(Math.max(this.poolSize(), index + 1));
+      bigger.set(marks);
+      this.seen[receiver] = marks = bigger;
+    }
+    if (marks[index] === 1) return void this.duplicates++;
+    marks[index] = 1;
+    this.total++;
+    if (now >= this.windowStart && now <= this.windowEnd) this.inWindow++;
+    if (index >= this.measureFrom) {
+      this.measured++;
+      this.latencies.add(now - (this.sentAt(index) ?? now));
+    }
+  }
+
+  /** Opens a Whispr push socket (/ws/{key} with a token) whose frames go to `onFrame`. */
+  async openPushSocket(wsBase: string, address: string, token: string, onFrame: (data: WebSocket.RawData) => void): Promise<WebSocket> {
+    const ws = new WebSocket(`${wsBase}/ws/${address}?token=${encodeURIComponent(token)}`);
+    ws.on('message', onFrame);
+    ws.on('close', () => this.closes++);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return ws;
+  }
+}
