@@ -1,5 +1,21 @@
 import WebSocket from 'ws';
-import { Samples } from './stats.js';
+import { Samples, round } from './stats.js';
+
+/** What a push run reports about its frames. */
+export interface DeliveryFigures {
+  /** Frames of bodies sent during the run, received by the end of the drain wait. */
+  delivered: number;
+  /** Frames received per second during the run (all sockets). */
+  delivered_per_s: number;
+  duplicate_frames: number;
+  unknown_frames: number;
+  socket_closes: number;
+  /** Body handed to a connection -> frame received on a socket. */
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
 
 /**
  * Counts push frames matched to pre-built bodies: each body once per receiver (more is a duplicate),
@@ -44,6 +60,22 @@ export class DeliveryTally {
       this.measured++;
       this.latencies.add(now - (this.sentAt(index) ?? now));
     }
+  }
+
+  figures(): DeliveryFigures {
+    const [p50, p90, p99, max] = this.latencies.percentiles(50, 90, 99, 100);
+    const windowSeconds = (this.windowEnd - this.windowStart) / 1000;
+    return {
+      delivered: this.measured,
+      delivered_per_s: round(this.inWindow / windowSeconds, 0),
+      duplicate_frames: this.duplicates,
+      unknown_frames: this.unknown,
+      socket_closes: this.closes,
+      p50_ms: round(p50 ?? Number.NaN),
+      p90_ms: round(p90 ?? Number.NaN),
+      p99_ms: round(p99 ?? Number.NaN),
+      max_ms: round(max ?? Number.NaN),
+    };
   }
 
   /** Opens a Whispr push socket (/ws/{key} with a token) whose frames go to `onFrame`. */

@@ -3,11 +3,10 @@ import { GroupClient } from '../src/sdk/group-client.js';
 import { newGroupKey } from '../src/sdk/group-crypto.js';
 import { WhisprClient } from '../src/sdk/whispr-client.js';
 import { generateIdentities } from './bodies.js';
-import { DeliveryTally } from './delivery-tally.js';
+import { DeliveryTally, type DeliveryFigures } from './delivery-tally.js';
 import { cpuMeter, type CpuShares } from './cpu.js';
 import { GroupFetchFeed, GroupSendFeed, GroupSendPool, type BenchMember } from './group-bodies.js';
 import { runLoad, type LoadResult } from './load.js';
-import { round } from './stats.js';
 
 export interface GroupSendResult extends LoadResult, CpuShares {
   warmup_rps: number;
@@ -27,21 +26,10 @@ export interface GroupFetchResult extends LoadResult, CpuShares {
   server_cpu_us_per_req: number | null;
 }
 
-export interface GroupPushResult {
+export interface GroupPushResult extends DeliveryFigures {
   sockets: number;
-  /** group_message frames of messages sent during the run, received by the end of the drain wait. */
-  delivered: number;
   /** 2xx sends of the run x members. */
   expected: number;
-  delivered_per_s: number;
-  duplicate_frames: number;
-  unknown_frames: number;
-  socket_closes: number;
-  /** Send body handed to a connection -> group_message frame received on a member's /ws/{key}. */
-  p50_ms: number;
-  p90_ms: number;
-  p99_ms: number;
-  max_ms: number;
 }
 
 export interface GroupPhaseResult {
@@ -123,7 +111,6 @@ export async function measureGroup(options: {
     const run = await runLoad({ url, path: MESSAGES, connections, seconds, cursor: feed });
     tally.windowEnd = performance.now();
     const { serverSeconds, ...cpu } = meter();
-    const windowSeconds = (tally.windowEnd - tally.windowStart) / 1000;
     await drain(() => totalBefore + run.ok * members.length, 10_000);
     log(`  sends: ${run.rps}/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms; ${tally.measured}/${run.ok * members.length} frames`);
 
@@ -145,7 +132,6 @@ export async function measureGroup(options: {
     const { serverSeconds: fetchServerSeconds, ...fetchCpu } = meter();
     log(`  fetches: ${fetchRun.rps}/s, p50 ${fetchRun.p50_ms} ms, p99 ${fetchRun.p99_ms} ms`);
 
-    const [p50, p90, p99, max] = tally.latencies.percentiles(50, 90, 99, 100);
     const perReq = (cpuSeconds: number | null, ok: number) => (cpuSeconds === null || ok === 0 ? null : Math.round((cpuSeconds * 1e6) / ok));
     return {
       members: members.length,
@@ -161,19 +147,7 @@ export async function measureGroup(options: {
         ...cpu,
       },
       fetch: { ...fetchRun, limit: options.fetchLimit, sample_page: sample.messages.length, server_cpu_us_per_req: perReq(fetchServerSeconds, fetchRun.ok), ...fetchCpu },
-      push: {
-        sockets: sockets.length,
-        delivered: tally.measured,
-        expected: run.ok * members.length,
-        delivered_per_s: round(tally.inWindow / windowSeconds, 0),
-        duplicate_frames: tally.duplicates,
-        unknown_frames: tally.unknown,
-        socket_closes: tally.closes,
-        p50_ms: round(p50 ?? Number.NaN),
-        p90_ms: round(p90 ?? Number.NaN),
-        p99_ms: round(p99 ?? Number.NaN),
-        max_ms: round(max ?? Number.NaN),
-      },
+      push: { sockets: sockets.length, expected: run.ok * members.length, ...tally.figures() },
     };
   } finally {
     for (const ws of sockets) ws.terminate();

@@ -2,34 +2,22 @@ import type WebSocket from 'ws';
 import { WhisprClient } from '../src/sdk/whispr-client.js';
 import type { Identity } from '../src/sdk/keys.js';
 import type { BodyPool } from './bodies.js';
-import { DeliveryTally } from './delivery-tally.js';
+import { DeliveryTally, type DeliveryFigures } from './delivery-tally.js';
 import { cpuMeter, type CpuShares } from './cpu.js';
 import { queuedMessages } from './health.js';
 import { BodyCursor, runLoad } from './load.js';
 import { round } from './stats.js';
 
-export interface PushPhaseResult extends CpuShares {
+export interface PushPhaseResult extends CpuShares, DeliveryFigures {
   sockets: number;
   seconds: number;
   /** 2xx /send answers per second during the run. */
   send_rps: number;
   send_p99_ms: number;
-  /** Push frames received per second during the run (all sockets). */
-  delivered_per_s: number;
-  /** Frames of bodies sent during the run, received by the end of the drain wait. */
-  delivered: number;
   /** 2xx answers of the run. */
   accepted: number;
   /** Messages still queued on the server after the drain wait (0: every accepted message was pushed). */
   left_queued: number;
-  duplicate_frames: number;
-  unknown_frames: number;
-  socket_closes: number;
-  /** /send handed out -> frame received on the recipient's socket. */
-  p50_ms: number;
-  p90_ms: number;
-  p99_ms: number;
-  max_ms: number;
   /** Server CPU time per accepted send (store + push + removal). */
   server_cpu_us_per_msg: number | null;
 }
@@ -98,23 +86,14 @@ export async function measurePush(options: {
     const windowSeconds = (tally.windowEnd - tally.windowStart) / 1000;
     await drain(() => totalBefore + run.ok, 10_000);
     const leftQueued = await queuedMessages(url);
-    const [p50, p90, p99, max] = tally.latencies.percentiles(50, 90, 99, 100);
     return {
+      ...tally.figures(),
       sockets: sockets.length,
       seconds: round(windowSeconds),
       send_rps: run.rps,
       send_p99_ms: run.p99_ms,
-      delivered_per_s: round(tally.inWindow / windowSeconds, 0),
-      delivered: tally.measured,
       accepted: run.ok,
       left_queued: leftQueued,
-      duplicate_frames: tally.duplicates,
-      unknown_frames: tally.unknown,
-      socket_closes: tally.closes,
-      p50_ms: round(p50 ?? Number.NaN),
-      p90_ms: round(p90 ?? Number.NaN),
-      p99_ms: round(p99 ?? Number.NaN),
-      max_ms: round(max ?? Number.NaN),
       server_cpu_us_per_msg: serverSeconds === null || run.ok === 0 ? null : Math.round((serverSeconds * 1e6) / run.ok),
       ...cpu,
     };
