@@ -30,10 +30,13 @@ import { registerOpenApi } from '../http/openapi.js';
 import { createValidatorCompiler, isWellFormedDeep } from '../http/validation.js';
 import { CLOSE, WsGateway } from '../http/ws-gateway.js';
 import { CleanupScheduler } from '../maintenance/cleanup-scheduler.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { closeListener, registerTokenRoute, startMetricsListener } from '../metrics/metrics-http.js';
 import { createLocalRateLimiter } from '../rate-limit/local-rate-limiter.js';
 import { openEmbeddedStorage } from './storage.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
+import { readTlsFiles } from './tls.js';
 
 const PUSH_LEASE_SECONDS = 60;
 
@@ -51,6 +54,7 @@ export interface WhisprServer {
 
 export async function createWhisprServer(config: Config, options: { logger?: Logger } = {}): Promise<WhisprServer> {
   const log = options.logger ?? createLogger(config.log_level);
+  const tls = readTlsFiles(config);
   const startedAt = Date.now();
   const secrets = loadServerSecrets(config.data_dir, config.jwt_secret);
   const storage = await openEmbeddedStorage(config.data_dir);
@@ -120,6 +124,8 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     requestTimeout: config.request_timeout_seconds * 1000,
     // Node checks both timeouts only every connectionsCheckingInterval (30 s by default).
     http: { connectionsCheckingInterval: Math.min(1_000, config.header_timeout_seconds * 250) },
+    // With TLS Fastify builds an https.Server from these options instead (WebSockets become wss://).
+    ...(tls === undefined ? {} : { https: { ...tls, connectionsCheckingInterval: Math.min(1_000, config.header_timeout_seconds * 250) } }),
     return503OnClosing: true,
     clientErrorHandler: clientError,
     frameworkErrors: frameworkError,
@@ -128,6 +134,10 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   app.server.headersTimeout = config.header_timeout_seconds * 1000;
   app.setValidatorCompiler(createValidatorCompiler());
   installErrorHandler(app);
+  const metrics = createMetrics({ countsByDialect: () => gateway.countsByDialect(), totalQueued: () => storage.inbox.totalQueued(), cleanup: () => cleanup.snapshot() });
+  metrics.instrument(app);
+  if (config.metrics_token !== '') registerTokenRoute(app, metrics.registry, config.metrics_token);
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
   app.addHook('preValidation', async (request) => {
     if (!isWellFormedDeep(request.body)) throw badRequest('INVALID_STRING', 'Strings must be valid Unicode (no lone surrogates)');
   });
@@ -183,6 +193,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     log,
     async listen() {
       const address = await app.listen({ host: config.host, port: config.port });
+      if (config.metrics_port !== 0) metricsListener = await startMetricsListener(metrics.registry, config.metrics_host, config.metrics_port);
       cleanup.start(config.cleanup_interval_seconds * 1000);
       ready = true;
       log.info({ address, security: config.security, storage: storage.kind, signatures: verifier.backend }, 'whispr listening');
@@ -193,6 +204,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       closing = true;
       gateway.close(CLOSE.serviceRestart, 'server restarting; reconnect');
       await app.close();
+      await closeListener(metricsListener?.server);
       await cleanup.stop();
       senderLimiter.close();
       ipLimiter.close();

@@ -13,6 +13,8 @@ interface ServerFlags {
   dataDir?: string;
   security?: string;
   config?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 const withServerFlags = (command: Command) =>
@@ -21,12 +23,14 @@ const withServerFlags = (command: Command) =>
     .option('--port <port>', 'TCP port (WHISPR_PORT)')
     .option('--data-dir <dir>', 'data directory (WHISPR_DATA_DIR)')
     .option('--security <mode>', 'strict or compat (WHISPR_SECURITY)')
+    .option('--tls-cert <file>', 'PEM certificate chain; serve HTTPS/wss directly (WHISPR_TLS_CERT, with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert (WHISPR_TLS_KEY)')
     .option('--config <file>', 'settings.json to read (WHISPR_CONFIG; default ./settings.json if present)');
 
 function sourcesFrom(flags: ServerFlags): ConfigSources {
   return {
     file: flags.config,
-    flags: { host: flags.host, port: flags.port, 'data-dir': flags.dataDir, security: flags.security },
+    flags: { host: flags.host, port: flags.port, 'data-dir': flags.dataDir, security: flags.security, 'tls-cert': flags.tlsCert, 'tls-key': flags.tlsKey },
   };
 }
 

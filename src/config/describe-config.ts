@@ -2,7 +2,7 @@ import { SETTINGS } from './settings.js';
 import type { LoadedConfig } from './load-config.js';
 
 function show(value: unknown, secret: boolean): string {
-  if (secret) return value === '' ? '(generated)' : '(set)';
+  if (secret) return value === '' ? '(not set)' : '(set)';
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(',');
   return String(value);
 }

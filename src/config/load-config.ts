@@ -62,7 +62,9 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
     values[key] = coerce(spec, value, `override ${key}`);
     origin[key] = 'override';
   }
-  return { config: values as Config, origin };
+  const config = values as Config;
+  checkTlsPair(config);
+  return { config, origin };
 }
 
 function readSettingsFile(path: string): Record<string, unknown> {
@@ -114,4 +116,12 @@ function coerce(spec: SettingSpec, raw: unknown, source: string): unknown {
       if (typeof raw === 'string') return raw;
       return fail('a string');
   }
+}
+
+/** Both tls_cert and tls_key, or neither: a half-configured TLS setup is refused. */
+export function checkTlsPair(config: Pick<Config, 'tls_cert' | 'tls_key'>): void {
+  const cert = config.tls_cert !== '';
+  const key = config.tls_key !== '';
+  if (cert && !key) throw new ConfigError('setting "tls_key" (WHISPR_TLS_KEY, --tls-key) is required when tls_cert is set: set both or neither');
+  if (key && !cert) throw new ConfigError('setting "tls_cert" (WHISPR_TLS_CERT, --tls-cert) is required when tls_key is set: set both or neither');
 }

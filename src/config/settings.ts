@@ -30,6 +30,8 @@ export const SETTINGS = [
   { key: 'port', kind: 'int', default: 8000, min: 0, max: 65_535, env: ['WHISPR_PORT'], flag: 'port', description: 'TCP port (0 picks a free one)' },
   { key: 'data_dir', kind: 'string', default: './data', env: ['WHISPR_DATA_DIR'], flag: 'data-dir', description: 'Directory for the SQLite file, attachments and the token secret' },
   { key: 'security', kind: 'enum', default: 'strict', choices: ['strict', 'compat'], env: ['WHISPR_SECURITY'], flag: 'security', description: 'strict: callers prove the key they act for; compat: original unauthenticated calls' },
+  { key: 'tls_cert', kind: 'string', default: '', env: ['WHISPR_TLS_CERT'], flag: 'tls-cert', description: 'PEM certificate chain; with tls_key the server speaks HTTPS and wss:// itself (empty: plain HTTP, e.g. behind a TLS proxy)' },
+  { key: 'tls_key', kind: 'string', default: '', env: ['WHISPR_TLS_KEY'], flag: 'tls-key', description: 'PEM private key for tls_cert (set both or neither)' },
   { key: 'cors_origins', kind: 'list', default: [], env: ['WHISPR_CORS_ORIGINS'], description: 'Comma-separated origins allowed by CORS (empty: no CORS headers)' },
   { key: 'trust_proxy', kind: 'bool', default: false, env: ['WHISPR_TRUST_PROXY'], description: 'Take the client address from X-Forwarded-For (only behind your own reverse proxy)' },
   { key: 'log_level', kind: 'enum', default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], env: ['WHISPR_LOG_LEVEL'], description: 'Log level (JSON logs on stdout)' },
@@ -77,6 +79,9 @@ export const SETTINGS = [
   { key: 'request_timeout_seconds', kind: 'float', default: 60, min: 1, max: 3600, env: ['WHISPR_REQUEST_TIMEOUT_SECONDS'], limit: true, description: 'A client must send its whole request within this time' },
   { key: 'cleanup_interval_seconds', kind: 'float', default: 60, min: 0.05, max: DAY, env: ['WHISPR_CLEANUP_INTERVAL_SECONDS'], description: 'How often expired messages, receipts and attachments are removed' },
   { key: 'shutdown_timeout_seconds', kind: 'float', default: 10, min: 0.1, max: 600, env: ['WHISPR_SHUTDOWN_TIMEOUT_SECONDS'], description: 'Longest graceful shutdown before the process exits anyway' },
+  { key: 'metrics_port', kind: 'int', default: 0, min: 0, max: 65_535, env: ['WHISPR_METRICS_PORT'], description: 'Port of a separate Prometheus listener serving GET /metrics (0: no listener; 9464 is the usual choice)' },
+  { key: 'metrics_host', kind: 'string', default: '127.0.0.1', env: ['WHISPR_METRICS_HOST'], description: 'Address of the metrics listener (keep it private)' },
+  { key: 'metrics_token', kind: 'string', default: '', env: ['WHISPR_METRICS_TOKEN'], secret: true, description: 'When set, GET /metrics on the main port also answers, only to `Authorization: Bearer <metrics_token>` (empty: no such route)' },
 ] as const satisfies readonly SettingSpec[];
 
 type Spec = (typeof SETTINGS)[number];
