@@ -115,6 +115,8 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
 
   let ready = false;
   let closing = false;
+  // Node checks the header and request timeouts only every connectionsCheckingInterval (30 s by default).
+  const timeoutCheckMs = Math.min(1_000, config.header_timeout_seconds * 250);
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     // Request logs are written below without URLs: paths carry public keys (metadata).
@@ -122,10 +124,9 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     trustProxy: config.trust_proxy,
     bodyLimit: 65_536,
     requestTimeout: config.request_timeout_seconds * 1000,
-    // Node checks both timeouts only every connectionsCheckingInterval (30 s by default).
-    http: { connectionsCheckingInterval: Math.min(1_000, config.header_timeout_seconds * 250) },
+    http: { connectionsCheckingInterval: timeoutCheckMs },
     // With TLS Fastify builds an https.Server from these options instead (WebSockets become wss://).
-    ...(tls === undefined ? {} : { https: { ...tls, connectionsCheckingInterval: Math.min(1_000, config.header_timeout_seconds * 250) } }),
+    ...(tls === undefined ? {} : { https: { ...tls, connectionsCheckingInterval: timeoutCheckMs } }),
     return503OnClosing: true,
     clientErrorHandler: clientError,
     frameworkErrors: frameworkError,
@@ -159,21 +160,24 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       get ready() {
         return ready;
       },
-      details: async () => ({
-        active_connections: gateway.connectionCount(),
-        active_rooms: rooms.stats().active_rooms,
-        total_users: rooms.stats().total_users,
-        security: config.security,
-        storage: storage.kind,
-        signature_backend: verifier.backend,
-        websocket_connections: gateway.countsByDialect(),
-        rooms: rooms.stats(),
-        calls: calls.stats(),
-        queued_messages: await storage.inbox.totalQueued(),
-        attachments: await storage.attachments.count(),
-        pending_challenges: challenges.size(),
-        cleanup: cleanup.snapshot(),
-      }),
+      details: async () => {
+        const roomStats = rooms.stats();
+        return {
+          active_connections: gateway.connectionCount(),
+          active_rooms: roomStats.active_rooms,
+          total_users: roomStats.total_users,
+          security: config.security,
+          storage: storage.kind,
+          signature_backend: verifier.backend,
+          websocket_connections: gateway.countsByDialect(),
+          rooms: roomStats,
+          calls: calls.stats(),
+          queued_messages: await storage.inbox.totalQueued(),
+          attachments: await storage.attachments.count(),
+          pending_challenges: challenges.size(),
+          cleanup: cleanup.snapshot(),
+        };
+      },
     },
   });
   await app.register(authHttp, { auth, ipLimit });
