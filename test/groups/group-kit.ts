@@ -1,7 +1,11 @@
-/** Shared by lifecycle.test.ts and denials.test.ts: raw HTTP calls, error-body capture, push listeners. */
-import { expect } from 'vitest';
-import { PushSubscription, WhisprError } from '../../src/sdk/index.js';
+/** Shared by the group tests: a server per file, raw HTTP calls, error-body capture, push listeners. */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Config } from '../../src/config/settings.js';
+import { GroupClient, PushSubscription, WhisprError } from '../../src/sdk/index.js';
 import type { WhisprClient } from '../../src/sdk/whispr-client.js';
+import { startServer, type RunningServer } from '../support/test-server.js';
 
 export interface ErrorBody {
   detail: string;
@@ -113,4 +117,31 @@ export async function listen(client: WhisprClient): Promise<Listener> {
       });
     },
   };
+}
+
+export interface GroupTestUser {
+  id: string;
+  g: GroupClient;
+  token: () => Promise<string>;
+}
+
+/**
+ * A file's server (started before its tests, stopped after) with a read-only view of its database,
+ * so tests can check what was and was not stored; `user()` is a fresh identity in token mode.
+ */
+export function useGroupServer(overrides: Partial<Config> = {}) {
+  const kit = {} as { s: RunningServer; db: Database.Database };
+  beforeAll(async () => {
+    kit.s = await startServer(overrides);
+    kit.db = new Database(join(kit.s.dataDir, 'whispr.sqlite'), { readonly: true, fileMustExist: true });
+  });
+  afterAll(async () => {
+    kit.db.close();
+    await kit.s.stop();
+  });
+  const user = (): GroupTestUser => {
+    const client = kit.s.client();
+    return { id: client.address, g: new GroupClient(client), token: () => client.token() as Promise<string> };
+  };
+  return { kit, user };
 }

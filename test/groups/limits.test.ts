@@ -1,14 +1,13 @@
 // Group limits (members, pending requests, channels, fetch size, message and file size): each breach
 // gets a clear error and leaves nothing stored. Real clients over HTTP, one server with small limits.
-import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { GroupClient, newGroupKey } from '../../src/sdk/index.js';
 import { call, expectError } from '../auth/api.js';
 import { rawExchange, rawSocket } from '../relay/helpers.js';
-import { startServer, type RunningServer } from '../support/test-server.js';
+import { useGroupServer, type GroupTestUser } from './group-kit.js';
 
 const MEMBERS = 3;
 const CHANNELS = 2;
@@ -17,26 +16,12 @@ const MESSAGE = 1024;
 const FILE = 1024;
 const TAG = 16; // ChaCha20-Poly1305 tag: ciphertext = plaintext + 16 bytes
 
-let s: RunningServer;
-let db: Database.Database;
-beforeAll(async () => {
-  s = await startServer({ max_group_members: MEMBERS, max_group_channels: CHANNELS, max_group_fetch: FETCH, max_message_size: MESSAGE, group_attachment_max_size_bytes: FILE });
-  db = new Database(join(s.dataDir, 'whispr.sqlite'), { readonly: true, fileMustExist: true });
-});
-afterAll(async () => {
-  db.close();
-  await s.stop();
-});
-
-const user = () => {
-  const client = s.client();
-  return { id: client.address, g: new GroupClient(client), token: () => client.token() as Promise<string> };
-};
-type User = ReturnType<typeof user>;
-const count = (sql: string, ...args: unknown[]) => (db.prepare(sql).get(...args) as { n: number }).n;
+const { kit, user } = useGroupServer({ max_group_members: MEMBERS, max_group_channels: CHANNELS, max_group_fetch: FETCH, max_message_size: MESSAGE, group_attachment_max_size_bytes: FILE });
+type User = GroupTestUser;
+const count = (sql: string, ...args: unknown[]) => (kit.db.prepare(sql).get(...args) as { n: number }).n;
 const rows = (table: string, groupId: string, extra = '') => count(`SELECT count(*) AS n FROM ${table} WHERE group_id = ? ${extra}`, groupId);
 const groupFiles = () => {
-  const root = join(s.dataDir, 'group-attachments');
+  const root = join(kit.s.dataDir, 'group-attachments');
   return existsSync(root) ? readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort() : [];
 };
 
@@ -117,9 +102,9 @@ describe('messages per fetch (max_group_fetch = 50)', () => {
     expect((await owner.g.fetch(grp.id, grp.general, { limit: FETCH })).messages).toHaveLength(1);
     await expect(owner.g.fetch(grp.id, grp.general, { limit: FETCH + 1 })).rejects.toMatchObject({ status: 400, errorCode: 'LIMIT_TOO_LARGE' });
     const token = await owner.token();
-    const viaQuery = await call(s.url, 'POST', '/groups/messages/fetch', { token, query: { user_id: owner.id, limit: String(FETCH + 1) }, json: { group_id: grp.id, channel_id: grp.general } });
+    const viaQuery = await call(kit.s.url, 'POST', '/groups/messages/fetch', { token, query: { user_id: owner.id, limit: String(FETCH + 1) }, json: { group_id: grp.id, channel_id: grp.general } });
     expectError(viaQuery, 400, 'LIMIT_TOO_LARGE');
-    expectError(await call(s.url, 'POST', '/groups/messages/fetch', { token, json: { group_id: grp.id, channel_id: grp.general, limit: 0 } }), 400, 'VALIDATION_FAILED');
+    expectError(await call(kit.s.url, 'POST', '/groups/messages/fetch', { token, json: { group_id: grp.id, channel_id: grp.general, limit: 0 } }), 400, 'VALIDATION_FAILED');
   });
 });
 
@@ -138,7 +123,7 @@ describe('group message size (max_message_size = 1024)', () => {
 
 describe('group attachment size (group_attachment_max_size_bytes = 1024)', () => {
   const upload = async (u: User, groupId: string, body: Buffer | string, contentType?: string) => {
-    const url = new URL('/groups/attachments/upload', s.url);
+    const url = new URL('/groups/attachments/upload', kit.s.url);
     url.searchParams.set('group_id', groupId);
     url.searchParams.set('user_id', u.id);
     const headers: Record<string, string> = { authorization: `Bearer ${await u.token()}` };
@@ -172,7 +157,7 @@ describe('group attachment size (group_attachment_max_size_bytes = 1024)', () =>
     const grp = await groupOf(owner);
     const token = await owner.token();
     for (const contentType of ['Content-Type: application/octet-stream\r\n', 'Content-Type: application/json\r\n', '']) {
-      const socket = await rawSocket(s.url);
+      const socket = await rawSocket(kit.s.url);
       try {
         const head =
           `POST /groups/attachments/upload?group_id=${grp.id}&user_id=${owner.id} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +

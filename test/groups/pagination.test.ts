@@ -1,31 +1,16 @@
 // Group history: ascending pages with has_more/next_since that reach every message exactly once
 // (nothing newer is ever hidden, flaw 21), the server_store_history join clamp, and deletions that
 // take their messages and files with them (flaw 20). Real clients over HTTP.
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { GroupClient, newGroupKey, type GroupMessageItem } from '../../src/sdk/index.js';
-import { startServer, type RunningServer } from '../support/test-server.js';
+import { useGroupServer, type GroupTestUser } from './group-kit.js';
 
-let s: RunningServer;
-let db: Database.Database;
-beforeAll(async () => {
-  s = await startServer();
-  db = new Database(join(s.dataDir, 'whispr.sqlite'), { readonly: true, fileMustExist: true });
-});
-afterAll(async () => {
-  db.close();
-  await s.stop();
-});
-
-const user = () => {
-  const client = s.client();
-  return { id: client.address, g: new GroupClient(client) };
-};
-type User = ReturnType<typeof user>;
-const messageRows = (column: 'group_id' | 'channel_id', id: string) => (db.prepare(`SELECT count(*) AS n FROM group_messages WHERE ${column} = ?`).get(id) as { n: number }).n;
-const blobFile = (attId: string) => join(s.dataDir, 'group-attachments', attId.slice(0, 2), `${attId}.bin`);
+const { kit, user } = useGroupServer();
+type User = GroupTestUser;
+const messageRows = (column: 'group_id' | 'channel_id', id: string) => (kit.db.prepare(`SELECT count(*) AS n FROM group_messages WHERE ${column} = ?`).get(id) as { n: number }).n;
+const blobFile = (attId: string) => join(kit.s.dataDir, 'group-attachments', attId.slice(0, 2), `${attId}.bin`);
 
 async function groupOf(owner: User, ...members: User[]) {
   const { id, invite_code } = await owner.g.create('history');
