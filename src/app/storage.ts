@@ -1,9 +1,19 @@
 import { join } from 'node:path';
+import type { AccountStore } from '../features/accounts/account-store.js';
+import type { UserQueueStore } from '../features/queues/user-queue-store.js';
+import type { AnalyticsStore } from '../features/analytics/analytics-store.js';
 import type { AttachmentStore, BlobStore } from '../features/attachments/attachment-store.js';
+import type { ChatGroupStore } from '../features/chat/chat-group-store.js';
+import type { ChatUserStore } from '../features/chat/chat-user-store.js';
 import type { GroupStore } from '../features/groups/group-store.js';
 import type { InboxStore } from '../features/relay/inbox-store.js';
 import { createFileBlobStore } from '../storage/file-blob-store.js';
+import { createSqliteAccountStore } from '../storage/sqlite/sqlite-account-store.js';
+import { createSqliteUserQueueStore } from '../storage/sqlite/sqlite-user-queue-store.js';
+import { createSqliteAnalyticsStore } from '../storage/sqlite/sqlite-analytics-store.js';
 import { createSqliteAttachmentStore } from '../storage/sqlite/sqlite-attachment-store.js';
+import { createSqliteChatGroupStore } from '../storage/sqlite/sqlite-chat-group-store.js';
+import { createSqliteChatUserStore } from '../storage/sqlite/sqlite-chat-user-store.js';
 import { createSqliteGroupStore } from '../storage/sqlite/sqlite-group-store.js';
 import { createSqliteInboxStore } from '../storage/sqlite/sqlite-inbox-store.js';
 import { openSqliteDatabase } from '../storage/sqlite/sqlite-database.js';
@@ -18,6 +28,17 @@ export interface Storage {
   groups: GroupStore;
   /** Group files, apart from direct-message attachments so neither cleanup can remove the other's. */
   groupBlobs: BlobStore;
+  /** Aggregate usage counters (analytics); no keys, no sender/recipient pairs. */
+  analytics: AnalyticsStore;
+  /** Private-comm accounts and prekeys. */
+  accounts: AccountStore;
+  /** Durable per-user queues: chat-app events, private-comm pending messages. */
+  userQueues: UserQueueStore;
+  /** Chat-app (/api) users with their public keys, and their groups. */
+  chatUsers: ChatUserStore;
+  chatGroups: ChatGroupStore;
+  /** Throws when the database does not answer (GET /health/). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,6 +56,12 @@ export async function openEmbeddedStorage(dataDir: string): Promise<Storage> {
     blobs: createFileBlobStore(join(dataDir, 'attachments')),
     groups: createSqliteGroupStore(db, writes),
     groupBlobs: createFileBlobStore(join(dataDir, 'group-attachments')),
+    analytics: createSqliteAnalyticsStore(db, writes),
+    accounts: createSqliteAccountStore(db, writes),
+    userQueues: createSqliteUserQueueStore(db, writes),
+    chatUsers: createSqliteChatUserStore(db, writes),
+    chatGroups: createSqliteChatGroupStore(db, writes),
+    ping: async () => void db.prepare('SELECT 1').get(),
     async close() {
       await writes.run(() => undefined); // commits whatever is still pending
       db.close();

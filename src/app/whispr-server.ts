@@ -12,12 +12,21 @@ import { AttachmentService } from '../features/attachments/attachment-service.js
 import { attachmentHttp } from '../features/attachments/whispr-http.js';
 import { authHttp } from '../features/auth/auth-http.js';
 import { AuthService } from '../features/auth/auth-service.js';
+import { AccountSockets } from '../features/accounts/account-socket.js';
+import { registerAccounts } from '../features/accounts/register-accounts.js';
 import { registerCalls } from '../features/calls/register-calls.js';
 import { registerGroups } from '../features/groups/register-groups.js';
+import { createChatAuth } from '../features/chat/chat-auth.js';
+import { registerChat } from '../features/chat/register-chat.js';
+import { registerEvents } from '../features/events/register-events.js';
 import { registerRooms } from '../features/rooms/register-rooms.js';
+import { AdminAuth, requireAdmin } from '../features/admin/admin-auth.js';
+import { registerAdmin } from '../features/admin/register-admin.js';
+import { createAnalytics } from '../features/analytics/analytics.js';
 import { createMemoryChallengeStore } from '../features/auth/challenge-store.js';
 import { KeyAuthorizer } from '../features/auth/key-authorizer.js';
 import { TokenService } from '../features/auth/token-service.js';
+import { QueueHub } from '../features/queues/queue-hub.js';
 import { InboxPush } from '../features/relay/inbox-push.js';
 import { RelayService } from '../features/relay/relay-service.js';
 import { relayHttp } from '../features/relay/whispr-http.js';
@@ -39,6 +48,7 @@ import { VERSION } from './version.js';
 import { readTlsFiles } from './tls.js';
 
 const PUSH_LEASE_SECONDS = 60;
+const ANALYTICS_FLUSH_MS = 5_000;
 
 export interface WhisprServer {
   readonly app: FastifyInstance;
@@ -55,12 +65,16 @@ export interface WhisprServer {
 export async function createWhisprServer(config: Config, options: { logger?: Logger } = {}): Promise<WhisprServer> {
   const log = options.logger ?? createLogger(config.log_level);
   const tls = readTlsFiles(config);
+  const chatAuth = createChatAuth(config, log); // refuses an unusable OIDC setup before anything opens
+  const adminAuth = await AdminAuth.create(config); // refuses default admin secrets before anything opens
   const startedAt = Date.now();
   const secrets = loadServerSecrets(config.data_dir, config.jwt_secret);
   const storage = await openEmbeddedStorage(config.data_dir);
   const bus: MessageBus = createLocalBus();
   const verifier = createEd25519Verifier();
   const onError = (err: unknown) => log.error({ err }, 'background task failed');
+  // Counters in memory, flushed every few seconds; a no-op recorder when analytics_enabled is false.
+  const analytics = await createAnalytics({ enabled: config.analytics_enabled, store: storage.analytics, now: nowSeconds, flushIntervalMs: ANALYTICS_FLUSH_MS, onError });
 
   const senderLimiter = createLocalRateLimiter({ ratePerSecond: config.max_messages_per_second, burst: Math.max(1, config.max_messages_per_second) });
   const ipLimiter = createLocalRateLimiter({ ratePerSecond: config.max_requests_per_ip_per_second, burst: Math.max(1, 2 * config.max_requests_per_ip_per_second) });
@@ -76,6 +90,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     verifier,
     senderLimiter,
     now: nowSeconds,
+    analytics,
     limits: {
       maxMessageBytes: config.max_message_size,
       maxQueuedPerRecipient: config.max_messages_per_recipient,
@@ -93,14 +108,8 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     maxBytes: config.attachment_max_size_bytes,
     ttlSeconds: config.attachment_ttl_seconds,
     now: nowSeconds,
+    analytics,
   });
-  const cleanup = new CleanupScheduler(
-    [
-      { name: 'inbox', run: () => storage.inbox.purgeExpired(nowSeconds()) },
-      { name: 'attachments', run: () => attachments.purgeExpired() },
-    ],
-    (job, err) => log.error({ err, job }, 'cleanup job failed'),
-  );
 
   const gateway = new WsGateway({
     maxConnections: config.max_websocket_connections,
@@ -152,40 +161,82 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
 
   const ipLimit = ipRateLimit(ipLimiter);
   await registerOpenApi(app, VERSION);
+  // /health and the admin dashboard's system status show the same figures.
+  const healthDetails = async () => {
+    const roomStats = rooms.stats();
+    return {
+      active_connections: gateway.connectionCount(),
+      active_rooms: roomStats.active_rooms,
+      total_users: roomStats.total_users,
+      security: config.security,
+      storage: storage.kind,
+      signature_backend: verifier.backend,
+      websocket_connections: gateway.countsByDialect(),
+      rooms: roomStats,
+      calls: calls.stats(),
+      queued_messages: await storage.inbox.totalQueued(),
+      queued_user_events: await storage.userQueues.depth(),
+      accounts: await storage.accounts.count(),
+      account_connections: accountSockets.count(),
+      attachments: await storage.attachments.count(),
+      pending_challenges: challenges.size(),
+      cleanup: cleanup.snapshot(),
+    };
+  };
   await app.register(healthHttp, {
+    pingStorage: () => storage.ping(),
     version: VERSION,
     startedAt,
     publicKeyHex: secrets.publicKeyHex,
+    analyticsEnabled: analytics.enabled,
     health: {
       get ready() {
         return ready;
       },
-      details: async () => {
-        const roomStats = rooms.stats();
-        return {
-          active_connections: gateway.connectionCount(),
-          active_rooms: roomStats.active_rooms,
-          total_users: roomStats.total_users,
-          security: config.security,
-          storage: storage.kind,
-          signature_backend: verifier.backend,
-          websocket_connections: gateway.countsByDialect(),
-          rooms: roomStats,
-          calls: calls.stats(),
-          queued_messages: await storage.inbox.totalQueued(),
-          attachments: await storage.attachments.count(),
-          pending_challenges: challenges.size(),
-          cleanup: cleanup.snapshot(),
-        };
-      },
+      details: healthDetails,
     },
   });
   await app.register(authHttp, { auth, ipLimit });
   await app.register(relayHttp, { relay, authorizer, ipLimit, maxMessageBytes: config.max_message_size });
   await app.register(attachmentHttp, { attachments, authorizer, ipLimit, maxBytes: config.attachment_max_size_bytes });
-  const calls = await registerCalls(app, gateway, authorizer, config);
-  await registerGroups(app, { store: storage.groups, blobs: storage.groupBlobs, bus, authorizer, config, now: nowSeconds });
+  const hub = new QueueHub(bus, onError);
+  const accountSockets = new AccountSockets();
+  const calls = await registerCalls(app, gateway, authorizer, config, accountSockets);
+  const accounts = await registerAccounts(app, gateway, {
+    config,
+    store: storage.accounts,
+    queue: storage.userQueues,
+    hub,
+    calls,
+    sockets: accountSockets,
+    verifier,
+    tokenSecret: secrets.tokenSecret,
+    now: nowSeconds,
+    onError,
+  });
+  const groupOperations = await registerGroups(app, { store: storage.groups, blobs: storage.groupBlobs, bus, authorizer, config, now: nowSeconds, analytics });
+  const events = await registerEvents(app, gateway, {
+    config,
+    queue: storage.userQueues,
+    hub,
+    identity: chatAuth,
+    isUser: async (userId) => (await storage.chatUsers.get(userId)) !== undefined,
+    requireAdmin: requireAdmin(adminAuth),
+    now: nowSeconds,
+    onError,
+  });
+  await registerChat(app, { config, auth: chatAuth, users: storage.chatUsers, groups: storage.chatGroups, events, now: nowSeconds, onError });
+  await registerAdmin(app, { auth: adminAuth, analytics, groups: groupOperations, systemDetails: healthDetails, version: VERSION, startedAt, dataDir: config.data_dir, now: nowSeconds, log });
   gateway.attach(app.server);
+  const cleanup = new CleanupScheduler(
+    [
+      { name: 'inbox', run: () => storage.inbox.purgeExpired(nowSeconds()) },
+      { name: 'attachments', run: () => attachments.purgeExpired() },
+      { name: 'user_queues', run: () => storage.userQueues.purgeExpired(nowSeconds()) },
+      accounts.cleanup,
+    ],
+    (job, err) => log.error({ err, job }, 'cleanup job failed'),
+  );
 
   if (config.security === 'compat') {
     log.warn('security=compat: inbox, push sockets and downloads accept unauthenticated calls, as the original Whispr server did');
@@ -216,7 +267,10 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       challenges.close();
       rooms.close();
       calls.close();
+      accounts.close();
       await bus.close();
+      adminAuth.close();
+      await analytics.close();
       await storage.close();
     },
     runCleanup: () => cleanup.runOnce(),

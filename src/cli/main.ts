@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type ConfigSources } from '../config/load-conf
 import { describeConfig } from '../config/describe-config.js';
 import { createWhisprServer } from '../app/whispr-server.js';
 import { VERSION } from '../app/version.js';
+import { formatPasswordHash, hashPassword } from '../core/password-hash.js';
 import { generateIdentity, exportIdentity } from '../sdk/keys.js';
 
 interface ServerFlags {
@@ -84,6 +85,20 @@ program
         process.exit(1);
       }
     }
+  });
+
+program
+  .command('hash-password')
+  .description('read the admin password from standard input and print its scrypt hash, to use as admin_password (ADMIN_PASSWORD)')
+  .action(async () => {
+    let input = '';
+    for await (const chunk of process.stdin) input += String(chunk);
+    const password = input.replace(/\r?\n$/, '');
+    if (password === '') {
+      console.error('whispr: no password on standard input (e.g. printf %s "$PASSWORD" | whispr hash-password)');
+      process.exit(1);
+    }
+    console.log(formatPasswordHash(await hashPassword(password)));
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isPasswordHash, parsePasswordHash } from '../core/password-hash.js';
 import { SETTINGS, type Config, type SettingSpec } from './settings.js';
 
 export class ConfigError extends Error {}
@@ -64,6 +65,7 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   }
   const config = values as Config;
   checkTlsPair(config);
+  checkAdminSecrets(config);
   return { config, origin };
 }
 
@@ -124,4 +126,43 @@ export function checkTlsPair(config: Pick<Config, 'tls_cert' | 'tls_key'>): void
   const key = config.tls_key !== '';
   if (cert && !key) throw new ConfigError('setting "tls_key" (WHISPR_TLS_KEY, --tls-key) is required when tls_cert is set: set both or neither');
   if (key && !cert) throw new ConfigError('setting "tls_cert" (WHISPR_TLS_CERT, --tls-cert) is required when tls_key is set: set both or neither');
+}
+
+/** Defaults of the original analytics backend, its .env example and common placeholders. */
+const WELL_KNOWN_SECRETS = ['change_this_secret_key', 'your_secret_key', 'change-me', 'changeme', 'change_me', 'secret', 'jwt_secret', 'supersecret', 'admin_secret'];
+const WELL_KNOWN_PASSWORDS = ['admin', 'password', 'changeme', 'change_me', 'change-me', 'secret', 'whispr', 'administrator', 'admin123', 'admin1234', 'password1', 'password123', '12345678', '123456789', 'qwertyui', 'letmein1'];
+const MIN_JWT_SECRET = 32;
+const MIN_PASSWORD = 8;
+
+/** Fragments of placeholder values ("change_this_secret_key_in_production", "your-secret-here"). */
+const PLACEHOLDERS = ['changeme', 'change-me', 'change_me', 'change_this', 'change-this', 'your_secret', 'your-secret'];
+
+const isWellKnown = (value: string, known: readonly string[]) => {
+  const v = value.toLowerCase();
+  return known.includes(v) || PLACEHOLDERS.some((p) => v.includes(p)) || new Set(v).size < 6;
+};
+
+/**
+ * The admin API is enabled by admin_password; it then needs a strong analytics_jwt_secret and a
+ * password that is no well-known default. A default would let anyone forge admin tokens or log in.
+ */
+export function checkAdminSecrets(config: Pick<Config, 'admin_username' | 'admin_password' | 'analytics_jwt_secret'>): void {
+  const { admin_username: user, admin_password: password, analytics_jwt_secret: secret } = config;
+  if (password === '') return;
+  const refuse = (message: string): never => {
+    throw new ConfigError(`${message} (or leave admin_password, ADMIN_PASSWORD, empty to keep the admin API off)`);
+  };
+  if (user.trim() === '') refuse('setting "admin_username" (ADMIN_USERNAME) must not be empty when admin_password is set');
+  if (secret === '') refuse('setting "analytics_jwt_secret" (ANALYTICS_JWT_SECRET) is required when admin_password is set (e.g. openssl rand -hex 32)');
+  if (secret.length < MIN_JWT_SECRET) refuse(`setting "analytics_jwt_secret" (ANALYTICS_JWT_SECRET) must be at least ${MIN_JWT_SECRET} characters (e.g. openssl rand -hex 32)`);
+  if (isWellKnown(secret, WELL_KNOWN_SECRETS)) refuse('setting "analytics_jwt_secret" (ANALYTICS_JWT_SECRET) is a well-known default or placeholder: generate one (e.g. openssl rand -hex 32)');
+  if (secret === password) refuse('setting "analytics_jwt_secret" (ANALYTICS_JWT_SECRET) must differ from admin_password');
+  if (isPasswordHash(password)) {
+    if (parsePasswordHash(password) === undefined) refuse('setting "admin_password" (ADMIN_PASSWORD) looks like a scrypt hash but is malformed: copy it whole from `whispr hash-password`');
+    return;
+  }
+  if (password.length < MIN_PASSWORD) refuse(`setting "admin_password" (ADMIN_PASSWORD) must be at least ${MIN_PASSWORD} characters`);
+  if (password.toLowerCase() === user.toLowerCase() || isWellKnown(password, WELL_KNOWN_PASSWORDS)) {
+    refuse('setting "admin_password" (ADMIN_PASSWORD) is a well-known default (such as "admin", "password" or "changeme"): choose your own');
+  }
 }

@@ -1,6 +1,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { ApiError, errorBody } from '../core/errors.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Status of a schema violation: the dialects born on FastAPI (private-comm, chat-app) answer 422, as pydantic does. */
+    validationStatus?: 400 | 422;
+  }
+}
+
+/** Route options of a FastAPI-born dialect's route. */
+export const FASTAPI_ROUTE = { config: { validationStatus: 422 } } as const;
+
 /** Fastify's own client errors, mapped to stable Whispr error codes. */
 const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'BODY_TOO_LARGE'],
@@ -9,7 +19,6 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_CONTENT_LENGTH'],
   FST_ERR_CTP_INVALID_TYPE: [400, 'INVALID_CONTENT_TYPE'],
-  FST_ERR_VALIDATION: [400, 'VALIDATION_FAILED'],
 };
 
 export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
@@ -32,7 +41,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error instanceof ApiError) return sendError(reply, error);
     const mapped = error.code === undefined ? undefined : FASTIFY_CODES[error.code];
     if (mapped !== undefined) return sendError(reply, new ApiError(mapped[0], mapped[1], error.message));
-    if (error.validation !== undefined) return sendError(reply, new ApiError(400, 'VALIDATION_FAILED', error.message));
+    if (error.validation !== undefined || error.code === 'FST_ERR_VALIDATION') {
+      return sendError(reply, new ApiError(request.routeOptions.config.validationStatus ?? 400, 'VALIDATION_FAILED', error.message));
+    }
     // JSON.parse failures and other client faults arrive with a 4xx statusCode.
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return sendError(reply, new ApiError(error.statusCode, 'BAD_REQUEST', error.message));

@@ -240,3 +240,15 @@ export function frameText(data: RawData, isBinary: boolean): string | undefined 
   if (isBinary) return undefined;
   return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
 }
+
+/** A text frame holding a JSON object, or undefined for anything else (binary, not JSON, array, scalar). */
+export function jsonObjectFrame(data: RawData, isBinary: boolean): Record<string, unknown> | undefined {
+  const text = frameText(data, isBinary);
+  if (text === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -33,6 +33,13 @@ export class PushSubscription {
     return new Promise((resolve) => this.openWaiters.push(resolve));
   }
 
+  /** Sends a JSON frame on the open socket; false when it is not open (nothing is buffered). */
+  send(frame: unknown): boolean {
+    if (!this.isOpen) return false;
+    this.socket?.send(JSON.stringify(frame));
+    return true;
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);

@@ -2,14 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../features/attachments/attachment-store.js';
-
-const ID = /^[0-9a-f]{64}$/;
+import { assertBlobId } from './blob-id.js';
 
 /** Attachment files under <dir>/<first two hex>/<id>.bin, written atomically (temp file + rename). */
 export function createFileBlobStore(dir: string): BlobStore {
   const pathFor = (id: string) => {
-    // Ids come from validated sha256 hex; refuse anything else so no path can escape the directory.
-    if (!ID.test(id)) throw new Error('invalid blob id');
+    assertBlobId(id);
     return join(dir, id.slice(0, 2), `${id}.bin`);
   };
   const exists = async (path: string) => stat(path).then(() => true, () => false);

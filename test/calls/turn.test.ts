@@ -2,14 +2,15 @@
  * GET /api/v1/turn-credentials, and a real coturn (started here with use-auth-secret) that accepts
  * an allocation with the credentials Whispr issues and refuses expired or forged ones.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startDaemon, tcpOpen, which, type Daemon } from '../support/daemon.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { expectError, getJson } from '../relay/helpers.js';
 
@@ -83,11 +84,6 @@ describe('GET /api/v1/turn-credentials', () => {
   });
 });
 
-/** An executable on PATH, or undefined. */
-function which(name: string): string | undefined {
-  return (process.env.PATH ?? '/usr/bin').split(delimiter).map((dir) => join(dir, name)).find((path) => existsSync(path));
-}
-
 const TURNSERVER = which('turnserver');
 const UCLIENT = which('turnutils_uclient');
 const haveCoturn = TURNSERVER !== undefined && UCLIENT !== undefined;
@@ -116,16 +112,6 @@ async function freePort(): Promise<number> {
   throw new Error('no free port');
 }
 
-const tcpOpen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = createConnection(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-
 /** Runs turnutils_uclient (bounded); exit code and combined output. */
 function uclient(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
@@ -139,14 +125,10 @@ function uclient(args: string[]): Promise<{ code: number | null; output: string 
 }
 
 describe.skipIf(!haveCoturn)('a real coturn with use-auth-secret', () => {
-  let turn: ChildProcess | undefined;
-  let turnLog = '';
+  let turn: Daemon | undefined;
   let turnDir = '';
   let port = 0;
   let srv: RunningServer;
-  const killTurn = () => {
-    if (turn?.pid !== undefined && turn.exitCode === null && turn.signalCode === null) turn.kill('SIGKILL');
-  };
 
   beforeAll(async () => {
     port = await freePort();
@@ -156,34 +138,17 @@ describe.skipIf(!haveCoturn)('a real coturn with use-auth-secret', () => {
       `--listening-port=${port}`, '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', '--allow-loopback-peers',
       '--no-tls', '--no-dtls', '--no-cli', '--log-file=stdout', `--pidfile=${join(turnDir, 'turnserver.pid')}`, `--userdb=${join(turnDir, 'turndb')}`,
     ];
-    // setpriv --pdeathsig: the kernel kills turnserver if this test process dies without running afterAll.
-    const setpriv = which('setpriv');
-    turn = setpriv === undefined ? spawn(TURNSERVER!, args, { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(setpriv, ['--pdeathsig', 'SIGKILL', TURNSERVER!, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    process.once('exit', killTurn);
-    turn.stdout!.on('data', (chunk: Buffer) => (turnLog += chunk.toString()));
-    turn.stderr!.on('data', (chunk: Buffer) => (turnLog += chunk.toString()));
+    turn = await startDaemon(TURNSERVER!, args, () => tcpOpen(port));
     try {
-      await eventually(async () => {
-        if (turn!.exitCode !== null) throw new Error(`turnserver exited with ${turn!.exitCode}:\n${turnLog}`);
-        return tcpOpen(port);
-      }, 10_000);
       srv = await startServer({ turn_secret: SECRET, turn_urls: [`turn:127.0.0.1:${port}?transport=udp`], stun_urls: [`stun:127.0.0.1:${port}`], turn_ttl_seconds: TTL });
     } catch (err) {
-      killTurn();
+      await turn.stop();
       throw err;
     }
   });
 
   afterAll(async () => {
-    const child = turn;
-    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    process.off('exit', killTurn);
+    await turn?.stop();
     await srv?.stop();
     if (turnDir !== '') rmSync(turnDir, { recursive: true, force: true });
   });
@@ -212,7 +177,7 @@ describe.skipIf(!haveCoturn)('a real coturn with use-auth-secret', () => {
     expect(run.output).toMatch(/Cannot complete Allocation/);
     expect(run.output).not.toMatch(/Received relay addr/);
     expect(run.code).not.toBe(0);
-    await eventually(() => turnLog.includes(`<${username}>`), 2_000);
+    await eventually(() => turn!.log().includes(`<${username}>`), 2_000);
   });
 
   test('refuses a forged credential (a valid username with a credential not made from the secret)', async () => {

@@ -1,7 +1,7 @@
 /** Prometheus metrics: the separate listener and the token route, over real HTTP. */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { PushSubscription } from '../../src/sdk/push-subscription.js';
+import { freeTcpPort } from '../support/daemon.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { postText } from '../relay/helpers.js';
 
@@ -10,16 +10,8 @@ let srv: RunningServer;
 let metricsPort: number;
 const subs: PushSubscription[] = [];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 beforeAll(async () => {
-  metricsPort = await freePort();
+  metricsPort = await freeTcpPort();
   srv = await startServer({ max_messages_per_second: 1, metrics_port: metricsPort, metrics_token: TOKEN });
 });
 afterAll(async () => {

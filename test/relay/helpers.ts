@@ -122,6 +122,21 @@ export function collectFrames(ws: WebSocket): Array<Record<string, unknown>> {
   return frames;
 }
 
+/**
+ * Opens a socket that collects frames from the very first one: a server that writes right after the
+ * upgrade (queued messages) can get a frame in before a listener added after `open` would see it.
+ */
+export async function openCollecting(url: string, options: WebSocket.ClientOptions = {}): Promise<{ ws: WebSocket; frames: Array<Record<string, unknown>> }> {
+  const ws = new WebSocket(url, options);
+  const frames = collectFrames(ws);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new UpgradeRefused(res.statusCode ?? 0)));
+    ws.once('error', reject);
+  });
+  return { ws, frames };
+}
+
 /** Resolves with the close code once the socket is closed. */
 export function closed(ws: WebSocket): Promise<number> {
   if (ws.readyState === WebSocket.CLOSED) return Promise.resolve(-1);

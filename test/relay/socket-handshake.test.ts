@@ -81,8 +81,10 @@ describe('paths', () => {
     const key = srv.client().address;
     expect(await refusedStatus(wsUrl(srv.url, '/nope'))).toBe(404);
     expect(await refusedStatus(wsUrl(srv.url, `/ws/${key}/extra`))).toBe(404);
-    expect(await refusedStatus(wsUrl(srv.url, '/ws/not-a-key'))).toBe(404);
-    // A bare /ws is the rooms endpoint (docs/websockets.md), not an unknown path.
+    expect(await refusedStatus(wsUrl(srv.url, '/ws/not-a-key/extra'))).toBe(404);
+    // A bare /ws is the rooms endpoint and /ws/{anything but a key} the chat-app event socket
+    // (docs/websockets.md), which in strict mode wants an ID token.
+    expect(await refusedStatus(wsUrl(srv.url, '/ws/not-a-key'))).toBe(401);
   });
 });
 

@@ -4,6 +4,7 @@ import type { Ed25519Verifier } from '../../core/ed25519.js';
 import { KeyedLock } from '../../core/keyed-lock.js';
 import { badRequest, notFound, tooLarge, tooMany } from '../../core/errors.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
+import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import type { AttachmentGrant, AttachmentStore, BlobStore } from './attachment-store.js';
 
 /** The original Whispr /upload body; the signature covers the raw file bytes. */
@@ -29,6 +30,7 @@ export interface AttachmentServiceDeps {
   /** 0: attachments never expire. */
   ttlSeconds: number;
   now: () => number;
+  analytics: AnalyticsRecorder;
 }
 
 /** Attachment rules: real size, signature, content hash, per-recipient access and expiry. */
@@ -69,6 +71,7 @@ export class AttachmentService {
         expires_at: this.deps.ttlSeconds > 0 ? at + this.deps.ttlSeconds : null,
       });
     });
+    this.deps.analytics.attachment(bytes.length);
     return { att_id: attId };
   }
 

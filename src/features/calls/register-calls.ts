@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/settings.js';
 import type { WsGateway } from '../../http/ws-gateway.js';
 import type { KeyAuthorizer } from '../auth/key-authorizer.js';
-import { CallService } from './call-service.js';
+import { CallService, type UserDelivery } from './call-service.js';
 import { signalSocketEndpoint } from './signal-socket.js';
 import { turnHttp } from './turn-http.js';
 
-/** Calls: the /signal socket and TURN credentials over one CallService (the account socket's call events join it later). */
-export async function registerCalls(app: FastifyInstance, gateway: WsGateway, authorizer: KeyAuthorizer, config: Config): Promise<CallService> {
-  const calls = new CallService({ maxParticipants: config.call_max_participants, maxCalls: config.max_concurrent_calls, timeoutMs: config.call_room_timeout_seconds * 1000 });
+/** Calls: the /signal socket, TURN credentials, and the account sockets' call events (through `delivery`) over one CallService. */
+export async function registerCalls(app: FastifyInstance, gateway: WsGateway, authorizer: KeyAuthorizer, config: Config, delivery: UserDelivery): Promise<CallService> {
+  const calls = new CallService({ maxParticipants: config.call_max_participants, maxCalls: config.max_concurrent_calls, timeoutMs: config.call_room_timeout_seconds * 1000 }, delivery);
   const rate = config.websocket_frames_per_second;
   gateway.register(signalSocketEndpoint({ calls, authorizer, frames: { ratePerSecond: rate, burst: Math.max(1, 2 * rate) } }));
   await app.register(turnHttp, {

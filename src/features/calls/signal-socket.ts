@@ -1,4 +1,4 @@
-import { CLOSE, frameText, type WsEndpoint } from '../../http/ws-gateway.js';
+import { CLOSE, jsonObjectFrame, type WsEndpoint } from '../../http/ws-gateway.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
 import { bearerToken, type KeyAuthorizer } from '../auth/key-authorizer.js';
@@ -26,14 +26,7 @@ export function signalSocketEndpoint(deps: { calls: CallService; authorizer: Key
       const budget = new TokenBucket(deps.frames, Date.now());
       connection.ws.on('message', (data, isBinary) => {
         if (budget.take(Date.now()) > 0) return connection.close(CLOSE.policy, 'too many frames');
-        const text = frameText(data, isBinary);
-        let frame: Record<string, unknown> | undefined;
-        try {
-          const parsed: unknown = text === undefined ? undefined : JSON.parse(text);
-          if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) frame = parsed as Record<string, unknown>;
-        } catch {
-          frame = undefined;
-        }
+        const frame = jsonObjectFrame(data, isBinary);
         if (frame === undefined) return peer.send(errorFrame('INVALID_FRAME', 'Frames are JSON objects with a type'));
         try {
           switch (frame.type) {

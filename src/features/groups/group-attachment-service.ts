@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { KeyedLock } from '../../core/keyed-lock.js';
 import { notFound, tooLarge } from '../../core/errors.js';
 import type { BlobStore } from '../attachments/attachment-store.js';
+import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import { GroupAccess } from './group-access.js';
 import type { GroupStore } from './group-store.js';
 
@@ -15,6 +16,7 @@ export class GroupAttachmentService {
     private readonly blobs: BlobStore,
     private readonly maxBytes: number,
     private readonly now: () => number,
+    private readonly analytics: AnalyticsRecorder,
   ) {
     this.access = new GroupAccess(store);
   }
@@ -27,6 +29,7 @@ export class GroupAttachmentService {
       await this.blobs.put(id, bytes);
       await this.store.putAttachment({ group_id: group.id, att_id: id, uploader: actor, size: bytes.length, created_at: this.now() });
     });
+    this.analytics.groupAttachment(bytes.length);
     return { id, size: bytes.length };
   }
 

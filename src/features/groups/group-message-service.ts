@@ -1,5 +1,6 @@
 import { base64DecodedLength, decodeBase64 } from '../../core/encoding.js';
 import { ApiError, badRequest, forbidden, tooLarge } from '../../core/errors.js';
+import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import { GroupAccess } from './group-access.js';
 import type { GroupEvents } from './group-events.js';
 import { newId } from './group-ids.js';
@@ -37,6 +38,7 @@ export class GroupMessageService {
     private readonly events: GroupEvents,
     private readonly limits: GroupMessageLimits,
     private readonly now: () => number,
+    private readonly analytics: AnalyticsRecorder,
   ) {
     this.access = new GroupAccess(store);
   }
@@ -48,7 +50,7 @@ export class GroupMessageService {
     if (base64DecodedLength(input.ciphertext) > this.limits.maxCiphertextBytes) {
       throw tooLarge('MESSAGE_TOO_LARGE', `ciphertext is larger than ${this.limits.maxCiphertextBytes} bytes`);
     }
-    decodeBase64(input.ciphertext, 'ciphertext');
+    const ciphertext = decodeBase64(input.ciphertext, 'ciphertext');
     if (!NONCE_LENGTHS.has(decodeBase64(input.nonce, 'nonce').length)) throw badRequest('INVALID_NONCE', 'nonce must be 12 or 24 bytes');
     if ((input.attachment_meta?.length ?? 0) > MAX_ATTACHMENT_META) throw badRequest('VALIDATION_FAILED', `attachment_meta is longer than ${MAX_ATTACHMENT_META}`);
     if (input.key_version !== group.key_version) {
@@ -66,6 +68,7 @@ export class GroupMessageService {
       attachment_meta: input.attachment_meta ?? null,
     };
     await this.store.addMessage(message);
+    this.analytics.groupMessage(actor, ciphertext.length);
     await this.events.toMembers(group.id, { type: 'group_message', group_id: group.id, channel_id: channel.id, message: messageView(message) });
     return { status: 'ok' as const, id: message.id, timestamp: message.timestamp };
   }

@@ -1,5 +1,6 @@
 import { badRequest, ApiError, forbidden, notFound } from '../../core/errors.js';
 import { decodeBase64 } from '../../core/encoding.js';
+import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import { GroupAccess, MANAGERS } from './group-access.js';
 import type { GroupEvents } from './group-events.js';
 import { newId, newInviteCode } from './group-ids.js';
@@ -43,6 +44,7 @@ export class GroupService {
     private readonly events: GroupEvents,
     private readonly limits: GroupLimits,
     private readonly now: () => number,
+    private readonly analytics: AnalyticsRecorder,
   ) {
     this.access = new GroupAccess(store);
   }
@@ -61,6 +63,7 @@ export class GroupService {
       created_at: at,
     };
     await this.store.createGroup(group, { id: newId(), group_id: group.id, name: 'general', type: 'text', topic: null, description: null, created_at: at });
+    this.analytics.groupCreated();
     return { id: group.id, invite_code: group.invite_code };
   }
 
@@ -188,7 +191,22 @@ export class GroupService {
   /** Owners and admins only; removes channels, messages, keys and attachment records. Returns the attachment ids it held. */
   async delete(actor: string, groupId: string): Promise<string[]> {
     const { group } = await this.access.withRole(groupId, actor, MANAGERS);
-    return this.store.deleteGroup(group.id);
+    return this.remove(group);
+  }
+
+  /** The operator's deletion (admin API): any group, as its owner could. Returns the attachment ids it held. */
+  async deleteAsOperator(groupId: string): Promise<string[]> {
+    return this.remove(await this.access.group(groupId));
+  }
+
+  private async remove(group: Group): Promise<string[]> {
+    const held = await this.store.deleteGroup(group.id);
+    this.analytics.groupDeleted();
+    return held;
+  }
+
+  async count(): Promise<number> {
+    return this.store.countGroups();
   }
 
   /** Members and their sealed keys at the current version; members only. */

@@ -80,6 +80,8 @@ export interface GroupStore {
   listGroupsOf(userId: string): Promise<Group[]>;
   /** Public groups whose name contains `query` (case-insensitive), newest first. */
   listPublicGroups(query: string | undefined, limit: number): Promise<Group[]>;
+  /** How many groups exist (the admin overview). */
+  countGroups(): Promise<number>;
 
   getMember(groupId: string, userId: string): Promise<Member | undefined>;
   /** Inserts or replaces a membership row. */

@@ -4,6 +4,7 @@ import { base64DecodedLength, decodeBase64, decodeHexKey } from '../../core/enco
 import type { Ed25519Verifier } from '../../core/ed25519.js';
 import { badRequest, tooLarge, tooMany } from '../../core/errors.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
+import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import { userChannel } from '../../push/user-channel.js';
 import type { InboxStore, QueuedMessage } from './inbox-store.js';
 
@@ -44,6 +45,8 @@ export interface RelayServiceDeps {
   senderLimiter: RateLimiter;
   limits: RelayLimits;
   now: () => number;
+  /** Counts queued messages and their senders (as keyed hashes); never the recipient. */
+  analytics: AnalyticsRecorder;
 }
 
 /** Direct-message rules: signature, size, rate, replay, timestamps and queue caps. No HTTP, no SQL. */
@@ -89,6 +92,7 @@ export class RelayService {
       throw tooMany('RECIPIENT_QUEUE_FULL', 'The recipient has too many undelivered messages; retry later', 60);
     }
     if (result.status === 'duplicate') return { id: result.id, timestamp: result.timestamp, duplicate: true };
+    this.deps.analytics.directMessage(encPub, ciphertext.length);
 
     await this.deps.bus.publish(userChannel(to), { kind: 'queued', message: result.message } satisfies DirectMessageEvent);
     if (encPub !== to) {

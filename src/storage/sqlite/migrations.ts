@@ -113,4 +113,112 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX group_attachments_by_att ON group_attachments (att_id);
   `,
+  // 3: durable per-user event queues (chat-app events, private-comm pending messages) and private-comm accounts.
+  `
+  CREATE TABLE user_queue_counters (
+    recipient_id TEXT PRIMARY KEY,
+    last_seq     INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE user_queue_events (
+    recipient_id TEXT NOT NULL,
+    seq          INTEGER NOT NULL,
+    event_id     TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    created_at   REAL NOT NULL,
+    expires_at   REAL,
+    PRIMARY KEY (recipient_id, seq),
+    UNIQUE (recipient_id, event_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX user_queue_by_expiry ON user_queue_events (expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE phone_accounts (
+    id               TEXT PRIMARY KEY,
+    phone_hash       TEXT NOT NULL UNIQUE,
+    identity_key     BLOB NOT NULL,
+    signed_prekey    BLOB NOT NULL,
+    prekey_signature BLOB NOT NULL,
+    created_at       REAL NOT NULL,
+    last_seen        REAL
+  );
+
+  CREATE TABLE one_time_prekeys (
+    user_id    TEXT NOT NULL REFERENCES phone_accounts (id) ON DELETE CASCADE,
+    key_id     INTEGER NOT NULL,
+    public_key BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    used_at    REAL,
+    PRIMARY KEY (user_id, key_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX one_time_prekeys_unused ON one_time_prekeys (user_id, created_at, key_id) WHERE used_at IS NULL;
+  CREATE INDEX one_time_prekeys_used ON one_time_prekeys (used_at) WHERE used_at IS NOT NULL;
+
+  -- Nonces accepted (or issued) for /api/v1/auth/token, so each is accepted once, also across restarts.
+  CREATE TABLE account_auth_nonces (
+    phone_hash TEXT NOT NULL,
+    nonce      TEXT NOT NULL,
+    used       INTEGER NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (phone_hash, nonce)
+  ) WITHOUT ROWID;
+  CREATE INDEX account_auth_nonces_by_expiry ON account_auth_nonces (expires_at);
+  `,
+  // 4: analytics, aggregate counters only. No public key, no sender/recipient pair, no per-message row.
+  `
+  CREATE TABLE analytics_counters (
+    day    TEXT NOT NULL,    -- YYYY-MM-DD, UTC
+    hour   INTEGER NOT NULL, -- 0-23, UTC
+    metric TEXT NOT NULL,
+    value  INTEGER NOT NULL,
+    PRIMARY KEY (day, hour, metric)
+  ) WITHOUT ROWID;
+
+  -- Users active today as HMAC-SHA256(today's key, user key), truncated; past days keep only their count.
+  CREATE TABLE analytics_active_hashes (
+    day  TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (day, hash)
+  ) WITHOUT ROWID;
+  CREATE TABLE analytics_active_days (
+    day   TEXT PRIMARY KEY,
+    users INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  -- The random hash key of the current day only (kept so a restart counts the same user once).
+  CREATE TABLE analytics_day_keys (
+    day TEXT PRIMARY KEY,
+    key BLOB NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // Chat-app (/api) users and their groups. Rowid tables on purpose: rowid order is registration
+  // order for search results and creation order for group lists, as the original's Mongo returned them.
+  `
+  CREATE TABLE chat_users (
+    user_id      TEXT PRIMARY KEY,
+    email        TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    public_key   TEXT NOT NULL,
+    created_at   REAL NOT NULL,
+    last_seen    REAL NOT NULL,
+    -- Lower-cased copies for the case-insensitive search (SQLite's lower() folds ASCII only).
+    email_folded TEXT NOT NULL,
+    name_folded  TEXT NOT NULL
+  );
+
+  CREATE TABLE chat_groups (
+    group_id    TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    creator_id  TEXT NOT NULL,
+    key_version INTEGER NOT NULL,
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL
+  );
+
+  CREATE TABLE chat_group_members (
+    id       INTEGER PRIMARY KEY, -- insertion order: the order of member_ids
+    group_id TEXT NOT NULL REFERENCES chat_groups (group_id),
+    user_id  TEXT NOT NULL,
+    UNIQUE (group_id, user_id)
+  );
+  CREATE INDEX chat_group_members_by_user ON chat_group_members (user_id);
+  `,
 ];

@@ -65,6 +65,7 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
   const setOwner = db.prepare('UPDATE groups SET owner_id = ? WHERE id = ?');
   const groupAttIds = db.prepare<[string], { att_id: string }>('SELECT att_id FROM group_attachments WHERE group_id = ?');
   const deleteGroupRow = db.prepare('DELETE FROM groups WHERE id = ?');
+  const countGroupRows = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM groups');
   const selectGroupsOf = db.prepare<[string], GroupRow>(
     `SELECT ${GROUP_COLUMNS.split(', ').map((c) => `g.${c}`).join(', ')}
      FROM group_members m JOIN groups g ON g.id = m.group_id
@@ -233,6 +234,9 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
     async listPublicGroups(query, limit) {
       const pattern = query === undefined || query === '' ? null : containsPattern(query);
       return selectPublic.all({ pattern, limit }).map(toGroup);
+    },
+    async countGroups() {
+      return countGroupRows.get()!.n;
     },
 
     async getMember(groupId, userId) {

@@ -1,31 +1,10 @@
-import type { EnqueueResult, InboxStore, NewMessage, QueuedMessage } from '../../features/relay/inbox-store.js';
+import type { EnqueueResult, InboxStore, NewMessage } from '../../features/relay/inbox-store.js';
+import { oldestFirst, type InboxRow as Row } from '../inbox-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
 
-interface Row {
-  id: number;
-  recipient: string;
-  sender: string;
-  enc_pub: string;
-  message: string;
-  signature: string;
-  timestamp: number;
-}
-
 const COLUMNS = 'id, recipient, sender, enc_pub, message, signature, timestamp';
 const AVAILABLE = '(lease_until IS NULL OR lease_until <= @now) AND (expires_at IS NULL OR expires_at > @now)';
-
-const toMessage = (r: Row): QueuedMessage => ({
-  id: r.id,
-  recipient: r.recipient,
-  from: r.sender,
-  enc_pub: r.enc_pub,
-  message: r.message,
-  signature: r.signature,
-  timestamp: r.timestamp,
-});
-
-const oldestFirst = (rows: Row[]): QueuedMessage[] => rows.sort((a, b) => a.id - b.id).map(toMessage);
 
 export function createSqliteInboxStore(db: SqliteDatabase, writes: SqliteWriteBatcher): InboxStore {
   const findReceipt = db.prepare<[string, number], { message_id: number; timestamp: number }>(

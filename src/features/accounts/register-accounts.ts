@@ -1,0 +1,90 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../config/settings.js';
+import type { Ed25519Verifier } from '../../core/ed25519.js';
+import { Hs256Tokens } from '../../core/hs256-jwt.js';
+import { ipRateLimit } from '../../http/ip-rate-limit.js';
+import type { WsGateway } from '../../http/ws-gateway.js';
+import type { CleanupJob } from '../../maintenance/cleanup-scheduler.js';
+import { createLocalRateLimiter } from '../../rate-limit/local-rate-limiter.js';
+import type { CallService } from '../calls/call-service.js';
+import type { QueueHub } from '../queues/queue-hub.js';
+import type { UserQueueStore } from '../queues/user-queue-store.js';
+import { AccountService } from './account-service.js';
+import { accountSocketEndpoint, type AccountSockets } from './account-socket.js';
+import type { AccountStore } from './account-store.js';
+import { accountsHttp } from './accounts-http.js';
+
+export interface AccountsFeature {
+  service: AccountService;
+  /** The prekey cleanup (pending messages expire with the shared user queues). */
+  cleanup: CleanupJob;
+  close(): void;
+}
+
+/** The private-comm dialect: /api/v1 registration, bundles and login, and the /ws?token= socket. */
+export async function registerAccounts(
+  app: FastifyInstance,
+  gateway: WsGateway,
+  deps: {
+    config: Config;
+    store: AccountStore;
+    queue: UserQueueStore;
+    hub: QueueHub;
+    calls: CallService;
+    sockets: AccountSockets;
+    verifier: Ed25519Verifier;
+    tokenSecret: Uint8Array;
+    now: () => number;
+    onError: (err: unknown) => void;
+  },
+): Promise<AccountsFeature> {
+  const { config, now } = deps;
+  const service = new AccountService({
+    store: deps.store,
+    tokens: new Hs256Tokens(deps.tokenSecret, 'whispr-account', config.account_token_ttl_seconds),
+    verifier: deps.verifier,
+    mode: config.security,
+    limits: { maxUnusedPrekeys: config.max_one_time_prekeys, challengeTtlSeconds: config.challenge_ttl_seconds, nonceMemorySeconds: config.auth_nonce_memory_seconds },
+    now,
+  });
+  // The seed's per-address limits, each a burst refilling evenly over its period.
+  const perPeriod = (count: number, seconds: number) => createLocalRateLimiter({ ratePerSecond: count / seconds, burst: Math.max(1, count) });
+  const limiters = {
+    register: perPeriod(config.account_register_per_hour, 3600),
+    auth: perPeriod(config.account_auth_per_minute, 60),
+    keys: perPeriod(config.account_keys_per_minute, 60),
+  };
+  await app.register(accountsHttp, {
+    accounts: service,
+    mode: config.security,
+    limits: { register: ipRateLimit(limiters.register), auth: ipRateLimit(limiters.auth), keys: ipRateLimit(limiters.keys) },
+  });
+  const rate = config.websocket_frames_per_second;
+  gateway.register(
+    accountSocketEndpoint(
+      {
+        accounts: service,
+        queue: deps.queue,
+        hub: deps.hub,
+        calls: deps.calls,
+        frames: { ratePerSecond: rate, burst: Math.max(1, 2 * rate) },
+        now,
+        limits: {
+          maxConnections: config.account_max_connections,
+          maxMessageBytes: config.max_message_size,
+          maxQueued: config.max_messages_per_recipient,
+          pendingTtlSeconds: config.pending_message_ttl_seconds,
+        },
+        onError: deps.onError,
+      },
+      deps.sockets,
+    ),
+  );
+  return {
+    service,
+    cleanup: { name: 'prekeys', run: () => deps.store.purgeUsedPrekeys(now() - config.used_prekey_retention_seconds, now()) },
+    close() {
+      for (const limiter of Object.values(limiters)) limiter.close();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { ApiError, forbidden } from '../../core/errors.js';
+import { CLOSE, jsonObjectFrame, type WsEndpoint } from '../../http/ws-gateway.js';
+import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
+import { TokenBucket } from '../../rate-limit/token-bucket.js';
+import { bearerToken, type SecurityMode } from '../auth/key-authorizer.js';
+import type { QueueHub } from '../queues/queue-hub.js';
+import { openQueueSession } from '../queues/queue-session.js';
+import type { UserQueueStore } from '../queues/user-queue-store.js';
+import type { ChatIdentity } from './chat-identity.js';
+import { chatQueueId, eventFrame } from './event-service.js';
+
+export interface EventsSocketDeps {
+  queue: UserQueueStore;
+  hub: QueueHub;
+  identity: ChatIdentity;
+  mode: SecurityMode;
+  frames: BucketPolicy;
+  now: () => number;
+  /** Unacknowledged events in flight per socket, and how long until they are sent again. */
+  delivery: { window: number; redeliverAfterMs: number };
+  onError: (err: unknown) => void;
+}
+
+// Whispr's push socket owns /ws/{64 hex}; every other single segment is a chat-app user id.
+const USER_PATH = /^\/ws\/([^/]{1,128})\/?$/;
+const WHISPR_KEY = /^[0-9a-fA-F]{64}$/;
+const MAX_CLIENT_FRAME = 4096;
+
+const errorFrame = (code: string, detail: string) => JSON.stringify({ type: 'error', error_code: code, detail });
+
+/**
+ * The chat-app socket `/ws/{user_id}`: the user's unacknowledged events in sequence order, then live
+ * ones; `{"type":"ACK","event_id"}` removes one, `{"type":"ping"}` gets a pong. Strict mode needs the
+ * user's ID token (`?token=` or Authorization); compat mode trusts the path, as the original did.
+ */
+export function eventsSocketEndpoint(deps: EventsSocketDeps): WsEndpoint<string> {
+  const readerOptions = {
+    store: deps.queue,
+    hub: deps.hub,
+    now: deps.now,
+    removeOn: 'ack' as const,
+    window: deps.delivery.window,
+    redeliverAfterMs: deps.delivery.redeliverAfterMs,
+    single: false,
+    frame: eventFrame,
+    onError: deps.onError,
+  };
+  return {
+    name: 'events',
+    maxPayload: MAX_CLIENT_FRAME,
+    match(url) {
+      const raw = USER_PATH.exec(url.pathname)?.[1];
+      if (raw === undefined || WHISPR_KEY.test(raw)) return undefined;
+      try {
+        return decodeURIComponent(raw);
+      } catch {
+        return undefined;
+      }
+    },
+    async authorize(userId, req, url) {
+      if (deps.mode === 'compat') return;
+      const token = bearerToken(req.headers, url.searchParams);
+      if (token === undefined) throw new ApiError(401, 'TOKEN_REQUIRED', 'An ID token is required (?token= or Authorization: Bearer)');
+      if ((await deps.identity.userIdOfToken(token)) !== userId) throw forbidden('USER_MISMATCH', 'The ID token is not for this user_id');
+    },
+    onConnection(connection, userId) {
+      const reader = openQueueSession(connection, chatQueueId(userId), readerOptions);
+      const budget = new TokenBucket(deps.frames, Date.now());
+      connection.ws.on('message', (data, isBinary) => {
+        if (budget.take(Date.now()) > 0) return connection.close(CLOSE.policy, 'too many frames');
+        const frame = jsonObjectFrame(data, isBinary);
+        if (frame?.type === 'ping') return connection.sendNow('{"type":"pong"}');
+        if (frame?.type !== 'ACK') return connection.sendNow(errorFrame('INVALID_FRAME', 'Frames are {"type":"ACK","event_id":...} or {"type":"ping"}'));
+        const eventId = frame.event_id;
+        if (typeof eventId !== 'string' || eventId.length > 128) return connection.sendNow(errorFrame('INVALID_EVENT_ID', 'event_id must be a string'));
+        // The path's user, never the frame's recipient_id: a client acknowledges only its own events.
+        reader.ack(eventId).catch(deps.onError);
+      });
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/** One event in a user's durable queue. */
+export interface QueuedEvent {
+  recipientId: string;
+  /** Per recipient, assigned by the server; only ever grows, also after the queue drains. */
+  seq: number;
+  /** Unique per recipient: a second append with the same id is a replay, not a new event. */
+  eventId: string;
+  /** The event as JSON text, stored as given. */
+  body: string;
+  /** Unix seconds. */
+  createdAt: number;
+  /** Unix seconds; null: never expires. */
+  expiresAt: number | null;
+}
+
+export type NewEvent = Omit<QueuedEvent, 'seq'>;
+
+export type AppendResult = { status: 'queued'; event: QueuedEvent } | { status: 'duplicate'; event: QueuedEvent } | { status: 'full' };
+
+/**
+ * Durable per-user FIFO queues shared by the account dialects: chat-app events (removed on the
+ * client's ACK) and private-comm pending messages (removed once a socket wrote them).
+ */
+export interface UserQueueStore {
+  /** Refuses a queue holding `maxQueued` events; answers a known event id with the stored event. */
+  append(event: NewEvent, maxQueued: number): Promise<AppendResult>;
+  /** Unexpired events of a recipient with seq > afterSeq, in seq order. */
+  list(recipientId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEvent[]>;
+  /** Removes one event; false when it is not queued (already acknowledged, expired or unknown). */
+  ack(recipientId: string, eventId: string): Promise<boolean>;
+  /** Deletes expired events; returns how many. */
+  purgeExpired(now: number): Promise<number>;
+  /** Events queued for everyone (expired ones count until the next purge). */
+  depth(): Promise<number>;
+}

@@ -1,0 +1,12 @@
+import type { PgQueryable } from './pg-database.js';
+
+/**
+ * First key of the two-key advisory locks: one space per use, so a hash of a recipient can never
+ * collide with a hash of a replay key or of a schema name.
+ */
+export const LockSpace = { migrations: 1, recipient: 2, replayKey: 3 } as const;
+
+/** Waits for the transaction-scoped lock on (space, key); it is released at COMMIT or ROLLBACK. */
+export async function lockUntilCommit(tx: PgQueryable, space: (typeof LockSpace)[keyof typeof LockSpace], key: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [space, key]);
+}

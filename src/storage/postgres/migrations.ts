@@ -1,0 +1,141 @@
+/**
+ * PostgreSQL schema versions, applied in order once each; never edit a released one, add the next.
+ * They mirror the SQLite versions 1 and 2 (src/storage/sqlite/migrations.ts) with the same column
+ * meanings: timestamps are double precision unix seconds like SQLite's REAL, so both drivers compare
+ * and return identical numbers. Ids that break ordering ties are COLLATE "C" to sort bytewise as SQLite does.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  // 1: direct messages, replay receipts, attachment grants, and the attachment bytes every node shares.
+  `
+  CREATE TABLE inbox_messages (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    recipient   text NOT NULL,
+    sender      text NOT NULL,
+    enc_pub     text NOT NULL,
+    message     text NOT NULL,
+    signature   text NOT NULL,
+    "timestamp" double precision NOT NULL,
+    expires_at  double precision,
+    lease_until double precision
+  );
+  CREATE INDEX inbox_by_recipient ON inbox_messages (recipient, id);
+  CREATE INDEX inbox_by_expiry ON inbox_messages (expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE send_receipts (
+    replay_key  text PRIMARY KEY,
+    message_id  bigint NOT NULL,
+    "timestamp" double precision NOT NULL,
+    expires_at  double precision NOT NULL
+  );
+  CREATE INDEX receipts_by_expiry ON send_receipts (expires_at);
+
+  CREATE TABLE attachments (
+    att_id     text NOT NULL,
+    recipient  text NOT NULL,
+    sender     text NOT NULL,
+    enc_pub    text NOT NULL,
+    name       text,
+    size       bigint NOT NULL,
+    created_at double precision NOT NULL,
+    expires_at double precision,
+    PRIMARY KEY (att_id, recipient)
+  );
+  CREATE INDEX attachments_by_expiry ON attachments (expires_at) WHERE expires_at IS NOT NULL;
+
+  -- Content-addressed bytes per bucket (direct-message attachments, group files), in chunks so
+  -- neither a write nor a read needs a whole file in one protocol message.
+  CREATE TABLE blobs (
+    bucket text NOT NULL,
+    id     text NOT NULL,
+    size   bigint NOT NULL,
+    PRIMARY KEY (bucket, id)
+  );
+  CREATE TABLE blob_chunks (
+    bucket text NOT NULL,
+    id     text NOT NULL,
+    seq    integer NOT NULL,
+    data   bytea NOT NULL,
+    PRIMARY KEY (bucket, id, seq),
+    FOREIGN KEY (bucket, id) REFERENCES blobs (bucket, id) ON DELETE CASCADE
+  );
+  -- Ciphertext does not compress: store it out of line without trying.
+  ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+  `,
+  // 2: groups. Every child table cascades from groups(id), so deleting a group is one DELETE.
+  `
+  CREATE TABLE groups (
+    id                   text COLLATE "C" PRIMARY KEY,
+    name                 text NOT NULL,
+    owner_id             text NOT NULL,
+    is_public            boolean NOT NULL DEFAULT false,
+    invite_code          text NOT NULL UNIQUE,
+    key_version          integer NOT NULL DEFAULT 1,
+    server_distribute    boolean NOT NULL DEFAULT false,
+    server_store_history boolean NOT NULL DEFAULT false,
+    created_at           double precision NOT NULL
+  );
+  CREATE INDEX groups_public_by_created ON groups (created_at) WHERE is_public;
+
+  CREATE TABLE channels (
+    id          text COLLATE "C" PRIMARY KEY,
+    group_id    text NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    name        text NOT NULL,
+    type        text NOT NULL DEFAULT 'text',
+    topic       text,
+    description text,
+    created_at  double precision NOT NULL,
+    CONSTRAINT channels_name_taken UNIQUE (group_id, name)
+  );
+
+  CREATE TABLE group_messages (
+    id              text COLLATE "C" PRIMARY KEY,
+    group_id        text NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    channel_id      text NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    sender_id       text NOT NULL,
+    ciphertext      text NOT NULL,
+    nonce           text NOT NULL,
+    key_version     integer NOT NULL,
+    "timestamp"     double precision NOT NULL,
+    attachment_meta text
+  );
+  CREATE INDEX group_messages_by_channel ON group_messages (group_id, channel_id, "timestamp");
+  -- Without it, deleting one channel (alone or through its group) would scan every group message.
+  CREATE INDEX group_messages_by_channel_id ON group_messages (channel_id);
+
+  CREATE TABLE group_members (
+    group_id  text NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    user_id   text COLLATE "C" NOT NULL,
+    role      text NOT NULL,
+    pending   boolean NOT NULL DEFAULT false,
+    joined_at double precision NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+  );
+  CREATE INDEX group_members_by_user ON group_members (user_id);
+
+  CREATE TABLE group_member_keys (
+    group_id      text NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    user_id       text NOT NULL,
+    key_version   integer NOT NULL,
+    encrypted_key text NOT NULL,
+    updated_at    double precision NOT NULL,
+    PRIMARY KEY (group_id, user_id, key_version)
+  );
+
+  CREATE TABLE group_bans (
+    group_id  text NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    user_id   text NOT NULL,
+    banned_at double precision NOT NULL,
+    PRIMARY KEY (group_id, user_id)
+  );
+
+  CREATE TABLE group_attachments (
+    group_id   text NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    att_id     text NOT NULL,
+    uploader   text NOT NULL,
+    size       bigint NOT NULL,
+    created_at double precision NOT NULL,
+    PRIMARY KEY (group_id, att_id)
+  );
+  CREATE INDEX group_attachments_by_att ON group_attachments (att_id);
+  `,
+];

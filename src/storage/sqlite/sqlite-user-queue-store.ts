@@ -1,0 +1,60 @@
+import type { AppendResult, NewEvent, QueuedEvent, UserQueueStore } from '../../features/queues/user-queue-store.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+import type { SqliteWriteBatcher } from './write-batcher.js';
+
+interface Row {
+  recipient_id: string;
+  seq: number;
+  event_id: string;
+  body: string;
+  created_at: number;
+  expires_at: number | null;
+}
+
+const COLUMNS = 'recipient_id, seq, event_id, body, created_at, expires_at';
+
+const toEvent = (r: Row): QueuedEvent => ({
+  recipientId: r.recipient_id,
+  seq: r.seq,
+  eventId: r.event_id,
+  body: r.body,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+export function createSqliteUserQueueStore(db: SqliteDatabase, writes: SqliteWriteBatcher): UserQueueStore {
+  const findById = db.prepare<[string, string], Row>(`SELECT ${COLUMNS} FROM user_queue_events WHERE recipient_id = ? AND event_id = ?`);
+  const countOf = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM user_queue_events WHERE recipient_id = ?');
+  // The counter outlives the events, so a sequence never restarts when a queue drains.
+  const nextSeq = db.prepare<[string], { last_seq: number }>(
+    `INSERT INTO user_queue_counters (recipient_id, last_seq) VALUES (?, 1)
+     ON CONFLICT (recipient_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
+  );
+  const insert = db.prepare('INSERT INTO user_queue_events (recipient_id, seq, event_id, body, created_at, expires_at) VALUES (@recipientId, @seq, @eventId, @body, @createdAt, @expiresAt)');
+  const listAfter = db.prepare<{ recipient: string; after: number; limit: number; now: number }, Row>(
+    `SELECT ${COLUMNS} FROM user_queue_events
+     WHERE recipient_id = @recipient AND seq > @after AND (expires_at IS NULL OR expires_at > @now)
+     ORDER BY seq LIMIT @limit`,
+  );
+  const deleteById = db.prepare('DELETE FROM user_queue_events WHERE recipient_id = ? AND event_id = ?');
+  const purge = db.prepare('DELETE FROM user_queue_events WHERE expires_at IS NOT NULL AND expires_at <= ?');
+  const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM user_queue_events');
+
+  const appendOne = (event: NewEvent, maxQueued: number): AppendResult => {
+    const known = findById.get(event.recipientId, event.eventId);
+    if (known !== undefined) return { status: 'duplicate', event: toEvent(known) };
+    if ((countOf.get(event.recipientId)?.n ?? 0) >= maxQueued) return { status: 'full' };
+    const seq = (nextSeq.get(event.recipientId) as { last_seq: number }).last_seq;
+    const queued = { ...event, seq };
+    insert.run(queued);
+    return { status: 'queued', event: queued };
+  };
+
+  return {
+    append: (event, maxQueued) => writes.run(() => appendOne(event, maxQueued)),
+    list: async (recipient, after, limit, now) => listAfter.all({ recipient, after, limit, now }).map(toEvent),
+    ack: (recipient, eventId) => writes.run(() => deleteById.run(recipient, eventId).changes > 0),
+    purgeExpired: (now) => writes.run(() => purge.run(now).changes),
+    depth: async () => countAll.get()?.n ?? 0,
+  };
+}

@@ -1,0 +1,86 @@
+/** A database that cannot answer is a 503 DATABASE_UNAVAILABLE (so HTTP answers 503, not 500); a bad query is not. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ApiError } from '../../src/core/errors.js';
+import { createPgInboxStore } from '../../src/storage/postgres/pg-inbox-store.js';
+import { openPostgresStorage } from '../../src/storage/postgres/open-postgres-storage.js';
+import { openPgDatabase, type PgDatabase } from '../../src/storage/postgres/pg-database.js';
+import { createTempSchema, withAdminClient, type TempSchema } from '../support/pg-schema.js';
+import { requirePostgres } from '../support/services.js';
+
+const CLOSED_PORT_URL = 'postgres://postgres@127.0.0.1:1/test';
+const UNAVAILABLE = { status: 503, code: 'DATABASE_UNAVAILABLE' };
+
+const available = await requirePostgres('test/storage/postgres-outage.test.ts');
+
+describe.runIf(available)('PostgreSQL outages', () => {
+  let schema: TempSchema;
+  const pools: PgDatabase[] = [];
+  const open = (url: string, options: { maxConnections?: number; connectTimeoutMs?: number } = {}) => {
+    const db = openPgDatabase(url, { onIdleError: () => undefined, ...options });
+    pools.push(db);
+    return db;
+  };
+  beforeAll(async () => {
+    schema = await createTempSchema();
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((db) => db.close()));
+    await schema.drop();
+  });
+
+  test('a store whose database refuses connections rejects with ApiError 503, reads and transactions alike', async () => {
+    const inbox = createPgInboxStore(open(CLOSED_PORT_URL));
+    const read = inbox.totalQueued();
+    await expect(read).rejects.toBeInstanceOf(ApiError);
+    await expect(read).rejects.toMatchObject(UNAVAILABLE);
+    const write = inbox.enqueue(
+      { recipient: 'r', from: 'f', enc_pub: 'e', message: 'bQ==', signature: 's', timestamp: 1, replayKey: 'k', expiresAt: null, replayExpiresAt: 2 },
+      10,
+      1,
+    );
+    await expect(write).rejects.toMatchObject(UNAVAILABLE);
+    await expect(read.catch((e: Error) => e.cause)).resolves.toMatchObject({ code: 'ECONNREFUSED' }); // kept for the logs
+  });
+
+  test('openPostgresStorage against a closed port rejects with 503 too', async () => {
+    const spoolDir = mkdtempSync(join(tmpdir(), 'whispr-spool-'));
+    await expect(openPostgresStorage(CLOSED_PORT_URL, { spoolDir, onIdleError: () => undefined })).rejects.toMatchObject(UNAVAILABLE);
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+
+  test('every pooled connection busy past the connect timeout is a 503, not a hang', async () => {
+    const db = open(schema.url(), { maxConnections: 1, connectTimeoutMs: 100 });
+    const busy = db.query('SELECT pg_sleep(0.6)');
+    const started = Date.now();
+    await expect(db.query('SELECT 1')).rejects.toMatchObject(UNAVAILABLE);
+    expect(Date.now() - started).toBeLessThan(500);
+    await busy;
+  });
+
+  test('a connection terminated mid-query is a 503, and the pool recovers with a new connection', async () => {
+    const name = `${schema.name}_victim`;
+    const db = open(schema.url({ application_name: name }), { maxConnections: 1 });
+    const query = db.query('SELECT pg_sleep(10)');
+    const outcome = query.then(() => 'answered', (error: unknown) => error);
+    await withAdminClient(async (admin) => {
+      // Waits until the query runs, then kills its backend as a database restart would.
+      for (let killed = 0; killed === 0; ) {
+        await new Promise((r) => setTimeout(r, 20));
+        const result = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'", [name]);
+        killed = result.rowCount ?? 0;
+      }
+    });
+    expect(await outcome).toMatchObject(UNAVAILABLE);
+    expect(await db.query<{ n: number }>('SELECT 1 AS n')).toEqual([{ n: 1 }]);
+  });
+
+  test('a query fault stays what it is: no 503 for a constraint or a syntax error', async () => {
+    const db = open(schema.url());
+    await expect(db.query('SELECT 1 / 0')).rejects.toMatchObject({ code: '22012' });
+    await expect(db.query('SELEKT 1')).rejects.toMatchObject({ code: '42601' });
+    await expect(db.query('SELECT 1 / 0')).rejects.not.toBeInstanceOf(ApiError);
+  });
+});

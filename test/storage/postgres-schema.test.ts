@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { migratePostgres } from '../../src/storage/postgres/migrate.js';
+import { POSTGRES_MIGRATIONS } from '../../src/storage/postgres/migrations.js';
+import { openPostgresStorage } from '../../src/storage/postgres/open-postgres-storage.js';
+import { openPgDatabase, type PgDatabase } from '../../src/storage/postgres/pg-database.js';
+import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
+import { requirePostgres } from '../support/services.js';
+
+const available = await requirePostgres('test/storage/postgres-schema.test.ts');
+
+describe.runIf(available)('PostgreSQL schema and storage', () => {
+  let schema: TempSchema;
+  let spoolDir: string;
+  const pools: PgDatabase[] = [];
+  const open = () => {
+    const db = openPgDatabase(schema.url(), { maxConnections: 2, onIdleError: () => undefined });
+    pools.push(db);
+    return db;
+  };
+  const versions = async (db: PgDatabase) => (await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version);
+  const tables = async (db: PgDatabase) =>
+    (await db.query<{ name: string }>('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1')).map((r) => r.name);
+
+  beforeAll(async () => {
+    schema = await createTempSchema();
+    spoolDir = mkdtempSync(join(tmpdir(), 'whispr-spool-'));
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((db) => db.close()));
+    await schema.drop();
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+
+  test('a failing migration is rolled back whole and not recorded', async () => {
+    const db = open();
+    const broken = [...POSTGRES_MIGRATIONS.slice(0, 1), 'CREATE TABLE half_done (id integer); SELECT 1 / 0'];
+    await expect(migratePostgres(db, broken)).rejects.toThrow(/division by zero/);
+    expect(await versions(db)).toEqual([1]);
+    expect(await tables(db)).not.toContain('half_done');
+  });
+
+  test('six nodes starting at once apply every version exactly once', async () => {
+    const nodes = Array.from({ length: 6 }, open);
+    await Promise.all(nodes.map((db) => migratePostgres(db)));
+    expect(await versions(nodes[0] as PgDatabase)).toEqual(POSTGRES_MIGRATIONS.map((_, i) => i + 1));
+    expect(await tables(nodes[0] as PgDatabase)).toEqual([
+      'attachments',
+      'blob_chunks',
+      'blobs',
+      'channels',
+      'group_attachments',
+      'group_bans',
+      'group_member_keys',
+      'group_members',
+      'group_messages',
+      'groups',
+      'inbox_messages',
+      'schema_migrations',
+      'send_receipts',
+    ]);
+    await migratePostgres(nodes[1] as PgDatabase); // again: nothing to do
+    expect(await versions(nodes[1] as PgDatabase)).toHaveLength(POSTGRES_MIGRATIONS.length);
+  });
+
+  test('openPostgresStorage migrates and opens every store under the Storage field names, on one pool', async () => {
+    const storage = await openPostgresStorage(schema.url(), { spoolDir, onIdleError: () => undefined });
+    try {
+      expect(storage.kind).toBe('postgres');
+      await storage.ping();
+      const bytes = Buffer.from('file');
+      const id = 'e'.repeat(64);
+      await storage.blobs.put(id, bytes);
+      expect(await storage.groupBlobs.get(id)).toBeUndefined(); // group files are a bucket of their own
+      expect(await storage.blobs.pathOf(id)).toBe(join(spoolDir, 'attachments', `${id}.bin`));
+      expect(await storage.inbox.totalQueued()).toBe(0);
+      expect(await storage.attachments.count()).toBe(0);
+      expect(await storage.groups.countGroups()).toBe(0);
+    } finally {
+      await storage.close();
+    }
+  });
+});

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { POSTGRES_URL } from './services.js';
+
+export interface TempSchema {
+  name: string;
+  /** POSTGRES_URL with this schema as search_path (and `extra` query parameters, e.g. application_name). */
+  url(extra?: Record<string, string>): string;
+  /** Drops the schema with everything in it. */
+  drop(): Promise<void>;
+}
+
+/** Runs `work` on a connection outside any pool under test (to inspect, or to kill other connections). */
+export async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh schema of its own for one test file, so files running in parallel never see each other's rows. */
+export async function createTempSchema(): Promise<TempSchema> {
+  const name = `whispr_t_${randomBytes(6).toString('hex')}`;
+  await withAdminClient((c) => c.query(`CREATE SCHEMA ${name}`));
+  return {
+    name,
+    url(extra = {}) {
+      const url = new URL(POSTGRES_URL);
+      // Commits need not wait for the disk in tests: only a crash of PostgreSQL could tell the difference.
+      url.searchParams.set('options', `-c search_path=${name} -c synchronous_commit=off`);
+      for (const [key, value] of Object.entries(extra)) url.searchParams.set(key, value);
+      return url.toString();
+    },
+    drop: () => withAdminClient((c) => c.query(`DROP SCHEMA ${name} CASCADE`)).then(() => undefined),
+  };
+}
