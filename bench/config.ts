@@ -35,9 +35,12 @@ export interface BenchConfig {
   /** Signal phase: socket pairs on /signal (one call each) and most signals in flight per pair. */
   signalPairs: number;
   signalWindow: number;
+  /** Events phase: chat-app users with one acknowledging socket each (also the senders), and encrypted_payload bytes per event (a 15-byte stamp, then random bytes). */
+  eventRecipients: number;
+  eventPayloadBytes: number;
 }
 
-export const PHASES = ['send', 'bare', 'push', 'group', 'rooms', 'signal'] as const;
+export const PHASES = ['send', 'bare', 'push', 'group', 'rooms', 'signal', 'events', 'events-bare'] as const;
 /** Also accepted in BENCH_PHASES: half of the rooms phase. */
 const ROOMS_PARTS = ['rooms-fanout', 'rooms-memory'] as const;
 export type BenchPhase = (typeof PHASES)[number] | (typeof ROOMS_PARTS)[number];
@@ -80,5 +83,7 @@ export function benchConfig(): BenchConfig {
     heapSnapshot: process.env.BENCH_HEAP_SNAPSHOT === '1',
     signalPairs: Math.round(num('BENCH_SIGNAL_PAIRS', 50, 1)),
     signalWindow: Math.round(num('BENCH_SIGNAL_WINDOW', 4, 1)),
+    eventRecipients: Math.round(num('BENCH_EVENT_RECIPIENTS', 50, 1)),
+    eventPayloadBytes: Math.round(num('BENCH_EVENT_PAYLOAD_BYTES', 208, 15)),
   };
 }

@@ -62,7 +62,15 @@ export interface LoadResult {
  * (one request definition whose setupRequest takes the next pre-built body: every request is distinct,
  * and nothing is computed but the request head). Latency is autocannon's per-request time, kept in full.
  */
-export async function runLoad(options: { url: string; path: string; connections: number; seconds: number; cursor: RequestFeed }): Promise<LoadResult> {
+export async function runLoad(options: {
+  url: string;
+  path: string;
+  connections: number;
+  seconds: number;
+  cursor: RequestFeed;
+  /** Sees every answer with its body (e.g. to learn which request it was for). */
+  onAnswer?: (status: number, body: string) => void;
+}): Promise<LoadResult> {
   const latencies = new Samples();
   const status: Record<string, number> = {};
   const errorSamples: string[] = [];
@@ -85,6 +93,7 @@ export async function runLoad(options: { url: string; path: string; connections:
         },
         onResponse: (code, body) => {
           if (code >= 300 && errorSamples.length < 3) errorSamples.push(`${code} ${body.slice(0, 200)}`);
+          options.onAnswer?.(code, body);
         },
       },
     ],

@@ -1,11 +1,13 @@
 // npm run bench: signed /send throughput and latency (Whispr vs a bare node:http baseline), WebSocket
-// push rate, group send/fetch/push, rooms fan-out and memory per socket (Whispr vs bare ws), and /signal
-// relaying. Servers run in child processes; this process is the load generator. See bench/README.md.
+// push rate, group send/fetch/push, rooms fan-out and memory per socket (Whispr vs bare ws), /signal
+// relaying, and chat-app events (Whispr vs a bare node:http + ws + SQLite baseline). Servers run in
+// child processes; this process is the load generator. See bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { BodyPool, generateIdentities } from './bodies.js';
 import { killAllChildren, startServerChild, type ServerChild } from './child.js';
 import { benchConfig } from './config.js';
+import { measureEventsPhase } from './events-phase.js';
 import { measureGroup } from './group-load.js';
 import { reexecWithOpenFiles } from './open-files.js';
 import { measurePush } from './push-rate.js';
@@ -78,6 +80,8 @@ async function main(): Promise<void> {
     rooms_source_addresses: cfg.roomsSourceAddresses,
     signal_pairs: cfg.signalPairs,
     signal_window: cfg.signalWindow,
+    event_recipients: cfg.eventRecipients,
+    event_payload_bytes: cfg.eventPayloadBytes,
   };
   log(`whispr bench: ${cfg.seconds} s per run (+${cfg.warmupSeconds} s warm-up), ${cfg.connections} connections, ${cfg.identities} identities, node ${process.version}, ${meta.cpus} cpus`);
 
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
   }
   results.send = medianRun(runs.whispr);
   results.bare = medianRun(runs.bare);
-  if (cfg.rounds > 1) results.rounds = rounds;
+  if (cfg.rounds > 1 && rounds.length > 0) results.rounds = rounds;
   if (results.send !== undefined && results.bare !== undefined) results.ratio = round(results.send.rps / results.bare.rps, 3);
 
   if (cfg.phases.has('push')) {
@@ -137,6 +141,11 @@ async function main(): Promise<void> {
       measureSignal({ wsUrl: `${s.url.replace(/^http/, 'ws')}/signal`, serverPid: s.pid, pairs: cfg.signalPairs, window: cfg.signalWindow, warmupSeconds: cfg.warmupSeconds, seconds: cfg.seconds, log }),
     );
     log(`  signal: ${results.signal.relayed_per_s} relayed/s, p50 ${results.signal.p50_ms} ms, p99 ${results.signal.p99_ms} ms, lost ${results.signal.lost}, dup ${results.signal.duplicates}`);
+  }
+
+  if (cfg.phases.has('events') || cfg.phases.has('events-bare')) {
+    results.events = await measureEventsPhase(cfg, { childEnv, cpuProfDir, log });
+    if (results.events.ratio !== null) log(`  events whispr/bare delivered/s: ${results.events.ratio}`);
   }
 
   const final: BenchResults = { ...results, goals: evaluateGoals(results) };

@@ -68,6 +68,8 @@ export function openRawReceiver(wsUrl: string, onText: (data: Buffer, start: num
       const parse = (chunk: Buffer) => {
         const data = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
         pending = undefined;
+        // Frames written from onText (e.g. acknowledgements) leave in one write per chunk.
+        socket.cork();
         let at = 0;
         while (data.length - at >= 2) {
           const opcode = data[at]! & 0x0f;
@@ -91,6 +93,7 @@ export function openRawReceiver(wsUrl: string, onText: (data: Buffer, start: num
           at = end;
         }
         if (at < data.length) pending = data.subarray(at);
+        socket.uncork();
       };
       if (head.length > 0) parse(head);
       socket.on('data', parse);

@@ -1,3 +1,4 @@
+import type { EventsPhaseResult } from './events-phase.js';
 import type { GroupPhaseResult } from './group-load.js';
 import type { PushPhaseResult } from './push-rate.js';
 import type { RoomsPhaseResult } from './rooms-phase.js';
@@ -15,12 +16,13 @@ export interface BenchResults {
   group?: GroupPhaseResult;
   rooms?: RoomsPhaseResult;
   signal?: SignalPhaseResult;
+  events?: EventsPhaseResult;
   goals: { name: string; target: string; value: number | null; pass: boolean | null }[];
 }
 
 const NOISY_OTHER_CPU_PCT = 15;
 
-export const GOALS = { sendRps: 4000, p99Ms: 25, ratio: 0.7, groupPushP99Ms: 100, roomsFanoutRatio: 0.8, roomsP99Ms: 10, roomsMemoryRatio: 1.2 } as const;
+export const GOALS = { sendRps: 4000, p99Ms: 25, ratio: 0.7, groupPushP99Ms: 100, roomsFanoutRatio: 0.8, roomsP99Ms: 10, roomsMemoryRatio: 1.2, eventsRatio: 0.5, eventsP99Ms: 100 } as const;
 
 export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goals'] {
   return [
@@ -44,6 +46,15 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
       pass: r.rooms?.fanout.whispr === undefined ? null : r.rooms.fanout.whispr.lost + r.rooms.fanout.whispr.duplicates === 0 && !r.rooms.fanout.whispr.stalled,
     },
     { name: 'rooms memory/socket whispr/bare', target: `<= ${GOALS.roomsMemoryRatio}`, value: r.rooms?.memory.ratio ?? null, pass: r.rooms?.memory.ratio == null ? null : r.rooms.memory.ratio <= GOALS.roomsMemoryRatio },
+    // Chat-app events: delivered beside the bare node:http + ws + SQLite server, POST-to-receive latency, nothing lost or left queued.
+    { name: 'events delivered/s whispr/bare', target: `>= ${GOALS.eventsRatio}`, value: r.events?.ratio ?? null, pass: r.events?.ratio == null ? null : r.events.ratio >= GOALS.eventsRatio },
+    { name: 'events p99 (ms)', target: `< ${GOALS.eventsP99Ms}`, value: r.events?.whispr?.p99_ms ?? null, pass: r.events?.whispr === undefined ? null : r.events.whispr.p99_ms < GOALS.eventsP99Ms },
+    {
+      name: 'events lost + duplicated + left queued',
+      target: '= 0',
+      value: r.events?.whispr === undefined ? null : r.events.whispr.lost + r.events.whispr.duplicates + r.events.whispr.left_queued,
+      pass: r.events?.whispr === undefined ? null : r.events.whispr.lost + r.events.whispr.duplicates + r.events.whispr.left_queued === 0,
+    },
   ];
 }
 
@@ -136,8 +147,9 @@ export function renderReport(r: BenchResults): string {
     out.push('latency: sender send() -> partner message event, every signal sent in the measured window');
     if (s.unexpected_frames + s.socket_closes > 0) out.push(`WARNING signal: ${s.unexpected_frames} unexpected frames, ${s.socket_closes} sockets closed`);
   }
+  if (r.events !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderEvents(r.events));
   out.push('cpu%: 100 = one core; srv = server process, gen = this load generator, other = the rest of the machine meanwhile');
-  const noisy = [r.send, r.bare, r.push, r.group?.send, r.group?.fetch, r.rooms?.fanout.whispr, r.rooms?.fanout.bare, r.signal].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
+  const noisy = [r.send, r.bare, r.push, r.group?.send, r.group?.fetch, r.rooms?.fanout.whispr, r.rooms?.fanout.bare, r.signal, r.events?.whispr, r.events?.bare].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
   if (noisy) out.push(`WARNING: other processes used more than ${NOISY_OTHER_CPU_PCT}% CPU during a run: the figures are understated, rerun on a quiet machine`);
   out.push('');
   out.push('Goals (a miss is reported, not fatal)');
@@ -234,4 +246,52 @@ function renderRooms(rooms: RoomsPhaseResult): string[] {
   return out;
 }
 
+function renderEvents(e: EventsPhaseResult): string[] {
+  const out: string[] = [];
+  const any = e.whispr ?? e.bare;
+  if (any === undefined) return out;
+  out.push(`Chat-app events (${any.recipients} users, each with one /ws/{user_id} socket that ACKs every event on receipt; POST /api/events at ${any.connections} connections; ${any.payload_bytes}-byte payloads)`);
+  const row = (name: string, x: EventsRunResult | undefined) =>
+    x === undefined
+      ? [name, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']
+      : [
+          name,
+          x.posted_per_s,
+          x.delivered_per_s,
+          x.p50_ms,
+          x.p90_ms,
+          x.p99_ms,
+          x.max_ms,
+          x.failed,
+          x.lost,
+          x.duplicates,
+          x.left_queued,
+          show(x.server_cpu_us_per_event),
+          `${show(x.server_cpu_pct)}/${show(x.loadgen_cpu_pct)}/${show(x.other_cpu_pct)}`,
+        ];
+  out.push(
+    table([
+      ['server', 'posted/s', 'delivered/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', 'lost', 'dup', 'left queued', 'srv cpu us/event', 'cpu% srv/gen/other'],
+      row('whispr', e.whispr),
+      row('bare', e.bare),
+    ]),
+  );
+  out.push('latency: POST body handed to a connection -> event frame received on the recipient socket, every event sent in the measured window; lost: answered 2xx, never received after a 5 s drain');
+  if (e.ratio !== null) {
+    const cost = e.whispr?.server_cpu_us_per_event != null && e.bare?.server_cpu_us_per_event != null ? `; server CPU per event bare/whispr: ${(e.bare.server_cpu_us_per_event / e.whispr.server_cpu_us_per_event).toFixed(3)}` : '';
+    out.push(`whispr/bare delivered/s: ${e.ratio}${cost}`);
+  }
+  for (const x of [e.whispr, e.bare]) {
+    if (x === undefined) continue;
+    if (x.error_samples.length > 0) out.push(`${x.server} events non-2xx samples: ${x.error_samples.join(' | ')}`);
+    if (x.out_of_order + x.unexpected_frames + x.socket_closes > 0) out.push(`WARNING ${x.server} events: ${x.out_of_order} frames out of sequence order, ${x.unexpected_frames} unexpected frames, ${x.socket_closes} sockets closed`);
+  }
+  if (e.rounds !== undefined) {
+    out.push(`${Math.max(...e.rounds.map((x) => x.round))} rounds, median run shown; every run:`);
+    for (const x of e.rounds) out.push(`  round ${x.round} ${x.server.padEnd(6)} ${String(x.delivered_per_s).padStart(7)} delivered/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_event)} us/event  other cpu ${show(x.other_cpu_pct)}%`);
+  }
+  return out;
+}
+
+type EventsRunResult = NonNullable<EventsPhaseResult['whispr']>;
 type IdleMemory = NonNullable<RoomsPhaseResult['memory']['whispr']>;

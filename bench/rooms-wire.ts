@@ -31,6 +31,16 @@ export class MessageEncoder {
   }
 }
 
+const stampBuffer = Buffer.alloc(STAMP_BYTES);
+MAGIC.copy(stampBuffer, 0);
+
+/** The 20 base64 characters of a stamp (readable by readStamp): the start of the events phase's encrypted_payload. */
+export function encodeStamp(seq: number, sentAt: number): string {
+  stampBuffer.writeUInt32BE(seq, 3);
+  stampBuffer.writeDoubleBE(sentAt, 7);
+  return stampBuffer.toString('base64');
+}
+
 const BASE64 = new Int8Array(256).fill(-1);
 for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) BASE64[c.charCodeAt(0)] = i;
 const decoded = Buffer.alloc(STAMP_BYTES);

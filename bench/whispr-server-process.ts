@@ -11,8 +11,9 @@ const overrides: Partial<Config> = {
   host: '127.0.0.1',
   port: 0,
   data_dir: dataDir,
-  // The signal phase (BENCH_WHISPR_SIGNAL=1) uses compat mode: /signal sockets without a token.
-  security: process.env.BENCH_WHISPR_SIGNAL === '1' ? 'compat' : 'strict',
+  // The signal and events phases (BENCH_WHISPR_SIGNAL=1, BENCH_WHISPR_EVENTS=1) use compat mode:
+  // /signal and /ws/{user_id} sockets without a token.
+  security: process.env.BENCH_WHISPR_SIGNAL === '1' || process.env.BENCH_WHISPR_EVENTS === '1' ? 'compat' : 'strict',
   log_level: (process.env.BENCH_LOG_LEVEL ?? 'info') as Config['log_level'],
   // The bench drives many senders from one address as fast as it can: lift the quotas it would hit.
   max_messages_per_second: 1_000_000,
@@ -35,6 +36,18 @@ const overrides: Partial<Config> = {
     ? {
         max_concurrent_calls: 1_000_000,
         websocket_frames_per_second: 1_000_000,
+        max_websocket_connections: 1_000_000,
+        max_websocket_connections_per_ip: 1_000_000,
+      }
+    : {}),
+  // The events phase: chat-app users signed in with unverified `dev_<name>` ID tokens, 50 recipient
+  // sockets from one address each acknowledging every event, senders posting as fast as they can.
+  ...(process.env.BENCH_WHISPR_EVENTS === '1'
+    ? {
+        oidc_dev_tokens: true,
+        max_requests_per_ip_per_second: 1_000_000,
+        websocket_frames_per_second: 1_000_000,
+        max_events_per_recipient: 1_000_000,
         max_websocket_connections: 1_000_000,
         max_websocket_connections_per_ip: 1_000_000,
       }

@@ -1,0 +1,71 @@
+// The events phase: chat-app events through Whispr (POST /api/events, /ws/{user_id}, ACK) beside a
+// bare node:http + ws + SQLite server (bare-events-server.ts) under the identical load, each in a
+// fresh child process. See bench/README.md.
+import { startServerChild } from './child.js';
+import type { BenchConfig } from './config.js';
+import { measureEvents, type EventsRunResult } from './events-load.js';
+import { round } from './stats.js';
+
+const WHISPR = new URL('./whispr-server-process.ts', import.meta.url);
+const BARE_EVENTS = new URL('./bare-events-server.ts', import.meta.url);
+
+export interface EventsPhaseResult {
+  whispr?: EventsRunResult;
+  bare?: EventsRunResult;
+  /** whispr / bare events delivered per second. */
+  ratio: number | null;
+  rounds?: { round: number; server: string; delivered_per_s: number; p99_ms: number; server_cpu_us_per_event: number | null; other_cpu_pct: number | null }[];
+}
+
+type Kind = 'whispr' | 'bare';
+
+export async function measureEventsPhase(
+  cfg: BenchConfig,
+  options: { childEnv: Record<string, string>; cpuProfDir: string | undefined; log: (line: string) => void },
+): Promise<EventsPhaseResult> {
+  const { log } = options;
+  const runs: Record<Kind, EventsRunResult[]> = { whispr: [], bare: [] };
+  const rounds: NonNullable<EventsPhaseResult['rounds']> = [];
+  // Whispr and bare alternate (order swapped every other round); the median run is reported.
+  for (let n = 1; n <= cfg.rounds; n++) {
+    for (const kind of n % 2 === 1 ? (['whispr', 'bare'] as const) : (['bare', 'whispr'] as const)) {
+      if (!cfg.phases.has(kind === 'whispr' ? 'events' : 'events-bare')) continue;
+      const name = kind === 'whispr' ? 'whispr-events' : 'bare-events';
+      const server = await startServerChild(kind === 'whispr' ? WHISPR : BARE_EVENTS, {
+        name,
+        env: { ...options.childEnv, BENCH_WHISPR_EVENTS: '1' },
+        ...(options.cpuProfDir === undefined ? {} : { cpuProfDir: options.cpuProfDir }),
+      });
+      log(`${name}: pid ${server.pid} at ${server.url}`);
+      let result: EventsRunResult;
+      try {
+        result = await measureEvents({
+          server: kind,
+          url: server.url,
+          serverPid: server.pid,
+          recipients: cfg.eventRecipients,
+          connections: cfg.connections,
+          payloadBytes: cfg.eventPayloadBytes,
+          warmupSeconds: cfg.warmupSeconds,
+          seconds: cfg.seconds,
+          register: kind === 'whispr',
+          log,
+        });
+      } finally {
+        await server.stop();
+      }
+      log(`  ${kind}: ${result.posted_per_s} posted/s, ${result.delivered_per_s} delivered/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicates}, left queued ${result.left_queued}, ${result.server_cpu_us_per_event} us server CPU/event`);
+      runs[kind].push(result);
+      rounds.push({ round: n, server: kind, delivered_per_s: result.delivered_per_s, p99_ms: result.p99_ms, server_cpu_us_per_event: result.server_cpu_us_per_event, other_cpu_pct: result.other_cpu_pct });
+    }
+  }
+  const median = (list: EventsRunResult[]) => [...list].sort((a, b) => a.delivered_per_s - b.delivered_per_s)[Math.floor((list.length - 1) / 2)];
+  const result: EventsPhaseResult = { ratio: null };
+  const whispr = median(runs.whispr);
+  const bare = median(runs.bare);
+  if (whispr !== undefined) result.whispr = whispr;
+  if (bare !== undefined) result.bare = bare;
+  if (whispr !== undefined && bare !== undefined && bare.delivered_per_s > 0) result.ratio = round(whispr.delivered_per_s / bare.delivered_per_s, 3);
+  if (cfg.rounds > 1) result.rounds = rounds;
+  return result;
+}
