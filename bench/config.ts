@@ -38,9 +38,14 @@ export interface BenchConfig {
   /** Events phase: chat-app users with one acknowledging socket each (also the senders), and encrypted_payload bytes per event (a 15-byte stamp, then random bytes). */
   eventRecipients: number;
   eventPayloadBytes: number;
+  /** Cluster phase: nodes of the multi-node run (compared with one node), fixed send rate of its latency runs, and the services. */
+  clusterNodes: number;
+  clusterRate: number;
+  clusterDatabaseUrl: string;
+  clusterRedisUrl: string;
 }
 
-export const PHASES = ['send', 'bare', 'push', 'group', 'rooms', 'signal', 'events', 'events-bare'] as const;
+export const PHASES = ['send', 'bare', 'push', 'group', 'rooms', 'signal', 'events', 'events-bare', 'cluster'] as const;
 /** Also accepted in BENCH_PHASES: half of the rooms phase. */
 const ROOMS_PARTS = ['rooms-fanout', 'rooms-memory'] as const;
 export type BenchPhase = (typeof PHASES)[number] | (typeof ROOMS_PARTS)[number];
@@ -85,5 +90,9 @@ export function benchConfig(): BenchConfig {
     signalWindow: Math.round(num('BENCH_SIGNAL_WINDOW', 4, 1)),
     eventRecipients: Math.round(num('BENCH_EVENT_RECIPIENTS', 50, 1)),
     eventPayloadBytes: Math.round(num('BENCH_EVENT_PAYLOAD_BYTES', 208, 15)),
+    clusterNodes: Math.round(num('BENCH_CLUSTER_NODES', 3, 2)),
+    clusterRate: Math.round(num('BENCH_CLUSTER_RATE', 200, 1)),
+    clusterDatabaseUrl: process.env.BENCH_CLUSTER_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    clusterRedisUrl: process.env.BENCH_CLUSTER_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
 }

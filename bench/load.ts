@@ -63,7 +63,8 @@ export interface LoadResult {
  * and nothing is computed but the request head). Latency is autocannon's per-request time, kept in full.
  */
 export async function runLoad(options: {
-  url: string;
+  /** Several URLs (e.g. the nodes of a cluster): connection i goes to url[i % url.length]. */
+  url: string | string[];
   path: string;
   connections: number;
   seconds: number;

@@ -1,11 +1,13 @@
 // npm run bench: signed /send throughput and latency (Whispr vs a bare node:http baseline), WebSocket
 // push rate, group send/fetch/push, rooms fan-out and memory per socket (Whispr vs bare ws), /signal
-// relaying, and chat-app events (Whispr vs a bare node:http + ws + SQLite baseline). Servers run in
+// relaying, chat-app events (Whispr vs a bare node:http + ws + SQLite baseline), and cluster mode (one
+// node vs three on PostgreSQL + Redis, cross-node push latency). Servers run in
 // child processes; this process is the load generator. See bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { BodyPool, generateIdentities } from './bodies.js';
 import { killAllChildren, startServerChild, type ServerChild } from './child.js';
+import { measureClusterPhase } from './cluster-phase.js';
 import { benchConfig } from './config.js';
 import { measureEventsPhase } from './events-phase.js';
 import { measureGroup } from './group-load.js';
@@ -82,6 +84,8 @@ async function main(): Promise<void> {
     signal_window: cfg.signalWindow,
     event_recipients: cfg.eventRecipients,
     event_payload_bytes: cfg.eventPayloadBytes,
+    cluster_nodes: cfg.clusterNodes,
+    cluster_rate: cfg.clusterRate,
   };
   log(`whispr bench: ${cfg.seconds} s per run (+${cfg.warmupSeconds} s warm-up), ${cfg.connections} connections, ${cfg.identities} identities, node ${process.version}, ${meta.cpus} cpus`);
 
@@ -146,6 +150,18 @@ async function main(): Promise<void> {
   if (cfg.phases.has('events') || cfg.phases.has('events-bare')) {
     results.events = await measureEventsPhase(cfg, { childEnv, cpuProfDir, log });
     if (results.events.ratio !== null) log(`  events whispr/bare delivered/s: ${results.events.ratio}`);
+  }
+
+  if (cfg.phases.has('cluster')) {
+    t = performance.now();
+    await sendPool.growTo(initial);
+    if (meta.body_bytes === 0) meta.body_bytes = sendPool.averageBytes;
+    const recipients = generateIdentities(cfg.pushRecipients);
+    const pushPool = new BodyPool(identities, recipients, cfg.plaintextBytes);
+    await pushPool.growTo(Math.ceil(cfg.clusterRate * (cfg.seconds + cfg.warmupSeconds) * 2.5));
+    log(`built ${sendPool.size} send bodies and ${pushPool.size} push bodies for the cluster phase in ${round((performance.now() - t) / 1000, 1)} s`);
+    results.cluster = await measureClusterPhase(cfg, { send: sendPool, push: pushPool, recipients }, { childEnv, cpuProfDir, log });
+    if (results.cluster.ratio !== null) log(`  cluster ${cfg.clusterNodes} nodes / 1 node sends/s: ${results.cluster.ratio}`);
   }
 
   const final: BenchResults = { ...results, goals: evaluateGoals(results) };

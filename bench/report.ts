@@ -1,3 +1,4 @@
+import type { ClusterPhaseResult, ClusterRun } from './cluster-phase.js';
 import type { EventsPhaseResult } from './events-phase.js';
 import type { GroupPhaseResult } from './group-load.js';
 import type { PushPhaseResult } from './push-rate.js';
@@ -17,6 +18,7 @@ export interface BenchResults {
   rooms?: RoomsPhaseResult;
   signal?: SignalPhaseResult;
   events?: EventsPhaseResult;
+  cluster?: ClusterPhaseResult;
   goals: { name: string; target: string; value: number | null; pass: boolean | null }[];
 }
 
@@ -148,8 +150,9 @@ export function renderReport(r: BenchResults): string {
     if (s.unexpected_frames + s.socket_closes > 0) out.push(`WARNING signal: ${s.unexpected_frames} unexpected frames, ${s.socket_closes} sockets closed`);
   }
   if (r.events !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderEvents(r.events));
+  if (r.cluster !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderCluster(r.cluster));
   out.push('cpu%: 100 = one core; srv = server process, gen = this load generator, other = the rest of the machine meanwhile');
-  const noisy = [r.send, r.bare, r.push, r.group?.send, r.group?.fetch, r.rooms?.fanout.whispr, r.rooms?.fanout.bare, r.signal, r.events?.whispr, r.events?.bare].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
+  const noisy = [r.send, r.bare, r.push, r.group?.send, r.group?.fetch, r.rooms?.fanout.whispr, r.rooms?.fanout.bare, r.signal, r.events?.whispr, r.events?.bare, r.cluster?.single?.send, r.cluster?.multi?.send].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
   if (noisy) out.push(`WARNING: other processes used more than ${NOISY_OTHER_CPU_PCT}% CPU during a run: the figures are understated, rerun on a quiet machine`);
   out.push('');
   out.push('Goals (a miss is reported, not fatal)');
@@ -295,3 +298,40 @@ function renderEvents(e: EventsPhaseResult): string[] {
 
 type EventsRunResult = NonNullable<EventsPhaseResult['whispr']>;
 type IdleMemory = NonNullable<RoomsPhaseResult['memory']['whispr']>;
+
+function renderCluster(c: ClusterPhaseResult): string[] {
+  if (c.skipped !== undefined) return [`Cluster mode: skipped (${c.skipped})`];
+  const out: string[] = [];
+  const runs = [c.single, c.multi].filter((x): x is ClusterRun => x !== undefined);
+  const any = runs[0];
+  if (any === undefined) return out;
+  out.push(`Cluster mode (storage=postgres, bus=redis, strict mode): 1 node vs ${c.multi?.nodes ?? '-'} nodes, all on this machine with PostgreSQL, Redis and this load generator`);
+  out.push(
+    table([
+      ['signed /send', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', 'stored/accepted', 'nodes cpu us/req', 'all cpu us/req', 'cpu% nodes/pg/redis/gen/other'],
+      ...runs.map((x) => [
+        `${x.nodes} node${x.nodes === 1 ? '' : 's'} (round-robin)`,
+        x.send.rps,
+        x.send.p50_ms,
+        x.send.p90_ms,
+        x.send.p99_ms,
+        x.send.max_ms,
+        x.send.non2xx + x.send.errors + x.send.timeouts,
+        `${x.send.stored}/${x.send.accepted}`,
+        show(x.send.nodes_cpu_us_per_req),
+        show(x.send.backend_cpu_us_per_req),
+        `${show(x.send.nodes_cpu_pct)}/${show(x.send.postgres_cpu_pct)}/${show(x.send.redis_cpu_pct)}/${x.send.loadgen_cpu_pct}/${show(x.send.other_cpu_pct)}`,
+      ]),
+    ]),
+  );
+  out.push(`${c.multi?.nodes ?? '-'} nodes / 1 node sends/s: ${show(c.ratio)}  (all cpu us/req: nodes + PostgreSQL + Redis CPU per accepted send)`);
+  out.push(
+    table([
+      ['push latency', 'rate/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'delivered/accepted', 'lost', 'dup', 'left queued'],
+      ...runs.flatMap((x) => x.latency.map((l) => [`${x.nodes} node${x.nodes === 1 ? '' : 's'}, ${l.path}`, l.rate_per_s, l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, `${l.delivered}/${l.accepted}`, l.lost, l.duplicate_frames, l.left_queued])),
+    ]),
+  );
+  out.push(`latency: /send to the first node handed to a connection -> push frame on one of ${any.latency[0]?.sockets ?? '-'} recipient sockets (same-node: on the first node; cross-node: on the second)`);
+  for (const x of runs) if (x.send.error_samples.length > 0) out.push(`cluster ${x.nodes} node(s) non-2xx samples: ${x.send.error_samples.join(' | ')}`);
+  return out;
+}

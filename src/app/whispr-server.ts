@@ -1,8 +1,6 @@
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createLocalBus } from '../bus/local-bus.js';
-import type { MessageBus } from '../bus/message-bus.js';
 import type { Config } from '../config/settings.js';
 import { nowSeconds } from '../core/clock.js';
 import { createEd25519Verifier } from '../core/ed25519.js';
@@ -20,10 +18,9 @@ import { createChatAuth } from '../features/chat/chat-auth.js';
 import { registerChat } from '../features/chat/register-chat.js';
 import { registerEvents } from '../features/events/register-events.js';
 import { registerRooms } from '../features/rooms/register-rooms.js';
-import { AdminAuth, requireAdmin } from '../features/admin/admin-auth.js';
+import { AdminAuth, adminLoginPolicy, requireAdmin } from '../features/admin/admin-auth.js';
 import { registerAdmin } from '../features/admin/register-admin.js';
 import { createAnalytics } from '../features/analytics/analytics.js';
-import { createMemoryChallengeStore } from '../features/auth/challenge-store.js';
 import { KeyAuthorizer } from '../features/auth/key-authorizer.js';
 import { TokenService } from '../features/auth/token-service.js';
 import { QueueHub } from '../features/queues/queue-hub.js';
@@ -42,12 +39,18 @@ import { CleanupScheduler } from '../maintenance/cleanup-scheduler.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { closeListener, registerTokenRoute, startMetricsListener } from '../metrics/metrics-http.js';
 import { createLocalRateLimiter } from '../rate-limit/local-rate-limiter.js';
-import { openEmbeddedStorage } from './storage.js';
+import { openBackends } from './backends.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
 import { readTlsFiles } from './tls.js';
 
-const PUSH_LEASE_SECONDS = 60;
+/**
+ * How long a message stays hidden while a socket writes it. A node that dies keeps its leases until
+ * they expire, so a cluster uses short ones and sweeps its sockets' queues (which also catches
+ * wake-ups missed while its Redis link was down); one process alone clears leases at start instead.
+ */
+const PUSH_LEASE_SECONDS = { single: 60, cluster: 10 } as const;
+const CLUSTER_SWEEP_MS = 5_000;
 const ANALYTICS_FLUSH_MS = 5_000;
 
 export interface WhisprServer {
@@ -66,20 +69,21 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   const log = options.logger ?? createLogger(config.log_level);
   const tls = readTlsFiles(config);
   const chatAuth = createChatAuth(config, log); // refuses an unusable OIDC setup before anything opens
-  const adminAuth = await AdminAuth.create(config); // refuses default admin secrets before anything opens
   const startedAt = Date.now();
   const secrets = loadServerSecrets(config.data_dir, config.jwt_secret);
-  const storage = await openEmbeddedStorage(config.data_dir);
-  const bus: MessageBus = createLocalBus();
+  const backends = await openBackends(config, log);
+  const { storage, bus, presence } = backends;
+  const adminAuth = await AdminAuth.create(config, backends.limiter('admin-login', adminLoginPolicy(config)));
   const verifier = createEd25519Verifier();
   const onError = (err: unknown) => log.error({ err }, 'background task failed');
   // Counters in memory, flushed every few seconds; a no-op recorder when analytics_enabled is false.
   const analytics = await createAnalytics({ enabled: config.analytics_enabled, store: storage.analytics, now: nowSeconds, flushIntervalMs: ANALYTICS_FLUSH_MS, onError });
 
-  const senderLimiter = createLocalRateLimiter({ ratePerSecond: config.max_messages_per_second, burst: Math.max(1, config.max_messages_per_second) });
-  const ipLimiter = createLocalRateLimiter({ ratePerSecond: config.max_requests_per_ip_per_second, burst: Math.max(1, 2 * config.max_requests_per_ip_per_second) });
+  const senderLimiter = backends.limiter('sender', { ratePerSecond: config.max_messages_per_second, burst: Math.max(1, config.max_messages_per_second) });
+  const ipLimiter = backends.limiter('ip', { ratePerSecond: config.max_requests_per_ip_per_second, burst: Math.max(1, 2 * config.max_requests_per_ip_per_second) });
+  // Frames are counted per connection, which lives on one node.
   const frameLimiter = createLocalRateLimiter({ ratePerSecond: config.websocket_frames_per_second, burst: Math.max(1, 2 * config.websocket_frames_per_second) });
-  const challenges = createMemoryChallengeStore(config.max_pending_challenges, nowSeconds);
+  const { challenges } = backends;
   const tokens = new TokenService(secrets.tokenSecret, config.token_ttl_seconds);
   const authorizer = new KeyAuthorizer(config.security, tokens);
   const auth = new AuthService({ challenges, tokens, verifier, challengeTtlSeconds: config.challenge_ttl_seconds, now: nowSeconds });
@@ -99,7 +103,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       clockSkewSeconds: config.clock_skew_seconds,
     },
   });
-  const push = new InboxPush({ inbox: storage.inbox, bus, now: nowSeconds, leaseSeconds: PUSH_LEASE_SECONDS, onError });
+  const push = new InboxPush({ inbox: storage.inbox, bus, now: nowSeconds, leaseSeconds: PUSH_LEASE_SECONDS[config.bus === 'redis' ? 'cluster' : 'single'], onError });
   const attachments = new AttachmentService({
     grants: storage.attachments,
     blobs: storage.blobs,
@@ -117,10 +121,11 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     maxBufferedBytes: config.websocket_send_buffer_bytes,
     heartbeatMs: config.heartbeat_interval_seconds * 1000,
     trustProxy: config.trust_proxy,
+    slots: backends.slots,
     onError,
   });
   gateway.register(whisprSocketEndpoint({ push, authorizer, frameLimiter, onError }));
-  const rooms = registerRooms(gateway, config);
+  const rooms = await registerRooms(gateway, config, { bus, nodeId: backends.nodeId, onError });
 
   let ready = false;
   let closing = false;
@@ -170,6 +175,8 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       total_users: roomStats.total_users,
       security: config.security,
       storage: storage.kind,
+      bus: config.bus,
+      node_id: backends.nodeId,
       signature_backend: verifier.backend,
       websocket_connections: gateway.countsByDialect(),
       rooms: roomStats,
@@ -199,9 +206,9 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   await app.register(authHttp, { auth, ipLimit });
   await app.register(relayHttp, { relay, authorizer, ipLimit, maxMessageBytes: config.max_message_size });
   await app.register(attachmentHttp, { attachments, authorizer, ipLimit, maxBytes: config.attachment_max_size_bytes });
-  const hub = new QueueHub(bus, onError);
-  const accountSockets = new AccountSockets();
-  const calls = await registerCalls(app, gateway, authorizer, config, accountSockets);
+  const hub = new QueueHub(bus, presence, onError);
+  const accountSockets = new AccountSockets(hub);
+  const calls = await registerCalls(app, gateway, authorizer, config, accountSockets, { cluster: rooms.cluster, onError });
   const accounts = await registerAccounts(app, gateway, {
     config,
     store: storage.accounts,
@@ -211,6 +218,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     sockets: accountSockets,
     verifier,
     tokenSecret: secrets.tokenSecret,
+    limiter: backends.limiter,
     now: nowSeconds,
     onError,
   });
@@ -228,6 +236,13 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   await registerChat(app, { config, auth: chatAuth, users: storage.chatUsers, groups: storage.chatGroups, events, now: nowSeconds, onError });
   await registerAdmin(app, { auth: adminAuth, analytics, groups: groupOperations, systemDetails: healthDetails, version: VERSION, startedAt, dataDir: config.data_dir, now: nowSeconds, log });
   gateway.attach(app.server);
+  const sweeper =
+    config.bus === 'redis'
+      ? setInterval(() => {
+          push.sweep();
+          hub.sweep();
+        }, CLUSTER_SWEEP_MS).unref()
+      : undefined;
   const cleanup = new CleanupScheduler(
     [
       { name: 'inbox', run: () => storage.inbox.purgeExpired(nowSeconds()) },
@@ -251,7 +266,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       if (config.metrics_port !== 0) metricsListener = await startMetricsListener(metrics.registry, config.metrics_host, config.metrics_port);
       cleanup.start(config.cleanup_interval_seconds * 1000);
       ready = true;
-      log.info({ address, security: config.security, storage: storage.kind, signatures: verifier.backend }, 'whispr listening');
+      log.info({ address, security: config.security, storage: storage.kind, bus: config.bus, node: backends.nodeId, signatures: verifier.backend }, 'whispr listening');
       return address;
     },
     async close() {
@@ -261,17 +276,12 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       await app.close();
       await closeListener(metricsListener?.server);
       await cleanup.stop();
-      senderLimiter.close();
-      ipLimiter.close();
+      clearInterval(sweeper);
       frameLimiter.close();
-      challenges.close();
       rooms.close();
       calls.close();
-      accounts.close();
-      await bus.close();
-      adminAuth.close();
       await analytics.close();
-      await storage.close();
+      await backends.close();
     },
     runCleanup: () => cleanup.runOnce(),
   };

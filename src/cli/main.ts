@@ -3,36 +3,26 @@ import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type ConfigSources } from '../config/load-config.js';
 import { describeConfig } from '../config/describe-config.js';
+import { SETTINGS } from '../config/settings.js';
 import { createWhisprServer } from '../app/whispr-server.js';
 import { VERSION } from '../app/version.js';
 import { formatPasswordHash, hashPassword } from '../core/password-hash.js';
 import { generateIdentity, exportIdentity } from '../sdk/keys.js';
 
-interface ServerFlags {
-  host?: string;
-  port?: string;
-  dataDir?: string;
-  security?: string;
-  config?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-}
+type ServerFlags = Record<string, string | undefined> & { config?: string };
 
-const withServerFlags = (command: Command) =>
-  command
-    .option('--host <address>', 'address to listen on (WHISPR_HOST)')
-    .option('--port <port>', 'TCP port (WHISPR_PORT)')
-    .option('--data-dir <dir>', 'data directory (WHISPR_DATA_DIR)')
-    .option('--security <mode>', 'strict or compat (WHISPR_SECURITY)')
-    .option('--tls-cert <file>', 'PEM certificate chain; serve HTTPS/wss directly (WHISPR_TLS_CERT, with --tls-key)')
-    .option('--tls-key <file>', 'PEM private key for --tls-cert (WHISPR_TLS_KEY)')
-    .option('--config <file>', 'settings.json to read (WHISPR_CONFIG; default ./settings.json if present)');
+/** Settings that have a command-line flag, from the one settings table (src/config/settings.ts). */
+const FLAGGED = SETTINGS.filter((spec): spec is Extract<(typeof SETTINGS)[number], { flag: string }> => 'flag' in spec);
+/** commander's option key of a flag: --data-dir -> dataDir. */
+const optionKey = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+const withServerFlags = (command: Command) => {
+  for (const spec of FLAGGED) command.option(`--${spec.flag} <value>`, `${spec.description} (${spec.env[0]})`);
+  return command.option('--config <file>', 'settings.json to read (WHISPR_CONFIG; default ./settings.json if present)');
+};
 
 function sourcesFrom(flags: ServerFlags): ConfigSources {
-  return {
-    file: flags.config,
-    flags: { host: flags.host, port: flags.port, 'data-dir': flags.dataDir, security: flags.security, 'tls-cert': flags.tlsCert, 'tls-key': flags.tlsKey },
-  };
+  return { file: flags.config, flags: Object.fromEntries(FLAGGED.map((spec) => [spec.flag, flags[optionKey(spec.flag)]])) };
 }
 
 async function serve(flags: ServerFlags): Promise<void> {

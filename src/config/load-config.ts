@@ -65,6 +65,7 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   }
   const config = values as Config;
   checkTlsPair(config);
+  checkBackends(config);
   checkAdminSecrets(config);
   return { config, origin };
 }
@@ -117,6 +118,20 @@ function coerce(spec: SettingSpec, raw: unknown, source: string): unknown {
     case 'string':
       if (typeof raw === 'string') return raw;
       return fail('a string');
+  }
+}
+
+/** A cluster setting that cannot work is refused at startup, not at the first request. */
+export function checkBackends(config: Pick<Config, 'storage' | 'database_url' | 'bus' | 'jwt_secret' | 'inbox_backend'>): void {
+  if (config.storage === 'postgres' && config.database_url === '') {
+    throw new ConfigError('setting "database_url" (DATABASE_URL, --database-url) is required with storage=postgres');
+  }
+  // Several nodes: a token issued by one must be accepted by the others, so none may generate its own secret.
+  if (config.bus === 'redis' && config.jwt_secret === '') {
+    throw new ConfigError('setting "jwt_secret" (WHISPR_JWT_SECRET) is required with bus=redis: every node must sign and check tokens with the same secret');
+  }
+  if (config.inbox_backend === 'redis' && config.bus !== 'redis') {
+    throw new ConfigError('setting "inbox_backend"=redis needs bus=redis (the Redis at redis_url)');
   }
 }
 

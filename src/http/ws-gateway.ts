@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { ConnectionSlots } from '../cluster/connection-slots.js';
 import { ApiError } from '../core/errors.js';
 import { clientAddress } from './client-address.js';
 import { writeRawError } from './raw-error-response.js';
@@ -82,6 +83,8 @@ export interface WsGatewayOptions {
   maxBufferedBytes: number;
   heartbeatMs: number;
   trustProxy: boolean;
+  /** Per-address connection counts: this process's, or shared by every node. */
+  slots: ConnectionSlots;
   onError: (err: unknown) => void;
 }
 
@@ -93,7 +96,6 @@ interface Registered {
 /** Routes HTTP upgrades to WebSocket dialects and enforces the limits every socket shares. */
 export class WsGateway {
   private readonly endpoints: Registered[] = [];
-  private readonly perIp = new Map<string, number>();
   private readonly connections = new Set<WsConnection>();
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
@@ -110,7 +112,9 @@ export class WsGateway {
 
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.handleUpgrade(req, socket, head).catch((err) => {
+      this.handleUpgrade(req, socket, head).catch((err: unknown) => {
+        // A backend that cannot answer (503 from the database or Redis) is said as such; anything else is a fault.
+        if (err instanceof ApiError) return writeRawError(socket, err);
         this.options.onError(err);
         writeRawError(socket, new ApiError(500, 'INTERNAL_ERROR', 'Internal server error'));
       });
@@ -151,18 +155,11 @@ export class WsGateway {
     if (this.connections.size >= this.options.maxConnections) {
       return writeRawError(socket, new ApiError(503, 'TOO_MANY_CONNECTIONS', 'Server connection limit reached', 5));
     }
-    if ((this.perIp.get(ip) ?? 0) >= this.options.maxConnectionsPerIp) {
-      return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
-    }
     const { registered, match } = found;
-    const endpointIp = `${registered.endpoint.name} ${ip}`;
-    const endpointCap = registered.endpoint.maxConnectionsPerIp;
-    if (endpointCap !== undefined && (this.perIp.get(endpointIp) ?? 0) >= endpointCap) {
+    // Hold the slots while authorizing, so a burst of slow handshakes cannot overshoot the limits.
+    if (!(await this.holdSlots(registered.endpoint, ip))) {
       return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
     }
-    // Hold the slots while authorizing, so a burst of slow handshakes cannot overshoot the limits.
-    this.holdIp(ip);
-    if (endpointCap !== undefined) this.holdIp(endpointIp);
     try {
       await registered.endpoint.authorize?.(match, req, url, ip);
     } catch (err) {
@@ -198,20 +195,21 @@ export class WsGateway {
     }
   }
 
-  private holdIp(slot: string): void {
-    this.perIp.set(slot, (this.perIp.get(slot) ?? 0) + 1);
+  /** Takes the address's gateway slot and, if the endpoint caps addresses, its endpoint slot; false (nothing held) when either is full. */
+  private async holdSlots(endpoint: WsEndpoint<unknown>, ip: string): Promise<boolean> {
+    const { slots, maxConnectionsPerIp } = this.options;
+    if (!(await slots.acquire(ip, maxConnectionsPerIp))) return false;
+    const cap = endpoint.maxConnectionsPerIp;
+    if (cap === undefined || (await slots.acquire(`${endpoint.name} ${ip}`, cap))) return true;
+    await slots.release(ip);
+    return false;
   }
 
-  /** Gives back the address's gateway slot and, if the endpoint caps addresses, its endpoint slot (the key is rebuilt, not kept per socket). */
+  /** Gives back what holdSlots took (the keys are rebuilt, not kept per socket). */
   private releaseSlots(endpoint: WsEndpoint<unknown>, ip: string): void {
-    this.releaseIp(ip);
-    if (endpoint.maxConnectionsPerIp !== undefined) this.releaseIp(`${endpoint.name} ${ip}`);
-  }
-
-  private releaseIp(slot: string): void {
-    const n = (this.perIp.get(slot) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(slot);
-    else this.perIp.set(slot, n);
+    const { slots, onError } = this.options;
+    slots.release(ip).catch(onError);
+    if (endpoint.maxConnectionsPerIp !== undefined) slots.release(`${endpoint.name} ${ip}`).catch(onError);
   }
 
   private beat(): void {

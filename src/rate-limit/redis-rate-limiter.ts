@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { guardRedis } from '../redis/redis-connection.js';
+import { redisScript } from '../redis/redis-script.js';
 import type { BucketPolicy, RateLimiter } from './rate-limiter.js';
 
 /**
@@ -9,7 +8,7 @@ import type { BucketPolicy, RateLimiter } from './rate-limiter.js';
  * would be full again: then it expires, and a missing bucket is a full one.
  * Returns the seconds to wait, as a string (Redis would truncate a Lua number to an integer).
  */
-const TAKE_TOKENS = `
+const TAKE_TOKENS = redisScript(`
 local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
@@ -27,27 +26,16 @@ else
   redis.call('DEL', KEYS[1])
 end
 return tostring(wait)
-`;
-const TAKE_TOKENS_SHA = createHash('sha1').update(TAKE_TOKENS).digest('hex');
+`);
 
 /**
  * Token buckets shared by every node, under `keyPrefix` (one prefix per limiter, e.g.
  * `whispr:rl:send:`). The Redis connection belongs to the caller, who closes it.
  */
 export function createRedisRateLimiter(redis: Redis, policy: BucketPolicy, keyPrefix: string): RateLimiter {
-  const take = async (key: string, cost: number): Promise<string> => {
-    const args = [1, keyPrefix + key, policy.ratePerSecond, policy.burst, cost] as const;
-    try {
-      return String(await redis.evalsha(TAKE_TOKENS_SHA, ...args));
-    } catch (error) {
-      // Redis lost its script cache (restart, SCRIPT FLUSH): send the script itself once, which caches it again.
-      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return String(await redis.eval(TAKE_TOKENS, ...args));
-    }
-  };
   return {
     async consume(key, cost = 1) {
-      const wait = Number(await guardRedis(() => take(key, cost)));
+      const wait = Number(await TAKE_TOKENS(redis, [keyPrefix + key], [policy.ratePerSecond, policy.burst, cost]));
       return { allowed: wait === 0, retryAfter: wait };
     },
     close() {

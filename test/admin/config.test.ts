@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
-import { AdminAuth } from '../../src/features/admin/admin-auth.js';
+import { AdminAuth, adminLoginPolicy } from '../../src/features/admin/admin-auth.js';
+import { createLocalRateLimiter } from '../../src/rate-limit/local-rate-limiter.js';
 import { execFile } from 'node:child_process';
 import { parsePasswordHash, verifyPassword } from '../../src/core/password-hash.js';
 import { CLI_MAIN, TSX_LOADER, runWhispr } from '../config/cli.js';
@@ -48,7 +49,9 @@ describe('loadConfig', () => {
 
   test('AdminAuth refuses the same configuration when it is built without loadConfig', async () => {
     const settings = { admin_username: 'admin', admin_password: 'admin', analytics_jwt_secret: GOOD_SECRET, admin_token_ttl_seconds: 60, admin_login_attempts_per_minute: 5 };
-    await expect(AdminAuth.create(settings)).rejects.toThrow(ConfigError);
+    const attempts = createLocalRateLimiter(adminLoginPolicy(settings));
+    await expect(AdminAuth.create(settings, attempts)).rejects.toThrow(ConfigError);
+    attempts.close();
   });
 });
 

@@ -162,3 +162,15 @@ test('date ranges: defaults, impossible dates, reversed and too long ranges', ()
   }
   expect(dayRange({ from: '2029-03-05', to: '2030-03-05' }, DAY1)).toEqual({ from: '2029-03-05', to: '2030-03-05' });
 });
+
+test('two nodes that cross midnight hash with the same day key, so a user active on both counts once', async () => {
+  const nodeA = await recorder();
+  const nodeB = await recorder();
+  clock = DAY2;
+  nodeA.directMessage(ALICE, 1);
+  nodeB.directMessage(ALICE, 1);
+  nodeB.directMessage(BOB, 1);
+  await Promise.all([nodeA.flush(), nodeB.flush()]);
+  expect(rows("SELECT COUNT(*) AS n FROM analytics_day_keys WHERE day = '2030-03-05'")).toEqual([{ n: 1 }]);
+  expect((await store.daily('2030-03-05', '2030-03-05'))[0]?.active_users).toBe(2);
+});

@@ -158,3 +158,25 @@ describe('number syntax', () => {
     expect(loadConfig({ env: { WHISPR_PORT: '8080' } }).config.port).toBe(8080);
   });
 });
+
+describe('cluster settings', () => {
+  const load = (env: Record<string, string>, flags: Record<string, string> = {}) => loadConfig({ env, file: undefined, flags });
+
+  it('reads storage, bus and their URLs from the seed variables and the flags', () => {
+    const { config } = load(
+      { DATABASE_URL: 'postgres://whispr@db:5432/whispr', REDIS_URL: 'redis://cache:6379', REDIS_PASSWORD: 'pw', WHISPR_JWT_SECRET: 'x'.repeat(32) },
+      { storage: 'postgres', bus: 'redis' },
+    );
+    expect(config).toMatchObject({ storage: 'postgres', database_url: 'postgres://whispr@db:5432/whispr', bus: 'redis', redis_url: 'redis://cache:6379', redis_password: 'pw' });
+  });
+
+  it.each([
+    ['postgres without a database URL', { WHISPR_STORAGE: 'postgres' }, /database_url/],
+    ['a Redis bus without a shared token secret', { WHISPR_BUS: 'redis' }, /jwt_secret.*bus=redis/],
+    ['the Redis inbox without the Redis bus', { WHISPR_INBOX_BACKEND: 'redis' }, /inbox_backend/],
+    ['an unknown storage', { WHISPR_STORAGE: 'mysql' }, /storage/],
+  ])('refuses %s', (_name, env, message) => {
+    expect(() => load(env)).toThrow(ConfigError);
+    expect(() => load(env)).toThrow(message);
+  });
+});

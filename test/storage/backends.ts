@@ -23,6 +23,8 @@ export interface Backend<T> {
 export interface SqlBackend<T> extends Backend<T> {
   /** Rows of `table` (of one group when given), to see what a store left behind. */
   rows(table: string, groupId?: string): Promise<number>;
+  /** The rows of a query without parameters, to see columns no port method returns. */
+  select<R>(sql: string): Promise<R[]>;
 }
 
 /** Opens the backend before the tests of the enclosing describe, resets it before each, closes it after. */
@@ -62,6 +64,7 @@ export function sqliteBackend<T>(make: (db: SqliteDatabase, writes: SqliteWriteB
         const sql = countSql(table, groupId).replace('$1', '?');
         return (inspector.prepare(sql).get(...(groupId === undefined ? [] : [groupId])) as { n: number }).n;
       },
+      select: async <R>(sql: string) => inspector.prepare(sql).all() as R[],
       reset,
       async close() {
         await reset();
@@ -96,6 +99,7 @@ export function postgresBackend<T>(make: (db: PgDatabase, scratchDir: string) =>
         const [row] = await inspector.query<{ n: number }>(countSql(table, groupId), groupId === undefined ? [] : [groupId]);
         return row?.n ?? 0;
       },
+      select: <R>(sql: string) => inspector.query<R>(sql),
       reset,
       async close() {
         await reset();

@@ -1,7 +1,7 @@
 /** What every InboxStore driver must do, single-node and with two nodes on one database. */
 import { expect, test } from 'vitest';
 import type { InboxStore, NewMessage } from '../../src/features/relay/inbox-store.js';
-import type { SqlBackend } from './backends.js';
+import type { Backend, SqlBackend } from './backends.js';
 
 export const INBOX_TABLES = ['inbox_messages', 'send_receipts'];
 
@@ -34,7 +34,10 @@ async function queueAll(store: InboxStore, messages: NewMessage[], now = 1000): 
   return ids;
 }
 
-export function inboxStoreContract(backend: () => SqlBackend<InboxStore>): void {
+/** What the suite needs of a backend: nodes, and counting rows (for Redis: the keys that play them). */
+export type InboxBackend = Backend<InboxStore> & Pick<SqlBackend<InboxStore>, 'rows'>;
+
+export function inboxStoreContract(backend: () => InboxBackend): void {
   test('enqueue answers the wire message; drain hands out and removes oldest first, per recipient', async () => {
     const store = await backend().node();
     const first = await store.enqueue(message(ALICE, 1), 10, 1000);

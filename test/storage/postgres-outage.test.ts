@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ApiError } from '../../src/core/errors.js';
+import { createPgAccountStore } from '../../src/storage/postgres/pg-account-store.js';
+import { createPgAnalyticsStore } from '../../src/storage/postgres/pg-analytics-store.js';
+import { createPgChatGroupStore } from '../../src/storage/postgres/pg-chat-group-store.js';
+import { createPgChatUserStore } from '../../src/storage/postgres/pg-chat-user-store.js';
 import { createPgInboxStore } from '../../src/storage/postgres/pg-inbox-store.js';
+import { createPgUserQueueStore } from '../../src/storage/postgres/pg-user-queue-store.js';
 import { openPostgresStorage } from '../../src/storage/postgres/open-postgres-storage.js';
 import { openPgDatabase, type PgDatabase } from '../../src/storage/postgres/pg-database.js';
 import { createTempSchema, withAdminClient, type TempSchema } from '../support/pg-schema.js';
@@ -43,6 +48,27 @@ describe.runIf(available)('PostgreSQL outages', () => {
     );
     await expect(write).rejects.toMatchObject(UNAVAILABLE);
     await expect(read.catch((e: Error) => e.cause)).resolves.toMatchObject({ code: 'ECONNREFUSED' }); // kept for the logs
+  });
+
+  test('the account, queue, analytics and chat stores reject with 503 too, reads and transactions alike', async () => {
+    const db = open(CLOSED_PORT_URL);
+    const accounts = createPgAccountStore(db);
+    const queues = createPgUserQueueStore(db);
+    const analytics = createPgAnalyticsStore(db);
+    const groups = createPgChatGroupStore(db);
+    const calls: Array<Promise<unknown>> = [
+      accounts.count(),
+      accounts.claimBundle('p', 1),
+      accounts.register({ phoneHash: 'p', identityKey: Buffer.alloc(32), signedPrekey: Buffer.alloc(32), prekeySignature: Buffer.alloc(64), oneTimePrekeys: [] }, 'id', { anyone: true }, 10, 1),
+      queues.list('r', 0, 10, 1),
+      queues.append({ recipientId: 'r', eventId: 'e', body: '{}', createdAt: 1, expiresAt: null }, 10),
+      analytics.totals(),
+      analytics.apply({ today: '2030-01-01', counters: [], activeUsers: [] }),
+      createPgChatUserStore(db).search('a', 10),
+      groups.get('g'),
+      groups.addMember({ groupId: 'g', actorId: 'a', userId: 'b', at: 1, maxMembers: 10 }),
+    ];
+    for (const call of calls) await expect(call).rejects.toMatchObject(UNAVAILABLE);
   });
 
   test('openPostgresStorage against a closed port rejects with 503 too', async () => {

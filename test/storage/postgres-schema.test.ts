@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Storage } from '../../src/app/storage.js';
 import { migratePostgres } from '../../src/storage/postgres/migrate.js';
 import { POSTGRES_MIGRATIONS } from '../../src/storage/postgres/migrations.js';
 import { openPostgresStorage } from '../../src/storage/postgres/open-postgres-storage.js';
 import { openPgDatabase, type PgDatabase } from '../../src/storage/postgres/pg-database.js';
+import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
 import { requirePostgres } from '../support/services.js';
 
@@ -47,10 +49,18 @@ describe.runIf(available)('PostgreSQL schema and storage', () => {
     await Promise.all(nodes.map((db) => migratePostgres(db)));
     expect(await versions(nodes[0] as PgDatabase)).toEqual(POSTGRES_MIGRATIONS.map((_, i) => i + 1));
     expect(await tables(nodes[0] as PgDatabase)).toEqual([
+      'account_auth_nonces',
+      'analytics_active_days',
+      'analytics_active_hashes',
+      'analytics_counters',
+      'analytics_day_keys',
       'attachments',
       'blob_chunks',
       'blobs',
       'channels',
+      'chat_group_members',
+      'chat_groups',
+      'chat_users',
       'group_attachments',
       'group_bans',
       'group_member_keys',
@@ -58,15 +68,23 @@ describe.runIf(available)('PostgreSQL schema and storage', () => {
       'group_messages',
       'groups',
       'inbox_messages',
+      'one_time_prekeys',
+      'phone_accounts',
       'schema_migrations',
       'send_receipts',
+      'user_queue_counters',
+      'user_queue_events',
     ]);
     await migratePostgres(nodes[1] as PgDatabase); // again: nothing to do
     expect(await versions(nodes[1] as PgDatabase)).toHaveLength(POSTGRES_MIGRATIONS.length);
   });
 
+  test('every SQLite schema version has its PostgreSQL counterpart', () => {
+    expect(POSTGRES_MIGRATIONS).toHaveLength(SQLITE_MIGRATIONS.length);
+  });
+
   test('openPostgresStorage migrates and opens every store under the Storage field names, on one pool', async () => {
-    const storage = await openPostgresStorage(schema.url(), { spoolDir, onIdleError: () => undefined });
+    const storage: Storage = await openPostgresStorage(schema.url(), { spoolDir, onIdleError: () => undefined }); // the app's Storage, every field
     try {
       expect(storage.kind).toBe('postgres');
       await storage.ping();
@@ -78,6 +96,11 @@ describe.runIf(available)('PostgreSQL schema and storage', () => {
       expect(await storage.inbox.totalQueued()).toBe(0);
       expect(await storage.attachments.count()).toBe(0);
       expect(await storage.groups.countGroups()).toBe(0);
+      expect(await storage.accounts.count()).toBe(0);
+      expect(await storage.userQueues.depth()).toBe(0);
+      expect(await storage.analytics.totals()).toEqual({ counters: {}, firstDay: undefined });
+      expect(await storage.chatUsers.get('u1')).toBeUndefined();
+      expect(await storage.chatGroups.listOf('u1')).toEqual([]);
     } finally {
       await storage.close();
     }

@@ -33,10 +33,12 @@ const BASE64 = new RegExp(BASE64_PATTERN);
 const errorFrame = (code: string, detail: string) => JSON.stringify({ type: 'error', error_code: code, detail });
 const isCallEvent = (type: unknown): type is UserCallEvent => USER_CALL_EVENTS.includes(type as UserCallEvent);
 
-/** This process's account sockets: the capacity count, and live delivery of call events. */
+/** This process's account sockets (the capacity count), and live delivery of call events on any node. */
 export class AccountSockets implements UserDelivery {
   private readonly byUser = new Map<string, WsConnection>();
   private open = 0;
+
+  constructor(private readonly hub: QueueHub) {}
 
   count(): number {
     return this.open;
@@ -52,10 +54,16 @@ export class AccountSockets implements UserDelivery {
     if (this.byUser.get(userId) === connection) this.byUser.delete(userId);
   }
 
+  /** Call events are not queued: written at once here, or through the bus to the node holding the socket; false when none does. */
   async deliver(userId: string, frame: Record<string, unknown>): Promise<boolean> {
     const connection = this.byUser.get(userId);
-    if (connection === undefined) return false;
-    connection.sendNow(JSON.stringify(frame));
+    if (connection !== undefined) {
+      connection.sendNow(JSON.stringify(frame));
+      return true;
+    }
+    const queueId = accountQueueId(userId);
+    if (!(await this.hub.isOnline(queueId))) return false;
+    await this.hub.notify(queueId, { kind: 'frame', frame });
     return true;
   }
 }
@@ -134,7 +142,10 @@ export function accountSocketEndpoint(deps: AccountSocketDeps, sockets: AccountS
       if (userId === undefined) return connection.close(refusal?.code ?? CLOSE.policy, refusal?.reason ?? 'Invalid or expired token');
       sockets.add(userId, connection);
       connection.ws.once('close', () => sockets.remove(userId, connection));
-      openQueueSession(connection, accountQueueId(userId), readerOptions);
+      openQueueSession(connection, accountQueueId(userId), {
+        ...readerOptions,
+        onRelayedFrame: (frame) => calls.observeRelayed(String(frame.sender_id), userId, frame.type),
+      });
       const budget = new TokenBucket(deps.frames, Date.now());
       // Frames are handled one after the other, so a sender's messages are queued in the order sent.
       let previous = Promise.resolve();

@@ -5,7 +5,7 @@ import { Hs256Tokens } from '../../core/hs256-jwt.js';
 import { ipRateLimit } from '../../http/ip-rate-limit.js';
 import type { WsGateway } from '../../http/ws-gateway.js';
 import type { CleanupJob } from '../../maintenance/cleanup-scheduler.js';
-import { createLocalRateLimiter } from '../../rate-limit/local-rate-limiter.js';
+import type { BucketPolicy, RateLimiter } from '../../rate-limit/rate-limiter.js';
 import type { CallService } from '../calls/call-service.js';
 import type { QueueHub } from '../queues/queue-hub.js';
 import type { UserQueueStore } from '../queues/user-queue-store.js';
@@ -18,7 +18,6 @@ export interface AccountsFeature {
   service: AccountService;
   /** The prekey cleanup (pending messages expire with the shared user queues). */
   cleanup: CleanupJob;
-  close(): void;
 }
 
 /** The private-comm dialect: /api/v1 registration, bundles and login, and the /ws?token= socket. */
@@ -34,6 +33,8 @@ export async function registerAccounts(
     sockets: AccountSockets;
     verifier: Ed25519Verifier;
     tokenSecret: Uint8Array;
+    /** Per-address budgets, shared by every node in a cluster. */
+    limiter: (name: string, policy: BucketPolicy) => RateLimiter;
     now: () => number;
     onError: (err: unknown) => void;
   },
@@ -48,16 +49,15 @@ export async function registerAccounts(
     now,
   });
   // The seed's per-address limits, each a burst refilling evenly over its period.
-  const perPeriod = (count: number, seconds: number) => createLocalRateLimiter({ ratePerSecond: count / seconds, burst: Math.max(1, count) });
-  const limiters = {
-    register: perPeriod(config.account_register_per_hour, 3600),
-    auth: perPeriod(config.account_auth_per_minute, 60),
-    keys: perPeriod(config.account_keys_per_minute, 60),
-  };
+  const perPeriod = (name: string, count: number, seconds: number) => ipRateLimit(deps.limiter(name, { ratePerSecond: count / seconds, burst: Math.max(1, count) }));
   await app.register(accountsHttp, {
     accounts: service,
     mode: config.security,
-    limits: { register: ipRateLimit(limiters.register), auth: ipRateLimit(limiters.auth), keys: ipRateLimit(limiters.keys) },
+    limits: {
+      register: perPeriod('account-register', config.account_register_per_hour, 3600),
+      auth: perPeriod('account-auth', config.account_auth_per_minute, 60),
+      keys: perPeriod('account-keys', config.account_keys_per_minute, 60),
+    },
   });
   const rate = config.websocket_frames_per_second;
   gateway.register(
@@ -83,8 +83,5 @@ export async function registerAccounts(
   return {
     service,
     cleanup: { name: 'prekeys', run: () => deps.store.purgeUsedPrekeys(now() - config.used_prekey_retention_seconds, now()) },
-    close() {
-      for (const limiter of Object.values(limiters)) limiter.close();
-    },
   };
 }

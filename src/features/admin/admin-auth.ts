@@ -5,8 +5,7 @@ import { Hs256Tokens } from '../../core/hs256-jwt.js';
 import { hashPassword, isPasswordHash, parsePasswordHash, verifyPassword, type PasswordHash } from '../../core/password-hash.js';
 import { checkAdminSecrets } from '../../config/load-config.js';
 import type { Config } from '../../config/settings.js';
-import { createLocalRateLimiter } from '../../rate-limit/local-rate-limiter.js';
-import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
+import type { BucketPolicy, RateLimiter } from '../../rate-limit/rate-limiter.js';
 import { bearerToken } from '../auth/key-authorizer.js';
 
 export interface AdminToken {
@@ -33,11 +32,12 @@ export class AdminAuth {
     private readonly attempts: RateLimiter,
   ) {}
 
-  /** Refuses (ConfigError) a default or weak secret or password, as loadConfig does. */
-  static async create(settings: AdminSettings): Promise<AdminAuth> {
+  /**
+   * Refuses (ConfigError) a default or weak secret or password, as loadConfig does. `attempts` counts
+   * login attempts per address (see adminLoginPolicy); the caller owns it.
+   */
+  static async create(settings: AdminSettings, attempts: RateLimiter): Promise<AdminAuth> {
     checkAdminSecrets(settings);
-    const perMinute = settings.admin_login_attempts_per_minute;
-    const attempts = createLocalRateLimiter({ ratePerSecond: perMinute / 60, burst: perMinute });
     const password = settings.admin_password;
     if (password === '') return new AdminAuth(undefined, undefined, attempts);
     const hash = isPasswordHash(password) ? parsePasswordHash(password)! : await hashPassword(password);
@@ -70,9 +70,12 @@ export class AdminAuth {
     return claims.sub;
   }
 
-  close(): void {
-    this.attempts.close();
-  }
+}
+
+/** The login budget per client address: admin_login_attempts_per_minute, as a burst. */
+export function adminLoginPolicy(settings: Pick<AdminSettings, 'admin_login_attempts_per_minute'>): BucketPolicy {
+  const perMinute = settings.admin_login_attempts_per_minute;
+  return { ratePerSecond: perMinute / 60, burst: perMinute };
 }
 
 /**

@@ -32,8 +32,6 @@ export interface AnalyticsBatch {
   counters: CounterDelta[];
   /** Keyed hashes of users active on `day` (HMAC-SHA256 under that day's key, truncated). */
   activeUsers: Array<{ day: Day; hash: Buffer }>;
-  /** A key made since the last flush (the day changed while running). */
-  dayKey?: { day: Day; key: Buffer };
 }
 
 export interface DayCounters {

@@ -66,7 +66,10 @@ class Collector implements Analytics {
   /** `day hour metric` -> amount not yet written. */
   private counters = new Map<string, number>();
   private active = new Map<string, Buffer>();
-  private newKey: { day: Day; key: Buffer } | undefined;
+  /** Users seen since the day changed, until the day's shared key is known (memory only, never written). */
+  private unkeyed: Set<string> | undefined;
+  /** The day key being fetched: a flush waits for it, so the users waiting for it are written too. */
+  private keyFetch: Promise<void> = Promise.resolve();
   private flushedDay: Day | undefined;
   /** Flushes run one after another: a reader's flush also waits for the one already writing. */
   private flushing: Promise<void> = Promise.resolve();
@@ -135,13 +138,37 @@ class Collector implements Analytics {
 
   private user(userKey: string): void {
     const { day } = this.currentHour();
-    if (day !== this.keyDay) {
-      this.keyDay = day;
-      this.key = randomBytes(KEY_BYTES);
-      this.newKey = { day, key: this.key };
-    }
-    const hash = createHmac('sha256', this.key).update(userKey.toLowerCase()).digest().subarray(0, HASH_BYTES);
+    if (day !== this.keyDay) this.fetchKey(day);
+    if (this.unkeyed !== undefined) this.unkeyed.add(userKey.toLowerCase());
+    else this.hashUser(day, userKey.toLowerCase());
+  }
+
+  private hashUser(day: Day, userKey: string): void {
+    const hash = createHmac('sha256', this.key).update(userKey).digest().subarray(0, HASH_BYTES);
     this.active.set(`${day} ${hash.toString('base64')}`, hash);
+  }
+
+  /**
+   * A new day: every node must hash with the same key or a user active on two nodes counts twice, so
+   * the key is the first one stored for the day (ours only if we are first). Until it arrives the
+   * day's users wait in memory; if the store cannot answer, the next user asks again.
+   */
+  private fetchKey(day: Day): void {
+    this.keyDay = day;
+    this.unkeyed ??= new Set();
+    this.keyFetch = this.options.store.dayKey(day, randomBytes(KEY_BYTES)).then(
+      (key) => {
+        if (this.keyDay !== day) return;
+        this.key = key;
+        const waiting = this.unkeyed ?? new Set<string>();
+        this.unkeyed = undefined;
+        for (const userKey of waiting) this.hashUser(day, userKey);
+      },
+      (err: unknown) => {
+        if (this.keyDay === day) this.keyDay = '';
+        this.options.onError(err);
+      },
+    );
   }
 
   flush(): Promise<void> {
@@ -151,12 +178,12 @@ class Collector implements Analytics {
   }
 
   private async write(): Promise<void> {
+    await this.keyFetch;
     const today = dayOf(this.options.now());
-    if (this.counters.size === 0 && this.active.size === 0 && this.newKey === undefined && this.flushedDay === today) return;
-    const [counters, active, newKey] = [this.counters, this.active, this.newKey];
+    if (this.counters.size === 0 && this.active.size === 0 && this.flushedDay === today) return;
+    const [counters, active] = [this.counters, this.active];
     this.counters = new Map();
     this.active = new Map();
-    this.newKey = undefined;
     const batch: AnalyticsBatch = {
       today,
       counters: [...counters].map(([slot, value]): CounterDelta => {
@@ -164,7 +191,6 @@ class Collector implements Analytics {
         return { day, hour: Number(hour), metric, value };
       }),
       activeUsers: [...active].map(([slot, hash]) => ({ day: slot.slice(0, 10), hash })),
-      ...(newKey === undefined ? {} : { dayKey: newKey }),
     };
     try {
       await this.options.store.apply(batch);
@@ -173,7 +199,6 @@ class Collector implements Analytics {
       // Keep the counts for the next flush rather than losing them.
       for (const [slot, value] of counters) this.counters.set(slot, (this.counters.get(slot) ?? 0) + value);
       for (const [slot, hash] of active) this.active.set(slot, hash);
-      this.newKey ??= newKey;
       throw err;
     }
   }

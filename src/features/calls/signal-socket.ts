@@ -1,6 +1,8 @@
-import { CLOSE, jsonObjectFrame, type WsEndpoint } from '../../http/ws-gateway.js';
+import { ApiError } from '../../core/errors.js';
+import { CLOSE, jsonObjectFrame, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
+import { FrameOrder } from '../rooms/frame-order.js';
 import { bearerToken, type KeyAuthorizer } from '../auth/key-authorizer.js';
 import { CallError, type CallPeer, type CallService } from './call-service.js';
 
@@ -8,12 +10,38 @@ const MAX_FRAME = 65_536;
 
 const errorFrame = (code: string, detail: string) => JSON.stringify({ type: 'error', error_code: code, detail });
 
+/** One /signal socket: a call participant whose frames are handled in order (a join across nodes waits for the roster). */
+class SignalPeer extends FrameOrder implements CallPeer {
+  constructor(
+    private readonly connection: WsConnection,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    super();
+  }
+
+  send(frame: string): void {
+    this.connection.sendNow(frame);
+  }
+
+  protected fail(err: unknown): void {
+    if (err instanceof CallError) return this.send(errorFrame(err.code, err.message));
+    // The cluster's shared state (Redis) did not answer: nobody's fault, try again.
+    if (err instanceof ApiError && err.status === 503) return this.send(errorFrame('UNAVAILABLE', err.message));
+    throw err;
+  }
+
+  protected lost(err: unknown): void {
+    this.onError(err);
+  }
+}
+
 /**
  * Whispr's `/signal` socket: `join`, `signal`, `leave` with a `call_id`; the server answers
  * `peer-join`, `signal` (payload verbatim) and `peer-leave`. Strict mode requires a token.
+ * `onError`: unexpected failures of a join across nodes.
  */
-export function signalSocketEndpoint(deps: { calls: CallService; authorizer: KeyAuthorizer; frames: BucketPolicy }): WsEndpoint<true> {
-  const { calls, authorizer } = deps;
+export function signalSocketEndpoint(deps: { calls: CallService; authorizer: KeyAuthorizer; frames: BucketPolicy; onError: (err: unknown) => void }): WsEndpoint<true> {
+  const { calls, authorizer, onError } = deps;
   return {
     name: 'signal',
     maxPayload: MAX_FRAME,
@@ -22,13 +50,13 @@ export function signalSocketEndpoint(deps: { calls: CallService; authorizer: Key
       if (authorizer.mode === 'strict') await authorizer.tokenSubject(bearerToken(req.headers, url.searchParams));
     },
     onConnection(connection) {
-      const peer: CallPeer = { send: (frame) => connection.sendNow(frame) };
+      const peer = new SignalPeer(connection, onError);
       const budget = new TokenBucket(deps.frames, Date.now());
       connection.ws.on('message', (data, isBinary) => {
         if (budget.take(Date.now()) > 0) return connection.close(CLOSE.policy, 'too many frames');
         const frame = jsonObjectFrame(data, isBinary);
-        if (frame === undefined) return peer.send(errorFrame('INVALID_FRAME', 'Frames are JSON objects with a type'));
-        try {
+        const taken = peer.inOrder(() => {
+          if (frame === undefined) return peer.send(errorFrame('INVALID_FRAME', 'Frames are JSON objects with a type'));
           switch (frame.type) {
             case 'join':
               return calls.join(peer, frame.call_id);
@@ -40,12 +68,10 @@ export function signalSocketEndpoint(deps: { calls: CallService; authorizer: Key
             default:
               return peer.send(errorFrame('INVALID_FRAME', 'type must be join, signal or leave'));
           }
-        } catch (err) {
-          if (!(err instanceof CallError)) throw err;
-          peer.send(errorFrame(err.code, err.message));
-        }
+        });
+        if (!taken) connection.close(CLOSE.tryAgainLater, 'too many frames while joining');
       });
-      connection.ws.once('close', () => calls.leave(peer));
+      connection.ws.once('close', () => peer.inOrder(() => calls.leave(peer), true));
     },
   };
 }

@@ -77,7 +77,7 @@ export class EventService {
     const result = await queue.append({ recipientId: queueId, eventId, body, createdAt: at, expiresAt: at + limits.ttlSeconds }, limits.maxQueued);
     if (result.status === 'full') throw tooMany('QUEUE_FULL', "The recipient's event queue is full; retry later", 5);
     if (result.status === 'queued') await hub.notify(queueId, { kind: 'queued' });
-    const delivered = hub.localListeners(queueId) > 0;
+    const delivered = await hub.isOnline(queueId);
     return { success: true, event_id: eventId, delivered, queued: !delivered };
   }
 }

@@ -1,4 +1,5 @@
 import type { MessageBus, Unsubscribe } from '../../bus/message-bus.js';
+import type { Presence } from '../../cluster/presence.js';
 
 /**
  * What travels on a queue's bus channel: a wake-up after an append (the queue keeps the event), a
@@ -27,10 +28,14 @@ export class QueueHub {
 
   constructor(
     private readonly bus: MessageBus,
+    private readonly presence: Presence,
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  /** Listens for a queue's notices; resolves once subscribed, to the function that stops listening. */
+  /**
+   * Listens for a queue's notices (a socket of its user opened); resolves once subscribed, to the
+   * function that stops listening. The user counts as online, on any node, while one listens.
+   */
   async listen(queueId: string, listener: NoticeListener): Promise<() => void> {
     let channel = this.channels.get(queueId);
     if (channel === undefined) {
@@ -42,21 +47,28 @@ export class QueueHub {
       channel = created;
     }
     channel.listeners.add(listener);
-    await channel.subscribed;
+    await Promise.all([channel.subscribed, this.presence.join(queueId)]);
     const joined = channel;
     return () => {
-      if (!joined.listeners.delete(listener) || joined.listeners.size > 0) return;
+      if (!joined.listeners.delete(listener)) return;
+      this.presence.leave(queueId).catch(this.onError);
+      if (joined.listeners.size > 0) return;
       this.channels.delete(queueId);
       joined.subscribed.then((unsubscribe) => unsubscribe()).catch(this.onError);
     };
+  }
+
+  /** Wakes every socket of this node as if something was queued for it (a wake-up missed while the bus was down). */
+  sweep(): void {
+    for (const channel of this.channels.values()) for (const listener of channel.listeners) listener({ kind: 'queued' });
   }
 
   notify(queueId: string, notice: QueueNotice): Promise<void> {
     return this.bus.publish(channelOf(queueId), notice);
   }
 
-  /** Sockets of this process listening on a queue. */
-  localListeners(queueId: string): number {
-    return this.channels.get(queueId)?.listeners.size ?? 0;
+  /** True when a socket of the queue's user is open on any node. */
+  isOnline(queueId: string): Promise<boolean> {
+    return this.presence.isOnline(queueId);
   }
 }

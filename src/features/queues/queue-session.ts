@@ -10,6 +10,8 @@ export interface QueueSessionOptions extends QueueReaderOptions {
   hub: QueueHub;
   /** One connection per account: a newer one (on any node) closes this one with CLOSE_REPLACED. */
   single: boolean;
+  /** Sees each best-effort frame another node sent to this socket, before it is written. */
+  onRelayedFrame?: (frame: Record<string, unknown>) => void;
 }
 
 /**
@@ -21,7 +23,10 @@ export function openQueueSession(connection: WsConnection, queueId: string, opti
   const self = randomUUID();
   const onNotice = (notice: QueueNotice) => {
     if (notice.kind === 'queued') reader.wake();
-    else if (notice.kind === 'frame') connection.sendNow(JSON.stringify(notice.frame));
+    else if (notice.kind === 'frame') {
+      options.onRelayedFrame?.(notice.frame);
+      connection.sendNow(JSON.stringify(notice.frame));
+    }
     else if (options.single && notice.connection !== self) connection.close(CLOSE_REPLACED, 'replaced by a newer connection');
   };
   let stop: (() => void) | undefined;

@@ -58,6 +58,15 @@ export class InboxPush {
     entry.unsubscribe.then((unsubscribe) => unsubscribe()).catch(this.deps.onError);
   }
 
+  /**
+   * Delivers again whatever is queued for this node's sockets. In a cluster a wake-up can be missed
+   * (this node's Redis link was down while another node published) and a dead node's leases only
+   * expire: a periodic sweep picks both up.
+   */
+  sweep(): void {
+    for (const [key, entry] of this.byKey) this.deliver(key, [...entry.targets], 'all').catch(this.deps.onError);
+  }
+
   connectionCount(): number {
     let n = 0;
     for (const entry of this.byKey.values()) n += entry.targets.size;

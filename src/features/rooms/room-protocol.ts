@@ -11,7 +11,8 @@ export type RoomErrorCode =
   | 'INVALID_USERNAME'
   | 'INVALID_MESSAGE'
   | 'NOT_IN_ROOM'
-  | 'ROOM_FULL';
+  | 'ROOM_FULL'
+  | 'UNAVAILABLE';
 
 export class RoomProtocolError extends Error {
   constructor(

@@ -1,4 +1,5 @@
-import type { RoomUser } from './room-protocol.js';
+import { GroupLink, type GroupCluster } from './group-link.js';
+import { roomFrames, type RoomUser } from './room-protocol.js';
 
 /** A connection in a room: who it is and how to write to it (best effort, no acknowledgement). */
 export interface RoomMember {
@@ -7,38 +8,90 @@ export interface RoomMember {
   send(frame: string | Buffer): void;
 }
 
-/** Rooms exist while someone is in them; nothing is stored. */
+/** A user as the roster stores it: the id (no spaces) and the name after the first space. */
+const encodeUser = (user: RoomUser): string => `${user.id} ${user.name}`;
+const decodeUser = (data: string): RoomUser => {
+  const space = data.indexOf(' ');
+  return { id: data.slice(0, space), name: data.slice(space + 1) };
+};
+
+/**
+ * Rooms exist while someone is in them; nothing is stored. Each node keeps its own members; with a
+ * cluster the roster lists every node's members (userList, the size cap) and broadcasts reach the
+ * other nodes over the room's bus channel.
+ */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Set<RoomMember>>();
+  private readonly link: GroupLink<RoomMember> | undefined;
 
-  constructor(private readonly maxMembers: number) {}
-
-  /** Adds the member; returns the members already there, or undefined when the room is full. */
-  join(roomId: string, member: RoomMember): RoomMember[] | undefined {
-    let room = this.rooms.get(roomId);
-    if (room === undefined) {
-      room = new Set();
-      this.rooms.set(roomId, room);
-    }
-    if (room.size >= this.maxMembers) return undefined;
-    const others = [...room];
-    room.add(member);
-    return others;
+  constructor(
+    private readonly maxMembers: number,
+    cluster?: GroupCluster,
+    onError: (err: unknown) => void = () => undefined,
+  ) {
+    this.link =
+      cluster &&
+      new GroupLink<RoomMember>(
+        cluster,
+        'room',
+        {
+          deliver: (roomId, frame) => this.deliver(roomId, frame),
+          departed: (roomId, users) => {
+            for (const data of users) this.broadcast(roomId, roomFrames.userLeft(decodeUser(data).id));
+          },
+          restored: (roomId, members) => {
+            for (const member of members) this.broadcast(roomId, roomFrames.userJoined(member.user), member);
+          },
+        },
+        onError,
+      );
   }
 
-  isFull(roomId: string): boolean {
-    return (this.rooms.get(roomId)?.size ?? 0) >= this.maxMembers;
+  /**
+   * Adds `member` (joining as `user`) unless the room is full; returns the users already there,
+   * oldest first, or undefined when the room is full. At once on one node, a promise in a cluster.
+   */
+  join(roomId: string, member: RoomMember, user: RoomUser): RoomUser[] | undefined | Promise<RoomUser[] | undefined> {
+    if (this.link === undefined) {
+      const room = this.members(roomId);
+      if (room.size >= this.maxMembers) return undefined;
+      const others = [...room].map((m) => m.user);
+      room.add(member);
+      return others;
+    }
+    return this.link.join(roomId, member, encodeUser(user), this.maxMembers).then((present) => {
+      if (present === undefined) return undefined;
+      this.members(roomId).add(member);
+      return present.map(decodeUser);
+    });
   }
 
   leave(roomId: string, member: RoomMember): void {
+    this.link?.leave(roomId, member);
     const room = this.rooms.get(roomId);
     if (room === undefined) return;
     room.delete(member);
     if (room.size === 0) this.rooms.delete(roomId);
   }
 
-  /** Writes one serialized frame to every member of the room but `except`. */
+  /** Writes one serialized frame to every member of the room but `except`, on every node. */
   broadcast(roomId: string, frame: string, except?: RoomMember): number {
+    this.link?.publish(roomId, frame);
+    return this.deliver(roomId, frame, except);
+  }
+
+  stats(): { active_rooms: number; total_users: number } {
+    let users = 0;
+    for (const room of this.rooms.values()) users += room.size;
+    return { active_rooms: this.rooms.size, total_users: users };
+  }
+
+  close(): void {
+    this.link?.close();
+  }
+
+  /** Writes the frame to this node's members of the room but `except`. */
+  private deliver(roomId: string, frame: string, except?: RoomMember): number {
     const room = this.rooms.get(roomId);
     if (room === undefined) return 0;
     // ws would encode a string again for every socket; its bytes are written as is (and never modified).
@@ -52,9 +105,12 @@ export class RoomRegistry {
     return sent;
   }
 
-  stats(): { active_rooms: number; total_users: number } {
-    let users = 0;
-    for (const room of this.rooms.values()) users += room.size;
-    return { active_rooms: this.rooms.size, total_users: users };
+  private members(roomId: string): Set<RoomMember> {
+    let room = this.rooms.get(roomId);
+    if (room === undefined) {
+      room = new Set();
+      this.rooms.set(roomId, room);
+    }
+    return room;
   }
 }

@@ -4,6 +4,7 @@ import { ApiError } from '../../core/errors.js';
 import { CLOSE, frameText, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
+import { after, FrameOrder } from './frame-order.js';
 import type { IpPenalties } from './ip-penalties.js';
 import { RoomProtocolError, parseRoomFrame, roomFrames, type RoomCommand } from './room-protocol.js';
 import type { RoomMember, RoomRegistry } from './room-registry.js';
@@ -34,8 +35,14 @@ export function isRoomsPath(url: URL): boolean {
   return (url.pathname === '/ws' || url.pathname === '/ws/') && !url.searchParams.has('recipient') && !url.searchParams.has('token');
 }
 
-/** One room connection: its member identity once joined, and its own rate budgets. */
-class RoomSession implements RoomMember {
+/** How the endpoint answers a session's failed frame, and where unexpected failures after a promise go. */
+interface SessionErrors {
+  reject(session: RoomSession, err: unknown): void;
+  onError(err: unknown): void;
+}
+
+/** One room connection: its member identity once joined, its own rate budgets, its frames in order. */
+class RoomSession extends FrameOrder implements RoomMember {
   user = { id: '', name: '' };
   roomId: string | undefined;
   private readonly messages: TokenBucket | undefined;
@@ -44,7 +51,9 @@ class RoomSession implements RoomMember {
   constructor(
     readonly connection: WsConnection,
     limits: RoomLimits,
+    private readonly errors: SessionErrors,
   ) {
+    super();
     const now = Date.now();
     this.messages = limits.messages && new TokenBucket(limits.messages, now);
     this.joins = limits.joins && new TokenBucket(limits.joins, now);
@@ -59,20 +68,33 @@ class RoomSession implements RoomMember {
     const bucket = kind === 'join' ? this.joins : this.messages;
     return bucket === undefined || bucket.take(Date.now()) === 0;
   }
+
+  protected fail(err: unknown): void {
+    this.errors.reject(this, err);
+  }
+
+  protected lost(err: unknown): void {
+    this.errors.onError(err);
+  }
 }
 
 const frameBytes = (data: RawData): number => (Array.isArray(data) ? data.reduce((n, chunk) => n + chunk.length, 0) : data.byteLength);
 
-export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: IpPenalties; limits: RoomLimits; counters: RoomCounters }): WsEndpoint<true> {
+/** `onError`: unexpected failures of a join across nodes. */
+export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: IpPenalties; limits: RoomLimits; counters: RoomCounters; onError: (err: unknown) => void }): WsEndpoint<true> {
   const { registry, penalties, limits, counters } = deps;
 
-  const reject = (session: RoomSession, err: RoomProtocolError) => {
+  const reject = (session: RoomSession, err: unknown) => {
+    // A roster that cannot answer (Redis down) is nobody's fault, like a full room.
+    if (err instanceof ApiError && err.status === 503) return session.send(roomFrames.error('UNAVAILABLE', err.message));
+    if (!(err instanceof RoomProtocolError)) throw err;
     if (err.code === 'RATE_LIMITED') counters.rate_limited += 1;
     else counters.invalid_frames += 1;
     session.send(roomFrames.error(err.code, err.message));
     // A full room is nobody's fault; everything else is a protocol violation of this address.
     if (err.code !== 'ROOM_FULL' && penalties.violation(session.connection.ip)) session.connection.close(CLOSE.policy, 'address blocked for repeated violations');
   };
+  const errors: SessionErrors = { reject, onError: deps.onError };
 
   const leaveRoom = (session: RoomSession) => {
     if (session.roomId === undefined) return;
@@ -86,7 +108,7 @@ export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: I
     return session.roomId;
   };
 
-  const handle = (session: RoomSession, command: RoomCommand) => {
+  const handle = (session: RoomSession, command: RoomCommand): void | Promise<void> => {
     if (command.type === 'leave') return leaveRoom(session);
     if (!session.allowed(command.type === 'join' ? 'join' : 'message')) {
       throw new RoomProtocolError('RATE_LIMITED', command.type === 'join' ? 'Join rate limit exceeded' : 'Message rate limit exceeded');
@@ -95,15 +117,18 @@ export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: I
       case 'ping':
         return session.send(roomFrames.pong());
       case 'join': {
-        // Checked before leaving, so a refused join keeps the member where it was.
-        if (command.roomId !== session.roomId && registry.isFull(command.roomId)) throw new RoomProtocolError('ROOM_FULL', 'Room is full');
-        leaveRoom(session);
-        session.user = { id: command.userId, name: command.username };
-        const others = registry.join(command.roomId, session);
-        if (others === undefined) throw new RoomProtocolError('ROOM_FULL', 'Room is full');
-        session.roomId = command.roomId;
-        session.send(roomFrames.userList(others.map((m) => m.user)));
-        return void registry.broadcast(command.roomId, roomFrames.userJoined(session.user), session);
+        const { roomId } = command;
+        const user = { id: command.userId, name: command.username };
+        // Rejoining gives up its own place first; a member refused by another room stays where it was.
+        if (roomId === session.roomId) leaveRoom(session);
+        return after(registry.join(roomId, session, user), (others) => {
+          if (others === undefined) throw new RoomProtocolError('ROOM_FULL', 'Room is full');
+          leaveRoom(session);
+          session.user = user;
+          session.roomId = roomId;
+          session.send(roomFrames.userList(others));
+          registry.broadcast(roomId, roomFrames.userJoined(user), session);
+        });
       }
       case 'message':
         counters.messages_relayed += 1;
@@ -125,21 +150,19 @@ export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: I
       if (blockedMs > 0) throw new ApiError(403, 'IP_BLOCKED', 'This address is blocked for repeated protocol violations', blockedMs / 1000);
     },
     onConnection(connection) {
-      const session = new RoomSession(connection, limits);
+      const session = new RoomSession(connection, limits, errors);
       connection.ws.on('message', (data, isBinary) => {
-        try {
+        const taken = session.inOrder(() => {
           const text = frameText(data, isBinary);
           if (text === undefined) throw new RoomProtocolError('INVALID_MESSAGE', 'Binary frames are not part of the protocol');
           // The limit is in bytes (a frame's characters can be up to 3 bytes each).
           if (frameBytes(data) > limits.maxFrameBytes) throw new RoomProtocolError('MESSAGE_TOO_LARGE', 'Message too large');
-          handle(session, parseRoomFrame(text));
-        } catch (err) {
-          if (!(err instanceof RoomProtocolError)) throw err;
-          reject(session, err);
-        }
+          return handle(session, parseRoomFrame(text));
+        });
+        if (!taken) connection.close(CLOSE.tryAgainLater, 'too many frames while joining');
       });
       // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket.
-      connection.ws.on('close', () => leaveRoom(session));
+      connection.ws.on('close', () => session.inOrder(() => leaveRoom(session), true));
     },
   };
 }

@@ -2,9 +2,10 @@ import type { PgQueryable } from './pg-database.js';
 
 /**
  * First key of the two-key advisory locks: one space per use, so a hash of a recipient can never
- * collide with a hash of a replay key or of a schema name.
+ * collide with a hash of a replay key or of a schema name. `recipient` is an inbox recipient,
+ * `userQueue` the recipient of a durable user queue, `analytics` every analytics write.
  */
-export const LockSpace = { migrations: 1, recipient: 2, replayKey: 3 } as const;
+export const LockSpace = { migrations: 1, recipient: 2, replayKey: 3, userQueue: 4, analytics: 5 } as const;
 
 /** Waits for the transaction-scoped lock on (space, key); it is released at COMMIT or ROLLBACK. */
 export async function lockUntilCommit(tx: PgQueryable, space: (typeof LockSpace)[keyof typeof LockSpace], key: string): Promise<void> {

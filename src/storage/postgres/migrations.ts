@@ -1,6 +1,6 @@
 /**
  * PostgreSQL schema versions, applied in order once each; never edit a released one, add the next.
- * They mirror the SQLite versions 1 and 2 (src/storage/sqlite/migrations.ts) with the same column
+ * They mirror the SQLite versions (src/storage/sqlite/migrations.ts), one for one, with the same column
  * meanings: timestamps are double precision unix seconds like SQLite's REAL, so both drivers compare
  * and return identical numbers. Ids that break ordering ties are COLLATE "C" to sort bytewise as SQLite does.
  */
@@ -137,5 +137,119 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (group_id, att_id)
   );
   CREATE INDEX group_attachments_by_att ON group_attachments (att_id);
+  `,
+  // 3: durable per-user event queues (chat-app events, private-comm pending messages) and private-comm accounts.
+  `
+  -- The counter outlives the events, so a recipient's sequence never restarts when the queue drains.
+  CREATE TABLE user_queue_counters (
+    recipient_id text PRIMARY KEY,
+    last_seq     bigint NOT NULL
+  );
+
+  CREATE TABLE user_queue_events (
+    recipient_id text NOT NULL,
+    seq          bigint NOT NULL,
+    event_id     text NOT NULL,
+    body         text NOT NULL,
+    created_at   double precision NOT NULL,
+    expires_at   double precision,
+    PRIMARY KEY (recipient_id, seq),
+    UNIQUE (recipient_id, event_id)
+  );
+  CREATE INDEX user_queue_by_expiry ON user_queue_events (expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE phone_accounts (
+    id               text PRIMARY KEY,
+    phone_hash       text NOT NULL UNIQUE,
+    identity_key     bytea NOT NULL,
+    signed_prekey    bytea NOT NULL,
+    prekey_signature bytea NOT NULL,
+    created_at       double precision NOT NULL,
+    last_seen        double precision
+  );
+
+  -- key_id is client-chosen, up to 2^32 - 1: bigint.
+  CREATE TABLE one_time_prekeys (
+    user_id    text NOT NULL REFERENCES phone_accounts (id) ON DELETE CASCADE,
+    key_id     bigint NOT NULL,
+    public_key bytea NOT NULL,
+    created_at double precision NOT NULL,
+    used_at    double precision,
+    PRIMARY KEY (user_id, key_id)
+  );
+  CREATE INDEX one_time_prekeys_unused ON one_time_prekeys (user_id, created_at, key_id) WHERE used_at IS NULL;
+  CREATE INDEX one_time_prekeys_used ON one_time_prekeys (used_at) WHERE used_at IS NOT NULL;
+
+  -- Nonces accepted (or issued) for /api/v1/auth/token, so each is accepted once, on every node.
+  CREATE TABLE account_auth_nonces (
+    phone_hash text NOT NULL,
+    nonce      text NOT NULL,
+    used       boolean NOT NULL,
+    expires_at double precision NOT NULL,
+    PRIMARY KEY (phone_hash, nonce)
+  );
+  CREATE INDEX account_auth_nonces_by_expiry ON account_auth_nonces (expires_at);
+  `,
+  // 4: analytics, aggregate counters only. No public key, no sender/recipient pair, no per-message row.
+  // Days are 'YYYY-MM-DD' text compared bytewise (COLLATE "C") as in SQLite.
+  `
+  CREATE TABLE analytics_counters (
+    day    text COLLATE "C" NOT NULL, -- UTC
+    hour   integer NOT NULL,          -- 0-23, UTC
+    metric text NOT NULL,
+    value  bigint NOT NULL,
+    PRIMARY KEY (day, hour, metric)
+  );
+
+  -- Users active today as HMAC-SHA256(today's key, user key), truncated; past days keep only their count.
+  CREATE TABLE analytics_active_hashes (
+    day  text COLLATE "C" NOT NULL,
+    hash bytea NOT NULL,
+    PRIMARY KEY (day, hash)
+  );
+  CREATE TABLE analytics_active_days (
+    day   text COLLATE "C" PRIMARY KEY,
+    users bigint NOT NULL
+  );
+  -- The random hash key of the current day only, shared by every node so each counts a user the same way.
+  CREATE TABLE analytics_day_keys (
+    day text COLLATE "C" PRIMARY KEY,
+    key bytea NOT NULL
+  );
+  `,
+  // 5: chat-app (/api) users and their groups. The identity columns stand for SQLite's rowid order:
+  // registration order for search results, creation order for group lists, joining order for members.
+  `
+  CREATE TABLE chat_users (
+    user_id      text PRIMARY KEY,
+    seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    email        text NOT NULL,
+    display_name text NOT NULL,
+    public_key   text NOT NULL,
+    created_at   double precision NOT NULL,
+    last_seen    double precision NOT NULL,
+    -- Lower-cased by the server (JavaScript's toLowerCase), so the search folds case the same way
+    -- whatever the database's LC_CTYPE, and the same way as the embedded driver.
+    email_folded text NOT NULL,
+    name_folded  text NOT NULL
+  );
+
+  CREATE TABLE chat_groups (
+    group_id    text PRIMARY KEY,
+    seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    name        text NOT NULL,
+    creator_id  text NOT NULL,
+    key_version bigint NOT NULL,
+    created_at  double precision NOT NULL,
+    updated_at  double precision NOT NULL
+  );
+
+  CREATE TABLE chat_group_members (
+    id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, -- insertion order: the order of member_ids
+    group_id text NOT NULL REFERENCES chat_groups (group_id),
+    user_id  text NOT NULL,
+    UNIQUE (group_id, user_id)
+  );
+  CREATE INDEX chat_group_members_by_user ON chat_group_members (user_id);
   `,
 ];

@@ -12,6 +12,13 @@ export interface PgDatabase extends PgQueryable {
   close(): Promise<void>;
 }
 
+/** The `n` of the one row a statement answers (`SELECT count(*) AS n ...`); 0 when it answers none. */
+export const countOf = async (q: PgQueryable, sql: string, params: readonly unknown[] = []): Promise<number> =>
+  (await q.query<{ n: number }>(sql, params))[0]?.n ?? 0;
+
+/** True when a statement answers any row: a `SELECT 1` that found one, a write `... RETURNING 1` that wrote one. */
+export const anyRow = async (q: PgQueryable, sql: string, params: readonly unknown[] = []): Promise<boolean> => (await q.query(sql, params)).length > 0;
+
 export interface PgPoolOptions {
   /** Connections this node may open (default 10). */
   maxConnections?: number;

@@ -1,24 +1,7 @@
-import type { Account, AccountStore, ClaimedBundle, KeyOwner, Registration, RegisterResult } from '../../features/accounts/account-store.js';
+import type { AccountStore, ClaimedBundle, KeyOwner, Registration, RegisterResult } from '../../features/accounts/account-store.js';
+import { ACCOUNT_COLUMNS, refusingTooManyPrekeys, toAccount, TooManyPrekeys, type AccountRow } from '../account-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
-
-interface AccountRow {
-  id: string;
-  phone_hash: string;
-  identity_key: Buffer;
-  signed_prekey: Buffer;
-  prekey_signature: Buffer;
-}
-
-const ACCOUNT_COLUMNS = 'id, phone_hash, identity_key, signed_prekey, prekey_signature';
-
-const toAccount = (r: AccountRow): Account => ({
-  id: r.id,
-  phoneHash: r.phone_hash,
-  identityKey: r.identity_key,
-  signedPrekey: r.signed_prekey,
-  prekeySignature: r.prekey_signature,
-});
 
 export function createSqliteAccountStore(db: SqliteDatabase, writes: SqliteWriteBatcher): AccountStore {
   const byPhone = db.prepare<[string], AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM phone_accounts WHERE phone_hash = ?`);
@@ -75,11 +58,7 @@ export function createSqliteAccountStore(db: SqliteDatabase, writes: SqliteWrite
   };
 
   return {
-    register: (registration, newId, owner, maxUnused, now) =>
-      writes.run(() => registerOne(registration, newId, owner, maxUnused, now)).catch((err: unknown) => {
-        if (err instanceof TooManyPrekeys) return { status: 'too_many_prekeys', unused: err.unused } as const;
-        throw err;
-      }),
+    register: (registration, newId, owner, maxUnused, now) => refusingTooManyPrekeys(writes.run(() => registerOne(registration, newId, owner, maxUnused, now))),
     findByPhoneHash: async (phoneHash) => {
       const row = byPhone.get(phoneHash);
       return row === undefined ? undefined : toAccount(row);
@@ -107,10 +86,4 @@ export function createSqliteAccountStore(db: SqliteDatabase, writes: SqliteWrite
       }),
     count: async () => countAccounts.get()?.n ?? 0,
   };
-}
-
-class TooManyPrekeys extends Error {
-  constructor(readonly unused: number) {
-    super('too many unused one-time prekeys');
-  }
 }

@@ -1,13 +1,7 @@
-import type { AnalyticsStore, Counters, DayCounters, HourCounters, Metric } from '../../features/analytics/analytics-store.js';
+import type { AnalyticsStore } from '../../features/analytics/analytics-store.js';
+import { toDaily, toHourly, toTotals, type CounterRow } from '../analytics-rows.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
-
-interface CounterRow {
-  day: string;
-  hour: number;
-  metric: Metric;
-  value: number;
-}
 
 /** Analytics counters in the embedded database (the analytics_* tables of its migration). */
 export function createSqliteAnalyticsStore(db: SqliteDatabase, writes: SqliteWriteBatcher): AnalyticsStore {
@@ -54,31 +48,12 @@ export function createSqliteAnalyticsStore(db: SqliteDatabase, writes: SqliteWri
       }),
     apply: (batch) =>
       writes.run(() => {
-        if (batch.dayKey !== undefined) insertKey.run(batch.dayKey.day, batch.dayKey.key);
         for (const delta of batch.counters) upsertCounter.run(delta);
         for (const { day, hash } of batch.activeUsers) insertHash.run(day, hash);
         foldPastDays(batch.today);
       }),
-    async daily(from, to) {
-      const days = new Map<string, DayCounters>();
-      const entry = (day: string) => days.get(day) ?? days.set(day, { day, counters: {}, active_users: 0 }).get(day)!;
-      for (const row of selectDaily.all(from, to)) entry(row.day).counters[row.metric] = row.value;
-      for (const row of selectActive.all(from, to, from, to)) entry(row.day).active_users += row.users;
-      return [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
-    },
-    async hourly(from, to) {
-      const hours: HourCounters[] = [];
-      for (const row of selectHourly.all(from, to)) {
-        const last = hours.at(-1);
-        if (last?.day === row.day && last.hour === row.hour) last.counters[row.metric] = row.value;
-        else hours.push({ day: row.day, hour: row.hour, counters: { [row.metric]: row.value } });
-      }
-      return hours;
-    },
-    async totals() {
-      const counters: Counters = {};
-      for (const row of selectTotals.all()) counters[row.metric] = row.value;
-      return { counters, firstDay: selectFirstDay.get()?.day ?? undefined };
-    },
+    daily: async (from, to) => toDaily(selectDaily.all(from, to), selectActive.all(from, to, from, to)),
+    hourly: async (from, to) => toHourly(selectHourly.all(from, to)),
+    totals: async () => toTotals(selectTotals.all(), selectFirstDay.get()?.day),
   };
 }

@@ -1,14 +1,9 @@
 import type { ChatGroup, ChatGroupStore, MembershipChange } from '../../features/chat/chat-group-store.js';
+import { toChatGroup, type ChatGroupRow } from '../chat-rows.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
 
-interface Row {
-  group_id: string;
-  name: string;
-  creator_id: string;
-  key_version: number;
-  created_at: number;
-  updated_at: number;
+interface Row extends Omit<ChatGroupRow, 'member_ids'> {
   /** JSON array, in joining order. */
   member_ids: string;
 }
@@ -17,15 +12,7 @@ const SELECT_GROUP = `SELECT g.group_id, g.name, g.creator_id, g.key_version, g.
   (SELECT json_group_array(m.user_id ORDER BY m.id) FROM chat_group_members m WHERE m.group_id = g.group_id) AS member_ids
   FROM chat_groups g`;
 
-const toGroup = (r: Row): ChatGroup => ({
-  groupId: r.group_id,
-  name: r.name,
-  creatorId: r.creator_id,
-  memberIds: JSON.parse(r.member_ids) as string[],
-  keyVersion: r.key_version,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
+const toGroup = (r: Row): ChatGroup => toChatGroup({ ...r, member_ids: JSON.parse(r.member_ids) as string[] });
 
 export function createSqliteChatGroupStore(db: SqliteDatabase, writes: SqliteWriteBatcher): ChatGroupStore {
   const insertGroup = db.prepare(

@@ -1,28 +1,7 @@
-import type { ChatUser, ChatUserStore } from '../../features/chat/chat-user-store.js';
+import type { ChatUserStore } from '../../features/chat/chat-user-store.js';
+import { CHAT_USER_COLUMNS as COLUMNS, foldCase as fold, toChatUser as toUser, type ChatUserRow as Row } from '../chat-rows.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
-
-interface Row {
-  user_id: string;
-  email: string;
-  display_name: string;
-  public_key: string;
-  created_at: number;
-  last_seen: number;
-}
-
-const COLUMNS = 'user_id, email, display_name, public_key, created_at, last_seen';
-
-const toUser = (r: Row): ChatUser => ({
-  userId: r.user_id,
-  email: r.email,
-  displayName: r.display_name,
-  publicKey: r.public_key,
-  createdAt: r.created_at,
-  lastSeen: r.last_seen,
-});
-
-const fold = (text: string) => text.toLowerCase();
 
 export function createSqliteChatUserStore(db: SqliteDatabase, writes: SqliteWriteBatcher): ChatUserStore {
   const upsert = db.prepare<Record<string, string | number>, Row>(

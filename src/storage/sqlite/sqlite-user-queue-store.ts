@@ -1,26 +1,7 @@
-import type { AppendResult, NewEvent, QueuedEvent, UserQueueStore } from '../../features/queues/user-queue-store.js';
+import type { AppendResult, NewEvent, UserQueueStore } from '../../features/queues/user-queue-store.js';
+import { toQueuedEvent as toEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
-
-interface Row {
-  recipient_id: string;
-  seq: number;
-  event_id: string;
-  body: string;
-  created_at: number;
-  expires_at: number | null;
-}
-
-const COLUMNS = 'recipient_id, seq, event_id, body, created_at, expires_at';
-
-const toEvent = (r: Row): QueuedEvent => ({
-  recipientId: r.recipient_id,
-  seq: r.seq,
-  eventId: r.event_id,
-  body: r.body,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-});
 
 export function createSqliteUserQueueStore(db: SqliteDatabase, writes: SqliteWriteBatcher): UserQueueStore {
   const findById = db.prepare<[string, string], Row>(`SELECT ${COLUMNS} FROM user_queue_events WHERE recipient_id = ? AND event_id = ?`);

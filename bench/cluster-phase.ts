@@ -1,0 +1,392 @@
+// The cluster phase: Whispr in cluster mode (PostgreSQL + Redis) with one node, then with three
+// nodes, on this machine (the nodes, PostgreSQL, Redis and this load generator share its cores).
+// Per topology: signed /send throughput spread round-robin over the nodes, and send-to-push latency
+// at a fixed rate with the recipients' sockets on the sender's node and on another node.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type WebSocket from 'ws';
+import type { Identity } from '../src/sdk/keys.js';
+import { WhisprClient } from '../src/sdk/whispr-client.js';
+import type { BodyPool } from './bodies.js';
+import { startServerChild, type ServerChild } from './child.js';
+import type { BenchConfig } from './config.js';
+import { machineBusySeconds, processCpuSeconds } from './cpu.js';
+import { DeliveryTally, type DeliveryFigures } from './delivery-tally.js';
+import { queuedMessages } from './health.js';
+import { BodyCursor, runLoad, type LoadResult } from './load.js';
+import { round } from './stats.js';
+
+const NODE = new URL('./cluster-node-process.ts', import.meta.url);
+
+/** CPU shares over a run (100 = one core). */
+export interface ClusterCpu {
+  nodes_cpu_pct: number | null;
+  loadgen_cpu_pct: number;
+  postgres_cpu_pct: number | null;
+  redis_cpu_pct: number | null;
+  other_cpu_pct: number | null;
+}
+
+export interface ClusterSendResult extends LoadResult, ClusterCpu {
+  warmup_rps: number;
+  /** 2xx answers over warm-up and run. */
+  accepted: number;
+  /** Rows in the shared inbox afterwards (every accepted send stored once: = accepted, at most accepted + in flight). */
+  stored: number;
+  /** CPU time of all nodes per 2xx answer (PostgreSQL and Redis not included). */
+  nodes_cpu_us_per_req: number | null;
+  /** CPU time of nodes + PostgreSQL + Redis per 2xx answer. */
+  backend_cpu_us_per_req: number | null;
+}
+
+export interface ClusterLatencyResult extends DeliveryFigures {
+  /** 'same-node' (sockets on the node the sends go to) or 'cross-node' (sockets on another node). */
+  path: 'same-node' | 'cross-node';
+  rate_per_s: number;
+  sockets: number;
+  sent: number;
+  accepted: number;
+  /** Accepted sends never pushed after the drain wait (should be 0). */
+  lost: number;
+  left_queued: number;
+}
+
+export interface ClusterRun {
+  nodes: number;
+  send: ClusterSendResult;
+  latency: ClusterLatencyResult[];
+}
+
+export interface ClusterPhaseResult {
+  /** Why the phase did not run (PostgreSQL or Redis not reachable). */
+  skipped?: string;
+  single?: ClusterRun;
+  multi?: ClusterRun;
+  /** 3-node / 1-node signed sends per second. */
+  ratio: number | null;
+  rounds?: { round: number; nodes: number; rps: number; p99_ms: number; nodes_cpu_us_per_req: number | null; other_cpu_pct: number | null }[];
+}
+
+/** Sum of CPU seconds of every process whose command name is `name` (e.g. all PostgreSQL backends). */
+function commandCpuSeconds(name: string): number | undefined {
+  let total = 0;
+  let found = false;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        if (comm !== name) continue;
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        total += (Number(fields[11]) + Number(fields[12])) / 100;
+        found = true;
+      } catch {
+        // exited meanwhile
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return found ? total : undefined;
+}
+
+function clusterCpuMeter(nodePids: number[]): () => ClusterCpu & { nodesSeconds: number | null; backendSeconds: number | null } {
+  const start = performance.now();
+  const sum = (values: (number | undefined)[]) => (values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0));
+  const nodes0 = sum(nodePids.map(processCpuSeconds));
+  const pg0 = commandCpuSeconds('postgres');
+  const redis0 = commandCpuSeconds('redis-server');
+  const machine0 = machineBusySeconds();
+  const self0 = process.cpuUsage();
+  return () => {
+    const seconds = (performance.now() - start) / 1000;
+    const diff = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
+    const nodes = diff(nodes0, sum(nodePids.map(processCpuSeconds)));
+    const pgs = diff(pg0, commandCpuSeconds('postgres'));
+    const rds = diff(redis0, commandCpuSeconds('redis-server'));
+    const machine = diff(machine0, machineBusySeconds());
+    const self = process.cpuUsage(self0);
+    const selfSeconds = (self.user + self.system) / 1e6;
+    const pct = (cpu: number | undefined) => (cpu === undefined ? null : Math.round((cpu / seconds) * 100));
+    const known = nodes === undefined || machine === undefined ? undefined : nodes + (pgs ?? 0) + (rds ?? 0) + selfSeconds;
+    return {
+      nodes_cpu_pct: pct(nodes),
+      loadgen_cpu_pct: pct(selfSeconds)!,
+      postgres_cpu_pct: pct(pgs),
+      redis_cpu_pct: pct(rds),
+      other_cpu_pct: known === undefined || machine === undefined ? null : Math.max(0, pct(machine - known)!),
+      nodesSeconds: nodes ?? null,
+      backendSeconds: nodes === undefined ? null : nodes + (pgs ?? 0) + (rds ?? 0),
+    };
+  };
+}
+
+/** True when the service answers within 2 s. */
+async function answers(probe: () => Promise<unknown>): Promise<boolean> {
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref());
+  return Promise.race([probe(), timeout]).then(
+    () => true,
+    () => false,
+  );
+}
+
+interface Topology {
+  nodes: ServerChild[];
+  schema: string;
+  databaseUrl: string;
+  sql<T>(text: string, values?: unknown[]): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+/** `count` nodes on a fresh schema and Redis prefix; stop() removes both. */
+async function startTopology(cfg: BenchConfig, count: number, childEnv: Record<string, string>, cpuProfDir: string | undefined, log: (line: string) => void): Promise<Topology> {
+  const schema = `whispr_bench_${randomBytes(5).toString('hex')}`;
+  const prefix = `wb${randomBytes(5).toString('hex')}:`;
+  const admin = new pg.Client({ connectionString: cfg.clusterDatabaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const url = new URL(cfg.clusterDatabaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const env = {
+    ...childEnv,
+    BENCH_CLUSTER_DATABASE_URL: url.toString(),
+    BENCH_CLUSTER_REDIS_URL: cfg.clusterRedisUrl,
+    BENCH_CLUSTER_REDIS_PREFIX: prefix,
+    BENCH_CLUSTER_JWT_SECRET: randomBytes(32).toString('hex'),
+  };
+  const nodes: ServerChild[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
+    await admin.end();
+    const redis = new Redis(cfg.clusterRedisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+  };
+  try {
+    // One after the other: the first one migrates the schema, the others find it done.
+    for (let i = 0; i < count; i++) {
+      const node = await startServerChild(NODE, { name: `cluster${count}-node${i + 1}`, env, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) });
+      nodes.push(node);
+      log(`cluster${count}: node ${i + 1} pid ${node.pid} at ${node.url}`);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    nodes,
+    schema,
+    databaseUrl: url.toString(),
+    sql: async <T>(text: string, values: unknown[] = []) => (await admin.query(text, values)).rows as T[],
+    stop,
+  };
+}
+
+/** Signed /send over `connections` connections spread round-robin over every node (autocannon, one URL per node). */
+async function measureClusterSend(topology: Topology, pool: BodyPool, cfg: BenchConfig, log: (line: string) => void): Promise<ClusterSendResult> {
+  const urls = topology.nodes.map((n) => n.url);
+  const cursor = new BodyCursor(pool);
+  let warmupRps = 0;
+  let warmupOk = 0;
+  if (cfg.warmupSeconds > 0) {
+    const warm = await runLoad({ url: urls, path: '/send', connections: cfg.connections, seconds: cfg.warmupSeconds, cursor });
+    warmupRps = warm.rps;
+    warmupOk = warm.ok;
+    log(`  warm-up: ${warm.rps} req/s, p99 ${warm.p99_ms} ms${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
+  }
+  const generated = await pool.growTo(cursor.used + Math.ceil(Math.max(warmupRps, 1000) * 1.5 * cfg.seconds) + 2 * cfg.connections);
+  if (generated > 0) log(`  built ${generated} more bodies (pool ${pool.size})`);
+  const meter = clusterCpuMeter(topology.nodes.map((n) => n.pid));
+  const run = await runLoad({ url: urls, path: '/send', connections: cfg.connections, seconds: cfg.seconds, cursor });
+  const { nodesSeconds, backendSeconds, ...cpu } = meter();
+  const [stored] = await topology.sql<{ n: string }>(`SELECT count(*) AS n FROM ${topology.schema}.inbox_messages`);
+  const accepted = warmupOk + run.ok;
+  return {
+    ...run,
+    ...cpu,
+    warmup_rps: warmupRps,
+    accepted,
+    stored: Number(stored?.n ?? 0),
+    nodes_cpu_us_per_req: nodesSeconds === null || run.ok === 0 ? null : Math.round((nodesSeconds * 1e6) / run.ok),
+    backend_cpu_us_per_req: backendSeconds === null || run.ok === 0 ? null : Math.round((backendSeconds * 1e6) / run.ok),
+  };
+}
+
+/**
+ * `rate` signed sends per second to node `to` (keep-alive node:http, paced every 10 ms), with the
+ * recipients' push sockets on node `on`: warm-up, measured window, then up to 10 s for the last frames.
+ */
+async function measureLatency(options: {
+  path: ClusterLatencyResult['path'];
+  to: ServerChild;
+  on: ServerChild;
+  pool: BodyPool;
+  cursor: BodyCursor;
+  recipients: { identity: Identity; token: string }[];
+  rate: number;
+  warmupSeconds: number;
+  seconds: number;
+}): Promise<ClusterLatencyResult> {
+  const { pool, cursor, rate } = options;
+  const tally = new DeliveryTally(1, () => pool.size, (index) => cursor.sentAt[index]);
+  const onFrame = (data: WebSocket.RawData) => {
+    const now = performance.now();
+    let signature: unknown;
+    try {
+      signature = (JSON.parse(data.toString()) as { signature?: unknown }).signature;
+    } catch {
+      signature = undefined;
+    }
+    tally.record(0, typeof signature === 'string' ? pool.bySignature.get(signature) : undefined, now);
+  };
+  const wsBase = options.on.url.replace(/^http/, 'ws');
+  const sockets = await Promise.all(options.recipients.map((r) => tally.openPushSocket(wsBase, r.identity.encryption.publicKey.toString('hex'), r.token, onFrame)));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const target = new URL('/send', options.to.url);
+  let accepted = 0;
+  let sent = 0;
+  const post = (body: Buffer) =>
+    new Promise<void>((resolve) => {
+      const req = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+        if (res.statusCode === 200) accepted++;
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', () => resolve());
+      req.end(body);
+    });
+  const paced = async (seconds: number) => {
+    const inFlight = new Set<Promise<void>>();
+    const start = performance.now();
+    let issued = 0;
+    while (performance.now() - start < seconds * 1000) {
+      const due = Math.floor(((performance.now() - start) / 1000) * rate) - issued;
+      for (let i = 0; i < due; i++) {
+        const p = post(cursor.take());
+        inFlight.add(p);
+        void p.then(() => inFlight.delete(p));
+      }
+      issued += Math.max(0, due);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await Promise.all(inFlight);
+    return issued;
+  };
+  try {
+    if (options.warmupSeconds > 0) await paced(options.warmupSeconds);
+    await pool.growTo(cursor.used + Math.ceil(rate * options.seconds * 1.2) + 100);
+    tally.measureFrom = cursor.used;
+    accepted = 0;
+    tally.windowStart = performance.now();
+    sent = await paced(options.seconds);
+    tally.windowEnd = performance.now();
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline && tally.measured < accepted) await new Promise((r) => setTimeout(r, 50));
+    const figures = tally.figures();
+    return {
+      ...figures,
+      path: options.path,
+      rate_per_s: rate,
+      sockets: sockets.length,
+      sent,
+      accepted,
+      lost: Math.max(0, accepted - figures.delivered),
+      left_queued: await queuedMessages(options.to.url),
+    };
+  } finally {
+    agent.destroy();
+    for (const ws of sockets) ws.terminate();
+  }
+}
+
+async function runTopology(
+  cfg: BenchConfig,
+  count: number,
+  pools: { send: BodyPool; push: BodyPool; recipients: Identity[] },
+  options: { childEnv: Record<string, string>; cpuProfDir: string | undefined; log: (line: string) => void },
+): Promise<ClusterRun> {
+  const { log } = options;
+  const topology = await startTopology(cfg, count, options.childEnv, options.cpuProfDir, log);
+  try {
+    const [first, second] = [topology.nodes[0]!, topology.nodes[1]];
+    // Tokens from the first node; with one jwt_secret every node accepts them.
+    const recipients = await Promise.all(pools.recipients.map(async (identity) => ({ identity, token: await new WhisprClient({ baseUrl: first.url, identity }).authenticate('x25519') })));
+    // Latency first, on an empty inbox (the throughput run leaves its messages queued: no sockets).
+    const cursor = new BodyCursor(pools.push);
+    const latency: ClusterLatencyResult[] = [];
+    const paths: [ClusterLatencyResult['path'], ServerChild][] = [['same-node', first], ...(second === undefined ? [] : [['cross-node', second] as [ClusterLatencyResult['path'], ServerChild]])];
+    for (const [path, on] of paths) {
+      const result = await measureLatency({ path, to: first, on, pool: pools.push, cursor, recipients, rate: cfg.clusterRate, warmupSeconds: cfg.warmupSeconds, seconds: cfg.seconds });
+      log(`  ${count} node(s), ${path}: ${result.accepted} sends at ${result.rate_per_s}/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicate_frames}, left queued ${result.left_queued}`);
+      latency.push(result);
+    }
+    const send = await measureClusterSend(topology, pools.send, cfg, log);
+    log(`  ${count} node(s): ${send.rps} sends/s, p50 ${send.p50_ms} ms, p99 ${send.p99_ms} ms, stored ${send.stored}/${send.accepted}, cpu% nodes/pg/redis/gen/other ${send.nodes_cpu_pct}/${send.postgres_cpu_pct}/${send.redis_cpu_pct}/${send.loadgen_cpu_pct}/${send.other_cpu_pct}`);
+    return { nodes: count, send, latency };
+  } finally {
+    await topology.stop();
+  }
+}
+
+export async function measureClusterPhase(
+  cfg: BenchConfig,
+  pools: { send: BodyPool; push: BodyPool; recipients: Identity[] },
+  options: { childEnv: Record<string, string>; cpuProfDir: string | undefined; log: (line: string) => void },
+): Promise<ClusterPhaseResult> {
+  const postgres = await answers(async () => {
+    const client = new pg.Client({ connectionString: cfg.clusterDatabaseUrl, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  });
+  const redis = await answers(async () => {
+    const client = new Redis(cfg.clusterRedisUrl, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.ping();
+    } finally {
+      client.disconnect();
+    }
+  });
+  if (!postgres || !redis) {
+    const skipped = `${postgres ? '' : `PostgreSQL at ${cfg.clusterDatabaseUrl} `}${redis ? '' : `Redis at ${cfg.clusterRedisUrl} `}did not answer (BENCH_CLUSTER_DATABASE_URL, BENCH_CLUSTER_REDIS_URL)`;
+    options.log(`cluster phase skipped: ${skipped}`);
+    return { skipped, ratio: null };
+  }
+  const runs: Record<'single' | 'multi', ClusterRun[]> = { single: [], multi: [] };
+  const rounds: NonNullable<ClusterPhaseResult['rounds']> = [];
+  for (let n = 1; n <= cfg.rounds; n++) {
+    const order = n % 2 === 1 ? [1, cfg.clusterNodes] : [cfg.clusterNodes, 1];
+    for (const count of order) {
+      const run = await runTopology(cfg, count, pools, options);
+      runs[count === 1 ? 'single' : 'multi'].push(run);
+      rounds.push({ round: n, nodes: count, rps: run.send.rps, p99_ms: run.send.p99_ms, nodes_cpu_us_per_req: run.send.nodes_cpu_us_per_req, other_cpu_pct: run.send.other_cpu_pct });
+    }
+  }
+  const median = (list: ClusterRun[]) => [...list].sort((a, b) => a.send.rps - b.send.rps)[Math.floor((list.length - 1) / 2)];
+  const single = median(runs.single);
+  const multi = median(runs.multi);
+  const result: ClusterPhaseResult = { ratio: single !== undefined && multi !== undefined && single.send.rps > 0 ? round(multi.send.rps / single.send.rps, 3) : null };
+  if (single !== undefined) result.single = single;
+  if (multi !== undefined) result.multi = multi;
+  if (cfg.rounds > 1) result.rounds = rounds;
+  return result;
+}

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createLocalBus } from '../bus/local-bus.js';
+import type { MessageBus } from '../bus/message-bus.js';
+import { createRedisBus } from '../bus/redis-bus.js';
+import { createLocalConnectionSlots, type ConnectionSlots } from '../cluster/connection-slots.js';
+import { createLocalPresence, type Presence } from '../cluster/presence.js';
+import { createRedisConnectionSlots } from '../cluster/redis-connection-slots.js';
+import { createRedisPresence } from '../cluster/redis-presence.js';
+import type { Config } from '../config/settings.js';
+import { nowSeconds } from '../core/clock.js';
+import { createMemoryChallengeStore, type ChallengeStore } from '../features/auth/challenge-store.js';
+import { createRedisChallengeStore } from '../features/auth/redis-challenge-store.js';
+import { createLocalRateLimiter } from '../rate-limit/local-rate-limiter.js';
+import type { BucketPolicy, RateLimiter } from '../rate-limit/rate-limiter.js';
+import { createRedisRateLimiter } from '../rate-limit/redis-rate-limiter.js';
+import { closeRedis, connectRedis } from '../redis/redis-connection.js';
+import { openPostgresStorage } from '../storage/postgres/open-postgres-storage.js';
+import { createRedisInboxStore } from '../storage/redis/redis-inbox-store.js';
+import { openEmbeddedStorage, type Storage } from './storage.js';
+import { redisUrlWithPassword } from '../redis/redis-url.js';
+
+/**
+ * What the features run on: the embedded default (SQLite file, in-process bus and counters) or the
+ * cluster drivers (PostgreSQL for durable state; Redis for delivery, rate limits, presence, caps).
+ */
+export interface Backends {
+  /** This process's id among the nodes (presence and connection slots are counted per node). */
+  nodeId: string;
+  storage: Storage;
+  bus: MessageBus;
+  /** A rate limiter that every node shares (bus=redis) or this process alone uses; `name` keeps budgets apart. */
+  limiter(name: string, policy: BucketPolicy): RateLimiter;
+  challenges: ChallengeStore & { close(): void };
+  presence: Presence;
+  slots: ConnectionSlots;
+  close(): Promise<void>;
+}
+
+async function openStorage(config: Config, log: Logger): Promise<Storage> {
+  if (config.storage === 'sqlite') return openEmbeddedStorage(config.data_dir);
+  return openPostgresStorage(config.database_url, {
+    spoolDir: join(config.data_dir, 'spool'),
+    onIdleError: (err) => log.warn({ err }, 'idle database connection failed; it is replaced'),
+  });
+}
+
+export async function openBackends(config: Config, log: Logger): Promise<Backends> {
+  const nodeId = randomUUID();
+  const onError = (err: unknown) => log.error({ err }, 'backend error');
+  const storage = await openStorage(config, log);
+  const closers: Array<() => Promise<void> | void> = [() => storage.close()];
+  try {
+    if (config.bus === 'local') {
+      const limiters: RateLimiter[] = [];
+      const challenges = createMemoryChallengeStore(config.max_pending_challenges, nowSeconds);
+      const presence = createLocalPresence();
+      const slots = createLocalConnectionSlots();
+      const bus = createLocalBus();
+      closers.push(() => bus.close(), () => challenges.close(), () => presence.close(), () => slots.close(), () => limiters.forEach((l) => l.close()));
+      return {
+        nodeId,
+        storage,
+        bus,
+        limiter: (_name, policy) => {
+          const limiter = createLocalRateLimiter(policy);
+          limiters.push(limiter);
+          return limiter;
+        },
+        challenges,
+        presence,
+        slots,
+        close: () => closeAll(closers),
+      };
+    }
+    const url = redisUrlWithPassword(config.redis_url, config.redis_password);
+    const prefix = config.redis_prefix;
+    const redis = await connectRedis(url, `${prefix}node`, onError);
+    closers.push(() => closeRedis(redis));
+    const bus = await createRedisBus(url, { channelPrefix: prefix, onError });
+    closers.push(() => bus.close());
+    const challenges = createRedisChallengeStore(redis, { keyPrefix: `${prefix}challenge:`, maxPending: config.max_pending_challenges, now: nowSeconds });
+    closers.push(() => challenges.close());
+    const presence = await createRedisPresence(redis, { nodeId, keyPrefix: `${prefix}presence:`, onError });
+    closers.push(() => presence.close());
+    const slots = await createRedisConnectionSlots(redis, { nodeId, keyPrefix: `${prefix}slots:`, onError });
+    closers.push(() => slots.close());
+    // The original Whispr's ephemeral Redis inbox, in place of the durable one.
+    const inbox = config.inbox_backend === 'redis' ? createRedisInboxStore(redis, { keyPrefix: `${prefix}inbox:` }) : storage.inbox;
+    return {
+      nodeId,
+      storage: { ...storage, inbox },
+      bus,
+      limiter: (name, policy) => createRedisRateLimiter(redis, policy, `${prefix}rate:${name}:`),
+      challenges,
+      presence,
+      slots,
+      close: () => closeAll(closers),
+    };
+  } catch (err) {
+    await closeAll(closers);
+    throw err;
+  }
+}
+
+/** Closes in reverse order of opening; every closer runs even if one fails. */
+async function closeAll(closers: Array<() => Promise<void> | void>): Promise<void> {
+  let failure: unknown;
+  for (const close of [...closers].reverse()) {
+    try {
+      await close();
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  if (failure !== undefined) throw failure;
+}

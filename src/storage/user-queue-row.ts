@@ -1,0 +1,22 @@
+import type { QueuedEvent } from '../features/queues/user-queue-store.js';
+
+/** A row of user_queue_events as both SQL drivers select it. */
+export interface UserQueueRow {
+  recipient_id: string;
+  seq: number;
+  event_id: string;
+  body: string;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export const USER_QUEUE_COLUMNS = 'recipient_id, seq, event_id, body, created_at, expires_at';
+
+export const toQueuedEvent = (r: UserQueueRow): QueuedEvent => ({
+  recipientId: r.recipient_id,
+  seq: r.seq,
+  eventId: r.event_id,
+  body: r.body,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});

@@ -1,0 +1,73 @@
+import type { Redis } from 'ioredis';
+import { afterEach, describe, expect, test } from 'vitest';
+import { nowSeconds } from '../../src/core/clock.js';
+import { createMemoryChallengeStore, type ChallengeStore } from '../../src/features/auth/challenge-store.js';
+import { createRedisChallengeStore } from '../../src/features/auth/redis-challenge-store.js';
+import { useRedisScratch } from '../support/redis-scratch.js';
+import { requireRedis } from '../support/services.js';
+import { challengeStoreContract } from './challenge-store.contract.js';
+
+const available = await requireRedis('test/auth/challenge-store.test.ts');
+
+/** Stores opened in a test, closed after it. */
+function useStores() {
+  const open: Array<{ close(): void }> = [];
+  afterEach(() => open.splice(0).forEach((store) => store.close()));
+  return <T extends { close(): void }>(store: T): T => {
+    open.push(store);
+    return store;
+  };
+}
+
+describe('memory challenge store', () => {
+  const track = useStores();
+  let current: ChallengeStore | undefined;
+  afterEach(() => {
+    current = undefined;
+  });
+  // One process is one node: every node() of a test is the same store.
+  challengeStoreContract(() => ({
+    node: async (maxPending = 1_000) => (current ??= track(createMemoryChallengeStore(maxPending, nowSeconds))),
+  }));
+});
+
+describe.runIf(available)('Redis challenge store', () => {
+  const scratch = useRedisScratch();
+  const track = useStores();
+  afterEach(() => scratch.clear());
+  const node = async (maxPending = 1_000, redis?: Redis) =>
+    track(createRedisChallengeStore(redis ?? (await scratch.connect()), { keyPrefix: scratch.prefix, maxPending, now: nowSeconds }));
+  challengeStoreContract(() => ({ node }));
+
+  test('a challenge is one key with a PX expiry, gone from Redis when it expires; the nonce is stored as base64', async () => {
+    const store = await node();
+    const nonce = Buffer.from('nonce bytes \u0000\u00ff');
+    const id = 'px-test';
+    await store.put({ id, key: 'k', keyType: 'ed25519', nonce, expiresAt: nowSeconds() + 0.3 });
+    const admin = await scratch.admin();
+    expect(JSON.parse((await admin.get(scratch.prefix + id)) ?? '')).toMatchObject({ nonce: nonce.toString('base64') });
+    const pttl = await admin.pttl(scratch.prefix + id);
+    expect(pttl).toBeGreaterThan(200);
+    expect(pttl).toBeLessThanOrEqual(301);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await admin.exists(scratch.prefix + id)).toBe(0);
+    expect(store.size()).toBe(1); // this node cannot see that it expired before its next sweep
+  });
+
+  test('put never overwrites a pending challenge of the same id', async () => {
+    const [a, b] = [await node(), await node()];
+    const first = { id: 'same', key: 'a', keyType: 'ed25519' as const, nonce: Buffer.from('1'), expiresAt: nowSeconds() + 60 };
+    expect(await a.put(first)).toBe(true);
+    expect(await b.put({ ...first, key: 'b' })).toBe(false);
+    expect(await b.take('same', nowSeconds())).toMatchObject({ key: 'a' });
+  });
+
+  test('put and take reject with 503 while Redis is out of reach', async () => {
+    const redis = await scratch.connect();
+    const store = await node(10, redis);
+    redis.disconnect();
+    const unavailable = { status: 503, code: 'REDIS_UNAVAILABLE' };
+    await expect(store.put({ id: 'x', key: 'k', keyType: 'ed25519', nonce: Buffer.alloc(1), expiresAt: nowSeconds() + 60 })).rejects.toMatchObject(unavailable);
+    await expect(store.take('x', nowSeconds())).rejects.toMatchObject(unavailable);
+  });
+});

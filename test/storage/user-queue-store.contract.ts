@@ -1,0 +1,142 @@
+/** What every UserQueueStore driver must do, single-node and with two nodes on one database. */
+import { expect, test } from 'vitest';
+import type { AppendResult, NewEvent, QueuedEvent, UserQueueStore } from '../../src/features/queues/user-queue-store.js';
+import type { SqlBackend } from './backends.js';
+
+export const USER_QUEUE_TABLES = ['user_queue_events', 'user_queue_counters'];
+
+const ALICE = 'user-alice';
+const BOB = 'user-bob';
+
+/** Event `n` for `recipientId`; never expires unless `expiresAt` says otherwise. */
+const event = (recipientId: string, n: number, overrides: Partial<NewEvent> = {}): NewEvent => ({
+  recipientId,
+  eventId: `event-${n}`,
+  body: JSON.stringify({ type: 'message', n }),
+  createdAt: 1000 + n + 0.25,
+  expiresAt: null,
+  ...overrides,
+});
+
+const seqs = (events: QueuedEvent[]) => events.map((e) => e.seq);
+const queuedSeq = (result: AppendResult) => (result.status === 'queued' ? result.event.seq : -1);
+
+async function appendAll(store: UserQueueStore, events: NewEvent[], maxQueued = 1000): Promise<number[]> {
+  const results = [];
+  for (const e of events) results.push(await store.append(e, maxQueued));
+  return results.map(queuedSeq);
+}
+
+export function userQueueStoreContract(backend: () => SqlBackend<UserQueueStore>): void {
+  test('append numbers each recipient from 1; list hands out unexpired events after afterSeq in seq order, at most limit', async () => {
+    const store = await backend().node();
+    expect(await store.append(event(ALICE, 1), 10)).toEqual({ status: 'queued', event: { ...event(ALICE, 1), seq: 1 } });
+    expect(await appendAll(store, [event(BOB, 2), event(ALICE, 3), event(ALICE, 4, { expiresAt: 1500 }), event(ALICE, 5)])).toEqual([1, 2, 3, 4]);
+
+    const listed = await store.list(ALICE, 0, 10, 1000);
+    expect(listed[0]).toEqual({ ...event(ALICE, 1), seq: 1 });
+    expect(listed.map((e) => [e.seq, e.eventId])).toEqual([
+      [1, 'event-1'],
+      [2, 'event-3'],
+      [3, 'event-4'],
+      [4, 'event-5'],
+    ]);
+    expect(seqs(await store.list(ALICE, 1, 2, 1000))).toEqual([2, 3]);
+    // Listing removes nothing, and an event is gone from the list the moment it expires.
+    expect(seqs(await store.list(ALICE, 0, 10, 1499.5))).toEqual([1, 2, 3, 4]);
+    expect(seqs(await store.list(ALICE, 0, 10, 1500))).toEqual([1, 2, 4]);
+    expect(seqs(await store.list(BOB, 0, 10, 1000))).toEqual([1]);
+    expect(await store.list('nobody', 0, 10, 1000)).toEqual([]);
+    expect(await store.depth()).toBe(5);
+  });
+
+  test('a known event id is a duplicate answering the stored event, also once expired, until it leaves; ids are per recipient', async () => {
+    const store = await backend().node();
+    await store.append(event(ALICE, 1, { expiresAt: 1100 }), 10);
+    const stored = { ...event(ALICE, 1, { expiresAt: 1100 }), seq: 1 };
+    const replay = event(ALICE, 1, { body: '{"other":true}', createdAt: 2000 });
+    expect(await store.append(replay, 10)).toEqual({ status: 'duplicate', event: stored });
+    expect(await store.append(event(BOB, 1), 10)).toMatchObject({ status: 'queued', event: { recipientId: BOB, seq: 1 } });
+
+    // Expired but not purged: still known.
+    expect(await store.list(ALICE, 0, 10, 1200)).toEqual([]);
+    expect(await store.append(replay, 10)).toEqual({ status: 'duplicate', event: stored });
+    // Acknowledged: the same id is a new event, with the next number.
+    expect(await store.ack(ALICE, 'event-1')).toBe(true);
+    expect(await store.append(replay, 10)).toEqual({ status: 'queued', event: { ...replay, seq: 2 } });
+  });
+
+  test('sequence numbers only grow: a drained queue continues where it stopped', async () => {
+    const store = await backend().node();
+    await appendAll(store, [1, 2, 3].map((n) => event(ALICE, n, { expiresAt: 1100 })));
+    expect(await store.ack(ALICE, 'event-1')).toBe(true);
+    expect(await store.purgeExpired(1100)).toBe(2);
+    expect(await store.depth()).toBe(0);
+    expect(await appendAll(store, [event(ALICE, 4), event(ALICE, 5)])).toEqual([4, 5]);
+    expect(seqs(await store.list(ALICE, 0, 10, 1200))).toEqual([4, 5]);
+  });
+
+  test('a full queue refuses (expired but unpurged events count) until events leave; a refusal takes no number', async () => {
+    const store = await backend().node();
+    await store.append(event(ALICE, 1, { expiresAt: 1100 }), 3);
+    await appendAll(store, [event(ALICE, 2), event(ALICE, 3)], 3);
+    expect(await store.append(event(ALICE, 4), 3)).toEqual({ status: 'full' });
+    expect(await store.append(event(ALICE, 2), 3)).toMatchObject({ status: 'duplicate' }); // a known id is answered, full or not
+    expect(await store.append(event(BOB, 4), 3)).toMatchObject({ status: 'queued' }); // per recipient
+    expect(await store.append(event(ALICE, 4), 4)).toMatchObject({ status: 'queued', event: { seq: 4 } }); // the cap is the caller's
+
+    expect(await store.append(event(ALICE, 5), 4)).toEqual({ status: 'full' });
+    expect(await store.purgeExpired(1200)).toBe(1);
+    expect(await store.append(event(ALICE, 5), 4)).toMatchObject({ status: 'queued', event: { seq: 5 } });
+  });
+
+  test('ack removes one event of one recipient; false when it is not queued', async () => {
+    const store = await backend().node();
+    await appendAll(store, [event(ALICE, 1), event(ALICE, 2), event(BOB, 1)]);
+    expect(await store.ack(ALICE, 'event-1')).toBe(true);
+    expect(await store.ack(ALICE, 'event-1')).toBe(false);
+    expect(await store.ack(ALICE, 'event-9')).toBe(false);
+    expect(await store.ack('nobody', 'event-2')).toBe(false);
+    expect(seqs(await store.list(ALICE, 0, 10, 1000))).toEqual([2]);
+    expect(seqs(await store.list(BOB, 0, 10, 1000))).toEqual([1]);
+    expect(await store.depth()).toBe(2);
+  });
+
+  test('purgeExpired deletes events expired at or before now and counts them; depth counts expired events until then', async () => {
+    const store = await backend().node();
+    await appendAll(store, [event(ALICE, 1, { expiresAt: 1100 }), event(ALICE, 2, { expiresAt: 1200 }), event(BOB, 3, { expiresAt: 1100 }), event(BOB, 4)]);
+    expect(await store.purgeExpired(1099.5)).toBe(0);
+    expect(await store.depth()).toBe(4);
+    expect(await store.purgeExpired(1100)).toBe(2);
+    expect(await store.depth()).toBe(2);
+    expect(await store.purgeExpired(1e9)).toBe(1);
+    expect(await store.depth()).toBe(1); // no expiry: stays
+    expect(await backend().rows('user_queue_counters')).toBe(2); // the counters outlive the events
+  });
+
+  test('two nodes, 200 appends to one recipient at once: sequence numbers 1..200, each once, no gap', async () => {
+    const nodes = [await backend().node(), await backend().node()];
+    const results = await Promise.all(Array.from({ length: 200 }, (_, n) => (nodes[n % 2] as UserQueueStore).append(event(ALICE, n), 1000)));
+    expect(results.map(queuedSeq).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    const listed = await (nodes[1] as UserQueueStore).list(ALICE, 0, 1000, 1000);
+    expect(seqs(listed)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    // Each event is stored under the number its append answered.
+    const answered = new Map(results.map((r) => (r.status === 'queued' ? [r.event.eventId, r.event.seq] : ['', 0])));
+    expect(listed.every((e) => answered.get(e.eventId) === e.seq)).toBe(true);
+  });
+
+  test('two nodes appending at once never pass the cap, and an event id is queued once', async () => {
+    const nodes = [await backend().node(), await backend().node()];
+    const on = (i: number) => nodes[i % 2] as UserQueueStore;
+    const results = await Promise.all(Array.from({ length: 120 }, (_, n) => on(n).append(event(ALICE, n), 50)));
+    expect(results.filter((r) => r.status === 'queued')).toHaveLength(50);
+    expect(results.filter((r) => r.status === 'full')).toHaveLength(70);
+    expect(await on(0).depth()).toBe(50);
+    expect(seqs(await on(1).list(ALICE, 0, 100, 1000))).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+
+    const replays = await Promise.all(Array.from({ length: 20 }, (_, i) => on(i).append(event(BOB, 7, { body: `try ${i}` }), 50)));
+    const queued = replays.filter((r) => r.status === 'queued');
+    expect(queued).toHaveLength(1);
+    expect(replays.filter((r) => r.status === 'duplicate' && r.event.seq === 1 && r.event.body === queued[0]?.event.body)).toHaveLength(19);
+  });
+}
