@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createWhisprServer, type WhisprServer } from '../../src/app/whispr-server.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { GroupClient, newGroupKey, WhisprError, type InboxMessage } from '../../src/sdk/index.js';
+import { AccountClient, ChatEventsClient, encryptedMessage, GroupClient, newGroupKey, WhisprError, type InboxMessage } from '../../src/sdk/index.js';
 import { generateIdentity } from '../../src/sdk/keys.js';
 import { WhisprClient } from '../../src/sdk/whispr-client.js';
 import { collectFrames, openWs, sleep, wsUrl } from '../relay/helpers.js';
@@ -53,7 +53,7 @@ beforeAll(async () => {
   const { config } = loadConfig({
     env: {},
     file: undefined,
-    overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'debug', max_requests_per_ip_per_second: 10_000, max_messages_per_second: 2 },
+    overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'debug', max_requests_per_ip_per_second: 10_000, max_messages_per_second: 2, oidc_dev_tokens: true },
   });
   server = await createWhisprServer(config, { logger: pino({ level: 'debug' }, sink) });
   url = await server.listen();
@@ -185,6 +185,56 @@ describe('log privacy (issue 7)', () => {
     await eventually(() => sf1.some((f) => f.type === 'peer-join'));
     s1.close();
     s2.close();
+
+    // Private-comm accounts: registration, login, a message over the account socket.
+    const phoneA = 'a1'.repeat(32);
+    const phoneB = 'b2'.repeat(32);
+    secret('phone hash', phoneA);
+    secret('phone hash', phoneB);
+    const accountA = new AccountClient(url, phoneA, generateIdentity().signing);
+    const accountB = new AccountClient(url, phoneB, generateIdentity().signing);
+    await accountA.register(2);
+    await accountB.register(2);
+    secret('account token', await accountA.accessToken());
+    secret('account token', await accountB.accessToken());
+    secret('identity key', accountA.identity.publicKey.toString('base64'));
+    const bundle = await accountA.bundle(phoneB);
+    secret('prekey', bundle.one_time_prekey?.public_key);
+    secret('signed prekey', bundle.signed_prekey);
+    const accountPayload = Buffer.from('private-comm secret payload');
+    secret('account payload', accountPayload.toString('base64'));
+    const accountFrames: Array<Record<string, unknown>> = [];
+    const socketB = accountB.connect({ onFrame: (f) => accountFrames.push(f) });
+    const socketA = accountA.connect({ onFrame: () => {} });
+    await Promise.all([socketA.waitOpen(), socketB.waitOpen()]);
+    socketA.send(encryptedMessage(accountB.userId!, accountPayload));
+    await eventually(() => accountFrames.some((f) => f.type === 'encrypted_message'));
+    socketA.close();
+    socketB.close();
+    pairs.push([accountA.userId!, accountB.userId!]);
+
+    // Chat-app sign-in and an event (dev tokens stand in for ID tokens here).
+    const chat = async (name: string) => {
+      const token = `dev_${name}_log_scenario`;
+      secret('chat ID token', token);
+      const registered = await fetch(`${url}/api/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ google_id_token: token, public_key: Buffer.from(`chat key of ${name}`).toString('base64') }),
+      });
+      expect(registered.status).toBe(200);
+      return { id: `user_${token}`, events: new ChatEventsClient(url, () => token) };
+    };
+    const [dana, erin] = [await chat('dana'), await chat('erin')];
+    const eventPayload = Buffer.from('chat-app secret payload').toString('base64');
+    secret('event payload', eventPayload);
+    const received: string[] = [];
+    const eventSocket = erin.events.subscribe(erin.id, (e) => void received.push(e.event_id));
+    await eventSocket.waitOpen();
+    await dana.events.post({ recipient_id: erin.id, sender_id: dana.id, event_type: 'MESSAGE', encrypted_payload: eventPayload });
+    await eventually(() => received.length === 1);
+    eventSocket.close();
+    pairs.push([dana.id, erin.id]);
 
     // Every public key of every identity.
     for (const c of clients) {
