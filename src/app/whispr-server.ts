@@ -236,11 +236,15 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   await registerChat(app, { config, auth: chatAuth, users: storage.chatUsers, groups: storage.chatGroups, events, now: nowSeconds, onError });
   await registerAdmin(app, { auth: adminAuth, analytics, groups: groupOperations, systemDetails: healthDetails, version: VERSION, startedAt, dataDir: config.data_dir, now: nowSeconds, log });
   gateway.attach(app.server);
+  let sweeping: Promise<unknown> | undefined;
   const sweeper =
     config.bus === 'redis'
       ? setInterval(() => {
-          push.sweep();
-          hub.sweep();
+          // A sweep still running (a slow database) is not overtaken by the next one.
+          if (sweeping) return;
+          sweeping = Promise.all([push.sweep(), hub.sweep((ids) => storage.userQueues.nonEmpty(ids, nowSeconds()))])
+            .catch(onError)
+            .finally(() => (sweeping = undefined));
         }, CLUSTER_SWEEP_MS).unref()
       : undefined;
   const cleanup = new CleanupScheduler(

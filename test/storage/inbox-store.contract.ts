@@ -38,6 +38,22 @@ async function queueAll(store: InboxStore, messages: NewMessage[], now = 1000): 
 export type InboxBackend = Backend<InboxStore> & Pick<SqlBackend<InboxStore>, 'rows'>;
 
 export function inboxStoreContract(backend: () => InboxBackend): void {
+  test('waiting names the recipients with a message ready to lease: not leased, expired or drained', async () => {
+    const store = await backend().node();
+    const CAROL = 'c'.repeat(64);
+    const DAVE = 'd'.repeat(64);
+    await queueAll(store, [message(ALICE, 1), message(BOB, 2), message(CAROL, 3, { expiresAt: 1500 })]);
+    expect((await store.waiting([ALICE, BOB, CAROL, DAVE], 1000)).sort()).toEqual([ALICE, BOB, CAROL].sort());
+    await store.lease(BOB, 'all', 2000, 1000);
+    // Bob's message is leased until 2000, Carol's expired at 1500.
+    expect((await store.waiting([ALICE, BOB, CAROL, DAVE], 1600)).sort()).toEqual([ALICE]);
+    // Bob's lease ran out (its node died): his message is ready again.
+    expect((await store.waiting([ALICE, BOB], 2001)).sort()).toEqual([ALICE, BOB].sort());
+    await store.drain(ALICE, 0, 10, 2001);
+    expect(await store.waiting([ALICE], 2001)).toEqual([]);
+    expect(await store.waiting([], 2001)).toEqual([]);
+  });
+
   test('enqueue answers the wire message; drain hands out and removes oldest first, per recipient', async () => {
     const store = await backend().node();
     const first = await store.enqueue(message(ALICE, 1), 10, 1000);

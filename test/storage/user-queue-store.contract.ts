@@ -28,6 +28,16 @@ async function appendAll(store: UserQueueStore, events: NewEvent[], maxQueued = 
 }
 
 export function userQueueStoreContract(backend: () => SqlBackend<UserQueueStore>): void {
+  test('nonEmpty names the recipients with an unexpired event queued', async () => {
+    const store = await backend().node();
+    await appendAll(store, [event(ALICE, 1), event(BOB, 2, { expiresAt: 1500 })]);
+    expect((await store.nonEmpty([ALICE, BOB, 'nobody'], 1000)).sort()).toEqual([ALICE, BOB].sort());
+    expect(await store.nonEmpty([ALICE, BOB], 1600)).toEqual([ALICE]);
+    await store.ack(ALICE, 'event-1');
+    expect(await store.nonEmpty([ALICE, BOB], 1600)).toEqual([]);
+    expect(await store.nonEmpty([], 1600)).toEqual([]);
+  });
+
   test('append numbers each recipient from 1; list hands out unexpired events after afterSeq in seq order, at most limit', async () => {
     const store = await backend().node();
     expect(await store.append(event(ALICE, 1), 10)).toEqual({ status: 'queued', event: { ...event(ALICE, 1), seq: 1 } });

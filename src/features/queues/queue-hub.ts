@@ -18,6 +18,7 @@ interface Channel {
 }
 
 const channelOf = (queueId: string) => `queue:${queueId}`;
+const SWEEP_BATCH = 1000;
 
 /**
  * The live side of the per-user queues: sockets listen on their queue's bus channel, so an append on
@@ -58,9 +59,17 @@ export class QueueHub {
     };
   }
 
-  /** Wakes every socket of this node as if something was queued for it (a wake-up missed while the bus was down). */
-  sweep(): void {
-    for (const channel of this.channels.values()) for (const listener of channel.listeners) listener({ kind: 'queued' });
+  /**
+   * Wakes this node's sockets whose queue holds something (`nonEmpty` picks them, one query per
+   * batch): a wake-up missed while the bus was down is made up.
+   */
+  async sweep(nonEmpty: (queueIds: readonly string[]) => Promise<string[]>): Promise<void> {
+    const ids = [...this.channels.keys()];
+    for (let i = 0; i < ids.length; i += SWEEP_BATCH) {
+      for (const id of await nonEmpty(ids.slice(i, i + SWEEP_BATCH))) {
+        for (const listener of this.channels.get(id)?.listeners ?? []) listener({ kind: 'queued' });
+      }
+    }
   }
 
   notify(queueId: string, notice: QueueNotice): Promise<void> {

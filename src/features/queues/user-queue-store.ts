@@ -28,6 +28,8 @@ export interface UserQueueStore {
   list(recipientId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEvent[]>;
   /** Removes one event; false when it is not queued (already acknowledged, expired or unknown). */
   ack(recipientId: string, eventId: string): Promise<boolean>;
+  /** Of `recipientIds`, those with an unexpired event queued. */
+  nonEmpty(recipientIds: readonly string[], now: number): Promise<string[]>;
   /** Deletes expired events; returns how many. */
   purgeExpired(now: number): Promise<number>;
   /** Events queued for everyone (expired ones count until the next purge). */

@@ -22,6 +22,8 @@ interface KeySubscribers {
   unsubscribe: Promise<Unsubscribe>;
 }
 
+const SWEEP_BATCH = 1000;
+
 /** The Whispr push frame: the inbox item plus `to`, so a client can file copies of its own sends. */
 export function pushFrame(m: QueuedMessage): string {
   return JSON.stringify({ id: m.id, from: m.from, enc_pub: m.enc_pub, message: m.message, signature: m.signature, timestamp: m.timestamp, to: m.recipient });
@@ -63,8 +65,15 @@ export class InboxPush {
    * (this node's Redis link was down while another node published) and a dead node's leases only
    * expire: a periodic sweep picks both up.
    */
-  sweep(): void {
-    for (const [key, entry] of this.byKey) this.deliver(key, [...entry.targets], 'all').catch(this.deps.onError);
+  async sweep(): Promise<void> {
+    const keys = [...this.byKey.keys()];
+    for (let i = 0; i < keys.length; i += SWEEP_BATCH) {
+      // One query per batch finds the few keys with something ready; only those are leased.
+      for (const key of await this.deps.inbox.waiting(keys.slice(i, i + SWEEP_BATCH), this.deps.now())) {
+        const entry = this.byKey.get(key);
+        if (entry !== undefined) await this.deliver(key, [...entry.targets], 'all');
+      }
+    }
   }
 
   connectionCount(): number {

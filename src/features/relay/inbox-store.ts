@@ -37,6 +37,8 @@ export interface InboxStore {
   release(ids: readonly number[]): Promise<void>;
   /** Clears every lease; only safe when no other process delivers from this store (embedded mode, at start). */
   releaseAll(): Promise<void>;
+  /** Of `recipients`, those with a message ready to lease (unleased or its lease expired, unexpired). */
+  waiting(recipients: readonly string[], now: number): Promise<string[]>;
   /** Deletes expired messages and replay receipts; returns how many messages expired. */
   purgeExpired(now: number): Promise<number>;
   totalQueued(): Promise<number>;

@@ -71,6 +71,10 @@ export function createPgInboxStore(db: PgDatabase): InboxStore {
     // Deliberately nothing: with several nodes, a lease seen here may belong to a live push on another
     // node, and clearing it could deliver that message twice. A crashed node's leases simply expire.
     async releaseAll() {},
+    async waiting(recipients, now) {
+      const rows = await db.query<{ recipient: string }>(`SELECT DISTINCT recipient FROM inbox_messages WHERE recipient = ANY($1::text[]) AND ${available('$2')}`, [recipients, now]);
+      return rows.map((r) => r.recipient);
+    },
     async purgeExpired(now) {
       // One statement: both deletes run (a data-modifying WITH always does), only the count travels back.
       const [row] = await db.query<{ n: number }>(

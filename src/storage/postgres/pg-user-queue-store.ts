@@ -48,6 +48,13 @@ export function createPgUserQueueStore(db: PgDatabase): UserQueueStore {
       return rows.map(toQueuedEvent);
     },
     ack: (recipientId, eventId) => anyRow(db, 'DELETE FROM user_queue_events WHERE recipient_id = $1 AND event_id = $2 RETURNING 1', [recipientId, eventId]),
+    async nonEmpty(recipientIds, now) {
+      const rows = await db.query<{ recipient_id: string }>(
+        'SELECT DISTINCT recipient_id FROM user_queue_events WHERE recipient_id = ANY($1::text[]) AND (expires_at IS NULL OR expires_at > $2)',
+        [recipientIds, now],
+      );
+      return rows.map((r) => r.recipient_id);
+    },
     purgeExpired: (now) =>
       countOf(
         db,

@@ -105,6 +105,21 @@ end
 return out
 `);
 
+/** ARGV: P, now, then the recipients; answers those with a message ready to lease. */
+const WAITING = script(`
+local now = tonumber(ARGV[2])
+local out = {}
+for i = 3, #ARGV do
+  for _, id in ipairs(redis.call('ZRANGE', P .. 'q:' .. ARGV[i], 0, -1)) do
+    if available(load(id), now) then
+      out[#out + 1] = ARGV[i]
+      break
+    end
+  end
+end
+return out
+`);
+
 /** ARGV: P, then the ids. */
 const REMOVE = script(`
 for i = 2, #ARGV do
@@ -196,6 +211,7 @@ export function createRedisInboxStore(redis: Redis, options: RedisInboxStoreOpti
       if (list.length > 0) await RELEASE(redis, [], [P, ...ids(list)]);
     },
     async releaseAll() {},
+    waiting: async (recipients, now) => (recipients.length === 0 ? [] : ((await WAITING(redis, [], [P, now, ...recipients])) as string[])),
     async purgeExpired(now) {
       let purged = 0;
       for (;;) {

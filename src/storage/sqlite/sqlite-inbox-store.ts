@@ -38,6 +38,9 @@ export function createSqliteInboxStore(db: SqliteDatabase, writes: SqliteWriteBa
   const purgeMessages = db.prepare('DELETE FROM inbox_messages WHERE expires_at IS NOT NULL AND expires_at <= ?');
   const purgeReceipts = db.prepare('DELETE FROM send_receipts WHERE expires_at <= ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM inbox_messages');
+  const waitingAmong = db.prepare<{ recipients: string; now: number }, { recipient: string }>(
+    `SELECT DISTINCT recipient FROM inbox_messages WHERE recipient IN (SELECT value FROM json_each(@recipients)) AND ${AVAILABLE}`,
+  );
 
   const enqueueOne = (m: NewMessage, maxQueued: number, now: number): EnqueueResult => {
     const receipt = findReceipt.get(m.replayKey, now);
@@ -57,6 +60,7 @@ export function createSqliteInboxStore(db: SqliteDatabase, writes: SqliteWriteBa
     remove: (ids) => writes.run(() => ids.forEach((id) => deleteOne.run(id))),
     release: (ids) => writes.run(() => ids.forEach((id) => releaseOne.run(id))),
     releaseAll: () => writes.run(() => void releaseEvery.run()),
+    waiting: async (recipients, now) => waitingAmong.all({ recipients: JSON.stringify(recipients), now }).map((r) => r.recipient),
     purgeExpired: (now) =>
       writes.run(() => {
         purgeReceipts.run(now);

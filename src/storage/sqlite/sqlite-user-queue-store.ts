@@ -20,6 +20,10 @@ export function createSqliteUserQueueStore(db: SqliteDatabase, writes: SqliteWri
   const deleteById = db.prepare('DELETE FROM user_queue_events WHERE recipient_id = ? AND event_id = ?');
   const purge = db.prepare('DELETE FROM user_queue_events WHERE expires_at IS NOT NULL AND expires_at <= ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM user_queue_events');
+  const nonEmptyAmong = db.prepare<{ ids: string; now: number }, { recipient_id: string }>(
+    `SELECT DISTINCT recipient_id FROM user_queue_events
+     WHERE recipient_id IN (SELECT value FROM json_each(@ids)) AND (expires_at IS NULL OR expires_at > @now)`,
+  );
 
   const appendOne = (event: NewEvent, maxQueued: number): AppendResult => {
     const known = findById.get(event.recipientId, event.eventId);
@@ -35,6 +39,7 @@ export function createSqliteUserQueueStore(db: SqliteDatabase, writes: SqliteWri
     append: (event, maxQueued) => writes.run(() => appendOne(event, maxQueued)),
     list: async (recipient, after, limit, now) => listAfter.all({ recipient, after, limit, now }).map(toEvent),
     ack: (recipient, eventId) => writes.run(() => deleteById.run(recipient, eventId).changes > 0),
+    nonEmpty: async (ids, now) => nonEmptyAmong.all({ ids: JSON.stringify(ids), now }).map((r) => r.recipient_id),
     purgeExpired: (now) => writes.run(() => purge.run(now).changes),
     depth: async () => countAll.get()?.n ?? 0,
   };
