@@ -8,6 +8,9 @@ import { createLocalConnectionSlots, type ConnectionSlots } from '../cluster/con
 import { createLocalPresence, type Presence } from '../cluster/presence.js';
 import { createRedisConnectionSlots } from '../cluster/redis-connection-slots.js';
 import { createRedisPresence } from '../cluster/redis-presence.js';
+import type { KeyLocks } from '../cluster/key-locks.js';
+import { createRedisKeyLocks } from '../cluster/redis-key-locks.js';
+import { KeyedLock } from '../core/keyed-lock.js';
 import type { Config } from '../config/settings.js';
 import { nowSeconds } from '../core/clock.js';
 import { createMemoryChallengeStore, type ChallengeStore } from '../features/auth/challenge-store.js';
@@ -35,6 +38,8 @@ export interface Backends {
   challenges: ChallengeStore & { close(): void };
   presence: Presence;
   slots: ConnectionSlots;
+  /** Serializes work on one stored file: in this process, or across nodes. */
+  locks: KeyLocks;
   close(): Promise<void>;
 }
 
@@ -71,6 +76,7 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
         challenges,
         presence,
         slots,
+        locks: new KeyedLock(),
         close: () => closeAll(closers),
       };
     }
@@ -96,6 +102,7 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
       challenges,
       presence,
       slots,
+      locks: createRedisKeyLocks(redis, { keyPrefix: `${prefix}lock:` }),
       close: () => closeAll(closers),
     };
   } catch (err) {

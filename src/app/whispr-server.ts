@@ -107,6 +107,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   const attachments = new AttachmentService({
     grants: storage.attachments,
     blobs: storage.blobs,
+    locks: backends.locks,
     verifier,
     senderLimiter,
     maxBytes: config.attachment_max_size_bytes,
@@ -222,7 +223,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     now: nowSeconds,
     onError,
   });
-  const groupOperations = await registerGroups(app, { store: storage.groups, blobs: storage.groupBlobs, bus, authorizer, config, now: nowSeconds, analytics });
+  const groupOperations = await registerGroups(app, { store: storage.groups, blobs: storage.groupBlobs, locks: backends.locks, bus, authorizer, config, now: nowSeconds, analytics });
   const events = await registerEvents(app, gateway, {
     config,
     queue: storage.userQueues,

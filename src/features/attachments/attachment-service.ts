@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { base64DecodedLength, decodeBase64, decodeHexKey } from '../../core/encoding.js';
 import type { Ed25519Verifier } from '../../core/ed25519.js';
-import { KeyedLock } from '../../core/keyed-lock.js';
 import { badRequest, notFound, tooLarge, tooMany } from '../../core/errors.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
 import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import type { AttachmentGrant, AttachmentStore, BlobStore } from './attachment-store.js';
+import type { KeyLocks } from '../../cluster/key-locks.js';
 
 /** The original Whispr /upload body; the signature covers the raw file bytes. */
 export interface SignedUpload {
@@ -24,6 +24,8 @@ const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 export interface AttachmentServiceDeps {
   grants: AttachmentStore;
   blobs: BlobStore;
+  /** Serializes storing and deleting one file (across nodes in a cluster). */
+  locks: KeyLocks;
   verifier: Ed25519Verifier;
   senderLimiter: RateLimiter;
   maxBytes: number;
@@ -35,8 +37,6 @@ export interface AttachmentServiceDeps {
 
 /** Attachment rules: real size, signature, content hash, per-recipient access and expiry. */
 export class AttachmentService {
-  private readonly blobLock = new KeyedLock();
-
   constructor(private readonly deps: AttachmentServiceDeps) {}
 
   async upload(input: SignedUpload): Promise<{ att_id: string }> {
@@ -58,7 +58,7 @@ export class AttachmentService {
     if (!rate.allowed) throw tooMany('RATE_LIMITED', 'Rate limit exceeded', rate.retryAfter);
 
     const at = now();
-    await this.blobLock.run(attId, async () => {
+    await this.deps.locks.run(attId, async () => {
       await this.deps.blobs.put(attId, bytes);
       await this.deps.grants.grant({
       att_id: attId,
@@ -101,7 +101,7 @@ export class AttachmentService {
     let deleted = 0;
     for (const id of orphaned) {
       // Re-checked under the lock: the same bytes may have been uploaded again since the purge.
-      await this.blobLock.run(id, async () => {
+      await this.deps.locks.run(id, async () => {
         if (await this.deps.grants.isGranted(id)) return;
         await this.deps.blobs.delete(id);
         deleted += 1;

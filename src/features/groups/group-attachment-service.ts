@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { KeyedLock } from '../../core/keyed-lock.js';
+import type { KeyLocks } from '../../cluster/key-locks.js';
 import { notFound, tooLarge } from '../../core/errors.js';
 import type { BlobStore } from '../attachments/attachment-store.js';
 import type { AnalyticsRecorder } from '../analytics/analytics.js';
@@ -9,7 +9,6 @@ import type { GroupStore } from './group-store.js';
 /** Files shared in a group: stored by sha256, readable by members of the group they were shared in. */
 export class GroupAttachmentService {
   private readonly access: GroupAccess;
-  private readonly lock = new KeyedLock();
 
   constructor(
     private readonly store: GroupStore,
@@ -17,6 +16,8 @@ export class GroupAttachmentService {
     private readonly maxBytes: number,
     private readonly now: () => number,
     private readonly analytics: AnalyticsRecorder,
+    /** Serializes storing and deleting one file (across nodes in a cluster). */
+    private readonly lock: KeyLocks,
   ) {
     this.access = new GroupAccess(store);
   }

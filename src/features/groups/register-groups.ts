@@ -15,12 +15,15 @@ import { groupMessagesHttp } from './group-messages-http.js';
 import { GroupService } from './group-service.js';
 import type { GroupStore } from './group-store.js';
 import { groupsHttp } from './groups-http.js';
+import type { KeyLocks } from '../../cluster/key-locks.js';
 
 const DEFAULT_FETCH = 200;
 
 export interface GroupDeps {
   store: GroupStore;
   blobs: BlobStore;
+  /** Serializes storing and deleting one file (across nodes in a cluster). */
+  locks: KeyLocks;
   bus: MessageBus;
   authorizer: KeyAuthorizer;
   config: Config;
@@ -37,7 +40,7 @@ export interface GroupOperations {
 }
 
 /** The group backend: its services, and the original /groups routes over them. */
-export async function registerGroups(app: FastifyInstance, { store, blobs, bus, authorizer, config, now: wallClock, analytics }: GroupDeps): Promise<GroupOperations> {
+export async function registerGroups(app: FastifyInstance, { store, blobs, locks, bus, authorizer, config, now: wallClock, analytics }: GroupDeps): Promise<GroupOperations> {
   // One strictly increasing clock for joins and messages: `since` paging never skips or repeats a
   // message, and a member's join is never stamped equal to a message around it.
   const now = monotonicClock(wallClock);
@@ -45,7 +48,7 @@ export async function registerGroups(app: FastifyInstance, { store, blobs, bus, 
   const groups = new GroupService(store, events, { maxMembers: config.max_group_members }, now, analytics);
   const channels = new ChannelService(store, config.max_group_channels, now);
   const messages = new GroupMessageService(store, events, { maxCiphertextBytes: config.max_message_size, maxFetch: config.max_group_fetch, defaultFetch: Math.min(DEFAULT_FETCH, config.max_group_fetch) }, now, analytics);
-  const attachments = new GroupAttachmentService(store, blobs, config.group_attachment_max_size_bytes, now, analytics);
+  const attachments = new GroupAttachmentService(store, blobs, config.group_attachment_max_size_bytes, now, analytics, locks);
   await app.register(
     async (scope) => {
       await scope.register(groupsHttp, { groups, attachments, authorizer });
