@@ -7,17 +7,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type WebSocket from 'ws';
 import type { Identity } from '../src/sdk/keys.js';
 import { WhisprClient } from '../src/sdk/whispr-client.js';
 import type { BodyPool } from './bodies.js';
 import { startServerChild, type ServerChild } from './child.js';
 import type { BenchConfig } from './config.js';
 import { machineBusySeconds, processCpuSeconds } from './cpu.js';
-import { DeliveryTally, type DeliveryFigures } from './delivery-tally.js';
+import { DeliveryTally, signatureFrames, type DeliveryFigures } from './delivery-tally.js';
 import { queuedMessages } from './health.js';
 import { BodyCursor, runLoad, type LoadResult } from './load.js';
 import { round } from './stats.js';
+import { deleteRedisKeys } from '../test/support/redis-keys.js';
 
 const NODE = new URL('./cluster-node-process.ts', import.meta.url);
 
@@ -163,17 +163,7 @@ async function startTopology(cfg: BenchConfig, count: number, childEnv: Record<s
     await Promise.all(nodes.map((n) => n.stop()));
     await admin.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
     await admin.end();
-    const redis = new Redis(cfg.clusterRedisUrl, { maxRetriesPerRequest: 1 });
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
+    await deleteRedisKeys(cfg.clusterRedisUrl, prefix);
   };
   try {
     // One after the other: the first one migrates the schema, the others find it done.
@@ -242,16 +232,7 @@ async function measureLatency(options: {
 }): Promise<ClusterLatencyResult> {
   const { pool, cursor, rate } = options;
   const tally = new DeliveryTally(1, () => pool.size, (index) => cursor.sentAt[index]);
-  const onFrame = (data: WebSocket.RawData) => {
-    const now = performance.now();
-    let signature: unknown;
-    try {
-      signature = (JSON.parse(data.toString()) as { signature?: unknown }).signature;
-    } catch {
-      signature = undefined;
-    }
-    tally.record(0, typeof signature === 'string' ? pool.bySignature.get(signature) : undefined, now);
-  };
+  const onFrame = signatureFrames(tally, pool.bySignature);
   const wsBase = options.on.url.replace(/^http/, 'ws');
   const sockets = await Promise.all(options.recipients.map((r) => tally.openPushSocket(wsBase, r.identity.encryption.publicKey.toString('hex'), r.token, onFrame)));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });

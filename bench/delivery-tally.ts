@@ -90,3 +90,17 @@ export class DeliveryTally {
     return ws;
   }
 }
+
+/** A push-socket frame handler for one receiver: each frame is matched to its body by signature (unknown frames count as such). */
+export function signatureFrames(tally: DeliveryTally, bySignature: ReadonlyMap<string, number>): (data: WebSocket.RawData) => void {
+  return (data) => {
+    const now = performance.now();
+    let signature: unknown;
+    try {
+      signature = (JSON.parse(data.toString()) as { signature?: unknown }).signature;
+    } catch {
+      signature = undefined;
+    }
+    tally.record(0, typeof signature === 'string' ? bySignature.get(signature) : undefined, now);
+  };
+}

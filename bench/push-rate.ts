@@ -1,8 +1,7 @@
-import type WebSocket from 'ws';
 import { WhisprClient } from '../src/sdk/whispr-client.js';
 import type { Identity } from '../src/sdk/keys.js';
 import type { BodyPool } from './bodies.js';
-import { DeliveryTally, type DeliveryFigures } from './delivery-tally.js';
+import { DeliveryTally, signatureFrames, type DeliveryFigures } from './delivery-tally.js';
 import { cpuMeter, type CpuShares } from './cpu.js';
 import { queuedMessages } from './health.js';
 import { BodyCursor, runLoad } from './load.js';
@@ -40,16 +39,7 @@ export async function measurePush(options: {
   const cursor = new BodyCursor(pool);
   // Each body goes to one recipient, so one receiver's marks cover every socket.
   const tally = new DeliveryTally(1, () => pool.size, (index) => cursor.sentAt[index]);
-  const onFrame = (data: WebSocket.RawData) => {
-    const now = performance.now();
-    let signature: unknown;
-    try {
-      signature = (JSON.parse(data.toString()) as { signature?: unknown }).signature;
-    } catch {
-      signature = undefined;
-    }
-    tally.record(0, typeof signature === 'string' ? pool.bySignature.get(signature) : undefined, now);
-  };
+  const onFrame = signatureFrames(tally, pool.bySignature);
 
   // Prove each recipient key (x25519 challenge) and open its push socket.
   const wsBase = url.replace(/^http/, 'ws');

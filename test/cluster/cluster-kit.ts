@@ -10,7 +10,6 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
@@ -22,6 +21,7 @@ import type { OidcProvider } from '../support/oidc-provider.js';
 import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
 import { POSTGRES_URL, REDIS_URL, requirePostgres, requireRedis } from '../support/services.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { deleteRedisKeys } from '../support/redis-keys.js';
 
 export type Frame = Record<string, any>;
 
@@ -92,23 +92,6 @@ function viaProxy(url: string, port: number | undefined): string {
   parsed.hostname = '127.0.0.1';
   parsed.port = String(port);
   return parsed.toString();
-}
-
-/** Deletes every key starting with `prefix` (SCAN, never KEYS on the shared Redis). */
-export async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 function proxyOf(proxies: Map<string, TcpProxy>, node: ClusterNode): TcpProxy {
@@ -230,7 +213,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await Promise.all(nodes.map((n) => n.kill()));
     await Promise.all([redisProxy?.down(), postgresProxy?.down()]);
     await schema.drop().catch(() => undefined);
-    await deleteRedisKeys(prefix).catch(() => undefined);
+    await deleteRedisKeys(REDIS_URL, prefix).catch(() => undefined);
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   };
 

@@ -4,38 +4,19 @@
  * become the three nodes on 127.0.0.1). Requests spread over the nodes, a message crosses nodes
  * through the proxy, and a node killed with SIGKILL is skipped without a failed request.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { generateIdentity, WhisprClient } from '../../src/sdk/index.js';
-import { freeTcpPort, startDaemon, tcpOpen, which, type Daemon } from '../support/daemon.js';
+import { nginxAvailable, startTestNginx, type TestNginx } from '../support/nginx.js';
 import { eventually } from '../support/eventually.js';
 import { clusterServicesAvailable, useCluster, type Frame } from './cluster-kit.js';
 
-const run = promisify(execFile);
-const NGINX = which('nginx');
-if (NGINX === undefined) {
-  if (process.env.CI === 'true') throw new Error('nginx is required in CI: apt-get install nginx-light (.ci/run does)');
-  console.warn('SKIPPED: test/cluster/nginx.test.ts needs nginx (Debian package nginx-light)');
-}
-const available = NGINX !== undefined && (await clusterServicesAvailable('test/cluster/nginx.test.ts'));
-const SHIPPED = readFileSync(new URL('../../deploy/nginx-cluster.conf', import.meta.url), 'utf8');
-
-function replaceOnce(text: string, from: string | RegExp, to: string): string {
-  const count = typeof from === 'string' ? text.split(from).length - 1 : (text.match(new RegExp(from.source, `${from.flags.replace('g', '')}g`)) ?? []).length;
-  if (count !== 1) throw new Error(`deploy/nginx-cluster.conf: expected exactly one ${String(from)}, found ${count}; update test/cluster/nginx.test.ts`);
-  return text.replace(from, to);
-}
+const available = nginxAvailable('test/cluster/nginx.test.ts') && (await clusterServicesAvailable('test/cluster/nginx.test.ts'));
 
 describe.runIf(available)('deploy/nginx-cluster.conf with a real nginx in front of three nodes', () => {
   const ctx = useCluster({ env: { WHISPR_TRUST_PROXY: 'true' } });
-  let nginx: Daemon | undefined;
-  let dir = '';
+  let nginx: TestNginx | undefined;
   let ca: Buffer;
   let port = 0;
 
@@ -69,37 +50,13 @@ describe.runIf(available)('deploy/nginx-cluster.conf with a real nginx in front 
   const nodeIdOf = async () => (await request('GET', '/health')).body.node_id as string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'whispr-nginx-cluster-'));
-    chmodSync(dir, 0o755);
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert]);
-    ca = readFileSync(cert);
-    const [httpPort, httpsPort] = [await freeTcpPort(), await freeTcpPort()];
-    port = httpsPort;
-    const { stderr: build } = await run(NGINX!, ['-V']);
-    const temps = ['client_body', 'proxy', ...['fastcgi', 'uwsgi', 'scgi'].filter((m) => !build.includes(`--without-http_${m}_module`))];
-    let conf = SHIPPED;
-    conf = replaceOnce(conf, /^pid .*;$/m, '# pid: given with -g');
-    conf = replaceOnce(conf, 'worker_processes auto;', 'worker_processes 1;');
-    conf = replaceOnce(conf, 'http {\n', `http {\n${temps.map((t) => `    ${t}_temp_path ${join(dir, `${t}_temp`)};\n`).join('')}`);
-    for (const [i, node] of ctx.cluster.nodes.entries()) conf = replaceOnce(conf, `server node${i + 1}:8000 `, `server 127.0.0.1:${new URL(node.url).port} `);
-    conf = replaceOnce(conf, /listen 80;\s*listen \[::\]:80;/, `listen 127.0.0.1:${httpPort};`);
-    conf = replaceOnce(conf, /listen 443 ssl http2;\s*listen \[::\]:443 ssl http2;/, `listen 127.0.0.1:${httpsPort} ssl http2;`);
-    conf = replaceOnce(conf, /ssl_certificate\s+\S+;/, `ssl_certificate ${cert};`);
-    conf = replaceOnce(conf, /ssl_certificate_key\s+\S+;/, `ssl_certificate_key ${key};`);
-    const confPath = join(dir, 'nginx.conf');
-    writeFileSync(confPath, conf);
-    const args = ['-p', dir, '-c', confPath, '-e', join(dir, 'error.log'), '-g', `daemon off; pid ${join(dir, 'nginx.pid')};`];
-    const checked = await run(NGINX!, ['-t', ...args]).catch((err: { stderr?: string }) => {
-      throw new Error(`nginx -t refused the config made from deploy/nginx-cluster.conf:\n${err.stderr}`);
-    });
-    expect(checked.stderr).toContain('test is successful');
-    nginx = await startDaemon(NGINX!, args, async () => (await tcpOpen(httpsPort)) && (await tcpOpen(httpPort)));
+    // The upstream's node1..3 become the three nodes on 127.0.0.1.
+    const upstreams = ctx.cluster.nodes.map((node, i): [string, string] => [`server node${i + 1}:8000 `, `server 127.0.0.1:${new URL(node.url).port} `]);
+    nginx = await startTestNginx('deploy/nginx-cluster.conf', upstreams);
+    ({ ca, httpsPort: port } = nginx);
   }, 60_000);
   afterAll(async () => {
     await nginx?.stop();
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
   test('requests through nginx reach all three nodes', async () => {

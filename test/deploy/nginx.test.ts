@@ -3,53 +3,17 @@
  * from the shipped one (upstream and listen ports replaced, a self-signed certificate as
  * test/tls uses), as this process's child; HTTP and every WebSocket path go through it.
  */
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import type { WhisprClient } from '../../src/sdk/whispr-client.js';
 import { ADMIN_PASSWORD, ADMIN_SETTINGS, ADMIN_USER } from '../admin/admin-kit.js';
 import { collectFrames, closed } from '../relay/helpers.js';
-import { freeTcpPort, startDaemon, tcpOpen, which, type Daemon } from '../support/daemon.js';
+import { nginxAvailable, startTestNginx, type TestNginx } from '../support/nginx.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 
-const run = promisify(execFile);
-const NGINX = which('nginx');
-if (NGINX === undefined) {
-  if (process.env.CI === 'true') throw new Error('nginx is required in CI: apt-get install nginx-light (.ci/run does)');
-  console.warn('SKIPPED: test/deploy/nginx.test.ts needs nginx (Debian package nginx-light)');
-}
-
-const SHIPPED = readFileSync(new URL('../../deploy/nginx.conf', import.meta.url), 'utf8');
-
-/** Replaces `from` exactly once: if the shipped file changed shape, the test says so instead of testing something else. */
-function replaceOnce(text: string, from: string | RegExp, to: string): string {
-  const count = typeof from === 'string' ? text.split(from).length - 1 : (text.match(new RegExp(from.source, `${from.flags.replace('g', '')}g`)) ?? []).length;
-  if (count !== 1) throw new Error(`deploy/nginx.conf: expected exactly one ${String(from)}, found ${count}; update test/deploy/nginx.test.ts`);
-  return text.replace(from, to);
-}
-
-/** The shipped config with only what a test needs changed: ports, certificate, pid and temp paths. */
-async function testConfig(dir: string, upstreamPort: number, httpPort: number, httpsPort: number, cert: string, key: string): Promise<string> {
-  // Temp folders of the modules this nginx has (by default under /var/lib/nginx).
-  const { stderr: build } = await run(NGINX!, ['-V']);
-  const temps = ['client_body', 'proxy', ...['fastcgi', 'uwsgi', 'scgi'].filter((m) => !build.includes(`--without-http_${m}_module`))];
-  let conf = SHIPPED;
-  conf = replaceOnce(conf, /^pid .*;$/m, '# pid: given with -g');
-  conf = replaceOnce(conf, 'worker_processes auto;', 'worker_processes 1;');
-  conf = replaceOnce(conf, 'http {\n', `http {\n${temps.map((t) => `    ${t}_temp_path ${join(dir, `${t}_temp`)};\n`).join('')}`);
-  conf = replaceOnce(conf, 'server 127.0.0.1:8000;', `server 127.0.0.1:${upstreamPort};`);
-  conf = replaceOnce(conf, /listen 80;\s*listen \[::\]:80;/, `listen 127.0.0.1:${httpPort};`);
-  conf = replaceOnce(conf, /listen 443 ssl http2;\s*listen \[::\]:443 ssl http2;/, `listen 127.0.0.1:${httpsPort} ssl http2;`);
-  conf = replaceOnce(conf, /ssl_certificate\s+\S+;/, `ssl_certificate ${cert};`);
-  conf = replaceOnce(conf, /ssl_certificate_key\s+\S+;/, `ssl_certificate_key ${key};`);
-  return conf;
-}
+const NGINX_OK = nginxAvailable('test/deploy/nginx.test.ts');
 
 interface Reply {
   status: number;
@@ -57,10 +21,9 @@ interface Reply {
   body: string;
 }
 
-describe.skipIf(NGINX === undefined)('deploy/nginx.conf with a real nginx in front', () => {
+describe.runIf(NGINX_OK)('deploy/nginx.conf with a real nginx in front', () => {
   let srv: RunningServer;
-  let nginx: Daemon | undefined;
-  let dir = '';
+  let nginx: TestNginx | undefined;
   let ca: Buffer;
   let httpPort = 0;
   let httpsPort = 0;
@@ -102,28 +65,13 @@ describe.skipIf(NGINX === undefined)('deploy/nginx.conf with a real nginx in fro
   beforeAll(async () => {
     srv = await startServer({ trust_proxy: true, ...ADMIN_SETTINGS });
     srv.server.app.server.on('connection', () => (upstreamConnections += 1));
-    dir = mkdtempSync(join(tmpdir(), 'whispr-nginx-'));
-    chmodSync(dir, 0o755); // nginx workers (user nobody when started as root) create their temp files below
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert]);
-    ca = readFileSync(cert);
-    [httpPort, httpsPort] = [await freeTcpPort(), await freeTcpPort()];
-    const confPath = join(dir, 'nginx.conf');
-    writeFileSync(confPath, await testConfig(dir, Number(new URL(srv.url).port), httpPort, httpsPort, cert, key));
-
-    const args = ['-p', dir, '-c', confPath, '-e', join(dir, 'error.log'), '-g', `daemon off; pid ${join(dir, 'nginx.pid')};`];
-    const test = await run(NGINX!, ['-t', ...args]).catch((err: { stderr?: string }) => {
-      throw new Error(`nginx -t refused the config made from deploy/nginx.conf:\n${err.stderr}`);
-    });
-    expect(test.stderr).toContain('test is successful');
-    nginx = await startDaemon(NGINX!, args, async () => (await tcpOpen(httpsPort)) && (await tcpOpen(httpPort)));
+    nginx = await startTestNginx('deploy/nginx.conf', [['server 127.0.0.1:8000;', `server 127.0.0.1:${new URL(srv.url).port};`]]);
+    ({ ca, httpPort, httpsPort } = nginx);
   }, 60_000);
 
   afterAll(async () => {
     await nginx?.stop();
     await srv?.stop();
-    if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
   test('the server sees the real client address in X-Forwarded-For, never one the client made up', async () => {
