@@ -1,27 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type RunningServer } from '../support/test-server.js';
+import { PYTHON, requirePyNaCl } from './python.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = new URL('./original_client.py', import.meta.url).pathname;
-
-function hasPyNaCl(): boolean {
-  try {
-    execFileSync(PYTHON, ['-c', 'import nacl'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = existsSync(PYTHON) && hasPyNaCl();
-if (!available) {
-  if (process.env.CI === 'true') throw new Error('python3-nacl is required in CI (.ci/run installs it)');
-  console.warn('SKIPPED original-client tests: install Debian python3-nacl to run them');
-}
+const available = requirePyNaCl();
 
 // Asynchronous: the server under test runs in this process and must keep answering.
 const run = promisify(execFile);

@@ -38,6 +38,16 @@ export class KeyAuthorizer {
     return key;
   }
 
+  /**
+   * For the few original calls that name no actor (e.g. the desktop client's GET
+   * /groups/members/keys): compat mode answers them as the original server did, for anyone, so
+   * the result is undefined when nobody is named; strict mode still needs the token.
+   */
+  async actorIfNamed(token: string | undefined, asserted: string | undefined, field: string): Promise<string | undefined> {
+    if (this.mode === 'compat' && asserted === undefined) return undefined;
+    return this.actor(token, asserted, field);
+  }
+
   /** The key of a valid bearer token, in either mode (for routes that never existed unauthenticated). */
   async tokenSubject(token: string | undefined): Promise<string> {
     if (token === undefined) throw unauthorized('TOKEN_REQUIRED', 'A bearer token is required (POST /auth/challenge, then /auth/token)');

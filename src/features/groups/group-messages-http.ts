@@ -28,14 +28,16 @@ export const groupMessagesHttp: FastifyPluginAsync<{ messages: GroupMessageServi
           nonce: Type.String({ maxLength: 64 }),
           key_version: Type.Integer({ minimum: 1 }),
           timestamp: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
-          attachment_meta: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+          // The original server took an object and stored it as JSON text; a string is kept as given.
+          attachment_meta: Type.Optional(Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
         }),
       },
     },
     async (request) => {
-      const body = request.body as GroupSend;
+      const body = request.body as Omit<GroupSend, 'attachment_meta'> & { attachment_meta?: string | object | null };
       const actor = await authorizer.actor(bearerToken(request.headers), body.sender_id, 'sender_id');
-      return messages.send(actor, body);
+      const meta = body.attachment_meta;
+      return messages.send(actor, { ...body, attachment_meta: meta !== null && typeof meta === 'object' ? JSON.stringify(meta) : meta });
     },
   );
 
@@ -49,10 +51,15 @@ export const groupMessagesHttp: FastifyPluginAsync<{ messages: GroupMessageServi
     },
   );
 
-  app.get('/members/keys', { schema: { tags, summary: 'Members and their sealed keys at the current version (members only)', ...queryFields({ group_id: F.id, user_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    return groups.memberKeys(await actorOf(authorizer, request, input), required(input, 'group_id'));
-  });
+  app.get(
+    '/members/keys',
+    { schema: { tags, summary: 'Members and their sealed keys at the current version (members only; compat mode without user_id: anyone, as the original)', ...queryFields({ group_id: F.id, user_id: F.key }) } },
+    async (request) => {
+      const input = readInput(request);
+      const actor = await authorizer.actorIfNamed(bearerToken(request.headers), optional(input, 'user_id'), 'user_id');
+      return groups.memberKeys(actor, required(input, 'group_id'));
+    },
+  );
 
   app.post(
     '/members/keys/update',

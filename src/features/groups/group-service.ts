@@ -209,9 +209,13 @@ export class GroupService {
     return this.store.countGroups();
   }
 
-  /** Members and their sealed keys at the current version; members only. */
-  async memberKeys(actor: string, groupId: string): Promise<{ key_version: number; server_distribute: boolean; server_store_history: boolean; members: MemberKey[] }> {
-    const { group } = await this.access.member(groupId, actor);
+  /**
+   * Members and their sealed keys at the current version; members only. `actor` undefined: the
+   * caller named nobody (compat mode only), answered for anyone as the original server did; each
+   * sealed key opens only for its own member.
+   */
+  async memberKeys(actor: string | undefined, groupId: string): Promise<{ key_version: number; server_distribute: boolean; server_store_history: boolean; members: MemberKey[] }> {
+    const group = actor === undefined ? await this.access.group(groupId) : (await this.access.member(groupId, actor)).group;
     return {
       key_version: group.key_version,
       server_distribute: group.server_distribute,
