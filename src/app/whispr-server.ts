@@ -11,7 +11,7 @@ import { attachmentHttp } from '../features/attachments/whispr-http.js';
 import { authHttp } from '../features/auth/auth-http.js';
 import { AuthService } from '../features/auth/auth-service.js';
 import { AccountSockets } from '../features/accounts/account-socket.js';
-import { registerAccounts } from '../features/accounts/register-accounts.js';
+import { createAccountService, registerAccounts } from '../features/accounts/register-accounts.js';
 import { registerCalls } from '../features/calls/register-calls.js';
 import { registerGroups } from '../features/groups/register-groups.js';
 import { createChatAuth } from '../features/chat/chat-auth.js';
@@ -209,16 +209,21 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   await app.register(attachmentHttp, { attachments, authorizer, ipLimit, maxBytes: config.attachment_max_size_bytes });
   const hub = new QueueHub(bus, presence, onError);
   const accountSockets = new AccountSockets(hub);
-  const calls = await registerCalls(app, gateway, authorizer, config, accountSockets, { cluster: rooms.cluster, onError });
+  const accountService = createAccountService({ config, store: storage.accounts, verifier, tokenSecret: secrets.tokenSecret, now: nowSeconds });
+  const calls = await registerCalls(app, gateway, authorizer, config, accountSockets, {
+    cluster: rooms.cluster,
+    onError,
+    // The private-comm client fetches TURN credentials with its account token; Whispr clients with their key token.
+    turnCallers: [{ identityOf: async (token) => (await tokens.verify(token))?.key }, { identityOf: (token) => accountService.registeredAccountOf(token) }],
+  });
   const accounts = await registerAccounts(app, gateway, {
     config,
+    service: accountService,
     store: storage.accounts,
     queue: storage.userQueues,
     hub,
     calls,
     sockets: accountSockets,
-    verifier,
-    tokenSecret: secrets.tokenSecret,
     limiter: backends.limiter,
     now: nowSeconds,
     onError,

@@ -151,12 +151,14 @@ describe('strict mode (default)', () => {
   test('an account token is not a Whispr key token, and a Whispr key token is not an account token', async () => {
     const user = await registered(srv);
     const nonce = await issuedNonce(srv, user.phoneHash);
-    const accountToken = (await login(srv, { phone_hash: user.phoneHash, nonce, signature: signNonce(user.identity, nonce) })).body.token as string;
+    const issued = (await login(srv, { phone_hash: user.phoneHash, nonce, signature: signNonce(user.identity, nonce) })).body as { token: string; user_id: string };
+    const accountToken = issued.token;
     const whispr = srv.client();
     const keyToken = await whispr.authenticate('x25519');
 
-    expect((await call(srv.url, 'GET', '/api/v1/turn-credentials', { token: keyToken })).status).toBe(200);
-    expectError(await call(srv.url, 'GET', '/api/v1/turn-credentials', { token: accountToken }), 401);
+    // TURN credentials are the one route that takes both kinds, each naming its own caller (calls.md).
+    expect((await call(srv.url, 'GET', '/api/v1/turn-credentials', { token: keyToken })).body.username).toMatch(new RegExp(`^\\d+:${whispr.address}$`));
+    expect((await call(srv.url, 'GET', '/api/v1/turn-credentials', { token: accountToken })).body.username).toMatch(new RegExp(`^\\d+:${issued.user_id}$`));
     expect((await call(srv.url, 'GET', `/inbox/${whispr.address}`, { token: keyToken })).status).toBe(200);
     expectError(await call(srv.url, 'GET', `/inbox/${whispr.address}`, { token: accountToken }), 401);
 

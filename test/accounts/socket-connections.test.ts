@@ -1,7 +1,7 @@
 /** WS /ws?token=: who may connect (1008), capacity (1013), one connection per account (4000), frame floods. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { forgeToken, withSubject, type ForgedClaims } from '../support/forged-token.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { account, accountSocket, ask, call, connectAs, expectError, LIFTED, roundTrip } from './account-kit.js';
 
@@ -17,15 +17,7 @@ const accountConnections = async (server: RunningServer) =>
   ((await (await fetch(new URL('/health', server.url))).json()) as { account_connections: number }).account_connections;
 
 /** A token as the server would sign it, with claims of our choosing. */
-function forge(claims: { sub?: string; aud?: string; iat?: number; exp?: number }, secret = SECRET): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuer('whispr').setAudience(claims.aud ?? 'whispr-account');
-  if (claims.sub !== undefined) jwt.setSubject(claims.sub);
-  return jwt
-    .setIssuedAt(claims.iat ?? now)
-    .setExpirationTime(claims.exp ?? now + 1800)
-    .sign(new TextEncoder().encode(secret));
-}
+const forge = (claims: Omit<ForgedClaims, 'aud'> & { aud?: string }, secret = SECRET) => forgeToken(secret, { ...claims, aud: claims.aud ?? 'whispr-account' });
 
 async function expectRefused(server: RunningServer, token: string, code = 1008, reason = 'Invalid or expired token'): Promise<void> {
   const socket = await accountSocket(server, token);
@@ -74,9 +66,7 @@ describe('who may connect', () => {
   test('a tampered token (payload swapped, signature kept) is closed with 1008', async () => {
     const alice = await account(srv);
     const bob = await account(srv);
-    const [header, , signature] = (await alice.accessToken()).split('.');
-    const payload = Buffer.from(JSON.stringify({ sub: bob.userId, iss: 'whispr', aud: 'whispr-account', iat: 1, exp: 9_999_999_999 })).toString('base64url');
-    await expectRefused(srv, `${header}.${payload}.${signature}`);
+    await expectRefused(srv, withSubject(await alice.accessToken(), bob.userId));
   });
 
   test('an unsigned (alg none) token is closed with 1008', async () => {

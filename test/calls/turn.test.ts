@@ -1,20 +1,19 @@
 /**
- * GET /api/v1/turn-credentials, and a real coturn (started here with use-auth-secret) that accepts
- * an allocation with the credentials Whispr issues and refuses expired or forged ones.
+ * GET /api/v1/turn-credentials with either kind of bearer token (a Whispr key token, a private-comm
+ * account token), and a real coturn (started here with use-auth-secret) that accepts an allocation
+ * with the credentials Whispr issues and refuses expired, forged or tampered ones.
  */
-import { spawn } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startDaemon, tcpOpen, which, type Daemon } from '../support/daemon.js';
-import { eventually, startServer, type RunningServer } from '../support/test-server.js';
+import { account, LIFTED } from '../accounts/account-kit.js';
 import { expectError, getJson } from '../relay/helpers.js';
+import { coturnInstalled, expectRefused, expectRelayed, startServerWithCoturn, turnCredential, type Coturn, type TurnSetup } from '../support/coturn.js';
+import { forgeToken, withSubject } from '../support/forged-token.js';
+import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 
 const SECRET = randomBytes(24).toString('hex');
+/** The servers' token secret, so that the tests can sign expired or foreign tokens the way the server would. */
+const JWT_SECRET = randomBytes(32).toString('hex');
 const TTL = 120;
 
 interface Credentials {
@@ -25,14 +24,30 @@ interface Credentials {
   ice_servers: Array<{ urls: string | string[]; username?: string; credential?: string }>;
 }
 
-const sign = (username: string, secret = SECRET) => createHmac('sha1', secret).update(username).digest('base64');
+const sign = (username: string, secret = SECRET) => turnCredential(username, secret);
+const fetchCredentials = (srv: RunningServer, token: string) => getJson(srv.url, '/api/v1/turn-credentials', { authorization: `Bearer ${token}` });
 
-async function credentialsFor(srv: RunningServer): Promise<{ key: string; body: Credentials }> {
-  const client = srv.client();
-  const response = await getJson(srv.url, '/api/v1/turn-credentials', { authorization: `Bearer ${await client.authenticate('x25519')}` });
+async function issued(srv: RunningServer, token: string): Promise<Credentials> {
+  const response = await fetchCredentials(srv, token);
   expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return { key: client.address, body: response.body as Credentials };
+  return response.body as Credentials;
 }
+
+/** Credentials for a fresh Whispr key token: `user` is the key it proved. */
+async function keyCredentials(srv: RunningServer): Promise<{ user: string; body: Credentials }> {
+  const client = srv.client();
+  return { user: client.address, body: await issued(srv, await client.authenticate('x25519')) };
+}
+
+/** Credentials for a fresh private-comm account's token (from POST /api/v1/auth/token): `user` is its user_id. */
+async function accountCredentials(srv: RunningServer): Promise<{ user: string; token: string; body: Credentials }> {
+  const owner = await account(srv);
+  const token = await owner.accessToken();
+  return { user: owner.userId, token, body: await issued(srv, token) };
+}
+
+/** The user part of a TURN REST username "<expiry>:<user>". */
+const userOf = (credentials: Credentials) => credentials.username.split(':')[1];
 
 describe('GET /api/v1/turn-credentials', () => {
   const turnConfig = {
@@ -40,6 +55,8 @@ describe('GET /api/v1/turn-credentials', () => {
     turn_urls: ['turn:turn.whispr.test:3478?transport=udp', 'turns:turn.whispr.test:5349?transport=tcp'],
     stun_urls: ['stun:turn.whispr.test:3478', 'stun:stun2.whispr.test:3478'],
     turn_ttl_seconds: TTL,
+    jwt_secret: JWT_SECRET,
+    ...LIFTED,
   };
   let strict: RunningServer;
   let compat: RunningServer;
@@ -50,6 +67,7 @@ describe('GET /api/v1/turn-credentials', () => {
   afterAll(async () => {
     await Promise.all([strict, compat, unconfigured].map((s) => s?.stop()));
   });
+  const servers = () => [strict, compat];
 
   test.each(['strict', 'compat'] as const)('needs a bearer token in %s mode too (401 without or with a bad one)', async (mode) => {
     const srv = mode === 'strict' ? strict : compat;
@@ -58,10 +76,10 @@ describe('GET /api/v1/turn-credentials', () => {
   });
 
   test('issues TURN REST credentials: username "<expiry>:<key>", credential = base64 HMAC-SHA1(secret, username)', async () => {
-    for (const srv of [strict, compat]) {
-      const { key, body } = await credentialsFor(srv);
-      const [expiry, user] = body.username.split(':');
-      expect(user).toBe(key);
+    for (const srv of servers()) {
+      const { user, body } = await keyCredentials(srv);
+      const [expiry] = body.username.split(':');
+      expect(userOf(body)).toBe(user);
       expect(Number(expiry)).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + TTL - 5);
       expect(Number(expiry)).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + TTL + 1);
       expect(body.credential).toBe(sign(body.username));
@@ -75,6 +93,41 @@ describe('GET /api/v1/turn-credentials', () => {
     }
   });
 
+  test('a private-comm account token works too (it was 401 TOKEN_INVALID): the username names that account’s user_id', async () => {
+    for (const srv of servers()) {
+      const [alice, bob] = [await accountCredentials(srv), await accountCredentials(srv)];
+      for (const { user, body } of [alice, bob]) {
+        expect(userOf(body)).toBe(user);
+        expect(body.credential).toBe(sign(body.username));
+        expect(body).toMatchObject({ urls: turnConfig.turn_urls, ttl: TTL });
+      }
+      expect(userOf(alice.body)).not.toBe(userOf(bob.body));
+      // Asked again, the same token names the same account.
+      expect(userOf(await issued(srv, alice.token))).toBe(alice.user);
+    }
+  });
+
+  test('an expired, tampered or foreign token of either kind is 401 TOKEN_INVALID; no token names another caller', async () => {
+    const alice = await account(strict);
+    const bob = await account(strict);
+    const keyClient = strict.client();
+    const keyToken = await keyClient.authenticate('x25519');
+    const past = { iat: Math.floor(Date.now() / 1000) - 3600, exp: Math.floor(Date.now() / 1000) - 10 };
+    const refused = [
+      await forgeToken(JWT_SECRET, { aud: 'whispr-account', sub: alice.userId, ...past }),
+      await forgeToken(JWT_SECRET, { aud: 'whispr-api', sub: keyClient.address, extra: { kt: 'x25519' }, ...past }),
+      withSubject(await alice.accessToken(), bob.userId),
+      withSubject(keyToken, strict.client().address),
+      await forgeToken(randomBytes(32).toString('hex'), { aud: 'whispr-account', sub: alice.userId }),
+      // Well signed, but no such account.
+      await forgeToken(JWT_SECRET, { aud: 'whispr-account', sub: randomUUID() }),
+    ];
+    for (const token of refused) expectError(await fetchCredentials(strict, token), 401, 'TOKEN_INVALID');
+    // Control: the same claims unexpired are accepted, so it is the expiry that was refused above.
+    expect(userOf(await issued(strict, await forgeToken(JWT_SECRET, { aud: 'whispr-account', sub: alice.userId })))).toBe(alice.userId);
+    expect(userOf(await issued(strict, await forgeToken(JWT_SECRET, { aud: 'whispr-api', sub: keyClient.address, extra: { kt: 'x25519' } })))).toBe(keyClient.address);
+  });
+
   test('without a TURN secret or URLs it answers 503 TURN_NOT_CONFIGURED with Retry-After', async () => {
     const token = await unconfigured.client().authenticate('x25519');
     const response = await getJson(unconfigured.url, '/api/v1/turn-credentials', { authorization: `Bearer ${token}` });
@@ -84,115 +137,51 @@ describe('GET /api/v1/turn-credentials', () => {
   });
 });
 
-const TURNSERVER = which('turnserver');
-const UCLIENT = which('turnutils_uclient');
-const haveCoturn = TURNSERVER !== undefined && UCLIENT !== undefined;
-if (!haveCoturn) {
-  if (process.env.CI === 'true') throw new Error('coturn (turnserver, turnutils_uclient) is required in CI: apt-get install coturn (.ci/run does)');
-  console.warn('SKIPPED: the coturn tests of test/calls/turn.test.ts need turnserver and turnutils_uclient (Debian package coturn)');
-}
-
-/** A port free for both TCP and UDP on 127.0.0.1 (turnserver listens on both). */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const tcp = createServer();
-    const port = await new Promise<number>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen(0, '127.0.0.1', () => resolve((tcp.address() as { port: number }).port));
-    });
-    const udp = createSocket('udp4');
-    const udpFree = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => resolve(false));
-      udp.bind(port, '127.0.0.1', () => resolve(true));
-    });
-    udp.close();
-    await new Promise((r) => tcp.close(r));
-    if (udpFree) return port;
-  }
-  throw new Error('no free port');
-}
-
-/** Runs turnutils_uclient (bounded); exit code and combined output. */
-function uclient(args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(UCLIENT!, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000, killSignal: 'SIGKILL' });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-  });
-}
-
-describe.skipIf(!haveCoturn)('a real coturn with use-auth-secret', () => {
-  let turn: Daemon | undefined;
-  let turnDir = '';
-  let port = 0;
+describe.skipIf(!coturnInstalled('test/calls/turn.test.ts'))('a real coturn with use-auth-secret', () => {
+  let setup: TurnSetup | undefined;
+  let turn: Coturn;
   let srv: RunningServer;
 
   beforeAll(async () => {
-    port = await freePort();
-    turnDir = mkdtempSync(join(tmpdir(), 'whispr-coturn-'));
-    const args = [
-      '-n', '--use-auth-secret', `--static-auth-secret=${SECRET}`, '--realm=whispr.test',
-      `--listening-port=${port}`, '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', '--allow-loopback-peers',
-      '--no-tls', '--no-dtls', '--no-cli', '--log-file=stdout', `--pidfile=${join(turnDir, 'turnserver.pid')}`, `--userdb=${join(turnDir, 'turndb')}`,
-    ];
-    turn = await startDaemon(TURNSERVER!, args, () => tcpOpen(port));
-    try {
-      srv = await startServer({ turn_secret: SECRET, turn_urls: [`turn:127.0.0.1:${port}?transport=udp`], stun_urls: [`stun:127.0.0.1:${port}`], turn_ttl_seconds: TTL });
-    } catch (err) {
-      await turn.stop();
-      throw err;
-    }
+    setup = await startServerWithCoturn(SECRET, { turn_ttl_seconds: TTL, ...LIFTED });
+    ({ turn, srv } = setup);
   });
-
-  afterAll(async () => {
-    await turn?.stop();
-    await srv?.stop();
-    if (turnDir !== '') rmSync(turnDir, { recursive: true, force: true });
-  });
-
-  /**
-   * One client (-m 1) with two client-to-client UDP allocations (-y), no RTCP (-c), one message each way
-   * (-n 1), verbose (-v) for the allocation lines. Success takes ~5 s (uclient's fixed send/receive phase); refusal is immediate.
-   */
-  const allocate = (username: string, credential: string) => uclient(['-v', '-y', '-c', '-n', '1', '-m', '1', '-u', username, '-w', credential, '-p', String(port), '127.0.0.1']);
+  afterAll(() => setup?.stop());
 
   test('accepts an allocation with credentials issued by Whispr', async () => {
-    const { body } = await credentialsFor(srv);
-    expect(body.urls).toEqual([`turn:127.0.0.1:${port}?transport=udp`]);
-    const run = await allocate(body.username, body.credential);
-    expect(run.output).toMatch(/Received relay addr: 127\.0\.0\.1:\d+/);
-    expect(run.output).not.toMatch(/Cannot complete Allocation/);
-    expect(run.code, run.output).toBe(0);
-    // The two clients' test messages crossed the relay.
-    expect(Number(/tot_send_msgs=\d+, tot_recv_msgs=(\d+)\s*$/m.exec(run.output)?.[1])).toBeGreaterThan(0);
+    const { body } = await keyCredentials(srv);
+    expect(body.urls).toEqual([`turn:127.0.0.1:${turn.port}?transport=udp`]);
+    expectRelayed(await turn.allocate(body.username, body.credential));
+  });
+
+  test('accepts an allocation with credentials issued for a private-comm account token', async () => {
+    const { user, body } = await accountCredentials(srv);
+    expect(userOf(body)).toBe(user);
+    expectRelayed(await turn.allocate(body.username, body.credential));
+  });
+
+  test('refuses an account credential tampered to name another account, or with a changed credential', async () => {
+    const alice = await accountCredentials(srv);
+    const bob = await accountCredentials(srv);
+    const [expiry] = alice.body.username.split(':');
+    expectRefused(await turn.allocate(`${expiry}:${bob.user}`, alice.body.credential));
+    expectRefused(await turn.allocate(alice.body.username, bob.body.credential));
   });
 
   test('refuses an expired credential, even correctly signed with the secret', async () => {
-    const { key } = await credentialsFor(srv);
-    const username = `${Math.floor(Date.now() / 1000) - 60}:${key}`;
-    const run = await allocate(username, sign(username));
-    expect(run.output).toMatch(/Cannot complete Allocation/);
-    expect(run.output).not.toMatch(/Received relay addr/);
-    expect(run.code).not.toBe(0);
-    await eventually(() => turn!.log().includes(`<${username}>`), 2_000);
+    const { user } = await keyCredentials(srv);
+    const username = `${Math.floor(Date.now() / 1000) - 60}:${user}`;
+    expectRefused(await turn.allocate(username, sign(username)));
+    await eventually(() => turn.log().includes(`<${username}>`), 2_000);
   });
 
   test('refuses a forged credential (a valid username with a credential not made from the secret)', async () => {
-    const { body } = await credentialsFor(srv);
+    const { body } = await keyCredentials(srv);
     for (const credential of [sign(body.username, 'not-the-secret'), (body.credential.startsWith('AAAA') ? 'BBBB' : 'AAAA') + body.credential.slice(4)]) {
-      const run = await allocate(body.username, credential);
-      expect(run.output).toMatch(/Cannot complete Allocation/);
-      expect(run.output).not.toMatch(/Received relay addr/);
-      expect(run.code).not.toBe(0);
+      expectRefused(await turn.allocate(body.username, credential));
     }
     // A username whose expiry was pushed out by the client is not covered by the server's signature either.
-    const [, user] = body.username.split(':');
-    const extended = `${Math.floor(Date.now() / 1000) + 86_400 * 365}:${user}`;
-    const run = await allocate(extended, body.credential);
-    expect(run.code).not.toBe(0);
-    expect(run.output).toMatch(/Cannot complete Allocation/);
+    const extended = `${Math.floor(Date.now() / 1000) + 86_400 * 365}:${userOf(body)}`;
+    expectRefused(await turn.allocate(extended, body.credential));
   });
 });

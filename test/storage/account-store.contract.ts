@@ -42,10 +42,10 @@ export function accountStoreContract(backend: () => SqlBackend<AccountStore>): v
   test('claimBundle hands out the oldest unused prekey (by upload time, then key id) once each, then none', async () => {
     const store = await backend().node();
     await store.register(registration(PHONE, [7, 3]), 'id-1', ANYONE, 10, 1000);
-    await store.register(registration(PHONE, [1, 4_294_967_295]), 'id-x', ANYONE, 10, 1001);
+    await store.register(registration(PHONE, [1, Number.MAX_SAFE_INTEGER]), 'id-x', ANYONE, 10, 1001);
     const first = await store.claimBundle(PHONE, 2000);
     expect(first).toEqual({ id: 'id-1', phoneHash: PHONE, ...keysOf(1), oneTimePrekey: { keyId: 3, publicKey: prekeyBytes(3) } });
-    expect(await claimIds(store, 4)).toEqual([7, 1, 4_294_967_295, null]);
+    expect(await claimIds(store, 4)).toEqual([7, 1, Number.MAX_SAFE_INTEGER, null]);
     expect(await store.claimBundle(PHONE, 2000)).toEqual({ id: 'id-1', phoneHash: PHONE, ...keysOf(1), oneTimePrekey: null });
     expect(await store.claimBundle(OTHER_PHONE, 2000)).toBeUndefined();
     expect(await store.unusedPrekeys('id-1')).toBe(0);

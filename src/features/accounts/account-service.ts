@@ -117,6 +117,12 @@ export class AccountService {
     return (await this.deps.tokens.verify(token))?.sub;
   }
 
+  /** The account id of a valid token whose account is registered (the socket and TURN credentials serve only those), or undefined. */
+  async registeredAccountOf(token: string): Promise<string | undefined> {
+    const userId = await this.userIdOf(token);
+    return userId !== undefined && (await this.exists(userId)) ? userId : undefined;
+  }
+
   async exists(userId: string): Promise<boolean> {
     return (await this.deps.store.findById(userId)) !== undefined;
   }

@@ -132,8 +132,8 @@ export function accountSocketEndpoint(deps: AccountSocketDeps, sockets: AccountS
     },
     // Refusals are sent as close codes after the upgrade (1008 bad token, 1013 full), as the docs of the original promise.
     async authorize(handshake) {
-      const userId = await accounts.userIdOf(handshake.token);
-      if (userId === undefined || !(await accounts.exists(userId))) handshake.refusal = { code: CLOSE.policy, reason: 'Invalid or expired token' };
+      const userId = await accounts.registeredAccountOf(handshake.token);
+      if (userId === undefined) handshake.refusal = { code: CLOSE.policy, reason: 'Invalid or expired token' };
       else if (sockets.count() >= limits.maxConnections) handshake.refusal = { code: CLOSE.tryAgainLater, reason: 'Server at capacity' };
       else handshake.userId = userId;
     },

@@ -16,7 +16,8 @@ const PHONE_HASH = Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: 'SHA
 const B64 = (maxLength: number, description: string) => Type.String({ pattern: BASE64_PATTERN, minLength: 4, maxLength, description });
 /** Public keys: 32 bytes, or 33 with Signal's 0x05 type prefix. */
 const PUBLIC_KEY = (description: string) => B64(44, description);
-const KEY_ID = Type.Integer({ minimum: 0, maximum: 4_294_967_295 });
+// The original client numbers its prekeys from Date.now() (about 1.8e12), so 32 bits are not enough: any id a JS number holds exactly.
+const KEY_ID = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 // The original client writes camelCase prekeys (keyId/publicKey); both spellings are accepted.
 const ONE_TIME_PREKEY = Type.Union([
   Type.Object({ key_id: KEY_ID, public_key: PUBLIC_KEY('X25519 public key') }, { additionalProperties: false }),

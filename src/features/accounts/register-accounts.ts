@@ -15,39 +15,45 @@ import type { AccountStore } from './account-store.js';
 import { accountsHttp } from './accounts-http.js';
 
 export interface AccountsFeature {
-  service: AccountService;
   /** The prekey cleanup (pending messages expire with the shared user queues). */
   cleanup: CleanupJob;
 }
 
-/** The private-comm dialect: /api/v1 registration, bundles and login, and the /ws?token= socket. */
+/**
+ * The account service alone (no routes): built before the calls feature, whose TURN route accepts
+ * account tokens through it, while the account socket registered below needs the calls.
+ */
+export function createAccountService(deps: { config: Config; store: AccountStore; verifier: Ed25519Verifier; tokenSecret: Uint8Array; now: () => number }): AccountService {
+  const { config } = deps;
+  return new AccountService({
+    store: deps.store,
+    tokens: new Hs256Tokens(deps.tokenSecret, 'whispr-account', config.account_token_ttl_seconds),
+    verifier: deps.verifier,
+    mode: config.security,
+    limits: { maxUnusedPrekeys: config.max_one_time_prekeys, challengeTtlSeconds: config.challenge_ttl_seconds, nonceMemorySeconds: config.auth_nonce_memory_seconds },
+    now: deps.now,
+  });
+}
+
+/** The private-comm dialect: /api/v1 registration, bundles and login, and the /ws?token= socket, over `service`. */
 export async function registerAccounts(
   app: FastifyInstance,
   gateway: WsGateway,
   deps: {
     config: Config;
+    service: AccountService;
     store: AccountStore;
     queue: UserQueueStore;
     hub: QueueHub;
     calls: CallService;
     sockets: AccountSockets;
-    verifier: Ed25519Verifier;
-    tokenSecret: Uint8Array;
     /** Per-address budgets, shared by every node in a cluster. */
     limiter: (name: string, policy: BucketPolicy) => RateLimiter;
     now: () => number;
     onError: (err: unknown) => void;
   },
 ): Promise<AccountsFeature> {
-  const { config, now } = deps;
-  const service = new AccountService({
-    store: deps.store,
-    tokens: new Hs256Tokens(deps.tokenSecret, 'whispr-account', config.account_token_ttl_seconds),
-    verifier: deps.verifier,
-    mode: config.security,
-    limits: { maxUnusedPrekeys: config.max_one_time_prekeys, challengeTtlSeconds: config.challenge_ttl_seconds, nonceMemorySeconds: config.auth_nonce_memory_seconds },
-    now,
-  });
+  const { config, service, now } = deps;
   // The seed's per-address limits, each a burst refilling evenly over its period.
   const perPeriod = (name: string, count: number, seconds: number) => ipRateLimit(deps.limiter(name, { ratePerSecond: count / seconds, burst: Math.max(1, count) }));
   await app.register(accountsHttp, {
@@ -81,7 +87,6 @@ export async function registerAccounts(
     ),
   );
   return {
-    service,
     cleanup: { name: 'prekeys', run: () => deps.store.purgeUsedPrekeys(now() - config.used_prekey_retention_seconds, now()) },
   };
 }

@@ -168,7 +168,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     last_seen        double precision
   );
 
-  -- key_id is client-chosen, up to 2^32 - 1: bigint.
+  -- key_id is client-chosen, up to 2^53 - 1 (the original client counts from Date.now()): bigint.
   CREATE TABLE one_time_prekeys (
     user_id    text NOT NULL REFERENCES phone_accounts (id) ON DELETE CASCADE,
     key_id     bigint NOT NULL,
