@@ -38,6 +38,8 @@ export interface BenchConfig {
   /** Events phase: chat-app users with one acknowledging socket each (also the senders), and encrypted_payload bytes per event (a 15-byte stamp, then random bytes). */
   eventRecipients: number;
   eventPayloadBytes: number;
+  /** Events phase, group run: members of the one group (also the posters); each post is copied to the others. */
+  eventGroupMembers: number;
   /** Cluster phase: nodes of the multi-node run (compared with one node), fixed send rate of its latency runs, and the services. */
   clusterNodes: number;
   clusterRate: number;
@@ -90,6 +92,7 @@ export function benchConfig(): BenchConfig {
     signalWindow: Math.round(num('BENCH_SIGNAL_WINDOW', 4, 1)),
     eventRecipients: Math.round(num('BENCH_EVENT_RECIPIENTS', 50, 1)),
     eventPayloadBytes: Math.round(num('BENCH_EVENT_PAYLOAD_BYTES', 208, 15)),
+    eventGroupMembers: Math.round(num('BENCH_EVENT_GROUP_MEMBERS', 20, 2)),
     clusterNodes: Math.round(num('BENCH_CLUSTER_NODES', 3, 2)),
     clusterRate: Math.round(num('BENCH_CLUSTER_RATE', 200, 1)),
     clusterDatabaseUrl: process.env.BENCH_CLUSTER_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',

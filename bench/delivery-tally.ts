@@ -43,16 +43,22 @@ export class DeliveryTally {
     this.seen = Array.from({ length: receivers }, () => new Uint8Array(poolSize()));
   }
 
-  /** A frame for `receiver` carrying body `index` (undefined: not one of ours). */
-  record(receiver: number, index: number | undefined, now: number): void {
-    if (index === undefined) return void this.unknown++;
+  /** A frame for `receiver` carrying body `index` (undefined: not one of ours); true the first time that receiver got it. */
+  record(receiver: number, index: number | undefined, now: number): boolean {
+    if (index === undefined) {
+      this.unknown++;
+      return false;
+    }
     let marks = this.seen[receiver] as Uint8Array;
     if (index >= marks.length) {
       const bigger = new Uint8Array(Math.max(this.poolSize(), index + 1));
       bigger.set(marks);
       this.seen[receiver] = marks = bigger;
     }
-    if (marks[index] === 1) return void this.duplicates++;
+    if (marks[index] === 1) {
+      this.duplicates++;
+      return false;
+    }
     marks[index] = 1;
     this.total++;
     if (now >= this.windowStart && now <= this.windowEnd) this.inWindow++;
@@ -60,6 +66,7 @@ export class DeliveryTally {
       this.measured++;
       this.latencies.add(now - (this.sentAt(index) ?? now));
     }
+    return true;
   }
 
   figures(): DeliveryFigures {

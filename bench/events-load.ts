@@ -4,60 +4,27 @@
 // a stamp (sequence number, send time) read back on the socket: events posted and delivered per second,
 // POST-to-receive latency, lost/duplicated by sequence number, and what stayed queued on the server.
 import { randomBytes } from 'node:crypto';
-import { cpuMeter, type CpuShares } from './cpu.js';
-import { queuedUserEvents } from './health.js';
+import { cpuMeter } from './cpu.js';
+import type { EventsRunFigures } from './events-run.js';
+import { benchHeaders, benchUser, leftQueued as queuedAfterDrain, openAckingSockets, registerBenchUsers, serverSequence } from './events-users.js';
 import { growTimes, runLoad, type RequestFeed } from './load.js';
-import { openRawReceiver, type RawReceiver } from './raw-ws-receiver.js';
+import type { RawReceiver } from './raw-ws-receiver.js';
 import { encodeStamp, readStamp, waitUntil } from './rooms-wire.js';
 import { Samples, round } from './stats.js';
 
-export interface EventsRunResult extends CpuShares {
+export interface EventsRunResult extends EventsRunFigures {
   server: string;
   recipients: number;
-  connections: number;
-  /** Bytes of each event's encrypted_payload (decoded: a 15-byte stamp, then random bytes). */
-  payload_bytes: number;
-  seconds: number;
-  /** 2xx POST /api/events answers per second during the measured run, and their latency. */
-  posted_per_s: number;
-  post_p50_ms: number;
-  post_p99_ms: number;
-  /** Events received (each acknowledged at once) per second, summed over recipients, during the measured window. */
-  delivered_per_s: number;
-  /** Events handed to a connection over warm-up and run, and those answered 2xx. */
+  /** Events handed to a connection over warm-up and run. */
   sent: number;
-  accepted: number;
-  /** Non-2xx answers, connection errors and timeouts over warm-up and run. */
-  failed: number;
-  /** Events answered 2xx and never received after the drain wait. */
-  lost: number;
-  duplicates: number;
-  /** Frames whose server `sequence` did not grow on their socket (excluding duplicates). */
-  out_of_order: number;
-  /** Frames that were not a bench event for this socket (errors, misrouted events). */
-  unexpected_frames: number;
-  socket_closes: number;
-  /** queued_user_events on the server's GET /health after the drain (0: every event was acknowledged). */
-  left_queued: number;
-  /** Event handed to a connection -> its frame received on the recipient's socket, every event sent in the measured window. */
-  p50_ms: number;
-  p90_ms: number;
-  p99_ms: number;
-  max_ms: number;
   /** Server CPU time per 2xx POST of the run (store + push + ACK). */
   server_cpu_us_per_event: number | null;
-  error_samples: string[];
 }
 
 const DRAIN_MS = 5_000;
 const RECEIVED = 1;
 const ACCEPTED = 2;
-const EVENT_ID = Buffer.from('"event_id":"');
-const SEQUENCE = Buffer.from('"sequence":');
 const ANSWER_ID = /"event_id":"e(\d+)"/;
-
-/** The bench's chat-app users: ID token `dev_bench<i>` is user `user_dev_bench<i>` on a server with oidc_dev_tokens. */
-export const benchUser = (i: number) => ({ token: `dev_bench${i}`, userId: `user_dev_bench${i}` });
 
 export async function measureEvents(options: {
   server: string;
@@ -74,7 +41,7 @@ export async function measureEvents(options: {
 }): Promise<EventsRunResult> {
   const { url, recipients: users, connections } = options;
   const userIds = Array.from({ length: users }, (_, i) => benchUser(i).userId);
-  const headers = Array.from({ length: users }, (_, i) => ({ authorization: `Bearer ${benchUser(i).token}` }));
+  const headers = benchHeaders(users);
   // Random "ciphertext" after the stamp; the stamp is 15 bytes (a multiple of 3), so the two base64 parts join.
   const tail = randomBytes(options.payloadBytes - 15).toString('base64');
 
@@ -121,22 +88,15 @@ export async function measureEvents(options: {
   };
 
   const stamp = { seq: 0, sentAt: 0 };
-  const receivers: RawReceiver[] = [];
-  const onFrame = (r: number, data: Buffer, start: number, end: number) => {
+  let receivers: RawReceiver[] = [];
+  const onEvent = (r: number, eventId: string | undefined, data: Buffer, start: number, end: number) => {
     const now = performance.now();
-    const idAt = data.indexOf(EVENT_ID, start);
-    const idEnd = idAt < 0 || idAt >= end ? -1 : data.indexOf(0x22, idAt + EVENT_ID.length);
-    if (idEnd < 0 || idEnd >= end) return void unexpected++;
-    const eventId = data.toString('latin1', idAt + EVENT_ID.length, idEnd);
-    // Acknowledged on receipt, as a client that has stored the event would.
-    receivers[r]?.send(`{"type":"ACK","event_id":"${eventId}"}`);
-    if (!readStamp(data, start, end, stamp) || stamp.seq >= nextSeq || eventId !== `e${stamp.seq}` || stamp.seq % users !== r) return void unexpected++;
+    if (eventId === undefined || !readStamp(data, start, end, stamp) || stamp.seq >= nextSeq || eventId !== `e${stamp.seq}` || stamp.seq % users !== r) return void unexpected++;
     const seq = stamp.seq;
     if ((state[seq]! & RECEIVED) !== 0) return void duplicates++;
     state[seq]! |= RECEIVED;
     if ((state[seq]! & ACCEPTED) !== 0) acceptedReceived++;
-    const seqAt = data.lastIndexOf(SEQUENCE, end - 1);
-    const serverSeq = seqAt < start ? Number.NaN : Number(data.toString('latin1', seqAt + SEQUENCE.length, end - 1));
+    const serverSeq = serverSequence(data, start, end);
     if (!(serverSeq > lastServerSeq[r]!)) outOfOrder++;
     else lastServerSeq[r] = serverSeq;
     if (now >= windowStart && now <= windowEnd) inWindow++;
@@ -144,22 +104,8 @@ export async function measureEvents(options: {
   };
 
   try {
-    if (options.register) {
-      for (let i = 0; i < users; i++) {
-        const response = await fetch(new URL('/api/register', url), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ google_id_token: benchUser(i).token, public_key: randomBytes(32).toString('base64'), display_name: `bench ${i}` }),
-        });
-        if (!response.ok) throw new Error(`${options.server}: POST /api/register answered ${response.status} ${(await response.text()).slice(0, 200)}`);
-      }
-    }
-    const wsBase = url.replace(/^http/, 'ws');
-    for (let r = 0; r < users; r++) {
-      const receiver = await openRawReceiver(`${wsBase}/ws/${encodeURIComponent(userIds[r]!)}`, (data, start, end) => onFrame(r, data, start, end), 10_000);
-      receiver.socket.once('close', () => closes++);
-      receivers.push(receiver);
-    }
+    if (options.register) await registerBenchUsers(url, users, options.server);
+    receivers = await openAckingSockets(url, userIds, onEvent, () => closes++);
 
     const drained = () => acceptedReceived >= accepted;
     let failed = 0;
@@ -177,13 +123,7 @@ export async function measureEvents(options: {
     const { serverSeconds, ...cpu } = meter();
     failed += run.non2xx + run.errors + run.timeouts;
     await waitUntil(drained, DRAIN_MS);
-    // The last ACKs may still be on their way: give the queue a moment to empty.
-    const deadline = performance.now() + 2_000;
-    let leftQueued = await queuedUserEvents(url);
-    while (leftQueued > 0 && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      leftQueued = await queuedUserEvents(url);
-    }
+    const leftQueued = await queuedAfterDrain(url);
     let lost = 0;
     for (let seq = 0; seq < nextSeq; seq++) if (state[seq] === ACCEPTED) lost++;
     const windowSeconds = (windowEnd - windowStart) / 1000;

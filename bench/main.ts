@@ -1,8 +1,8 @@
 // npm run bench: signed /send throughput and latency (Whispr vs a bare node:http baseline), WebSocket
 // push rate, group send/fetch/push, rooms fan-out and memory per socket (Whispr vs bare ws), /signal
-// relaying, chat-app events (Whispr vs a bare node:http + ws + SQLite baseline), and cluster mode (one
-// node vs three on PostgreSQL + Redis, cross-node push latency). Servers run in
-// child processes; this process is the load generator. See bench/README.md.
+// relaying, chat-app events (Whispr vs a bare node:http + ws + SQLite baseline, then group events
+// fanned out to every member), and cluster mode (one node vs three on PostgreSQL + Redis, cross-node
+// push latency). Servers run in child processes; this process is the load generator. See bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { BodyPool, generateIdentities } from './bodies.js';
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     signal_window: cfg.signalWindow,
     event_recipients: cfg.eventRecipients,
     event_payload_bytes: cfg.eventPayloadBytes,
+    event_group_members: cfg.eventGroupMembers,
     cluster_nodes: cfg.clusterNodes,
     cluster_rate: cfg.clusterRate,
   };

@@ -26,6 +26,12 @@ const NOISY_OTHER_CPU_PCT = 15;
 
 export const GOALS = { sendRps: 4000, p99Ms: 25, ratio: 0.7, groupPushP99Ms: 100, roomsFanoutRatio: 0.8, roomsP99Ms: 10, roomsMemoryRatio: 1.2, eventsRatio: 0.5, eventsP99Ms: 100 } as const;
 
+/** A run's correctness goal: nothing answered 2xx went missing, came twice or stayed queued. */
+function nothingLost(name: string, x: { lost: number; duplicates: number; left_queued: number } | undefined): BenchResults['goals'][number] {
+  const value = x === undefined ? null : x.lost + x.duplicates + x.left_queued;
+  return { name, target: '= 0', value, pass: value === null ? null : value === 0 };
+}
+
 export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goals'] {
   return [
     { name: 'signed sends/s', target: `>= ${GOALS.sendRps}`, value: r.send?.rps ?? null, pass: r.send === undefined ? null : r.send.rps >= GOALS.sendRps },
@@ -51,12 +57,9 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
     // Chat-app events: delivered beside the bare node:http + ws + SQLite server, POST-to-receive latency, nothing lost or left queued.
     { name: 'events delivered/s whispr/bare', target: `>= ${GOALS.eventsRatio}`, value: r.events?.ratio ?? null, pass: r.events?.ratio == null ? null : r.events.ratio >= GOALS.eventsRatio },
     { name: 'events p99 (ms)', target: `< ${GOALS.eventsP99Ms}`, value: r.events?.whispr?.p99_ms ?? null, pass: r.events?.whispr === undefined ? null : r.events.whispr.p99_ms < GOALS.eventsP99Ms },
-    {
-      name: 'events lost + duplicated + left queued',
-      target: '= 0',
-      value: r.events?.whispr === undefined ? null : r.events.whispr.lost + r.events.whispr.duplicates + r.events.whispr.left_queued,
-      pass: r.events?.whispr === undefined ? null : r.events.whispr.lost + r.events.whispr.duplicates + r.events.whispr.left_queued === 0,
-    },
+    nothingLost('events lost + duplicated + left queued', r.events?.whispr),
+    // Group events: every member but the sender gets each post that was answered 2xx, once.
+    nothingLost('group events lost + duplicated + left queued', r.events?.group),
   ];
 }
 
@@ -284,11 +287,8 @@ function renderEvents(e: EventsPhaseResult): string[] {
     const cost = e.whispr?.server_cpu_us_per_event != null && e.bare?.server_cpu_us_per_event != null ? `; server CPU per event bare/whispr: ${(e.bare.server_cpu_us_per_event / e.whispr.server_cpu_us_per_event).toFixed(3)}` : '';
     out.push(`whispr/bare delivered/s: ${e.ratio}${cost}`);
   }
-  for (const x of [e.whispr, e.bare]) {
-    if (x === undefined) continue;
-    if (x.error_samples.length > 0) out.push(`${x.server} events non-2xx samples: ${x.error_samples.join(' | ')}`);
-    if (x.out_of_order + x.unexpected_frames + x.socket_closes > 0) out.push(`WARNING ${x.server} events: ${x.out_of_order} frames out of sequence order, ${x.unexpected_frames} unexpected frames, ${x.socket_closes} sockets closed`);
-  }
+  for (const x of [e.whispr, e.bare]) if (x !== undefined) out.push(...eventWarnings(`${x.server} events`, x));
+  if (e.group !== undefined) out.push('', ...renderGroupEvents(e.group));
   if (e.rounds !== undefined) {
     out.push(`${Math.max(...e.rounds.map((x) => x.round))} rounds, median run shown; every run:`);
     for (const x of e.rounds) out.push(`  round ${x.round} ${x.server.padEnd(6)} ${String(x.delivered_per_s).padStart(7)} delivered/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_event)} us/event  other cpu ${show(x.other_cpu_pct)}%`);
@@ -296,7 +296,42 @@ function renderEvents(e: EventsPhaseResult): string[] {
   return out;
 }
 
+function renderGroupEvents(g: GroupEventsRunResult): string[] {
+  return [
+    `Group events, Whispr only (one group of ${g.members} members, each with one socket that ACKs every event on receipt; the members POST /api/events to the group at ${g.connections} connections; each post is copied to the ${g.members - 1} others)`,
+    table([
+      ['posted/s', 'copies delivered/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', 'lost', 'dup', 'left queued', 'srv cpu us/post', 'srv cpu us/copy', 'cpu% srv/gen/other'],
+      [
+        g.posted_per_s,
+        g.delivered_per_s,
+        g.p50_ms,
+        g.p90_ms,
+        g.p99_ms,
+        g.max_ms,
+        g.failed,
+        g.lost,
+        g.duplicates,
+        g.left_queued,
+        show(g.server_cpu_us_per_post),
+        show(g.server_cpu_us_per_copy),
+        `${show(g.server_cpu_pct)}/${show(g.loadgen_cpu_pct)}/${show(g.other_cpu_pct)}`,
+      ],
+    ]),
+    'latency: POST body handed to a connection -> each copy received on a member socket; lost: copies of posts answered 2xx never received after a 5 s drain',
+    ...eventWarnings('whispr group events', g),
+  ];
+}
+
+/** Non-2xx samples and frames that should not have happened, of one events run. */
+function eventWarnings(name: string, x: { error_samples: string[]; out_of_order: number; unexpected_frames: number; socket_closes: number }): string[] {
+  const out: string[] = [];
+  if (x.error_samples.length > 0) out.push(`${name} non-2xx samples: ${x.error_samples.join(' | ')}`);
+  if (x.out_of_order + x.unexpected_frames + x.socket_closes > 0) out.push(`WARNING ${name}: ${x.out_of_order} frames out of sequence order, ${x.unexpected_frames} unexpected frames, ${x.socket_closes} sockets closed`);
+  return out;
+}
+
 type EventsRunResult = NonNullable<EventsPhaseResult['whispr']>;
+type GroupEventsRunResult = NonNullable<EventsPhaseResult['group']>;
 type IdleMemory = NonNullable<RoomsPhaseResult['memory']['whispr']>;
 
 function renderCluster(c: ClusterPhaseResult): string[] {

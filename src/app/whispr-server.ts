@@ -235,6 +235,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     hub,
     identity: chatAuth,
     isUser: async (userId) => (await storage.chatUsers.get(userId)) !== undefined,
+    groupMembers: async (groupId) => (await storage.chatGroups.get(groupId))?.memberIds,
     requireAdmin: requireAdmin(adminAuth),
     now: nowSeconds,
     onError,

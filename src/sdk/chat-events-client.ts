@@ -19,6 +19,10 @@ export interface PostedEvent {
   event_id: string;
   delivered: boolean;
   queued: boolean;
+  /** Group events only: members, the sender aside, holding a copy. */
+  recipients?: number;
+  /** Group events only: members whose queue was full (no copy); post the same event_id again later to queue theirs. */
+  queue_full?: string[];
 }
 
 /** Chat-app events for one signed-in user: post them, and receive their own with ACK after handling. */

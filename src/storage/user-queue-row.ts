@@ -1,4 +1,4 @@
-import type { QueuedEvent } from '../features/queues/user-queue-store.js';
+import type { NewEvent, QueuedEvent } from '../features/queues/user-queue-store.js';
 
 /** A row of user_queue_events as both SQL drivers select it. */
 export interface UserQueueRow {
@@ -20,3 +20,8 @@ export const toQueuedEvent = (r: UserQueueRow): QueuedEvent => ({
   createdAt: r.created_at,
   expiresAt: r.expires_at,
 });
+
+/** appendEach's precondition on every driver: one event per recipient (each queue takes one number per batch). */
+export function requireDistinctRecipients(events: readonly NewEvent[]): void {
+  if (new Set(events.map((e) => e.recipientId)).size !== events.length) throw new Error('appendEach: the events must all have different recipients');
+}

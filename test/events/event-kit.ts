@@ -2,7 +2,9 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import type WebSocket from 'ws';
 import type { Config } from '../../src/config/settings.js';
 import { ChatEventsClient, type ChatEvent } from '../../src/sdk/chat-events-client.js';
+import { call } from '../auth/api.js';
 import { startOidcProvider } from '../support/oidc-provider.js';
+import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { openCollecting, wsUrl } from '../relay/helpers.js';
 
@@ -21,23 +23,34 @@ export interface EventSocket {
   events(): ChatEvent[];
   ack(eventId: string): void;
   waitEvents(count: number, timeoutMs?: number): Promise<ChatEvent[]>;
+  /**
+   * The first `count` events, each acknowledged as it arrives. With event_window 1 each event comes
+   * only after the one before it was acknowledged, so the server has applied every ACK but the last.
+   */
+  ackEach(count: number): Promise<ChatEvent[]>;
 }
 
-/** One server with a local OIDC provider per test file; users register through POST /api/register. */
-export function useEventServer(overrides: Partial<Config> = {}) {
-  const ctx = {} as { srv: RunningServer; oidc: OidcProvider };
+/** Where the server keeps its state: its own SQLite file, or a fresh schema of the test PostgreSQL. */
+export type EventStorage = 'sqlite' | 'postgres';
+
+/** One server with a local OIDC provider per test file (or describe); users register through POST /api/register. */
+export function useEventServer(overrides: Partial<Config> = {}, storage: EventStorage = 'sqlite') {
+  const ctx = {} as { srv: RunningServer; oidc: OidcProvider; schema?: TempSchema };
   const sockets: WebSocket[] = [];
   let serial = 0;
   beforeAll(async () => {
     ctx.oidc = await startOidcProvider();
+    if (storage === 'postgres') ctx.schema = await createTempSchema();
     ctx.srv = await startServer({
       ...ctx.oidc.settings,
+      ...(ctx.schema === undefined ? {} : { storage: 'postgres', database_url: ctx.schema.url() }),
       ...overrides,
     });
   });
   afterAll(async () => {
     await ctx.srv?.stop();
     await ctx.oidc?.close();
+    await ctx.schema?.drop();
   });
   afterEach(() => {
     for (const ws of sockets.splice(0)) ws.terminate();
@@ -63,20 +76,38 @@ export function useEventServer(overrides: Partial<Config> = {}) {
       const { user_id } = (await response.json()) as { user_id: string };
       return { id: user_id, token, events: new ChatEventsClient(ctx.srv.url, () => token) };
     },
+    /** A chat-app group of `creator` and `members` (POST /api/groups); its id. */
+    async group(creator: ChatUser, members: ChatUser[]): Promise<string> {
+      const groupId = `group-${++serial}x${Date.now()}`;
+      const answer = await call(ctx.srv.url, 'POST', '/api/groups', { token: creator.token, query: { group_id: groupId, name: groupId }, json: members.map((m) => m.id) });
+      if (answer.status !== 200) throw new Error(`group creation failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+      return groupId;
+    },
+    /** `actor` removes `member` from the group (DELETE /api/groups/{group_id}/members/{user_id}). */
+    async removeMember(actor: ChatUser, groupId: string, member: ChatUser): Promise<void> {
+      const answer = await call(ctx.srv.url, 'DELETE', `/api/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(member.id)}`, { token: actor.token });
+      if (answer.status !== 200) throw new Error(`member removal failed: ${answer.status} ${JSON.stringify(answer.body)}`);
+    },
     /** A raw event socket for `user` (strict mode: with its ID token), acknowledging nothing by itself. */
     async socket(user: ChatUser, token: string | null = user.token): Promise<EventSocket> {
       const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
       const { ws, frames } = await openCollecting(wsUrl(ctx.srv.url, `/ws/${encodeURIComponent(user.id)}${query}`));
       sockets.push(ws);
       const events = () => frames.filter((f) => typeof f.event_id === 'string') as unknown as ChatEvent[];
+      const ack = (eventId: string) => ws.send(JSON.stringify({ type: 'ACK', event_id: eventId, recipient_id: user.id }));
+      const waitEvents = async (count: number, timeoutMs = 3_000) => {
+        await eventually(() => events().length >= count, timeoutMs);
+        return events();
+      };
       return {
         ws,
         frames,
         events,
-        ack: (eventId) => ws.send(JSON.stringify({ type: 'ACK', event_id: eventId, recipient_id: user.id })),
-        async waitEvents(count, timeoutMs = 3_000) {
-          await eventually(() => events().length >= count, timeoutMs);
-          return events();
+        ack,
+        waitEvents,
+        async ackEach(count) {
+          for (let n = 1; n <= count; n++) ack((await waitEvents(n))[n - 1]!.event_id);
+          return events().slice(0, count);
         },
       };
     },
@@ -92,6 +123,17 @@ export function message(from: ChatUser, to: ChatUser, text: string, extra: Recor
     metadata: { chat_id: `${from.id}:${to.id}` },
     encrypted_payload: Buffer.from(text).toString('base64'),
     ...extra,
+  };
+}
+
+/** A MESSAGE event from `from` to the chat-app group `groupId`, as the Android client sends one. */
+export function groupMessage(from: ChatUser, groupId: string, text: string) {
+  return {
+    recipient_id: groupId,
+    sender_id: from.id,
+    event_type: 'MESSAGE',
+    metadata: { chat_id: groupId, group_id: groupId },
+    encrypted_payload: Buffer.from(text).toString('base64'),
   };
 }
 

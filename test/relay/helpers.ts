@@ -39,9 +39,17 @@ export function expectError(response: RawResponse, status: number, errorCode?: s
 }
 
 /** The server's status document. */
-export async function health(baseUrl: string): Promise<{ status: string; queued_messages: number; websocket_connections: Record<string, number> }> {
+export async function health(baseUrl: string): Promise<HealthDocument> {
   const response = await fetch(new URL('/health', baseUrl));
-  return (await response.json()) as { status: string; queued_messages: number; websocket_connections: Record<string, number> };
+  return (await response.json()) as HealthDocument;
+}
+
+interface HealthDocument {
+  status: string;
+  queued_messages: number;
+  /** Chat-app events not yet acknowledged. */
+  queued_user_events: number;
+  websocket_connections: Record<string, number>;
 }
 
 export function hostPort(baseUrl: string): { host: string; port: number } {

@@ -7,6 +7,7 @@ export const USER_QUEUE_TABLES = ['user_queue_events', 'user_queue_counters'];
 
 const ALICE = 'user-alice';
 const BOB = 'user-bob';
+const CAROL = 'user-carol';
 
 /** Event `n` for `recipientId`; never expires unless `expiresAt` says otherwise. */
 const event = (recipientId: string, n: number, overrides: Partial<NewEvent> = {}): NewEvent => ({
@@ -122,6 +123,50 @@ export function userQueueStoreContract(backend: () => SqlBackend<UserQueueStore>
     expect(await store.purgeExpired(1e9)).toBe(1);
     expect(await store.depth()).toBe(1); // no expiry: stays
     expect(await backend().rows('user_queue_counters')).toBe(2); // the counters outlive the events
+  });
+
+  test('appendEach puts each event in its own queue in one call, answered in order; a duplicate or a full queue answers for its own event only', async () => {
+    const store = await backend().node();
+    await appendAll(store, [event(ALICE, 1), event(ALICE, 2), event(BOB, 7)], 2);
+    const replay = event(BOB, 7, { body: '{"other":true}' });
+    expect(await store.appendEach([event(ALICE, 9), replay, event(CAROL, 9)], 2)).toEqual([
+      { status: 'full' },
+      { status: 'duplicate', event: { ...event(BOB, 7), seq: 1 } },
+      { status: 'queued', event: { ...event(CAROL, 9), seq: 1 } },
+    ]);
+    // The refused event took no number; the next batch numbers each queue on from where it stood.
+    await store.ack(ALICE, 'event-1');
+    expect((await store.appendEach([event(CAROL, 10), event(ALICE, 10), event(BOB, 10)], 2)).map(queuedSeq)).toEqual([2, 3, 2]);
+    expect(seqs(await store.list(ALICE, 0, 10, 1000))).toEqual([2, 3]);
+    expect(await store.list(CAROL, 0, 10, 1000)).toEqual([
+      { ...event(CAROL, 9), seq: 1 },
+      { ...event(CAROL, 10), seq: 2 },
+    ]);
+    const mixed = [event(ALICE, 11, { body: 'own body' }), event(BOB, 11), event(CAROL, 11)];
+    await store.appendEach(mixed, 10);
+    for (const e of mixed) expect((await store.list(e.recipientId, 0, 10, 1000)).at(-1)).toMatchObject({ eventId: 'event-11', body: e.body });
+    expect(await store.appendEach([], 2)).toEqual([]);
+  });
+
+  test('appendEach refuses a batch naming one recipient twice, and stores none of it', async () => {
+    const store = await backend().node();
+    await expect(store.appendEach([event(ALICE, 1), event(BOB, 1), event(ALICE, 2)], 10)).rejects.toThrow(/different recipients/);
+    expect(await store.depth()).toBe(0);
+  });
+
+  test('two nodes fanning out to the same 20 recipients at once, in opposite orders: each queue numbered 1..40, every event once', async () => {
+    const nodes = [await backend().node(), await backend().node()];
+    const recipients = Array.from({ length: 20 }, (_, i) => `user-${i}`);
+    // Opposite lock orders would deadlock a driver that locked the recipients in the order given.
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, n) => (nodes[n % 2] as UserQueueStore).appendEach((n % 2 === 0 ? recipients : [...recipients].reverse()).map((r) => event(r, n)), 1000)),
+    );
+    expect(results.flat().every((r) => r.status === 'queued')).toBe(true);
+    for (const recipient of recipients) {
+      const listed = await (nodes[0] as UserQueueStore).list(recipient, 0, 100, 1000);
+      expect(seqs(listed)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(new Set(listed.map((e) => e.eventId)).size).toBe(40);
+    }
   });
 
   test('two nodes, 200 appends to one recipient at once: sequence numbers 1..200, each once, no gap', async () => {

@@ -7,7 +7,7 @@ import type { QueueHub } from '../queues/queue-hub.js';
 import { openQueueSession } from '../queues/queue-session.js';
 import type { UserQueueStore } from '../queues/user-queue-store.js';
 import type { ChatIdentity } from './chat-identity.js';
-import { chatQueueId, eventFrame } from './event-service.js';
+import { chatQueueId, eventFrame } from './chat-queue.js';
 
 export interface EventsSocketDeps {
   queue: UserQueueStore;

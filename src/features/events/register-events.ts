@@ -21,6 +21,8 @@ export async function registerEvents(
     hub: QueueHub;
     identity: ChatIdentity;
     isUser: (userId: string) => Promise<boolean>;
+    /** The members of a chat-app group (undefined: no such group), for events addressed to it. */
+    groupMembers: (groupId: string) => Promise<readonly string[] | undefined>;
     requireAdmin: onRequestHookHandler;
     now: () => number;
     onError: (err: unknown) => void;
@@ -31,6 +33,7 @@ export async function registerEvents(
     queue,
     hub,
     isUser: deps.isUser,
+    groupMembers: deps.groupMembers,
     now,
     limits: { ttlSeconds: config.event_ttl_days * DAY_SECONDS, maxQueued: config.max_events_per_recipient },
   });

@@ -24,6 +24,11 @@ export type AppendResult = { status: 'queued'; event: QueuedEvent } | { status: 
 export interface UserQueueStore {
   /** Refuses a queue holding `maxQueued` events; answers a known event id with the stored event. */
   append(event: NewEvent, maxQueued: number): Promise<AppendResult>;
+  /**
+   * `append` of several events in one transaction, each into its own recipient's queue (the
+   * recipients must all differ): the outcome of each, in order. A full queue refuses its own event only.
+   */
+  appendEach(events: readonly NewEvent[], maxQueued: number): Promise<AppendResult[]>;
   /** Unexpired events of a recipient with seq > afterSeq, in seq order. */
   list(recipientId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEvent[]>;
   /** Removes one event; false when it is not queued (already acknowledged, expired or unknown). */

@@ -11,3 +11,12 @@ export const LockSpace = { migrations: 1, recipient: 2, replayKey: 3, userQueue:
 export async function lockUntilCommit(tx: PgQueryable, space: (typeof LockSpace)[keyof typeof LockSpace], key: string): Promise<void> {
   await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [space, key]);
 }
+
+/**
+ * Waits for the transaction-scoped locks on (space, each key), taken in the order of their hashes:
+ * transactions locking overlapping sets all take them in that one order, so none waits in a cycle.
+ */
+export async function lockEachUntilCommit(tx: PgQueryable, space: (typeof LockSpace)[keyof typeof LockSpace], keys: readonly string[]): Promise<void> {
+  // A subquery with ORDER BY is not flattened into the outer query, so the locks follow its order.
+  await tx.query('SELECT pg_advisory_xact_lock($1, k) FROM (SELECT DISTINCT hashtext(key) AS k FROM unnest($2::text[]) AS key ORDER BY k) AS ordered', [space, keys]);
+}

@@ -1,43 +1,77 @@
 import type { AppendResult, NewEvent, UserQueueStore } from '../../features/queues/user-queue-store.js';
-import { toQueuedEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
-import { LockSpace, lockUntilCommit } from './advisory-locks.js';
+import { requireDistinctRecipients, toQueuedEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
+import { LockSpace, lockEachUntilCommit } from './advisory-locks.js';
 import { anyRow, countOf, type PgDatabase, type PgQueryable } from './pg-database.js';
 
+/** A recipient's queue length, and its stored event when the event id is known (seq null otherwise). */
+type QueueState = Omit<Row, 'seq'> & { seq: number | null; queued: number };
+
 /**
- * Durable per-user queues on PostgreSQL, safe with any number of nodes on one database. Append holds
- * an advisory lock on the recipient for its whole transaction, so the duplicate check, the cap and
- * the next sequence number are decided by one node at a time; the counter row outlives the events,
- * so a recipient's sequence only grows, without gaps (a refused or failed append takes no number).
+ * Durable per-user queues on PostgreSQL, safe with any number of nodes on one database. An append
+ * holds an advisory lock on each recipient for its whole transaction, so the duplicate check, the cap
+ * and the next sequence number are decided by one node at a time; the counter row outlives the
+ * events, so a recipient's sequence only grows, without gaps (a refused or failed append takes no
+ * number). However many recipients, a batch costs the same statements: lock, read, insert.
  */
 export function createPgUserQueueStore(db: PgDatabase): UserQueueStore {
-  const appendLocked = async (tx: PgQueryable, event: NewEvent, maxQueued: number): Promise<AppendResult> => {
-    await lockUntilCommit(tx, LockSpace.userQueue, event.recipientId);
-    // Expired but unpurged events still answer their id, and still count towards the cap.
-    const [known] = await tx.query<Row>(`SELECT ${COLUMNS} FROM user_queue_events WHERE recipient_id = $1 AND event_id = $2`, [
-      event.recipientId,
-      event.eventId,
-    ]);
-    if (known !== undefined) return { status: 'duplicate', event: toQueuedEvent(known) };
-    if ((await countOf(tx, 'SELECT count(*) AS n FROM user_queue_events WHERE recipient_id = $1', [event.recipientId])) >= maxQueued) return { status: 'full' };
-    const [counter] = await tx.query<{ last_seq: number }>(
-      `INSERT INTO user_queue_counters (recipient_id, last_seq) VALUES ($1, 1)
-       ON CONFLICT (recipient_id) DO UPDATE SET last_seq = user_queue_counters.last_seq + 1 RETURNING last_seq`,
-      [event.recipientId],
+  /** The sequence number each event got, by recipient: counters bumped and rows inserted in one statement. */
+  const insertNumbered = async (tx: PgQueryable, events: readonly NewEvent[]): Promise<Map<string, number>> => {
+    if (events.length === 0) return new Map();
+    // Each distinct body is sent once (the copies of a group event share one): a statement carries
+    // one payload, not one per member, whatever the size of the group.
+    const bodies = [...new Set(events.map((e) => e.body))];
+    const bodyAt = new Map(bodies.map((body, i) => [body, i + 1]));
+    const rows = await tx.query<{ recipient_id: string; seq: number }>(
+      `WITH numbered AS (
+         INSERT INTO user_queue_counters (recipient_id, last_seq) SELECT unnest($1::text[]), 1
+         ON CONFLICT (recipient_id) DO UPDATE SET last_seq = user_queue_counters.last_seq + 1
+         RETURNING recipient_id, last_seq)
+       INSERT INTO user_queue_events (recipient_id, seq, event_id, body, created_at, expires_at)
+       SELECT n.recipient_id, n.last_seq, e.event_id, ($3::text[])[e.body_at], e.created_at, e.expires_at
+       FROM numbered n JOIN unnest($1::text[], $2::text[], $4::int[], $5::float8[], $6::float8[]) AS e (recipient_id, event_id, body_at, created_at, expires_at)
+         ON e.recipient_id = n.recipient_id
+       RETURNING recipient_id, seq`,
+      [
+        events.map((e) => e.recipientId),
+        events.map((e) => e.eventId),
+        bodies,
+        events.map((e) => bodyAt.get(e.body)),
+        events.map((e) => e.createdAt),
+        events.map((e) => e.expiresAt),
+      ],
     );
-    const stored = { ...event, seq: counter!.last_seq }; // INSERT ... RETURNING yields exactly one row
-    await tx.query(`INSERT INTO user_queue_events (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      stored.recipientId,
-      stored.seq,
-      stored.eventId,
-      stored.body,
-      stored.createdAt,
-      stored.expiresAt,
-    ]);
-    return { status: 'queued', event: stored };
+    return new Map(rows.map((r) => [r.recipient_id, r.seq]));
+  };
+
+  const appendLocked = async (tx: PgQueryable, events: readonly NewEvent[], maxQueued: number): Promise<AppendResult[]> => {
+    const recipients = events.map((e) => e.recipientId);
+    await lockEachUntilCommit(tx, LockSpace.userQueue, recipients);
+    // Expired but unpurged events still answer their id, and still count towards the cap.
+    const states = await tx.query<QueueState>(
+      `SELECT recipient_id, event_id, k.seq, k.body, k.created_at, k.expires_at,
+         (SELECT count(*) FROM user_queue_events q WHERE q.recipient_id = r.recipient_id) AS queued
+       FROM unnest($1::text[], $2::text[]) AS r (recipient_id, event_id)
+       LEFT JOIN user_queue_events k USING (recipient_id, event_id)`,
+      [recipients, events.map((e) => e.eventId)],
+    );
+    const stateOf = new Map(states.map((s) => [s.recipient_id, s]));
+    const decided = events.map((event): AppendResult | undefined => {
+      const state = stateOf.get(event.recipientId) as QueueState; // one row per input row
+      if (state.seq !== null) return { status: 'duplicate', event: toQueuedEvent(state as Row) };
+      return state.queued >= maxQueued ? { status: 'full' } : undefined;
+    });
+    const seqs = await insertNumbered(tx, events.filter((_, i) => decided[i] === undefined));
+    return events.map((event, i) => decided[i] ?? { status: 'queued', event: { ...event, seq: seqs.get(event.recipientId) as number } });
+  };
+
+  const appendEach = async (events: readonly NewEvent[], maxQueued: number): Promise<AppendResult[]> => {
+    requireDistinctRecipients(events);
+    return events.length === 0 ? [] : db.transaction((tx) => appendLocked(tx, events, maxQueued));
   };
 
   return {
-    append: (event, maxQueued) => db.transaction((tx) => appendLocked(tx, event, maxQueued)),
+    append: async (event, maxQueued) => (await appendEach([event], maxQueued))[0] as AppendResult,
+    appendEach,
     async list(recipientId, afterSeq, limit, now) {
       const rows = await db.query<Row>(
         `SELECT ${COLUMNS} FROM user_queue_events

@@ -1,5 +1,5 @@
 import type { AppendResult, NewEvent, UserQueueStore } from '../../features/queues/user-queue-store.js';
-import { toQueuedEvent as toEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
+import { requireDistinctRecipients, toQueuedEvent as toEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
 
@@ -37,6 +37,10 @@ export function createSqliteUserQueueStore(db: SqliteDatabase, writes: SqliteWri
 
   return {
     append: (event, maxQueued) => writes.run(() => appendOne(event, maxQueued)),
+    async appendEach(events, maxQueued) {
+      requireDistinctRecipients(events);
+      return writes.run(() => events.map((event) => appendOne(event, maxQueued)));
+    },
     list: async (recipient, after, limit, now) => listAfter.all({ recipient, after, limit, now }).map(toEvent),
     ack: (recipient, eventId) => writes.run(() => deleteById.run(recipient, eventId).changes > 0),
     nonEmpty: async (ids, now) => nonEmptyAmong.all({ ids: JSON.stringify(ids), now }).map((r) => r.recipient_id),
