@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Absolute paths, so the CLI can run from any working directory (no stray ./settings.json). */
-export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/whispr.ts', import.meta.url));
 export const TSX_LOADER = fileURLToPath(import.meta.resolve('tsx'));
 
 export interface CliResult {

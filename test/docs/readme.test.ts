@@ -17,5 +17,6 @@ test('the README configuration table documents every setting, its variables, fla
 test('the README gives exactly the two set-up commands CI relies on', () => {
   expect(readme).toContain('npm install && npm start');
   expect(readme).toContain('npm test');
-  expect(readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8')).toMatch(/^npm test$/m);
+  // .ci/run runs exactly that command, on each supported Node (on_node VERSION COMMAND...).
+  expect(readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8')).toMatch(/^\s*on_node "\$version" npm test$/m);
 });

@@ -28,6 +28,8 @@ const MAX_CLIENT_FRAME = 4096;
 
 const errorFrame = (code: string, detail: string) => JSON.stringify({ type: 'error', error_code: code, detail });
 
+const PONG = '{"type":"pong"}';
+
 /**
  * The chat-app socket `/ws/{user_id}`: the user's unacknowledged events in sequence order, then live
  * ones; `{"type":"ACK","event_id"}` removes one, `{"type":"ping"}` gets a pong. Strict mode needs the
@@ -66,15 +68,24 @@ export function eventsSocketEndpoint(deps: EventsSocketDeps): WsEndpoint<string>
     onConnection(connection, userId) {
       const reader = openQueueSession(connection, chatQueueId(userId), readerOptions);
       const budget = new TokenBucket(deps.frames, Date.now());
+      const acking = new Set<Promise<unknown>>();
       connection.ws.on('message', (data, isBinary) => {
         if (budget.take(Date.now()) > 0) return connection.close(CLOSE.policy, 'too many frames');
         const frame = jsonObjectFrame(data, isBinary);
-        if (frame?.type === 'ping') return connection.sendNow('{"type":"pong"}');
+        if (frame?.type === 'ping') {
+          // The pong follows every ACK received before the ping, so a client can rely on them being applied.
+          if (acking.size === 0) return connection.sendNow(PONG);
+          return void Promise.allSettled([...acking]).then(() => connection.sendNow(PONG));
+        }
         if (frame?.type !== 'ACK') return connection.sendNow(errorFrame('INVALID_FRAME', 'Frames are {"type":"ACK","event_id":...} or {"type":"ping"}'));
         const eventId = frame.event_id;
         if (typeof eventId !== 'string' || eventId.length > 128) return connection.sendNow(errorFrame('INVALID_EVENT_ID', 'event_id must be a string'));
         // The path's user, never the frame's recipient_id: a client acknowledges only its own events.
-        reader.ack(eventId).catch(deps.onError);
+        const applied: Promise<unknown> = reader
+          .ack(eventId)
+          .catch(deps.onError)
+          .finally(() => acking.delete(applied));
+        acking.add(applied);
       });
     },
   };
