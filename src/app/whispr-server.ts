@@ -240,7 +240,9 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     now: nowSeconds,
     onError,
   });
-  await registerChat(app, { config, auth: chatAuth, users: storage.chatUsers, groups: storage.chatGroups, events, now: nowSeconds, onError });
+  // Membership changes are announced only when asked for: the original server raised no events.
+  const keyUpdateEvents = config.chat_key_update_events ? events : undefined;
+  await registerChat(app, { config, auth: chatAuth, users: storage.chatUsers, groups: storage.chatGroups, events: keyUpdateEvents, now: nowSeconds, onError });
   await registerAdmin(app, { auth: adminAuth, analytics, groups: groupOperations, systemDetails: healthDetails, version: VERSION, startedAt, dataDir: config.data_dir, now: nowSeconds, log });
   gateway.attach(app.server);
   let sweeping: Promise<unknown> | undefined;

@@ -7,7 +7,8 @@ import { call, expectError, type ApiResponse } from '../auth/api.js';
 import { useChatServer, type ChatUser } from './chat-kit.js';
 
 const MAX_MEMBERS = 5;
-const chat = useChatServer({ max_group_members: MAX_MEMBERS });
+// Membership-change events are opt-in (off by default, as in the original); they are checked here.
+const chat = useChatServer({ max_group_members: MAX_MEMBERS, chat_key_update_events: true });
 
 let serial = 0;
 const newGroupId = () => `grp-${++serial}-${Date.now()}`;

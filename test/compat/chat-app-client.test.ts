@@ -58,6 +58,8 @@ class AndroidClient {
   readonly messages: Message[] = [];
   /** GroupKeyDao: one row per group (OnConflictStrategy.REPLACE), the encrypted key as received. */
   readonly groupKeys = new Map<string, string>();
+  /** Every GROUP_KEY_UPDATE payload this phone stored as a group key, in order. */
+  readonly keyUpdates: string[] = [];
   readonly publicKey = randomBytes(32).toString('base64');
   private socket: WebSocket | undefined;
 
@@ -153,6 +155,7 @@ class AndroidClient {
       const groupId = event.metadata.group_id;
       if (typeof groupId !== 'string') return;
       this.groupKeys.set(groupId, event.encrypted_payload);
+      this.keyUpdates.push(event.encrypted_payload);
     } else if (event.event_type === 'MESSAGE') {
       const groupId = typeof event.metadata.group_id === 'string' ? event.metadata.group_id : undefined;
       const chatId = groupId ?? event.sender_id ?? 'Unknown';
@@ -188,12 +191,9 @@ test('the Android client: log in, a group with members, a direct and a group mes
   const admin = (method: string, path: string, options: CallOptions = {}) => call(srv.url, method, path, { token: alice.token, ...options });
   expect((await admin('POST', '/api/groups', { query: { group_id: groupId, name: 'Team' }, json: [bob.id] })).status).toBe(200);
   expect((await admin('POST', `/api/groups/${groupId}/members`, { query: { user_id: carol.id } })).body).toEqual({ success: true, new_key_version: 2 });
-  // The server's GROUP_KEY_UPDATE of the addition reaches every member; this client stores its (empty) payload as the key.
-  await eventually(() => [alice, bob, carol].every((phone) => phone.groupKeys.get(groupId) === ''));
-
   // CreateGroupScreen -> ChatRepository.createGroup: the key for each other member, by event.
   await alice.createGroup(groupId, 'Team', [bob.id, carol.id, alice.id]);
-  await eventually(() => [bob, carol].every((phone) => phone.groupKeys.get(groupId) !== ''));
+  await eventually(() => [bob, carol].every((phone) => phone.groupKeys.has(groupId)));
 
   // ChatScreen -> ChatViewModel.sendMessage -> ChatRepository.sendMessage: to bob, then to the group.
   const direct = await alice.sendMessage(bob.id, bob.id, 'hi bob', false);
@@ -209,6 +209,11 @@ test('the Android client: log in, a group with members, a direct and a group mes
 
   // Every event was acknowledged the client's way, group copies with the group as recipient_id: nothing is left queued.
   await eventually(async () => (await health(srv.url)).queued_user_events === 0);
+  // The server raised no GROUP_KEY_UPDATE of its own for the additions (chat_key_update_events is off,
+  // as in the original): this client would store its empty payload as the group key. Each phone
+  // stored exactly the key alice sent it; anything the server queued would have come before it.
+  expect(alice.keyUpdates).toEqual([]);
+  for (const phone of [bob, carol]) expect(phone.keyUpdates).toEqual([b64(`group key of ${groupId} sealed to ${phone.publicKey}`)]);
   // The sender's own group message is only the row it stored when sending: no copy came back to it.
   expect(alice.messages).toEqual([direct, toGroup]);
 });
