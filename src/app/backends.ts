@@ -10,18 +10,21 @@ import { createRedisConnectionSlots } from '../cluster/redis-connection-slots.js
 import { createRedisPresence } from '../cluster/redis-presence.js';
 import type { KeyLocks } from '../cluster/key-locks.js';
 import { createRedisKeyLocks } from '../cluster/redis-key-locks.js';
+import type { GroupCluster } from '../cluster/group-link.js';
+import { createRedisRoster } from '../cluster/redis-roster.js';
 import { KeyedLock } from '../core/keyed-lock.js';
 import type { Config } from '../config/settings.js';
 import { nowSeconds } from '../core/clock.js';
 import { createMemoryChallengeStore, type ChallengeStore } from '../features/auth/challenge-store.js';
-import { createRedisChallengeStore } from '../features/auth/redis-challenge-store.js';
+import { createRedisChallengeStore } from '../storage/redis/redis-challenge-store.js';
 import { createLocalRateLimiter } from '../rate-limit/local-rate-limiter.js';
 import type { BucketPolicy, RateLimiter } from '../rate-limit/rate-limiter.js';
 import { createRedisRateLimiter } from '../rate-limit/redis-rate-limiter.js';
 import { closeRedis, connectRedis } from '../redis/redis-connection.js';
 import { openPostgresStorage } from '../storage/postgres/open-postgres-storage.js';
 import { createRedisInboxStore } from '../storage/redis/redis-inbox-store.js';
-import { openEmbeddedStorage, type Storage } from './storage.js';
+import { openEmbeddedStorage } from '../storage/sqlite/open-embedded-storage.js';
+import type { Storage } from '../storage/storage.js';
 import { redisUrlWithPassword } from '../redis/redis-url.js';
 
 /**
@@ -40,6 +43,8 @@ export interface Backends {
   slots: ConnectionSlots;
   /** Serializes work on one stored file: in this process, or across nodes. */
   locks: KeyLocks;
+  /** Rooms' and calls' view of the other nodes (bus=redis), or undefined when this process is the whole deployment. */
+  groupCluster: GroupCluster | undefined;
   close(): Promise<void>;
 }
 
@@ -77,6 +82,7 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
         presence,
         slots,
         locks: new KeyedLock(),
+        groupCluster: undefined,
         close: () => closeAll(closers),
       };
     }
@@ -92,6 +98,12 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
     closers.push(() => presence.close());
     const slots = await createRedisConnectionSlots(redis, { nodeId, keyPrefix: `${prefix}slots:`, onError });
     closers.push(() => slots.close());
+    // The rooms' and calls' roster on a connection of its own (its scripts rely on their order).
+    const rosterRedis = await connectRedis(url, `${prefix}roster`, onError);
+    closers.push(() => closeRedis(rosterRedis));
+    const roster = createRedisRoster(rosterRedis, { nodeId, keyPrefix: `${prefix}roster:` });
+    // Redis down: the others find this node dead when its liveness runs out.
+    closers.push(() => roster.close().catch(() => undefined));
     // The original Whispr's ephemeral Redis inbox, in place of the durable one.
     const inbox = config.inbox_backend === 'redis' ? createRedisInboxStore(redis, { keyPrefix: `${prefix}inbox:` }) : storage.inbox;
     return {
@@ -103,6 +115,7 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
       presence,
       slots,
       locks: createRedisKeyLocks(redis, { keyPrefix: `${prefix}lock:` }),
+      groupCluster: { bus, roster },
       close: () => closeAll(closers),
     };
   } catch (err) {

@@ -126,7 +126,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     onError,
   });
   gateway.register(whisprSocketEndpoint({ push, authorizer, frameLimiter, onError }));
-  const rooms = await registerRooms(gateway, config, { bus, nodeId: backends.nodeId, onError });
+  const rooms = registerRooms(gateway, config, { cluster: backends.groupCluster, onError });
 
   let ready = false;
   let closing = false;
@@ -211,7 +211,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   const accountSockets = new AccountSockets(hub);
   const accountService = createAccountService({ config, store: storage.accounts, verifier, tokenSecret: secrets.tokenSecret, now: nowSeconds });
   const calls = await registerCalls(app, gateway, authorizer, config, accountSockets, {
-    cluster: rooms.cluster,
+    cluster: backends.groupCluster,
     onError,
     // The private-comm client fetches TURN credentials with its account token; Whispr clients with their key token.
     turnCallers: [{ identityOf: async (token) => (await tokens.verify(token))?.key }, { identityOf: (token) => accountService.registeredAccountOf(token) }],

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { requireSodium } from '../core/sodium.js';
-import type { PrekeyBundle } from '../features/accounts/account-service.js';
+import type { PrekeyBundle } from '../wire/accounts.js';
 import { sign } from './crypto.js';
 import { requestJson } from './http.js';
 import type { KeyPair } from './keys.js';

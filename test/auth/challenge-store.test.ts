@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import { nowSeconds } from '../../src/core/clock.js';
 import { createMemoryChallengeStore, type ChallengeStore } from '../../src/features/auth/challenge-store.js';
-import { createRedisChallengeStore } from '../../src/features/auth/redis-challenge-store.js';
+import { createRedisChallengeStore } from '../../src/storage/redis/redis-challenge-store.js';
 import { useRedisScratch } from '../support/redis-scratch.js';
 import { requireRedis } from '../support/services.js';
 import { challengeStoreContract } from './challenge-store.contract.js';

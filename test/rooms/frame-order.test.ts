@@ -1,6 +1,6 @@
 /** FrameOrder: a connection's frames handled in arrival order, at once while nothing waits for a promise. */
 import { expect, test } from 'vitest';
-import { FrameOrder } from '../../src/features/rooms/frame-order.js';
+import { FrameOrder } from '../../src/cluster/frame-order.js';
 
 class Known extends Error {}
 

@@ -2,8 +2,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { closeRedis, connectRedis } from '../../src/redis/redis-connection.js';
-import { createRedisRoster } from '../../src/features/rooms/redis-roster.js';
-import { createLocalRoster, type LocalRosterStore, type Roster } from '../../src/features/rooms/roster.js';
+import { createRedisRoster } from '../../src/cluster/redis-roster.js';
+import { createLocalRoster, type LocalRosterStore, type Roster } from '../../src/cluster/roster.js';
 import { REDIS_URL, requireRedis } from '../support/services.js';
 import { deleteKeys, testPrefix } from './cluster-helpers.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { openEmbeddedStorage } from '../../src/app/storage.js';
+import { openEmbeddedStorage } from '../../src/storage/sqlite/open-embedded-storage.js';
 import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { openSqliteDatabase } from '../../src/storage/sqlite/sqlite-database.js';
 import { createSqliteGroupStore } from '../../src/storage/sqlite/sqlite-group-store.js';

@@ -4,20 +4,13 @@ import { ApiError, notFound, unauthorized } from '../../core/errors.js';
 import type { Hs256Tokens } from '../../core/hs256-jwt.js';
 import type { SecurityMode } from '../auth/key-authorizer.js';
 import type { AccountStore, Registration } from './account-store.js';
+import type { PrekeyBundle } from '../../wire/accounts.js';
 
 export interface AccountLimits {
   maxUnusedPrekeys: number;
   challengeTtlSeconds: number;
   /** How long a client-chosen nonce (compat mode) is remembered, so it is not accepted twice. */
   nonceMemorySeconds: number;
-}
-
-export interface PrekeyBundle {
-  user_id: string;
-  identity_key: string;
-  signed_prekey: string;
-  prekey_signature: string;
-  one_time_prekey: { key_id: number; public_key: string } | null;
 }
 
 const ED25519_KEY_BYTES = 32;

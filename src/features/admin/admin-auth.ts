@@ -6,7 +6,7 @@ import { hashPassword, isPasswordHash, parsePasswordHash, verifyPassword, type P
 import { checkAdminSecrets } from '../../config/load-config.js';
 import type { Config } from '../../config/settings.js';
 import type { BucketPolicy, RateLimiter } from '../../rate-limit/rate-limiter.js';
-import { bearerToken } from '../auth/key-authorizer.js';
+import { bearerToken } from '../../http/bearer-token.js';
 
 export interface AdminToken {
   access_token: string;

@@ -1,18 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { badRequest, forbidden, unauthorized } from '../../core/errors.js';
 import type { TokenService } from './token-service.js';
 
 export type SecurityMode = 'strict' | 'compat';
-
-/** The bearer token of a request: the Authorization header, else a `token` query parameter (WebSockets). */
-export function bearerToken(headers: IncomingHttpHeaders, query?: URLSearchParams): string | undefined {
-  const header = headers.authorization;
-  if (header !== undefined) {
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    return match?.[1];
-  }
-  return query?.get('token') ?? undefined;
-}
 
 /**
  * Decides whether a caller may act for a key. In strict mode it needs a valid token whose subject

@@ -1,4 +1,4 @@
-import { GroupLink, type GroupCluster } from '../rooms/group-link.js';
+import { GroupLink, type GroupCluster } from '../../cluster/group-link.js';
 
 /** A participant's connection, written to best effort. */
 export interface CallPeer {

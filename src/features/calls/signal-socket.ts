@@ -2,8 +2,9 @@ import { ApiError } from '../../core/errors.js';
 import { CLOSE, jsonObjectFrame, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
-import { FrameOrder } from '../rooms/frame-order.js';
-import { bearerToken, type KeyAuthorizer } from '../auth/key-authorizer.js';
+import { FrameOrder } from '../../cluster/frame-order.js';
+import { bearerToken } from '../../http/bearer-token.js';
+import type { KeyAuthorizer } from '../auth/key-authorizer.js';
 import { CallError, type CallPeer, type CallService } from './call-service.js';
 
 const MAX_FRAME = 65_536;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { nowSeconds } from '../../core/clock.js';
 import { ApiError, unauthorized } from '../../core/errors.js';
-import { bearerToken } from '../auth/key-authorizer.js';
+import { bearerToken } from '../../http/bearer-token.js';
 import { issueTurnCredentials, type TurnConfig } from './turn-credentials.js';
 
 /**

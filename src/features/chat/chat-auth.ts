@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../../config/load-config.js';
 import type { Config } from '../../config/settings.js';
 import { unauthorized, unavailable } from '../../core/errors.js';
-import { bearerToken } from '../auth/key-authorizer.js';
+import { bearerToken } from '../../http/bearer-token.js';
 import { OidcVerifier } from './oidc-verifier.js';
 
 /** Who a valid ID token says its holder is. */

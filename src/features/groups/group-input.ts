@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
 import { HEX_KEY_PATTERN } from '../../core/encoding.js';
 import { badRequest } from '../../core/errors.js';
-import { bearerToken, type KeyAuthorizer } from '../auth/key-authorizer.js';
+import { bearerToken } from '../../http/bearer-token.js';
+import type { KeyAuthorizer } from '../auth/key-authorizer.js';
 import { ID_PATTERN } from './group-ids.js';
 
 /** Schemas of the values the group routes take. */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { bearerToken, type KeyAuthorizer } from '../auth/key-authorizer.js';
+import { bearerToken } from '../../http/bearer-token.js';
+import type { KeyAuthorizer } from '../auth/key-authorizer.js';
 import type { GroupAttachmentService } from './group-attachment-service.js';
 import { F, actorOf, fields, queryFields, optional, readInput, required, requiredFlag } from './group-input.js';
 import type { GroupService } from './group-service.js';

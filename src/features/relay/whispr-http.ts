@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import { Type } from 'typebox';
 import { HEX_KEY_PATTERN, base64LengthFor } from '../../core/encoding.js';
-import { bearerToken, type KeyAuthorizer } from '../auth/key-authorizer.js';
+import { bearerToken } from '../../http/bearer-token.js';
+import type { KeyAuthorizer } from '../auth/key-authorizer.js';
 import type { RelayService } from './relay-service.js';
 
 export interface RelayHttpOptions {

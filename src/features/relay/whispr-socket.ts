@@ -2,7 +2,8 @@ import { isHexKey } from '../../core/encoding.js';
 import { badRequest } from '../../core/errors.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
 import { CLOSE, frameText, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
-import { bearerToken, type KeyAuthorizer } from '../auth/key-authorizer.js';
+import { bearerToken } from '../../http/bearer-token.js';
+import type { KeyAuthorizer } from '../auth/key-authorizer.js';
 import type { InboxPush } from './inbox-push.js';
 
 const KEY_PATH = /^\/ws\/([0-9a-fA-F]{64})\/?$/;

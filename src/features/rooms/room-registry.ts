@@ -1,4 +1,4 @@
-import { GroupLink, type GroupCluster } from './group-link.js';
+import { GroupLink, type GroupCluster } from '../../cluster/group-link.js';
 import { roomFrames, type RoomUser } from './room-protocol.js';
 
 /** A connection in a room: who it is and how to write to it (best effort, no acknowledgement). */

@@ -4,7 +4,7 @@ import { ApiError } from '../../core/errors.js';
 import { CLOSE, frameText, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
-import { after, FrameOrder } from './frame-order.js';
+import { after, FrameOrder } from '../../cluster/frame-order.js';
 import type { IpPenalties } from './ip-penalties.js';
 import { RoomProtocolError, parseRoomFrame, roomFrames, type RoomCommand } from './room-protocol.js';
 import type { RoomMember, RoomRegistry } from './room-registry.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Storage } from '../../app/storage.js';
+import type { Storage } from '../storage.js';
 import { createBlobSpool } from './blob-spool.js';
 import { migratePostgres } from './migrate.js';
 import { createPgAccountStore } from './pg-account-store.js';

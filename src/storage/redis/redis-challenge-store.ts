@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { guardRedis } from '../../redis/redis-connection.js';
-import type { Challenge, ChallengeStore } from './challenge-store.js';
+import type { Challenge, ChallengeStore } from '../../features/auth/challenge-store.js';
 
 export interface RedisChallengeStoreOptions {
   /** Prefix of the challenge keys, e.g. `whispr:challenge:`. */

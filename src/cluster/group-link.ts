@@ -1,4 +1,4 @@
-import type { MessageBus, Unsubscribe } from '../../bus/message-bus.js';
+import type { MessageBus, Unsubscribe } from '../bus/message-bus.js';
 import type { OwnMember, Roster } from './roster.js';
 
 /** What groups spread over nodes (rooms, calls) run on: the bus carries frames between nodes, the roster knows every member. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { guardRedis } from '../../redis/redis-connection.js';
-import { redisScript } from '../../redis/redis-script.js';
+import { guardRedis } from '../redis/redis-connection.js';
+import { redisScript } from '../redis/redis-script.js';
 import type { Roster, RosterEntry } from './roster.js';
 
 /**
