@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { dayRange, dailyRows, hourlyRows, overview, pick, toCsv } from '../analytics/analytics-report.js';
 import type { Analytics } from '../analytics/analytics.js';
 import { F } from '../groups/group-input.js';
-import type { GroupOperations } from '../groups/register-groups.js';
+import type { GroupOperations } from '../groups/groups-feature.js';
 import { requireAdmin, type AdminAuth } from './admin-auth.js';
 import { directorySize } from './disk-usage.js';
 

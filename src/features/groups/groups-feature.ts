@@ -1,0 +1,61 @@
+import { feature } from '../../app/feature.js';
+import { monotonicClock } from '../../core/monotonic-clock.js';
+import { ChannelService } from './channel-service.js';
+import { channelsHttp } from './channels-http.js';
+import { GroupAttachmentService } from './group-attachment-service.js';
+import { groupAttachmentsHttp } from './group-attachments-http.js';
+import { GroupEvents } from './group-events.js';
+import { GroupMessageService } from './group-message-service.js';
+import { groupMessagesHttp } from './group-messages-http.js';
+import { GroupService } from './group-service.js';
+import { groupsHttp } from './groups-http.js';
+
+const DEFAULT_FETCH = 200;
+
+/** What the operator (admin API) may do with any group, through the same rules and deletion code as owners. */
+export interface GroupOperations {
+  count(): Promise<number>;
+  publicGroups(query: string | undefined, limit: number): ReturnType<GroupService['discover']>;
+  /** Deletes the group with its channels, messages, keys and files; 404 GROUP_NOT_FOUND if there is none. */
+  delete(groupId: string): Promise<void>;
+}
+
+/** The group backend: its services, and the original /groups routes over them. */
+export const groupsFeature = feature({
+  name: 'groups',
+  needs: [],
+  options: (config) => ({
+    maxMembers: config.max_group_members,
+    maxChannels: config.max_group_channels,
+    maxCiphertextBytes: config.max_message_size,
+    maxFetch: config.max_group_fetch,
+    maxFileBytes: config.group_attachment_max_size_bytes,
+  }),
+  async register({ app, platform }, o) {
+    const { storage, bus, authorizer, analytics, locks } = platform;
+    const store = storage.groups;
+  // One strictly increasing clock for joins and messages: `since` paging never skips or repeats a
+  // message, and a member's join is never stamped equal to a message around it.
+    const now = monotonicClock(platform.now);
+    const events = new GroupEvents(store, bus);
+    const groups = new GroupService(store, events, { maxMembers: o.maxMembers }, now, analytics);
+    const channels = new ChannelService(store, o.maxChannels, now);
+    const messages = new GroupMessageService(store, events, { maxCiphertextBytes: o.maxCiphertextBytes, maxFetch: o.maxFetch, defaultFetch: Math.min(DEFAULT_FETCH, o.maxFetch) }, now, analytics);
+    const attachments = new GroupAttachmentService(store, storage.groupBlobs, o.maxFileBytes, now, analytics, locks);
+    await app.register(
+      async (scope) => {
+        await scope.register(groupsHttp, { groups, attachments, authorizer });
+        await scope.register(channelsHttp, { channels, groupsRole: (actor, groupId) => groups.role(actor, groupId), authorizer });
+        await scope.register(groupMessagesHttp, { messages, groups, authorizer, maxCiphertextBytes: o.maxCiphertextBytes });
+        await scope.register(groupAttachmentsHttp, { attachments, authorizer, maxBytes: o.maxFileBytes });
+      },
+      { prefix: '/groups' },
+    );
+    const groupOperations: GroupOperations = {
+      count: () => groups.count(),
+      publicGroups: (query, limit) => groups.discover(query, limit),
+      delete: async (groupId) => attachments.release(await groups.deleteAsOperator(groupId)),
+    };
+    return { provides: { groupOperations } };
+  },
+});
