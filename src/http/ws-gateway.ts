@@ -5,6 +5,7 @@ import type { ConnectionSlots } from '../cluster/connection-slots.js';
 import { ApiError } from '../core/errors.js';
 import { clientAddress } from './client-address.js';
 import { writeRawError } from './raw-error-response.js';
+import { holdSlotsWhileOpen, type SlotCap } from './upgrade-slots.js';
 
 /** Close codes Whispr uses on every WebSocket dialect (documented in docs/websockets.md). */
 export const CLOSE = {
@@ -150,24 +151,19 @@ export class WsGateway {
       }
     }
     if (found === undefined) return writeRawError(socket, new ApiError(404, 'NOT_FOUND', 'No WebSocket endpoint at this path'));
-    if (!this.accepting) return writeRawError(socket, new ApiError(503, 'SHUTTING_DOWN', 'Server is shutting down', 1));
+    if (!this.accepting) return writeRawError(socket, shuttingDown());
     const ip = clientAddress(req, this.options.trustProxy);
     if (this.connections.size >= this.options.maxConnections) {
       return writeRawError(socket, new ApiError(503, 'TOO_MANY_CONNECTIONS', 'Server connection limit reached', 5));
     }
     const { registered, match } = found;
-    // Hold the slots while authorizing, so a burst of slow handshakes cannot overshoot the limits.
-    if (!(await this.holdSlots(registered.endpoint, ip))) {
+    // Held from here on, so a burst of slow handshakes cannot overshoot the limits; given back when the socket closes.
+    if (!(await holdSlotsWhileOpen(this.options.slots, this.slotCaps(registered.endpoint, ip), socket, this.options.onError))) {
       return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
     }
-    try {
-      await registered.endpoint.authorize?.(match, req, url, ip);
-    } catch (err) {
-      this.releaseSlots(registered.endpoint, ip);
-      if (err instanceof ApiError) return writeRawError(socket, err);
-      throw err;
-    }
-    if (socket.destroyed) return this.releaseSlots(registered.endpoint, ip);
+    await registered.endpoint.authorize?.(match, req, url, ip);
+    // close() may have run while authorizing: a socket accepted now would never be told to go.
+    if (!this.accepting) return writeRawError(socket, shuttingDown());
     registered.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, registered.endpoint, match, ip, socket));
   }
 
@@ -182,11 +178,8 @@ export class WsGateway {
       connection.alive = true;
     });
     ws.on('error', terminateOnError);
-    // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket.
-    ws.on('close', () => {
-      this.connections.delete(connection);
-      this.releaseSlots(endpoint, ip);
-    });
+    // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket. (The slots come back with the socket.)
+    ws.on('close', () => this.connections.delete(connection));
     try {
       endpoint.onConnection(connection, match);
     } catch (err) {
@@ -195,21 +188,11 @@ export class WsGateway {
     }
   }
 
-  /** Takes the address's gateway slot and, if the endpoint caps addresses, its endpoint slot; false (nothing held) when either is full. */
-  private async holdSlots(endpoint: WsEndpoint<unknown>, ip: string): Promise<boolean> {
-    const { slots, maxConnectionsPerIp } = this.options;
-    if (!(await slots.acquire(ip, maxConnectionsPerIp))) return false;
-    const cap = endpoint.maxConnectionsPerIp;
-    if (cap === undefined || (await slots.acquire(`${endpoint.name} ${ip}`, cap))) return true;
-    await slots.release(ip);
-    return false;
-  }
-
-  /** Gives back what holdSlots took (the keys are rebuilt, not kept per socket). */
-  private releaseSlots(endpoint: WsEndpoint<unknown>, ip: string): void {
-    const { slots, onError } = this.options;
-    slots.release(ip).catch(onError);
-    if (endpoint.maxConnectionsPerIp !== undefined) slots.release(`${endpoint.name} ${ip}`).catch(onError);
+  /** The address's gateway-wide cap and, if the endpoint caps addresses itself, the endpoint's. */
+  private slotCaps(endpoint: WsEndpoint<unknown>, ip: string): SlotCap[] {
+    const caps = [{ key: ip, cap: this.options.maxConnectionsPerIp }];
+    if (endpoint.maxConnectionsPerIp !== undefined) caps.push({ key: `${endpoint.name} ${ip}`, cap: endpoint.maxConnectionsPerIp });
+    return caps;
   }
 
   private beat(): void {
@@ -223,6 +206,8 @@ export class WsGateway {
     }
   }
 }
+
+const shuttingDown = () => new ApiError(503, 'SHUTTING_DOWN', 'Server is shutting down', 1);
 
 // Shared listeners (`this` is the emitter): no closure per socket.
 function destroyOnError(this: Duplex): void {

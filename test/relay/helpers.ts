@@ -49,13 +49,33 @@ export function hostPort(baseUrl: string): { host: string; port: number } {
   return { host: url.hostname, port: Number(url.port) };
 }
 
-/** Opens a plain TCP socket to the server. */
-export function rawSocket(baseUrl: string): Promise<Socket> {
+/**
+ * Opens a plain TCP socket to the server; `localAddress` speaks from another 127.x.y.z, `allowHalfOpen`
+ * keeps the client's end open after the server closes its own.
+ */
+export function rawSocket(baseUrl: string, options: { localAddress?: string; allowHalfOpen?: boolean } = {}): Promise<Socket> {
   const { host, port } = hostPort(baseUrl);
   return new Promise((resolve, reject) => {
-    const socket = connect(port, host, () => resolve(socket));
+    const socket = connect({ port, host, ...options }, () => resolve(socket));
     socket.once('error', reject);
   });
+}
+
+/**
+ * The text of a WebSocket upgrade request for `path`: a valid one, or with some headers changed
+ * (a value) or left out (undefined), and another method.
+ */
+export function upgradeRequest(path: string, change: Record<string, string | undefined> = {}, method = 'GET'): string {
+  const headers: Record<string, string | undefined> = {
+    Host: '127.0.0.1',
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    ...change,
+  };
+  const lines = Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [`${name}: ${value}\r\n`]));
+  return `${method} ${path} HTTP/1.1\r\n${lines.join('')}\r\n`;
 }
 
 /**

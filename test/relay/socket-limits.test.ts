@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import type { WhisprClient } from '../../src/sdk/whispr-client.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
-import { closed, collectFrames, health, openWs, rawExchange, rawSocket, sleep, wsUrl } from './helpers.js';
+import { closed, collectFrames, health, openWs, rawExchange, rawSocket, sleep, upgradeRequest, wsUrl } from './helpers.js';
 
 const HEARTBEAT_SECONDS = 0.2;
 const SEND_BUFFER = 65_536;
@@ -102,11 +102,7 @@ describe('slow consumer', () => {
   /** Completes a WebSocket handshake on a raw TCP socket, then stops reading. */
   async function stalledSocket(client: WhisprClient): Promise<{ socket: Socket; received: Buffer[] }> {
     const socket = await rawSocket(slow.url);
-    const response = await rawExchange(
-      socket,
-      `GET /ws/${client.address}?token=${await client.authenticate()} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-    );
+    const response = await rawExchange(socket, upgradeRequest(`/ws/${client.address}?token=${await client.authenticate()}`));
     expect(response.status).toBe(101);
     socket.pause();
     const received: Buffer[] = [];
