@@ -81,8 +81,9 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
 
   const senderLimiter = backends.limiter('sender', { ratePerSecond: config.max_messages_per_second, burst: Math.max(1, config.max_messages_per_second) });
   const ipLimiter = backends.limiter('ip', { ratePerSecond: config.max_requests_per_ip_per_second, burst: Math.max(1, 2 * config.max_requests_per_ip_per_second) });
-  // Frames are counted per connection, which lives on one node.
-  const frameLimiter = createLocalRateLimiter({ ratePerSecond: config.websocket_frames_per_second, burst: Math.max(1, 2 * config.websocket_frames_per_second) });
+  // Frames (and pings, on every socket) are counted per connection, which lives on one node.
+  const framePolicy = { ratePerSecond: config.websocket_frames_per_second, burst: Math.max(1, 2 * config.websocket_frames_per_second) };
+  const frameLimiter = createLocalRateLimiter(framePolicy);
   const { challenges } = backends;
   const tokens = new TokenService(secrets.tokenSecret, config.token_ttl_seconds);
   const authorizer = new KeyAuthorizer(config.security, tokens);
@@ -121,6 +122,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     maxConnectionsPerIp: config.max_websocket_connections_per_ip,
     maxBufferedBytes: config.websocket_send_buffer_bytes,
     heartbeatMs: config.heartbeat_interval_seconds * 1000,
+    pings: framePolicy,
     trustProxy: config.trust_proxy,
     slots: backends.slots,
     onError,

@@ -3,6 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { ConnectionSlots } from '../cluster/connection-slots.js';
 import { ApiError } from '../core/errors.js';
+import type { BucketPolicy } from '../rate-limit/rate-limiter.js';
+import { TokenBucket } from '../rate-limit/token-bucket.js';
 import { clientAddress } from './client-address.js';
 import { writeRawError } from './raw-error-response.js';
 import { holdSlotsWhileOpen, type SlotCap } from './upgrade-slots.js';
@@ -22,9 +24,10 @@ export const CLOSE = {
 
 const TEXT_FRAME = { binary: false } as const;
 
-/** One accepted socket, with writes that respect a send-buffer bound. */
+/** One accepted socket, with writes that respect a send-buffer bound and the client's pings answered within a budget. */
 export class WsConnection {
   alive = true;
+  private pings: TokenBucket | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -51,6 +54,19 @@ export class WsConnection {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) return this.close(CLOSE.tryAgainLater, 'send buffer full');
     this.ws.send(frame, TEXT_FRAME);
+  }
+
+  /**
+   * Answers a client's ping within `budget` (made on the first ping: most clients never send one);
+   * past it the client is told why (1008) before it is cut off, like any other flood.
+   */
+  answerPing(data: Buffer, budget: BucketPolicy): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const now = Date.now();
+    this.pings ??= new TokenBucket(budget, now);
+    if (this.pings.take(now) > 0) return this.close(CLOSE.policy, 'too many pings');
+    if (this.ws.bufferedAmount > this.maxBufferedBytes) return this.close(CLOSE.tryAgainLater, 'send buffer full');
+    this.ws.pong(data);
   }
 
   sendJson(value: unknown): Promise<boolean> {
@@ -83,6 +99,8 @@ export interface WsGatewayOptions {
   maxConnectionsPerIp: number;
   maxBufferedBytes: number;
   heartbeatMs: number;
+  /** Pings a client may send per socket; each is answered with a pong. */
+  pings: BucketPolicy;
   trustProxy: boolean;
   /** Per-address connection counts: this process's, or shared by every node. */
   slots: ConnectionSlots;
@@ -107,7 +125,8 @@ export class WsGateway {
   }
 
   register<M>(endpoint: WsEndpoint<M>): void {
-    const server = new WebSocketServer({ noServer: true, maxPayload: endpoint.maxPayload, clientTracking: false, perMessageDeflate: false });
+    // Pings are answered by WsConnection, within a budget: ws's own answer cuts a flood off without a close frame.
+    const server = new WebSocketServer({ noServer: true, maxPayload: endpoint.maxPayload, clientTracking: false, perMessageDeflate: false, autoPong: false });
     this.endpoints.push({ endpoint: endpoint as WsEndpoint<unknown>, server });
   }
 
@@ -177,6 +196,7 @@ export class WsGateway {
     ws.on('pong', () => {
       connection.alive = true;
     });
+    ws.on('ping', (data) => connection.answerPing(data, this.options.pings));
     ws.on('error', terminateOnError);
     // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket. (The slots come back with the socket.)
     ws.on('close', () => this.connections.delete(connection));

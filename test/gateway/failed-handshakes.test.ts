@@ -54,6 +54,7 @@ async function startGateway(driver: ConnectionSlots): Promise<Gateway> {
     maxConnectionsPerIp: GATEWAY_CAP,
     maxBufferedBytes: 65_536,
     heartbeatMs: 60_000,
+    pings: { ratePerSecond: 10, burst: 20 },
     trustProxy: false,
     slots,
     onError: (err) => errors.push(err),

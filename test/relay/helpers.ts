@@ -107,6 +107,28 @@ export function rawExchange(socket: Socket, head: string, timeoutMs = 3_000): Pr
   });
 }
 
+/** The complete frames in `bytes` a server sent on a raw socket (server frames are unmasked): opcode and payload of each. */
+export function serverFrames(bytes: Buffer): Array<{ opcode: number; payload: Buffer }> {
+  const out: Array<{ opcode: number; payload: Buffer }> = [];
+  let at = 0;
+  while (at + 2 <= bytes.length) {
+    const opcode = bytes[at]! & 0x0f;
+    let length = bytes[at + 1]! & 0x7f;
+    let header = 2;
+    if (length === 126) {
+      length = bytes.readUInt16BE(at + 2);
+      header = 4;
+    } else if (length === 127) {
+      length = Number(bytes.readBigUInt64BE(at + 2));
+      header = 10;
+    }
+    if (at + header + length > bytes.length) break;
+    out.push({ opcode, payload: bytes.subarray(at + header, at + header + length) });
+    at += header + length;
+  }
+  return out;
+}
+
 /** A raw WebSocket client that resolves once open; rejects with the HTTP status of a refused upgrade. */
 export function openWs(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
