@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
 import { nowSeconds } from '../core/clock.js';
 import { createEd25519Verifier } from '../core/ed25519.js';
-import { badRequest } from '../core/errors.js';
 import { loadServerSecrets } from '../core/server-secrets.js';
 import { AttachmentService } from '../features/attachments/attachment-service.js';
 import { attachmentHttp } from '../features/attachments/whispr-http.js';
@@ -33,7 +32,8 @@ import { healthHttp } from '../http/health-http.js';
 import { clientError } from '../http/raw-error-response.js';
 import { ipRateLimit } from '../http/ip-rate-limit.js';
 import { registerOpenApi } from '../http/openapi.js';
-import { createValidatorCompiler, isWellFormedDeep } from '../http/validation.js';
+import { inputFault } from '../http/input-faults.js';
+import { createValidatorCompiler } from '../http/validation.js';
 import { CLOSE, WsGateway } from '../http/ws-gateway.js';
 import { CleanupScheduler } from '../maintenance/cleanup-scheduler.js';
 import { createMetrics } from '../metrics/metrics.js';
@@ -157,7 +157,8 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   if (config.metrics_token !== '') registerTokenRoute(app, metrics.registry, config.metrics_token);
   let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
   app.addHook('preValidation', async (request) => {
-    if (!isWellFormedDeep(request.body)) throw badRequest('INVALID_STRING', 'Strings must be valid Unicode (no lone surrogates)');
+    const fault = inputFault(request.params) ?? inputFault(request.query) ?? inputFault(request.body);
+    if (fault !== undefined) throw fault;
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');

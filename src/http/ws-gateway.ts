@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { ConnectionSlots } from '../cluster/connection-slots.js';
 import { ApiError } from '../core/errors.js';
 import type { BucketPolicy } from '../rate-limit/rate-limiter.js';
@@ -236,22 +236,4 @@ function destroyOnError(this: Duplex): void {
 
 function terminateOnError(this: WebSocket): void {
   this.terminate();
-}
-
-/** Text of a frame if it is a text frame; binary frames are refused by every Whispr dialect. */
-export function frameText(data: RawData, isBinary: boolean): string | undefined {
-  if (isBinary) return undefined;
-  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-}
-
-/** A text frame holding a JSON object, or undefined for anything else (binary, not JSON, array, scalar). */
-export function jsonObjectFrame(data: RawData, isBinary: boolean): Record<string, unknown> | undefined {
-  const text = frameText(data, isBinary);
-  if (text === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
