@@ -2,11 +2,11 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
-import { badRequest } from '../core/errors.js';
 import { frameworkError, installErrorHandler } from '../http/error-handler.js';
 import { registerOpenApi } from '../http/openapi.js';
 import { clientError } from '../http/raw-error-response.js';
-import { createValidatorCompiler, isWellFormedDeep } from '../http/validation.js';
+import { inputFault } from '../http/input-faults.js';
+import { createValidatorCompiler } from '../http/validation.js';
 import { registerTokenRoute } from '../metrics/metrics-http.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { VERSION } from './version.js';
@@ -38,7 +38,8 @@ export async function createHttpApp(config: Config, deps: { log: Logger; tls: Tl
   metrics.instrument(app);
   if (config.metrics_token !== '') registerTokenRoute(app, metrics.registry, config.metrics_token);
   app.addHook('preValidation', async (request) => {
-    if (!isWellFormedDeep(request.body)) throw badRequest('INVALID_STRING', 'Strings must be valid Unicode (no lone surrogates)');
+    const fault = inputFault(request.params) ?? inputFault(request.query) ?? inputFault(request.body);
+    if (fault !== undefined) throw fault;
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');

@@ -51,6 +51,8 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     maxConnectionsPerIp: config.max_websocket_connections_per_ip,
     maxBufferedBytes: config.websocket_send_buffer_bytes,
     heartbeatMs: config.heartbeat_interval_seconds * 1000,
+    // Pings are counted per connection like frames: a flood gets a 1008 close frame.
+    pings: { ratePerSecond: config.websocket_frames_per_second, burst: Math.max(1, 2 * config.websocket_frames_per_second) },
     trustProxy: config.trust_proxy,
     slots: backends.slots,
     onError,

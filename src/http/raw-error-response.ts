@@ -2,9 +2,14 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiError, errorBody } from '../core/errors.js';
 
-/** Answers on a raw socket (refused upgrades, malformed HTTP) with the usual JSON error body, then closes it. */
+/**
+ * Answers on a raw socket (refused upgrades, malformed HTTP) with the usual JSON error body, then
+ * closes it once written: a client that keeps its end open must not keep the socket (and the
+ * connection slots tied to it) for ever.
+ */
 export function writeRawError(socket: Duplex, err: ApiError): void {
   if (!socket.writable) return void socket.destroy();
+  socket.once('finish', destroyWritten);
   const body = JSON.stringify(errorBody(err.code, err.detail));
   const retry = err.retryAfter === undefined ? '' : `Retry-After: ${Math.ceil(err.retryAfter)}\r\n`;
   socket.end(
@@ -19,4 +24,9 @@ export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return writeRawError(socket, new ApiError(408, 'REQUEST_TIMEOUT', 'The request was not sent in time'));
   if (err.code === 'HPE_HEADER_OVERFLOW') return writeRawError(socket, new ApiError(431, 'HEADERS_TOO_LARGE', 'Request headers too large'));
   writeRawError(socket, new ApiError(400, 'MALFORMED_REQUEST', 'Malformed HTTP request'));
+}
+
+// Shared listener (`this` is the socket).
+function destroyWritten(this: Duplex): void {
+  this.destroy();
 }

@@ -24,13 +24,3 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
     return orNoBody;
   };
 }
-
-/** True if no string anywhere in the value holds a lone UTF-16 surrogate (they cannot be stored as UTF-8). */
-export function isWellFormedDeep(value: unknown): boolean {
-  if (typeof value === 'string') return value.isWellFormed();
-  if (Array.isArray(value)) return value.every(isWellFormedDeep);
-  if (value !== null && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) if (!key.isWellFormed() || !isWellFormedDeep(inner)) return false;
-  }
-  return true;
-}

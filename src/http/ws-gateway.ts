@@ -1,10 +1,13 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { ConnectionSlots } from '../cluster/connection-slots.js';
 import { ApiError } from '../core/errors.js';
+import type { BucketPolicy } from '../rate-limit/rate-limiter.js';
+import { TokenBucket } from '../rate-limit/token-bucket.js';
 import { clientAddress } from './client-address.js';
 import { writeRawError } from './raw-error-response.js';
+import { holdSlotsWhileOpen, type SlotCap } from './upgrade-slots.js';
 
 /** Close codes Whispr uses on every WebSocket dialect (documented in docs/websockets.md). */
 export const CLOSE = {
@@ -21,9 +24,10 @@ export const CLOSE = {
 
 const TEXT_FRAME = { binary: false } as const;
 
-/** One accepted socket, with writes that respect a send-buffer bound. */
+/** One accepted socket, with writes that respect a send-buffer bound and the client's pings answered within a budget. */
 export class WsConnection {
   alive = true;
+  private pings: TokenBucket | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -50,6 +54,19 @@ export class WsConnection {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) return this.close(CLOSE.tryAgainLater, 'send buffer full');
     this.ws.send(frame, TEXT_FRAME);
+  }
+
+  /**
+   * Answers a client's ping within `budget` (made on the first ping: most clients never send one);
+   * past it the client is told why (1008) before it is cut off, like any other flood.
+   */
+  answerPing(data: Buffer, budget: BucketPolicy): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const now = Date.now();
+    this.pings ??= new TokenBucket(budget, now);
+    if (this.pings.take(now) > 0) return this.close(CLOSE.policy, 'too many pings');
+    if (this.ws.bufferedAmount > this.maxBufferedBytes) return this.close(CLOSE.tryAgainLater, 'send buffer full');
+    this.ws.pong(data);
   }
 
   sendJson(value: unknown): Promise<boolean> {
@@ -82,6 +99,8 @@ export interface WsGatewayOptions {
   maxConnectionsPerIp: number;
   maxBufferedBytes: number;
   heartbeatMs: number;
+  /** Pings a client may send per socket; each is answered with a pong. */
+  pings: BucketPolicy;
   trustProxy: boolean;
   /** Per-address connection counts: this process's, or shared by every node. */
   slots: ConnectionSlots;
@@ -106,7 +125,8 @@ export class WsGateway {
   }
 
   register<M>(endpoint: WsEndpoint<M>): void {
-    const server = new WebSocketServer({ noServer: true, maxPayload: endpoint.maxPayload, clientTracking: false, perMessageDeflate: false });
+    // Pings are answered by WsConnection, within a budget: ws's own answer cuts a flood off without a close frame.
+    const server = new WebSocketServer({ noServer: true, maxPayload: endpoint.maxPayload, clientTracking: false, perMessageDeflate: false, autoPong: false });
     this.endpoints.push({ endpoint: endpoint as WsEndpoint<unknown>, server });
   }
 
@@ -150,24 +170,19 @@ export class WsGateway {
       }
     }
     if (found === undefined) return writeRawError(socket, new ApiError(404, 'NOT_FOUND', 'No WebSocket endpoint at this path'));
-    if (!this.accepting) return writeRawError(socket, new ApiError(503, 'SHUTTING_DOWN', 'Server is shutting down', 1));
+    if (!this.accepting) return writeRawError(socket, shuttingDown());
     const ip = clientAddress(req, this.options.trustProxy);
     if (this.connections.size >= this.options.maxConnections) {
       return writeRawError(socket, new ApiError(503, 'TOO_MANY_CONNECTIONS', 'Server connection limit reached', 5));
     }
     const { registered, match } = found;
-    // Hold the slots while authorizing, so a burst of slow handshakes cannot overshoot the limits.
-    if (!(await this.holdSlots(registered.endpoint, ip))) {
+    // Held from here on, so a burst of slow handshakes cannot overshoot the limits; given back when the socket closes.
+    if (!(await holdSlotsWhileOpen(this.options.slots, this.slotCaps(registered.endpoint, ip), socket, this.options.onError))) {
       return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
     }
-    try {
-      await registered.endpoint.authorize?.(match, req, url, ip);
-    } catch (err) {
-      this.releaseSlots(registered.endpoint, ip);
-      if (err instanceof ApiError) return writeRawError(socket, err);
-      throw err;
-    }
-    if (socket.destroyed) return this.releaseSlots(registered.endpoint, ip);
+    await registered.endpoint.authorize?.(match, req, url, ip);
+    // close() may have run while authorizing: a socket accepted now would never be told to go.
+    if (!this.accepting) return writeRawError(socket, shuttingDown());
     registered.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, registered.endpoint, match, ip, socket));
   }
 
@@ -181,12 +196,10 @@ export class WsGateway {
     ws.on('pong', () => {
       connection.alive = true;
     });
+    ws.on('ping', (data) => connection.answerPing(data, this.options.pings));
     ws.on('error', terminateOnError);
-    // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket.
-    ws.on('close', () => {
-      this.connections.delete(connection);
-      this.releaseSlots(endpoint, ip);
-    });
+    // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket. (The slots come back with the socket.)
+    ws.on('close', () => this.connections.delete(connection));
     try {
       endpoint.onConnection(connection, match);
     } catch (err) {
@@ -195,21 +208,11 @@ export class WsGateway {
     }
   }
 
-  /** Takes the address's gateway slot and, if the endpoint caps addresses, its endpoint slot; false (nothing held) when either is full. */
-  private async holdSlots(endpoint: WsEndpoint<unknown>, ip: string): Promise<boolean> {
-    const { slots, maxConnectionsPerIp } = this.options;
-    if (!(await slots.acquire(ip, maxConnectionsPerIp))) return false;
-    const cap = endpoint.maxConnectionsPerIp;
-    if (cap === undefined || (await slots.acquire(`${endpoint.name} ${ip}`, cap))) return true;
-    await slots.release(ip);
-    return false;
-  }
-
-  /** Gives back what holdSlots took (the keys are rebuilt, not kept per socket). */
-  private releaseSlots(endpoint: WsEndpoint<unknown>, ip: string): void {
-    const { slots, onError } = this.options;
-    slots.release(ip).catch(onError);
-    if (endpoint.maxConnectionsPerIp !== undefined) slots.release(`${endpoint.name} ${ip}`).catch(onError);
+  /** The address's gateway-wide cap and, if the endpoint caps addresses itself, the endpoint's. */
+  private slotCaps(endpoint: WsEndpoint<unknown>, ip: string): SlotCap[] {
+    const caps = [{ key: ip, cap: this.options.maxConnectionsPerIp }];
+    if (endpoint.maxConnectionsPerIp !== undefined) caps.push({ key: `${endpoint.name} ${ip}`, cap: endpoint.maxConnectionsPerIp });
+    return caps;
   }
 
   private beat(): void {
@@ -224,6 +227,8 @@ export class WsGateway {
   }
 }
 
+const shuttingDown = () => new ApiError(503, 'SHUTTING_DOWN', 'Server is shutting down', 1);
+
 // Shared listeners (`this` is the emitter): no closure per socket.
 function destroyOnError(this: Duplex): void {
   this.destroy();
@@ -231,22 +236,4 @@ function destroyOnError(this: Duplex): void {
 
 function terminateOnError(this: WebSocket): void {
   this.terminate();
-}
-
-/** Text of a frame if it is a text frame; binary frames are refused by every Whispr dialect. */
-export function frameText(data: RawData, isBinary: boolean): string | undefined {
-  if (isBinary) return undefined;
-  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-}
-
-/** A text frame holding a JSON object, or undefined for anything else (binary, not JSON, array, scalar). */
-export function jsonObjectFrame(data: RawData, isBinary: boolean): Record<string, unknown> | undefined {
-  const text = frameText(data, isBinary);
-  if (text === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -200,10 +200,12 @@ describe('attachments', () => {
 
   test('attachment ids that are not 64 hex are 404', async () => {
     const { id } = await owner.g.upload(grp.id, Buffer.from('real file'));
-    const bad = ['abc', id.slice(1), `${id}0`, 'g'.repeat(64), `${id.slice(0, 63)}-`, '..%2F..%2Fwhispr.sqlite', '%2E%2E', 'a'.repeat(300), `${id}%00`];
+    const bad = ['abc', id.slice(1), `${id}0`, 'g'.repeat(64), `${id.slice(0, 63)}-`, '..%2F..%2Fwhispr.sqlite', '%2E%2E', 'a'.repeat(300)];
     for (const attId of bad) expectError(await api('GET', `/attachments/${attId}`, { query: { group_id: grp.id } }), 404);
     // A broken %-escape is no id at all: 400, in the same error shape.
     expectError(await api('GET', '/attachments/%zz', { query: { group_id: grp.id } }), 400, 'BAD_URL');
+    // So is U+0000, refused in every text a request carries (docs/security.md).
+    expectError(await api('GET', `/attachments/${id}%00`, { query: { group_id: grp.id } }), 400, 'INVALID_STRING');
     expect((await owner.g.download(grp.id, id)).toString()).toBe('real file');
   });
 });

@@ -7,8 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createWhisprServer, type WhisprServer } from '../../src/app/whispr-server.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -16,19 +14,11 @@ import { AccountClient, ChatEventsClient, encryptedMessage, GroupClient, newGrou
 import { generateIdentity } from '../../src/sdk/keys.js';
 import { WhisprClient } from '../../src/sdk/whispr-client.js';
 import { collectFrames, openWs, sleep, wsUrl } from '../relay/helpers.js';
+import { captureLog } from '../support/log-capture.js';
 import { eventually } from '../support/test-server.js';
 
-const lines: string[] = [];
-let partial = '';
-const sink = new Writable({
-  write(chunk: Buffer, _enc, done) {
-    partial += chunk.toString('utf8');
-    const parts = partial.split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) if (line.trim() !== '') lines.push(line);
-    done();
-  },
-});
+const log = captureLog('debug');
+const { lines } = log;
 
 let server: WhisprServer;
 let url = '';
@@ -55,7 +45,7 @@ beforeAll(async () => {
     file: undefined,
     overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'debug', max_requests_per_ip_per_second: 10_000, max_messages_per_second: 2, oidc_dev_tokens: true },
   });
-  server = await createWhisprServer(config, { logger: pino({ level: 'debug' }, sink) });
+  server = await createWhisprServer(config, { logger: log.logger });
   url = await server.listen();
 });
 
@@ -242,7 +232,7 @@ describe('log privacy (issue 7)', () => {
       secret('ed25519 public key', c.signingKey);
     }
     await sleep(100);
-    sink.end();
+    log.end();
 
     // --- assertions on the captured lines ---
     expect(lines.length).toBeGreaterThan(20);

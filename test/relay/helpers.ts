@@ -57,13 +57,33 @@ export function hostPort(baseUrl: string): { host: string; port: number } {
   return { host: url.hostname, port: Number(url.port) };
 }
 
-/** Opens a plain TCP socket to the server. */
-export function rawSocket(baseUrl: string): Promise<Socket> {
+/**
+ * Opens a plain TCP socket to the server; `localAddress` speaks from another 127.x.y.z, `allowHalfOpen`
+ * keeps the client's end open after the server closes its own.
+ */
+export function rawSocket(baseUrl: string, options: { localAddress?: string; allowHalfOpen?: boolean } = {}): Promise<Socket> {
   const { host, port } = hostPort(baseUrl);
   return new Promise((resolve, reject) => {
-    const socket = connect(port, host, () => resolve(socket));
+    const socket = connect({ port, host, ...options }, () => resolve(socket));
     socket.once('error', reject);
   });
+}
+
+/**
+ * The text of a WebSocket upgrade request for `path`: a valid one, or with some headers changed
+ * (a value) or left out (undefined), and another method.
+ */
+export function upgradeRequest(path: string, change: Record<string, string | undefined> = {}, method = 'GET'): string {
+  const headers: Record<string, string | undefined> = {
+    Host: '127.0.0.1',
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    ...change,
+  };
+  const lines = Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [`${name}: ${value}\r\n`]));
+  return `${method} ${path} HTTP/1.1\r\n${lines.join('')}\r\n`;
 }
 
 /**
@@ -93,6 +113,28 @@ export function rawExchange(socket: Socket, head: string, timeoutMs = 3_000): Pr
     socket.on('data', onData);
     socket.write(head);
   });
+}
+
+/** The complete frames in `bytes` a server sent on a raw socket (server frames are unmasked): opcode and payload of each. */
+export function serverFrames(bytes: Buffer): Array<{ opcode: number; payload: Buffer }> {
+  const out: Array<{ opcode: number; payload: Buffer }> = [];
+  let at = 0;
+  while (at + 2 <= bytes.length) {
+    const opcode = bytes[at]! & 0x0f;
+    let length = bytes[at + 1]! & 0x7f;
+    let header = 2;
+    if (length === 126) {
+      length = bytes.readUInt16BE(at + 2);
+      header = 4;
+    } else if (length === 127) {
+      length = Number(bytes.readBigUInt64BE(at + 2));
+      header = 10;
+    }
+    if (at + header + length > bytes.length) break;
+    out.push({ opcode, payload: bytes.subarray(at + header, at + header + length) });
+    at += header + length;
+  }
+  return out;
 }
 
 /** A raw WebSocket client that resolves once open; rejects with the HTTP status of a refused upgrade. */

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type WebSocket from 'ws';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
-import { closed, collectFrames, health, openWs, rawExchange, rawSocket, refusedStatus, sleep, wsUrl } from './helpers.js';
+import { closed, collectFrames, health, openWs, rawExchange, rawSocket, refusedStatus, sleep, upgradeRequest, wsUrl } from './helpers.js';
 
 let srv: RunningServer;
 const open: WebSocket[] = [];
@@ -44,11 +44,7 @@ describe('strict mode: only the key holder opens its push socket', () => {
     const bob = srv.client();
     const socket = await rawSocket(srv.url);
     try {
-      const response = await rawExchange(
-        socket,
-        `GET /ws/${bob.address} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-      );
+      const response = await rawExchange(socket, upgradeRequest(`/ws/${bob.address}`));
       expect(response.status).toBe(401);
       expect(JSON.parse(response.body)).toEqual({ detail: expect.any(String), error_code: 'TOKEN_REQUIRED', timestamp: expect.any(Number) });
     } finally {

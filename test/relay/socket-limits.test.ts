@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import type { WhisprClient } from '../../src/sdk/whispr-client.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
-import { closed, collectFrames, health, openWs, rawExchange, rawSocket, sleep, wsUrl } from './helpers.js';
+import { closed, collectFrames, health, openWs, rawExchange, rawSocket, serverFrames, sleep, upgradeRequest, wsUrl } from './helpers.js';
 
 const HEARTBEAT_SECONDS = 0.2;
 const SEND_BUFFER = 65_536;
@@ -102,11 +102,7 @@ describe('slow consumer', () => {
   /** Completes a WebSocket handshake on a raw TCP socket, then stops reading. */
   async function stalledSocket(client: WhisprClient): Promise<{ socket: Socket; received: Buffer[] }> {
     const socket = await rawSocket(slow.url);
-    const response = await rawExchange(
-      socket,
-      `GET /ws/${client.address}?token=${await client.authenticate()} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-    );
+    const response = await rawExchange(socket, upgradeRequest(`/ws/${client.address}?token=${await client.authenticate()}`));
     expect(response.status).toBe(101);
     socket.pause();
     const received: Buffer[] = [];
@@ -114,27 +110,8 @@ describe('slow consumer', () => {
     return { socket, received };
   }
 
-  /** Server-to-client frames are unmasked; returns the text payloads of complete text frames. */
-  function textFrames(bytes: Buffer): string[] {
-    const out: string[] = [];
-    let at = 0;
-    while (at + 2 <= bytes.length) {
-      const opcode = bytes[at]! & 0x0f;
-      let length = bytes[at + 1]! & 0x7f;
-      let header = 2;
-      if (length === 126) {
-        length = bytes.readUInt16BE(at + 2);
-        header = 4;
-      } else if (length === 127) {
-        length = Number(bytes.readBigUInt64BE(at + 2));
-        header = 10;
-      }
-      if (at + header + length > bytes.length) break;
-      if (opcode === 1) out.push(bytes.subarray(at + header, at + header + length).toString('utf8'));
-      at += header + length;
-    }
-    return out;
-  }
+  /** The text payloads of the complete text frames in `bytes`. */
+  const textFrames = (bytes: Buffer): string[] => serverFrames(bytes).flatMap((f) => (f.opcode === 1 ? [f.payload.toString('utf8')] : []));
 
   test('a socket that stops reading is closed, and what it could not take stays queued for /inbox', async () => {
     const bob = slow.client();

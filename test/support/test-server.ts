@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createWhisprServer, type WhisprServer } from '../../src/app/whispr-server.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/settings.js';
@@ -18,15 +18,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** A real Whispr server on 127.0.0.1 with a random port and its own data directory. */
-export async function startServer(overrides: Partial<Config> = {}): Promise<RunningServer> {
+/** A real Whispr server on 127.0.0.1 with a random port and its own data directory; silent unless given a logger. */
+export async function startServer(overrides: Partial<Config> = {}, options: { logger?: Logger } = {}): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'whispr-test-'));
   const { config } = loadConfig({
     env: {},
     file: undefined,
     overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'silent', max_requests_per_ip_per_second: 10_000, ...overrides },
   });
-  const server = await createWhisprServer(config, { logger: pino({ level: 'silent' }) });
+  const server = await createWhisprServer(config, { logger: options.logger ?? pino({ level: 'silent' }) });
   const url = await server.listen();
   return {
     server,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BASE64_PATTERN, base64DecodedLength, base64LengthFor } from '../../core/encoding.js';
-import { CLOSE, jsonObjectFrame, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
+import { ApiError } from '../../core/errors.js';
+import { CLOSE, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
+import { errorFrame, jsonObjectFrame } from '../../http/ws-frames.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
 import { CallError, USER_CALL_EVENTS, type CallService, type UserCallEvent, type UserDelivery } from '../calls/call-service.js';
@@ -30,7 +32,6 @@ interface Handshake {
 export const accountQueueId = (userId: string) => `pc:${userId}`;
 
 const BASE64 = new RegExp(BASE64_PATTERN);
-const errorFrame = (code: string, detail: string) => JSON.stringify({ type: 'error', error_code: code, detail });
 const isCallEvent = (type: unknown): type is UserCallEvent => USER_CALL_EVENTS.includes(type as UserCallEvent);
 
 /** This process's account sockets (the capacity count), and live delivery of call events on any node. */
@@ -152,7 +153,7 @@ export function accountSocketEndpoint(deps: AccountSocketDeps, sockets: AccountS
       connection.ws.on('message', (data, isBinary) => {
         if (budget.take(Date.now()) > 0) return connection.close(CLOSE.policy, 'too many frames');
         const frame = jsonObjectFrame(data, isBinary);
-        if (frame === undefined) return connection.sendNow(errorFrame('INVALID_FRAME', 'Frames are JSON objects with a type'));
+        if (frame instanceof ApiError) return connection.sendNow(errorFrame(frame.code, frame.detail));
         previous = previous
           .then(() => handle(connection, userId, frame))
           .catch((err: unknown) => {

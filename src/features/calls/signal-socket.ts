@@ -1,5 +1,6 @@
 import { ApiError } from '../../core/errors.js';
-import { CLOSE, jsonObjectFrame, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
+import { CLOSE, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
+import { errorFrame, jsonObjectFrame } from '../../http/ws-frames.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
 import { FrameOrder } from '../../cluster/frame-order.js';
@@ -8,8 +9,6 @@ import type { KeyAuthorizer } from '../auth/key-authorizer.js';
 import { CallError, type CallPeer, type CallService } from './call-service.js';
 
 const MAX_FRAME = 65_536;
-
-const errorFrame = (code: string, detail: string) => JSON.stringify({ type: 'error', error_code: code, detail });
 
 /** One /signal socket: a call participant whose frames are handled in order (a join across nodes waits for the roster). */
 class SignalPeer extends FrameOrder implements CallPeer {
@@ -57,7 +56,7 @@ export function signalSocketEndpoint(deps: { calls: CallService; authorizer: Key
         if (budget.take(Date.now()) > 0) return connection.close(CLOSE.policy, 'too many frames');
         const frame = jsonObjectFrame(data, isBinary);
         const taken = peer.inOrder(() => {
-          if (frame === undefined) return peer.send(errorFrame('INVALID_FRAME', 'Frames are JSON objects with a type'));
+          if (frame instanceof ApiError) return peer.send(errorFrame(frame.code, frame.detail));
           switch (frame.type) {
             case 'join':
               return calls.join(peer, frame.call_id);

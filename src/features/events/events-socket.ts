@@ -1,5 +1,7 @@
 import { ApiError, forbidden } from '../../core/errors.js';
-import { CLOSE, jsonObjectFrame, type WsEndpoint } from '../../http/ws-gateway.js';
+import { inputFault } from '../../http/input-faults.js';
+import { CLOSE, type WsEndpoint } from '../../http/ws-gateway.js';
+import { errorFrame, jsonObjectFrame } from '../../http/ws-frames.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
 import { bearerToken } from '../../http/bearer-token.js';
@@ -26,8 +28,6 @@ export interface EventsSocketDeps {
 const USER_PATH = /^\/ws\/([^/]{1,128})\/?$/;
 const WHISPR_KEY = /^[0-9a-fA-F]{64}$/;
 const MAX_CLIENT_FRAME = 4096;
-
-const errorFrame = (code: string, detail: string) => JSON.stringify({ type: 'error', error_code: code, detail });
 
 const PONG = '{"type":"pong"}';
 
@@ -61,6 +61,9 @@ export function eventsSocketEndpoint(deps: EventsSocketDeps): WsEndpoint<string>
       }
     },
     async authorize(userId, req, url) {
+      // The path's user id is looked up in the event queues (compat mode too): the same text rule as any input.
+      const fault = inputFault(userId);
+      if (fault !== undefined) throw fault;
       if (deps.mode === 'compat') return;
       const token = bearerToken(req.headers, url.searchParams);
       if (token === undefined) throw new ApiError(401, 'TOKEN_REQUIRED', 'An ID token is required (?token= or Authorization: Bearer)');
@@ -73,12 +76,13 @@ export function eventsSocketEndpoint(deps: EventsSocketDeps): WsEndpoint<string>
       connection.ws.on('message', (data, isBinary) => {
         if (budget.take(Date.now()) > 0) return connection.close(CLOSE.policy, 'too many frames');
         const frame = jsonObjectFrame(data, isBinary);
-        if (frame?.type === 'ping') {
+        if (frame instanceof ApiError) return connection.sendNow(errorFrame(frame.code, frame.detail));
+        if (frame.type === 'ping') {
           // The pong follows every ACK received before the ping, so a client can rely on them being applied.
           if (acking.size === 0) return connection.sendNow(PONG);
           return void Promise.allSettled([...acking]).then(() => connection.sendNow(PONG));
         }
-        if (frame?.type !== 'ACK') return connection.sendNow(errorFrame('INVALID_FRAME', 'Frames are {"type":"ACK","event_id":...} or {"type":"ping"}'));
+        if (frame.type !== 'ACK') return connection.sendNow(errorFrame('INVALID_FRAME', 'Frames are {"type":"ACK","event_id":...} or {"type":"ping"}'));
         const eventId = frame.event_id;
         if (typeof eventId !== 'string' || eventId.length > 128) return connection.sendNow(errorFrame('INVALID_EVENT_ID', 'event_id must be a string'));
         // The path's user, never the frame's recipient_id: a client acknowledges only its own events.

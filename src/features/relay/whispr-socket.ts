@@ -1,7 +1,8 @@
 import { isHexKey } from '../../core/encoding.js';
 import { badRequest } from '../../core/errors.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
-import { CLOSE, frameText, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
+import { CLOSE, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
+import { frameText } from '../../http/ws-frames.js';
 import { bearerToken } from '../../http/bearer-token.js';
 import type { KeyAuthorizer } from '../auth/key-authorizer.js';
 import type { InboxPush } from './inbox-push.js';

@@ -2,6 +2,7 @@
  * The RTC-E2EE rooms protocol: `{"type": ..., "payload": ...}` frames as the Rust relay speaks
  * them, lenient with the Node relay's variants on input (extra fields, `action`, typing fields).
  */
+import { inputFault } from '../../http/input-faults.js';
 
 export type RoomErrorCode =
   | 'RATE_LIMITED'
@@ -53,12 +54,15 @@ function isEncrypted(value: string): boolean {
 
 /** Parses one text frame into a command, or throws RoomProtocolError with the documented code. */
 export function parseRoomFrame(text: string): RoomCommand {
-  let frame: Record<string, unknown> | undefined;
+  let parsed: unknown;
   try {
-    frame = record(JSON.parse(text));
+    parsed = JSON.parse(text);
   } catch {
     throw invalid('Invalid JSON');
   }
+  const fault = inputFault(parsed);
+  if (fault !== undefined) throw invalid(fault.detail);
+  const frame = record(parsed);
   if (frame === undefined) throw invalid('A frame must be a JSON object');
   const payload = record(frame.payload);
   switch (frame.type) {
@@ -84,8 +88,8 @@ export function parseRoomFrame(text: string): RoomCommand {
     }
     case 'reaction': {
       const { messageId, emoji, action } = payload ?? {};
-      if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > MESSAGE_ID_MAX || !messageId.isWellFormed()) throw invalid('reaction needs payload.messageId');
-      if (typeof emoji !== 'string' || emoji.length === 0 || emoji.length > EMOJI_MAX || !emoji.isWellFormed()) throw invalid('reaction needs payload.emoji');
+      if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > MESSAGE_ID_MAX) throw invalid('reaction needs payload.messageId');
+      if (typeof emoji !== 'string' || emoji.length === 0 || emoji.length > EMOJI_MAX) throw invalid('reaction needs payload.emoji');
       if (action !== undefined && action !== 'add' && action !== 'remove') throw invalid('reaction action must be add or remove');
       return { type: 'reaction', messageId, emoji, action: action ?? 'add' };
     }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RawData } from 'ws';
 import { ApiError } from '../../core/errors.js';
-import { CLOSE, frameText, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
+import { CLOSE, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
+import { frameText } from '../../http/ws-frames.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
 import { after, FrameOrder } from '../../cluster/frame-order.js';
