@@ -39,7 +39,7 @@ function handleEvent(raw: string, res: ServerResponse): void {
   try {
     e = JSON.parse(raw) as typeof e;
   } catch {
-    return reply(res, 400, { error_code: 'INVALID_JSON' });
+    return void reply(res, 400, { error_code: 'INVALID_JSON' });
   }
   const eventId = e.event_id ?? randomUUID();
   const seq = (lastSeq.get(e.recipient_id) ?? 0) + 1;
@@ -75,7 +75,10 @@ server.on('upgrade', (req, socket, head) => {
   const userId = decodeURIComponent(raw);
   wss.handleUpgrade(req, socket, head, (ws) => {
     let mine = sockets.get(userId);
-    if (mine === undefined) sockets.set(userId, (mine = new Set()));
+    if (mine === undefined) {
+      mine = new Set();
+      sockets.set(userId, mine);
+    }
     const joined = mine;
     joined.add(ws);
     ws.on('message', (data) => {

@@ -61,16 +61,16 @@ function handleSend(raw: string, res: ServerResponse): void {
   try {
     b = JSON.parse(raw) as Body;
   } catch {
-    return reply(res, 400, { error_code: 'INVALID_JSON' });
+    return void reply(res, 400, { error_code: 'INVALID_JSON' });
   }
   if (typeof b.to !== 'string' || typeof b.from_ !== 'string' || typeof b.enc_pub !== 'string' || typeof b.message !== 'string' || typeof b.signature !== 'string') {
-    return reply(res, 400, { error_code: 'INVALID_BODY' });
+    return void reply(res, 400, { error_code: 'INVALID_BODY' });
   }
   const publicKey = Buffer.from(b.from_, 'hex');
   const signature = Buffer.from(b.signature, 'base64');
   const message = Buffer.from(b.message, 'base64');
   if (publicKey.length !== 32 || signature.length !== 64 || !sodium.crypto_sign_verify_detached(signature, message, publicKey)) {
-    return reply(res, 400, { error_code: 'SIGNATURE_INVALID' });
+    return void reply(res, 400, { error_code: 'SIGNATURE_INVALID' });
   }
   const now = Date.now() / 1000;
   const id = mode === 'replay' ? storeWithReplay(b, signature, now) : store(b, now);

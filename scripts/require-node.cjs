@@ -5,6 +5,7 @@
 var wanted = Number(/>=\s*(\d+)/.exec(require('../package.json').engines.node)[1]);
 var found = process.versions.node;
 if (Number(found.split('.')[0]) < wanted) {
+  // biome-ignore lint/style/useTemplate: this file must parse on the old runtimes it refuses, some of which predate template literals
   console.error('Whispr needs Node.js >= ' + wanted + ', found ' + found);
   process.exit(1);
 }

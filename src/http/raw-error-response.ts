@@ -21,8 +21,8 @@ export function writeRawError(socket: Duplex, err: ApiError): void {
 /** Errors Node's HTTP parser raises before a request reaches a route (slow or malformed clients). */
 export function clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET') return void socket.destroy();
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return writeRawError(socket, new ApiError(408, 'REQUEST_TIMEOUT', 'The request was not sent in time'));
-  if (err.code === 'HPE_HEADER_OVERFLOW') return writeRawError(socket, new ApiError(431, 'HEADERS_TOO_LARGE', 'Request headers too large'));
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return void writeRawError(socket, new ApiError(408, 'REQUEST_TIMEOUT', 'The request was not sent in time'));
+  if (err.code === 'HPE_HEADER_OVERFLOW') return void writeRawError(socket, new ApiError(431, 'HEADERS_TOO_LARGE', 'Request headers too large'));
   writeRawError(socket, new ApiError(400, 'MALFORMED_REQUEST', 'Malformed HTTP request'));
 }
 

@@ -117,7 +117,10 @@ export async function accountSocket(srv: RunningServer | string, token: string):
     closed,
     async next(predicate, timeoutMs = 3_000) {
       let found: Record<string, unknown> | undefined;
-      await eventually(() => (found = frames.find(predicate)) !== undefined, timeoutMs).catch(() => {
+      await eventually(() => {
+        found = frames.find(predicate);
+        return found !== undefined;
+      }, timeoutMs).catch(() => {
         throw new Error(`no matching frame; got ${JSON.stringify(frames)}`);
       });
       return found as Record<string, unknown>;

@@ -169,7 +169,7 @@ describe('refused registrations store nothing', () => {
   test.each([
     ['identity_key with a character outside base64', { identity_key: '!'.repeat(44) }],
     ['identity_key without padding', { identity_key: Buffer.alloc(32, 1).toString('base64').replace(/=+$/, '') }],
-    ['identity_key in base64url', { identity_key: Buffer.alloc(32, 0xfb).toString('base64url') + '=' }],
+    ['identity_key in base64url', { identity_key: `${Buffer.alloc(32, 0xfb).toString('base64url')}=` }],
     ['signed_prekey with whitespace', { signed_prekey: ` ${b64(Buffer.alloc(32, 1))}` }],
     ['one-time prekey not base64', { one_time_prekeys: [{ key_id: 1, public_key: '%%%%' }] }],
   ])('%s is 422', async (_name, patch) => {

@@ -120,7 +120,7 @@ describe('attachments: what a bad upload gets', () => {
   it('a blob that is not strict base64 is 400 INVALID_BASE64', async () => {
     const { body } = valid();
     await refused({ ...body, blob: 'not base64!' }, 400, 'INVALID_BASE64');
-    await refused({ ...body, blob: body.blob.replace(/=+$/, '') + '*' }, 400, 'INVALID_BASE64');
+    await refused({ ...body, blob: `${body.blob.replace(/=+$/, '')}*` }, 400, 'INVALID_BASE64');
     await refused({ ...body, signature: 'sig?' }, 400, 'INVALID_BASE64');
   });
 

@@ -29,7 +29,10 @@ async function peer(srv: RunningServer, token?: string, options: WebSocket.Clien
     send: (frame) => ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame)),
     async next(match, from = 0) {
       let found: Frame | undefined;
-      await eventually(() => (found = frames.slice(from).find(match)) !== undefined, 3_000);
+      await eventually(() => {
+        found = frames.slice(from).find(match);
+        return found !== undefined;
+      }, 3_000);
       return found!;
     },
   };

@@ -28,7 +28,10 @@ describe.runIf(available)('cluster: private-comm accounts across nodes', () => {
     opened.push(socket.ws);
     const next = async (match: (f: Frame) => boolean, timeoutMs = 3_000) => {
       let found: Frame | undefined;
-      await eventually(() => (found = socket.frames.find(match)) !== undefined, timeoutMs).catch(() => {
+      await eventually(() => {
+        found = socket.frames.find(match);
+        return found !== undefined;
+      }, timeoutMs).catch(() => {
         throw new Error(`no matching frame on ${node.name}; got ${JSON.stringify(socket.frames)}`);
       });
       return found!;

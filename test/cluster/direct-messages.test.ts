@@ -1,6 +1,6 @@
 /** Direct messages and group events across three nodes (PostgreSQL + Redis, strict mode). */
 import { afterEach, describe, expect, test } from 'vitest';
-import { GroupClient, newGroupKey, openSealed } from '../../src/sdk/index.js';
+import { GroupClient, newGroupKey, openSealed, type GroupMessageItem } from '../../src/sdk/index.js';
 import { clusterServicesAvailable, httpCall, pushSocket, useCluster, wsOf, type Listener } from './cluster-kit.js';
 import { openWs } from '../relay/helpers.js';
 
@@ -94,9 +94,9 @@ describe.runIf(available)('cluster: direct messages and groups across nodes', ()
 
     const sent = await owner.send(group, general, key, 1, 'to every node');
     for (const [socket, member] of [[onC, memberC], [onB, memberB]] as const) {
-      const pushed = await socket.next((f) => f.type === 'group_message' && f.message?.id === sent.id);
+      const pushed = await socket.next((f) => f.type === 'group_message' && (f.message as GroupMessageItem | undefined)?.id === sent.id);
       expect(pushed).toMatchObject({ type: 'group_message', group_id: group, channel_id: general });
-      expect(member.decrypt(pushed.message, (await member.myKey(group)).key)).toBe('to every node');
+      expect(member.decrypt(pushed.message as GroupMessageItem, (await member.myKey(group)).key)).toBe('to every node');
     }
     // A key-version change made on C reaches the member on B.
     await memberC.leave(group);

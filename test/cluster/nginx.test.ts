@@ -20,7 +20,7 @@ describe.runIf(available)('deploy/nginx-cluster.conf with a real nginx in front 
   let ca: Buffer;
   let port = 0;
 
-  const request = (method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> => {
+  const request = (method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: unknown }> => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string | number> = {};
     if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
@@ -47,7 +47,7 @@ describe.runIf(available)('deploy/nginx-cluster.conf with a real nginx in front 
     });
     return { ws, frames, closed };
   };
-  const nodeIdOf = async () => (await request('GET', '/health')).body.node_id as string;
+  const nodeIdOf = async () => ((await request('GET', '/health')).body as { node_id: string }).node_id;
 
   beforeAll(async () => {
     // The upstream's node1..3 become the three nodes on 127.0.0.1.
@@ -74,7 +74,7 @@ describe.runIf(available)('deploy/nginx-cluster.conf with a real nginx in front 
     const send = async (text: string) => {
       const answer = await request('POST', '/send', sender.buildSend(recipient.address, text));
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-      return answer.body.id as number;
+      return (answer.body as { id: number }).id;
     };
     // Sends are spread over the nodes; each arrives on the socket, wherever it is.
     const ids: number[] = [];

@@ -49,7 +49,7 @@ describe.runIf(available)('cluster: Redis and PostgreSQL outages', () => {
 
   /** Sends until one is accepted (bounded): the node has reconnected. */
   const sendOnceUp = async (sender: WhisprClient, node: ClusterNode, to: string, text: string) => {
-    let answer = { status: 0, body: undefined as any };
+    let answer: { status: number; body: unknown } = { status: 0, body: undefined };
     await eventually(async () => {
       answer = await post(node, sender.buildSend(to, text));
       return answer.status === 200;

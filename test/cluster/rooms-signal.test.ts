@@ -65,7 +65,10 @@ describe.runIf(available)('cluster: rooms and /signal across nodes', () => {
       const send = (frame: unknown) => socket.ws.send(JSON.stringify(frame));
       const next = async (match: (f: Frame) => boolean) => {
         let found: Frame | undefined;
-        await eventually(() => (found = socket.frames.find(match)) !== undefined, 3_000).catch(() => {
+        await eventually(() => {
+          found = socket.frames.find(match);
+          return found !== undefined;
+        }, 3_000).catch(() => {
           throw new Error(`no matching frame on ${node.name}; got ${JSON.stringify(socket.frames)}`);
         });
         return found!;

@@ -173,7 +173,7 @@ beforeAll(async () => {
   // The client opens its socket without a token (compat) and signs in with dev_ tokens.
   srv = await startServer({ security: 'compat', oidc_dev_tokens: true });
 });
-afterEach(() => phones.splice(0).forEach((phone) => phone.close()));
+afterEach(() => phones.splice(0).forEach((phone) => { phone.close(); }));
 afterAll(async () => srv?.stop());
 
 test('the Android client: log in, a group with members, a direct and a group message, received and acknowledged', async () => {

@@ -58,7 +58,10 @@ describe.runIf(NGINX_OK)('deploy/nginx.conf with a real nginx in front', () => {
 
   async function nextFrame(frames: Array<Record<string, unknown>>, match: (f: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
     let found: Record<string, unknown> | undefined;
-    await eventually(() => (found = frames.find(match)) !== undefined, 5_000);
+    await eventually(() => {
+      found = frames.find(match);
+      return found !== undefined;
+    }, 5_000);
     return found!;
   }
 

@@ -35,7 +35,8 @@ describe('durability: chat-app events across SIGKILL', () => {
   }
 
   test('events acknowledged before a SIGKILL mid-burst are all delivered after the restart, in order, once each', async () => {
-    const provider = (oidc = await startOidcProvider());
+    const provider = await startOidcProvider();
+    oidc = provider;
     const dataDir = mkdtempSync(join(tmpdir(), 'whispr-event-crash-'));
     dirs.push(dataDir);
     const first = await start(dataDir, provider);

@@ -101,7 +101,10 @@ describe('chat-app events', () => {
     expect(socket.events()).toHaveLength(10);
     const seen = new Set<string>();
     const ackNew = () => {
-      for (const e of socket.events()) if (!seen.has(e.event_id)) (seen.add(e.event_id), socket.ack(e.event_id));
+      for (const e of socket.events()) if (!seen.has(e.event_id)) {
+          seen.add(e.event_id);
+          socket.ack(e.event_id);
+        }
     };
     await eventually(() => {
       ackNew();

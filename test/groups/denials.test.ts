@@ -175,7 +175,7 @@ describe.each(['strict', 'compat'] as const)('%s mode', (mode: Mode) => {
     expect(accepted).toEqual({ status: 200, body: { status: 'ok', id: expect.any(String), timestamp: expect.any(Number) } });
     const after = (await A.fetch(g1, general1)).messages;
     expect(after).toHaveLength(before + 1);
-    expect(after.at(-1)).toMatchObject({ id: accepted.body.id, sender_id: wc.address });
+    expect(after.at(-1)).toMatchObject({ id: (accepted.body as { id: string }).id, sender_id: wc.address });
   });
 
   test("members/keys is for members; a member stores only its own key, owners distribute everyone's", async () => {

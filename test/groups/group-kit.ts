@@ -25,7 +25,7 @@ export function recordErrorBodies(): { last: () => unknown; restore: () => void 
     if (!response.ok) last = await response.clone().json().catch(() => undefined);
     return response;
   };
-  return { last: () => last, restore: () => void (globalThis.fetch = realFetch) };
+  return { last: () => last, restore: () => { globalThis.fetch = realFetch; } };
 }
 
 /** Awaits `call`, which must fail with `status` and `code` and the standard error body. */
@@ -47,7 +47,7 @@ export async function raw(
   method: string,
   path: string,
   options: { query?: Record<string, string | number | boolean>; body?: unknown; token?: string | undefined } = {},
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: unknown }> {
   const url = new URL(path, baseUrl);
   for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, String(v));
   const headers: Record<string, string> = {};
@@ -63,7 +63,7 @@ export function expectError(answer: { status: number; body: unknown }, status: n
   expect(answer).toEqual({ status, body: { detail: expect.any(String), error_code: code, timestamp: expect.any(Number) } });
 }
 
-export type Frame = { type: string } & Record<string, any>;
+export type Frame = { type: string } & Record<string, unknown>;
 
 export interface Listener {
   frames: Frame[];

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { GroupClient, newGroupKey } from '../../src/sdk/index.js';
+import { GroupClient, newGroupKey, type GroupMessageItem } from '../../src/sdk/index.js';
 import type { WhisprClient } from '../../src/sdk/whispr-client.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { denied, expectError, listen, raw, recordErrorBodies, type Listener } from './group-kit.js';
@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 const no = (call: Promise<unknown>, status: number, code: string) => denied(call, status, code, errors.last);
-const isKeyVersion = (version: number, reason: string) => (f: { type: string; [k: string]: any }) =>
+const isKeyVersion = (version: number, reason: string) => (f: { type: string; [k: string]: unknown }) =>
   f.type === 'group_key_version' && f.group_id === g && f.key_version === version && f.reason === reason;
 
 describe('group lifecycle (strict mode)', () => {
@@ -107,7 +107,7 @@ describe('group lifecycle (strict mode)', () => {
     const started = Date.now();
     const sent = await A.send(g, general, key1, 1, 'hello from A');
     expect(sent).toEqual({ status: 'ok', id: expect.stringMatching(/^[0-9a-f]{32}$/), timestamp: expect.any(Number) });
-    const pushed = await pushB.next((f) => f.type === 'group_message' && f.message?.id === sent.id, 1_000);
+    const pushed = await pushB.next((f) => f.type === 'group_message' && (f.message as GroupMessageItem | undefined)?.id === sent.id, 1_000);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(pushed).toEqual({
       type: 'group_message',
@@ -115,8 +115,8 @@ describe('group lifecycle (strict mode)', () => {
       channel_id: general,
       message: { id: sent.id, sender_id: wa.address, ciphertext: expect.any(String), nonce: expect.any(String), _attachment_json: null, key_version: 1, timestamp: sent.timestamp },
     });
-    expect(B.decrypt(pushed.message, key1)).toBe('hello from A');
-    await pushC.next((f) => f.type === 'group_message' && f.message?.id === sent.id, 1_000);
+    expect(B.decrypt(pushed.message as GroupMessageItem, key1)).toBe('hello from A');
+    await pushC.next((f) => f.type === 'group_message' && (f.message as GroupMessageItem | undefined)?.id === sent.id, 1_000);
 
     await B.send(g, general, (await B.myKey(g)).key, 1, 'hello from B', '{"name":"x"}');
     for (const reader of [A, B, C]) {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { GroupClient, newGroupKey, type GroupMessageItem } from '../../src/sdk/index.js';
+import { newGroupKey, type GroupMessageItem } from '../../src/sdk/index.js';
 import { useGroupServer, type GroupTestUser } from './group-kit.js';
 
 const { kit, user } = useGroupServer();

@@ -69,7 +69,7 @@ describe('log privacy (issue 7)', () => {
     // Push socket for bob, open before the sends.
     const pushed: InboxMessage[] = [];
     let opened = false;
-    const sub = bob.subscribe((m) => pushed.push(m), { onOpen: () => void (opened = true) });
+    const sub = bob.subscribe((m) => pushed.push(m), { onOpen: () => { opened = true; } });
     await eventually(() => opened);
 
     // DM sends alice -> bob (and carol -> bob), then a bad signature, then a 429.

@@ -6,7 +6,7 @@ import { rateLimiterContract } from './rate-limiter.contract.js';
 describe('local rate limiter', () => {
   // One process is one node: every node() of a policy is the same limiter.
   const limiters = new Map<string, RateLimiter>();
-  afterAll(() => limiters.forEach((limiter) => limiter.close()));
+  afterAll(() => limiters.forEach((limiter) => { limiter.close(); }));
   rateLimiterContract(() => ({
     async node(policy) {
       const id = JSON.stringify(policy);

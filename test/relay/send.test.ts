@@ -67,7 +67,7 @@ describe('refused sends leave nothing queued', () => {
     const { alice, bob } = pair();
     const body = alice.buildSend(bob.address, 'x');
     expectError(await post(srv, { ...body, message: 'not base64!' }), 400, 'INVALID_BASE64');
-    expectError(await post(srv, { ...body, message: body.message.replace(/=+$/, '') + '@' }), 400, 'INVALID_BASE64');
+    expectError(await post(srv, { ...body, message: `${body.message.replace(/=+$/, '')}@` }), 400, 'INVALID_BASE64');
     await expectEmptyInbox(bob);
   });
 
@@ -223,7 +223,7 @@ describe('replays', () => {
     // 64 bytes end in one byte over two base64 characters: the last one carries 4 unused bits.
     const last = body.signature.at(-3)!;
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-    const respelled = body.signature.slice(0, -3) + alphabet[alphabet.indexOf(last) ^ 1]! + '==';
+    const respelled = `${body.signature.slice(0, -3)}${alphabet[alphabet.indexOf(last) ^ 1]!}==`;
     expect(respelled).not.toBe(body.signature);
     expect(Buffer.from(respelled, 'base64')).toEqual(Buffer.from(body.signature, 'base64'));
     expect(await alice.sendBody({ ...body, signature: respelled })).toMatchObject({ id: first.id, duplicate: true });

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { REDIS_URL, requireRedis } from '../support/services.js';
 import type { RunningServer } from '../support/test-server.js';
-import { CIPHERTEXT, connectRoom, RoomClient, roomHealth } from './room-helpers.js';
+import { CIPHERTEXT, connectRoom, type RoomClient, roomHealth } from './room-helpers.js';
 import { deleteKeys, startNodes } from './cluster-helpers.js';
 
 const available = await requireRedis('test/rooms/cluster.test.ts');

@@ -1,7 +1,7 @@
 /** Rooms: every error code, the frame size limits and the per-connection rate limits. */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type RunningServer } from '../support/test-server.js';
-import { CIPHERTEXT, connectRoom, RoomClient, roomHealth } from './room-helpers.js';
+import { CIPHERTEXT, connectRoom, type RoomClient, roomHealth } from './room-helpers.js';
 
 const MAX = 256;
 let srv: RunningServer;

@@ -1,7 +1,7 @@
 /** Rooms: encrypted message relay, typing, reactions, ping, and what a connection outside a room may do. */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type RunningServer } from '../support/test-server.js';
-import { CIPHERTEXT, connectRoom, RoomClient } from './room-helpers.js';
+import { CIPHERTEXT, connectRoom, type RoomClient } from './room-helpers.js';
 
 let srv: RunningServer;
 const open: RoomClient[] = [];

@@ -13,7 +13,7 @@ import { createRedisRoster } from '../../src/cluster/redis-roster.js';
 import type { RoomUser } from '../../src/features/rooms/room-protocol.js';
 import { RoomRegistry, type RoomMember } from '../../src/features/rooms/room-registry.js';
 import { createLocalRoster, type LocalRosterStore } from '../../src/cluster/roster.js';
-import { closeRedis, connectRedis } from '../../src/redis/redis-connection.js';
+import { connectRedis } from '../../src/redis/redis-connection.js';
 import { eventually } from '../support/eventually.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { REDIS_URL, requireRedis } from '../support/services.js';

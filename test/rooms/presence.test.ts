@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { openWs, sleep, wsUrl } from '../relay/helpers.js';
-import { CIPHERTEXT, connectRoom, RoomClient, roomHealth } from './room-helpers.js';
+import { CIPHERTEXT, connectRoom, type RoomClient, roomHealth } from './room-helpers.js';
 
 let srv: RunningServer;
 const open: RoomClient[] = [];

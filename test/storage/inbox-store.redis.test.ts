@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, test } from 'vitest';
-import type { InboxStore, NewMessage } from '../../src/features/relay/inbox-store.js';
+import type { NewMessage } from '../../src/features/relay/inbox-store.js';
 import { closeRedis } from '../../src/redis/redis-connection.js';
 import { createRedisInboxStore } from '../../src/storage/redis/redis-inbox-store.js';
 import { useRedisScratch } from '../support/redis-scratch.js';

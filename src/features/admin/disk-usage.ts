@@ -1,9 +1,10 @@
+import type { Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Bytes of the regular files under `dir` (symbolic links are not followed); 0 if it does not exist. */
 export async function directorySize(dir: string): Promise<number> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {

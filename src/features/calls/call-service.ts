@@ -89,8 +89,8 @@ export class CallService {
         'call',
         {
           deliver: (id, frame) => this.deliver(id, frame),
-          departed: (id, gone) => gone.forEach(() => this.broadcast(id, frames.peerLeave)),
-          restored: (id, peers) => peers.forEach((peer) => this.broadcast(id, frames.peerJoin, peer)),
+          departed: (id, gone) => gone.forEach(() => { this.broadcast(id, frames.peerLeave); }),
+          restored: (id, peers) => peers.forEach((peer) => { this.broadcast(id, frames.peerJoin, peer); }),
           notice: (id, notice) => {
             if (notice === TIMED_OUT) this.timeOut(id);
           },

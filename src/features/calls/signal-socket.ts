@@ -24,9 +24,9 @@ class SignalPeer extends FrameOrder implements CallPeer {
   }
 
   protected fail(err: unknown): void {
-    if (err instanceof CallError) return this.send(errorFrame(err.code, err.message));
+    if (err instanceof CallError) return void this.send(errorFrame(err.code, err.message));
     // The cluster's shared state (Redis) did not answer: nobody's fault, try again.
-    if (err instanceof ApiError && err.status === 503) return this.send(errorFrame('UNAVAILABLE', err.message));
+    if (err instanceof ApiError && err.status === 503) return void this.send(errorFrame('UNAVAILABLE', err.message));
     throw err;
   }
 

@@ -1,5 +1,6 @@
 // Whispr admin dashboard: plain JavaScript, no build step. Talks to the admin API with the token
 // from POST /api/auth/login, kept in sessionStorage (gone when the tab closes).
+// biome-ignore lint/suspicious/noRedundantUseStrict: index.html loads this as a classic script, not a module, so the directive is what makes it strict
 'use strict';
 
 const TOKEN_KEY = 'whispr-admin-token';
@@ -13,7 +14,7 @@ let refreshTimer;
 
 class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.detail) || `HTTP ${status}`);
+    super(body?.detail || `HTTP ${status}`);
     this.status = status;
   }
 }
@@ -57,7 +58,7 @@ function formatValue(key, value) {
   if (typeof value === 'number') {
     if (key.endsWith('_bytes')) return formatBytes(value);
     if (key === 'uptime_seconds') return formatDuration(value);
-    if (key.endsWith('last_run') || key.endsWith('_at')) return value ? new Date(value * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : 'never';
+    if (key.endsWith('last_run') || key.endsWith('_at')) return value ? `${new Date(value * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC` : 'never';
     return formatNumber(value);
   }
   return String(value);
@@ -132,7 +133,7 @@ function lineChart(container, points) {
   const step = frame.plotW / Math.max(1, points.length - 1);
   const xy = points.map((p, i) => [frame.x0 + (points.length === 1 ? frame.plotW / 2 : i * step), frame.y0 - (p.value / max) * frame.plotH]);
   svg.append(svgEl('polyline', { class: 'line', points: xy.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ') }));
-  points.forEach((p, i) => svg.append(tooltip(svgEl('circle', { class: 'dot', cx: xy[i][0], cy: xy[i][1], r: 3 }), p)));
+  points.forEach((p, i) => { svg.append(tooltip(svgEl('circle', { class: 'dot', cx: xy[i][0], cy: xy[i][1], r: 3 }), p)); });
 }
 
 // ---- Views -----------------------------------------------------------------------------------
