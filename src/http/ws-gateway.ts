@@ -64,8 +64,8 @@ export class WsConnection {
     if (this.ws.readyState !== this.ws.OPEN) return;
     const now = Date.now();
     this.pings ??= new TokenBucket(budget, now);
-    if (this.pings.take(now) > 0) return this.close(CLOSE.policy, 'too many pings');
-    if (this.ws.bufferedAmount > this.maxBufferedBytes) return this.close(CLOSE.tryAgainLater, 'send buffer full');
+    if (this.pings.take(now) > 0) return void this.close(CLOSE.policy, 'too many pings');
+    if (this.ws.bufferedAmount > this.maxBufferedBytes) return void this.close(CLOSE.tryAgainLater, 'send buffer full');
     this.ws.pong(data);
   }
 
