@@ -17,3 +17,6 @@ export const stoppedDate = () => fakeDateInBlock({ shouldAdvanceTime: false });
 
 /** Date starts at noon UTC of PINNED_DAY and runs on in real time: the block cannot straddle a UTC midnight. */
 export const pinnedDay = () => fakeDateInBlock({ now: Date.parse(`${PINNED_DAY}T12:00:00Z`), shouldAdvanceTime: true });
+
+/** Moves a faked Date `ms` on, as if that much time had passed. */
+export const advanceDate = (ms: number) => void vi.setSystemTime(Date.now() + ms);
