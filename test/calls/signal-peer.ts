@@ -3,7 +3,6 @@ import { afterEach, expect } from 'vitest';
 import type WebSocket from 'ws';
 import { collectFrames, openWs, wsUrl } from '../relay/helpers.js';
 import { eventually } from '../support/eventually.js';
-import type { RunningServer } from '../support/test-server.js';
 
 export type Frame = Record<string, unknown>;
 
@@ -26,19 +25,21 @@ export const errorFrame = (code: string) => ({ type: 'error', error_code: code, 
 /** How long a peer waits for a frame: generous, it matters only when the frame never comes. */
 const FRAME_WAIT_MS = 5_000;
 
-/** Opens peers for the tests of one file; every socket is terminated after its test. */
-export function signalPeers(): (srv: RunningServer, token?: string, options?: WebSocket.ClientOptions) => Promise<Peer> {
+/** Opens peers (of a test server or a cluster node) for the tests of one file; every socket is terminated after its test. */
+export function signalPeers(): (server: { url: string }, token?: string, options?: WebSocket.ClientOptions) => Promise<Peer> {
   const opened: WebSocket[] = [];
   afterEach(() => {
     for (const ws of opened.splice(0)) ws.terminate();
   });
-  return async (srv, token, options = {}) => {
-    const ws = await openWs(wsUrl(srv.url, token === undefined ? '/signal' : `/signal?token=${token}`), options);
+  return async (server, token, options = {}) => {
+    const ws = await openWs(wsUrl(server.url, token === undefined ? '/signal' : `/signal?token=${token}`), options);
     opened.push(ws);
     const frames = collectFrames(ws);
     const next = async (match: (f: Frame) => boolean, from = 0) => {
       let found: Frame | undefined;
-      await eventually(() => (found = frames.slice(from).find(match)) !== undefined, FRAME_WAIT_MS);
+      await eventually(() => (found = frames.slice(from).find(match)) !== undefined, FRAME_WAIT_MS).catch(() => {
+        throw new Error(`no matching frame on ${server.url}; got ${JSON.stringify(frames)}`);
+      });
       return found!;
     };
     return {

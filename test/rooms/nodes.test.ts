@@ -83,6 +83,8 @@ function twoNodeBehaviour(open: () => Promise<Node>): void {
     const room = fresh('room');
     const alice = await join(a, room, user('alice'));
     const bob = await join(b, room, user('bob'));
+    // bob's userJoined crosses over before carol joins, or carol would hear it too.
+    await eventually(() => alice.socket.frames.length === 1);
     const carol = await join(a, room, user('carol'));
     expect(alice.others).toEqual([]);
     expect(bob.others).toEqual([user('alice')]);
