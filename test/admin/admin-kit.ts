@@ -73,8 +73,6 @@ export function expectApiError(answer: Answer, status: number, code: string): vo
   expect({ status: answer.status, body: answer.body }).toEqual({ status, body: { detail: expect.any(String), error_code: code, timestamp: expect.any(Number) } });
 }
 
-export const today = () => new Date().toISOString().slice(0, 10);
-
 /** Ciphertext bytes of a /send body, as the server counts them. */
 export const ciphertextBytes = (body: { message: string }) => Buffer.from(body.message, 'base64').length;
 

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WhisprError } from '../../src/sdk/index.js';
 import type { RunningServer } from '../support/test-server.js';
-import { call, directTraffic, expectApiError, groupWithMessages, login, startAdminServer, today, type GroupTraffic } from './admin-kit.js';
+import { call, directTraffic, expectApiError, groupWithMessages, login, startAdminServer, type GroupTraffic } from './admin-kit.js';
+import { PINNED_DAY, pinnedDay } from '../support/fake-date.js';
 
+// The export counts per UTC day: the server's clock must not cross midnight meanwhile.
+pinnedDay();
 let srv: RunningServer;
 let token: string;
 let publicGroup: GroupTraffic;
@@ -68,7 +71,7 @@ describe('groups', () => {
     expect(after.groups_count).toBe(0);
     // The messages were counted when sent; deleting the group does not uncount them.
     expect(after.total_messages).toBe(before.total_messages);
-    const csv = (await call(srv.url, 'GET', `/api/stats/export.csv?from=${today()}`, { token })).text;
+    const csv = (await call(srv.url, 'GET', `/api/stats/export.csv?from=${PINNED_DAY}`, { token })).text;
     expect(csv.split('\r\n')[1]!.split(',').slice(9, 11)).toEqual(['2', '2']); // groups_created, groups_deleted
   });
 
@@ -83,18 +86,18 @@ describe('groups', () => {
 describe('CSV export and range queries', () => {
   test('GET /api/stats/export.csv: text/csv, a header, one row per day of the range', async () => {
     const dm = await directTraffic(srv, [2, 1]);
-    const start = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
-    const answer = await call(srv.url, 'GET', `/api/stats/export.csv?from=${start}&to=${today()}`, { token });
+    const start = '2030-03-02'; // two days before PINNED_DAY
+    const answer = await call(srv.url, 'GET', `/api/stats/export.csv?from=${start}&to=${PINNED_DAY}`, { token });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('text/csv; charset=utf-8');
-    expect(answer.headers.get('content-disposition')).toBe(`attachment; filename="whispr-stats-${start}-${today()}.csv"`);
+    expect(answer.headers.get('content-disposition')).toBe(`attachment; filename="whispr-stats-${start}-${PINNED_DAY}.csv"`);
     const lines = answer.text.split('\r\n');
     expect(lines.at(-1)).toBe('');
     expect(lines[0]).toBe('date,messages,message_bytes,group_messages,group_message_bytes,attachments,attachment_bytes,group_attachments,group_attachment_bytes,groups_created,groups_deleted,active_users');
     expect(lines.slice(1, -1).map((l) => l.split(',')[0])).toHaveLength(3);
     expect(lines[1]).toBe(`${start},0,0,0,0,0,0,0,0,0,0,0`);
     const row = Object.fromEntries(lines[0]!.split(',').map((name, i) => [name, lines[3]!.split(',')[i]]));
-    expect(row).toMatchObject({ date: today(), messages: '3', message_bytes: String(dm.messageBytes), group_messages: '4', groups_created: '2', groups_deleted: '2', active_users: '4' });
+    expect(row).toMatchObject({ date: PINNED_DAY, messages: '3', message_bytes: String(dm.messageBytes), group_messages: '4', groups_created: '2', groups_deleted: '2', active_users: '4' });
   });
 
   test.each([

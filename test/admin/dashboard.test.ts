@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { VERSION } from '../../src/app/version.js';
 import type { WhisprError } from '../../src/sdk/index.js';
 import type { RunningServer } from '../support/test-server.js';
+import { PINNED_DAY, pinnedDay } from '../support/fake-date.js';
 import { ADMIN_PASSWORD, ADMIN_USER, call, directTraffic, groupWithMessages, login, startAdminServer, type GroupTraffic } from './admin-kit.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -21,6 +22,8 @@ if (!haveChromium) {
 }
 
 describe.skipIf(!haveChromium)('the admin dashboard in Chromium', () => {
+  // The charts are per UTC day: the server and the browser both run on the pinned day.
+  pinnedDay();
   let srv: RunningServer;
   let context: BrowserContext;
   let page: Page;
@@ -45,6 +48,7 @@ describe.skipIf(!haveChromium)('the admin dashboard in Chromium', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 1280, height: 1000 },
     });
+    await context.clock.install({ time: Date.now() }); // the pinned Date: the page's clock runs on from it
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
     page.on('console', (message) => {
@@ -88,8 +92,7 @@ describe.skipIf(!haveChromium)('the admin dashboard in Chromium', () => {
     const bars = page.locator('#chart-messages svg[data-chart="bar"] rect.bar');
     expect(await bars.count()).toBe(30);
     expect(await page.locator('#chart-messages svg').getAttribute('data-total')).toBe('9');
-    const today = new Date().toISOString().slice(0, 10);
-    expect(await bars.last().getAttribute('data-label')).toBe(today);
+    expect(await bars.last().getAttribute('data-label')).toBe(PINNED_DAY);
     expect(await bars.last().getAttribute('data-value')).toBe('9');
     const dots = page.locator('#chart-users svg[data-chart="line"] circle.dot');
     expect(await dots.count()).toBe(30);

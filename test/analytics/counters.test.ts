@@ -6,7 +6,11 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GroupClient } from '../../src/sdk/index.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
-import { call, closeAndReadAnalytics, serverPerBlock, directTraffic, groupWithMessages, login, startAdminServer, today, type GroupTraffic, type Traffic } from '../admin/admin-kit.js';
+import { call, closeAndReadAnalytics, serverPerBlock, directTraffic, groupWithMessages, login, startAdminServer, type GroupTraffic, type Traffic } from '../admin/admin-kit.js';
+import { PINNED_DAY, pinnedDay } from '../support/fake-date.js';
+
+// Every count below is of one UTC day: the servers' clocks must not cross midnight meanwhile.
+pinnedDay();
 
 describe('counters after known traffic', () => {
   let srv: RunningServer;
@@ -40,13 +44,13 @@ describe('counters after known traffic', () => {
   });
 
   test('messages: per day and per hour, direct and group, with ciphertext bytes', async () => {
-    const { body } = await call(srv.url, 'GET', `/api/stats/messages?from=${today()}&to=${today()}`, { token });
+    const { body } = await call(srv.url, 'GET', `/api/stats/messages?from=${PINNED_DAY}&to=${PINNED_DAY}`, { token });
     const expected = { messages: 7, message_bytes: dm.messageBytes, group_messages: 2, group_message_bytes: groupBytes };
-    expect(body.days).toEqual([{ date: today(), ...expected }]);
+    expect(body.days).toEqual([{ date: PINNED_DAY, ...expected }]);
     expect(body.hours.length).toBeGreaterThanOrEqual(1);
     const summed = body.hours.reduce(
       (acc: typeof expected, h: typeof expected & { date: string; hour: number }) => {
-        expect(h.date).toBe(today());
+        expect(h.date).toBe(PINNED_DAY);
         expect(h.hour).toBeGreaterThanOrEqual(0);
         expect(h.hour).toBeLessThan(24);
         return { messages: acc.messages + h.messages, message_bytes: acc.message_bytes + h.message_bytes, group_messages: acc.group_messages + h.group_messages, group_message_bytes: acc.group_message_bytes + h.group_message_bytes };
@@ -57,13 +61,13 @@ describe('counters after known traffic', () => {
   });
 
   test('attachments and active users per day', async () => {
-    const attachments = await call(srv.url, 'GET', `/api/stats/attachments?from=${today()}&to=${today()}`, { token });
+    const attachments = await call(srv.url, 'GET', `/api/stats/attachments?from=${PINNED_DAY}&to=${PINNED_DAY}`, { token });
     expect(attachments.body.days).toEqual([
-      { date: today(), attachments: 2, attachment_bytes: attachmentSizes[0]! + attachmentSizes[1]!, group_attachments: 1, group_attachment_bytes: groupFile.length },
+      { date: PINNED_DAY, attachments: 2, attachment_bytes: attachmentSizes[0]! + attachmentSizes[1]!, group_attachments: 1, group_attachment_bytes: groupFile.length },
     ]);
     const users = await call(srv.url, 'GET', '/api/stats/users', { token });
     expect(users.body.days).toHaveLength(30);
-    expect(users.body.days.at(-1)).toEqual({ date: today(), active_users: 3 });
+    expect(users.body.days.at(-1)).toEqual({ date: PINNED_DAY, active_users: 3 });
     expect(users.body.days.slice(0, -1).every((d: { active_users: number }) => d.active_users === 0)).toBe(true);
   });
 
@@ -71,7 +75,7 @@ describe('counters after known traffic', () => {
     const tables = await closeAndReadAnalytics(srv);
     expect(Object.keys(tables).sort()).toEqual(['analytics_active_days', 'analytics_active_hashes', 'analytics_counters', 'analytics_day_keys']);
     expect(tables.analytics_active_hashes).toHaveLength(3);
-    expect(tables.analytics_day_keys).toEqual([{ day: today(), key: expect.any(Buffer) }]);
+    expect(tables.analytics_day_keys).toEqual([{ day: PINNED_DAY, key: expect.any(Buffer) }]);
     for (const row of tables.analytics_active_hashes!) expect((row.hash as Buffer).length).toBe(16);
     for (const row of tables.analytics_counters!) expect(Object.keys(row).sort()).toEqual(['day', 'hour', 'metric', 'value']);
 

@@ -8,10 +8,12 @@ import { createWhisprServer, type WhisprServer } from '../../src/app/whispr-serv
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/settings.js';
 import { generateIdentity, WhisprClient, WhisprError } from '../../src/sdk/index.js';
+import { advanceDate, stoppedDate } from '../support/fake-date.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { blobPath } from './upload.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Attachment expiry is kept by Date: stopped, the 1 s TTLs below lapse only when advanceDate says so.
+stoppedDate();
 
 async function status(promise: Promise<unknown>): Promise<number> {
   return promise.then(
@@ -35,13 +37,12 @@ describe('attachments: expiry', () => {
     const alice = srv.client();
     const bob = srv.client();
     const bytes = randomBytes(2000);
-    await bob.authenticate('x25519'); // so the check below is one request inside the 1 s
     const attId = await alice.upload(bob.address, bytes, 'soon-gone.bin');
     expect((await bob.downloadRaw(attId)).equals(bytes)).toBe(true);
     const file = blobPath(srv.dataDir, attId);
     expect(existsSync(file)).toBe(true);
 
-    await sleep(1_200);
+    advanceDate(1_200);
     expect(await status(bob.download(attId))).toBe(404);
     expect(await status(bob.downloadRaw(attId))).toBe(404);
 
@@ -99,10 +100,9 @@ describe('attachments: one grant expiring keeps the file for another', () => {
       // Second run: 1 s expiry; the same bytes to carol, whose grant then lapses.
       url = await start({ attachment_ttl_seconds: 1 });
       const carolClient = client(carol);
-      await carolClient.authenticate('x25519'); // so the check below is one request inside the 1 s
       expect(await client().upload(carolClient.address, bytes, 'shared')).toBe(attId);
       expect((await carolClient.downloadRaw(attId)).equals(bytes)).toBe(true);
-      await sleep(1_200);
+      advanceDate(1_200);
       await server!.runCleanup();
 
       expect(await status(carolClient.download(attId))).toBe(404);

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { MessageBus } from '../../src/bus/message-bus.js';
 import { createRedisBus } from '../../src/bus/redis-bus.js';
 import { eventually } from '../support/eventually.js';
+import { FAILS_FAST_MS } from '../support/fails-fast.js';
 import { REDIS_URL, requireRedis } from '../support/services.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { messageBusContract } from './message-bus.contract.js';
@@ -84,7 +85,7 @@ describe.runIf(available)('Redis bus', () => {
     const started = Date.now();
     await expect(publisher.publish('outage', 'lost')).rejects.toMatchObject(UNAVAILABLE);
     await expect(subscriber.subscribe('new-channel', () => undefined)).rejects.toMatchObject(UNAVAILABLE);
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(FAILS_FAST_MS);
     await eventually(() => errors.length > 0); // failed reconnects are reported
 
     await proxy.up();

@@ -1,45 +1,15 @@
 /** WS /signal across two nodes (two servers on one Redis): a call's participants on different nodes. */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type WebSocket from 'ws';
-import { collectFrames, openWs, sleep, wsUrl } from '../relay/helpers.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { sleep } from '../relay/helpers.js';
 import { deleteKeys, startNodes } from '../rooms/cluster-helpers.js';
 import { requireRedis } from '../support/services.js';
 import type { Config } from '../../src/config/settings.js';
-import { eventually, type RunningServer } from '../support/test-server.js';
+import type { RunningServer } from '../support/test-server.js';
+import { errorFrame, signalPeers, type Peer } from './signal-peer.js';
 
 const available = await requireRedis('test/calls/signal-cluster.test.ts');
 
-type Frame = Record<string, unknown>;
-
-const opened: WebSocket[] = [];
-afterEach(() => {
-  for (const ws of opened.splice(0)) ws.terminate();
-});
-
-interface Peer {
-  ws: WebSocket;
-  frames: Frame[];
-  send(frame: unknown): void;
-  /** Waits until `count` frames arrived and returns them. */
-  upTo(count: number): Promise<Frame[]>;
-}
-
-async function peer(srv: RunningServer, token: string): Promise<Peer> {
-  const ws = await openWs(wsUrl(srv.url, `/signal?token=${token}`));
-  opened.push(ws);
-  const frames = collectFrames(ws);
-  return {
-    ws,
-    frames,
-    send: (frame) => ws.send(JSON.stringify(frame)),
-    async upTo(count) {
-      await eventually(() => frames.length >= count, 3_000);
-      return frames;
-    },
-  };
-}
-
-const error = (code: string) => ({ type: 'error', error_code: code, detail: expect.any(String) });
+const peer = signalPeers();
 
 /** Two nodes for the tests of one describe, and a token (good on both: one jwt_secret). */
 function twoNodes(overrides: Partial<Config> = {}) {
@@ -56,8 +26,7 @@ function twoNodes(overrides: Partial<Config> = {}) {
   /** `first` on node a and `second` on node b in `callId`; `first` saw the peer-join. */
   const pair = async (callId: string): Promise<[Peer, Peer]> => {
     const [first, second] = [await peer(nodes.a, nodes.token), await peer(nodes.b, nodes.token)];
-    first.send({ type: 'join', call_id: callId });
-    await sleep(50);
+    await first.join(callId);
     second.send({ type: 'join', call_id: callId });
     expect(await first.upTo(1)).toEqual([{ type: 'peer-join' }]);
     return [first, second];
@@ -92,12 +61,12 @@ describe.runIf(available)('/signal on two nodes', () => {
     const [thirdA, thirdB] = [await peer(nodes.a, nodes.token), await peer(nodes.b, nodes.token)];
     thirdA.send({ type: 'join', call_id: 'x-call-2' });
     thirdB.send({ type: 'join', call_id: 'x-call-2' });
-    expect(await thirdA.upTo(1)).toEqual([error('CALL_FULL')]);
-    expect(await thirdB.upTo(1)).toEqual([error('CALL_FULL')]);
+    expect(await thirdA.upTo(1)).toEqual([errorFrame('CALL_FULL')]);
+    expect(await thirdB.upTo(1)).toEqual([errorFrame('CALL_FULL')]);
     thirdB.send({ type: 'signal', call_id: 'x-call-2', payload: 'forged' });
     thirdA.send({ type: 'signal', call_id: 'x-call-2', payload: 'forged' });
-    expect((await thirdB.upTo(2))[1]).toEqual(error('NOT_IN_CALL'));
-    expect((await thirdA.upTo(2))[1]).toEqual(error('NOT_IN_CALL'));
+    expect((await thirdB.upTo(2))[1]).toEqual(errorFrame('NOT_IN_CALL'));
+    expect((await thirdA.upTo(2))[1]).toEqual(errorFrame('NOT_IN_CALL'));
     // A marker through the call: anything forged would have arrived before it.
     first.send({ type: 'signal', call_id: 'x-call-2', payload: 'marker' });
     expect(await second.upTo(1)).toEqual([{ type: 'signal', payload: 'marker' }]);
@@ -114,14 +83,15 @@ describe.runIf(available)('/signal on two nodes', () => {
 });
 
 describe.runIf(available)('call_room_timeout_seconds on two nodes', () => {
-  const { pair } = twoNodes({ call_room_timeout_seconds: 0.4 });
+  // Long enough for both joins to be in before it strikes, however loaded the machine.
+  const { pair } = twoNodes({ call_room_timeout_seconds: 2 });
 
   test('the first node whose timer runs out closes the call on both nodes', async () => {
     const [first, second] = await pair('x-call-3');
-    expect((await first.upTo(2))[1]).toEqual(error('CALL_TIMEOUT'));
-    expect(await second.upTo(1)).toEqual([error('CALL_TIMEOUT')]);
+    expect((await first.upTo(2))[1]).toEqual(errorFrame('CALL_TIMEOUT'));
+    expect(await second.upTo(1)).toEqual([errorFrame('CALL_TIMEOUT')]);
     second.send({ type: 'signal', call_id: 'x-call-3', payload: 'late' });
-    expect((await second.upTo(2))[1]).toEqual(error('NOT_IN_CALL'));
+    expect((await second.upTo(2))[1]).toEqual(errorFrame('NOT_IN_CALL'));
     await sleep(50);
     expect(first.frames).toHaveLength(2);
   });

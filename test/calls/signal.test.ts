@@ -1,46 +1,11 @@
 /** WS /signal with real WebSocket clients: relaying, membership, call_id checks, limits, timeouts and strict-mode tokens. */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
-import { closed, collectFrames, openWs, refusedStatus, sleep, wsUrl } from '../relay/helpers.js';
+import { closed, refusedStatus, wsUrl } from '../relay/helpers.js';
+import { errorFrame, isError, isType, signalPeers, type Peer } from './signal-peer.js';
 
-type Frame = Record<string, unknown>;
-
-interface Peer {
-  ws: WebSocket;
-  frames: Frame[];
-  send(frame: unknown): void;
-  /** Waits for a frame matching `match` at or after index `from`, and returns it. */
-  next(match: (f: Frame) => boolean, from?: number): Promise<Frame>;
-}
-
-const opened: WebSocket[] = [];
-afterEach(() => {
-  for (const ws of opened.splice(0)) ws.terminate();
-});
-
-async function peer(srv: RunningServer, token?: string, options: WebSocket.ClientOptions = {}): Promise<Peer> {
-  const ws = await openWs(wsUrl(srv.url, token === undefined ? '/signal' : `/signal?token=${token}`), options);
-  opened.push(ws);
-  const frames = collectFrames(ws);
-  return {
-    ws,
-    frames,
-    send: (frame) => ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame)),
-    async next(match, from = 0) {
-      let found: Frame | undefined;
-      await eventually(() => {
-        found = frames.slice(from).find(match);
-        return found !== undefined;
-      }, 3_000);
-      return found!;
-    },
-  };
-}
-
-const isType = (type: string) => (f: Frame) => f.type === type;
-const isError = (code: string) => (f: Frame) => f.type === 'error' && f.error_code === code;
-const errorFrame = (code: string) => ({ type: 'error', error_code: code, detail: expect.any(String) });
+const peer = signalPeers();
 
 type CallStats = Record<'active_calls' | 'signal_rooms' | 'participants' | 'calls_opened' | 'calls_timed_out' | 'signals_relayed' | 'refused' | 'max_concurrent_calls', number>;
 
@@ -54,8 +19,7 @@ async function callStats(srv: RunningServer): Promise<CallStats> {
 async function pair(srv: RunningServer, callId: string, token?: string): Promise<[Peer, Peer]> {
   const a = await peer(srv, token);
   const b = await peer(srv, token);
-  a.send({ type: 'join', call_id: callId });
-  await sleep(20);
+  await a.join(callId);
   b.send({ type: 'join', call_id: callId });
   await a.next(isType('peer-join'));
   return [a, b];
@@ -147,8 +111,7 @@ describe('strict mode (default)', () => {
   test('re-joining another call leaves the old one: peer-leave there, and the old call is then NOT_IN_CALL', async () => {
     const [a, b] = await pair(srv, 'old-call', token);
     const c = await peer(srv, token);
-    c.send({ type: 'join', call_id: 'new-call' });
-    await sleep(20);
+    await c.join('new-call');
     a.send({ type: 'join', call_id: 'new-call' });
     await b.next(isType('peer-leave'));
     await c.next(isType('peer-join'));
@@ -183,8 +146,7 @@ describe('strict mode (default)', () => {
     const a = await peer(srv, token);
     const b = await peer(srv, token);
     a.send({ type: 'join', call_id: 'A-z_0.9:'.repeat(16) });
-    a.send({ type: 'join', call_id: 42 });
-    await sleep(20);
+    await a.join(42);
     b.send({ type: 'join', call_id: '42' });
     await a.next(isType('peer-join'));
     expect(a.frames).toEqual([{ type: 'peer-join' }]);
@@ -214,8 +176,7 @@ describe('strict mode (default)', () => {
     expect(await refusedStatus(wsUrl(srv.url, '/signal'), { headers: { authorization: 'Bearer not.a.token' } })).toBe(401);
     const viaHeader = await peer(srv, undefined, { headers: { authorization: `Bearer ${token}` } });
     const viaQuery = await peer(srv, token);
-    viaHeader.send({ type: 'join', call_id: 'call-7' });
-    await sleep(20);
+    await viaHeader.join('call-7');
     viaQuery.send({ type: 'join', call_id: 'call-7' });
     await viaHeader.next(isType('peer-join'));
   });
@@ -268,9 +229,11 @@ describe('max_concurrent_calls', () => {
 });
 
 describe('call_room_timeout_seconds', () => {
+  // Long enough for both joins to be in before it strikes, however loaded the machine.
+  const TIMEOUT_SECONDS = 2;
   let srv: RunningServer;
   beforeAll(async () => {
-    srv = await startServer({ call_room_timeout_seconds: 0.3 });
+    srv = await startServer({ call_room_timeout_seconds: TIMEOUT_SECONDS });
   });
   afterAll(async () => srv.stop());
 
@@ -280,14 +243,13 @@ describe('call_room_timeout_seconds', () => {
     const [a, b] = await pair(srv, 'long-call', token);
     expect(await a.next(isType('error'))).toEqual(errorFrame('CALL_TIMEOUT'));
     expect(await b.next(isType('error'))).toEqual(errorFrame('CALL_TIMEOUT'));
-    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_SECONDS * 1000 - 50);
     const stats = await callStats(srv);
     expect(stats).toMatchObject({ signal_rooms: 0, participants: 0, calls_timed_out: 1, calls_opened: 1 });
     a.send({ type: 'signal', call_id: 'long-call', payload: 'late' });
     await a.next(isError('NOT_IN_CALL'));
     expect(a.ws.readyState).toBe(WebSocket.OPEN);
-    a.send({ type: 'join', call_id: 'long-call' });
-    await sleep(20);
+    await a.join('long-call');
     b.send({ type: 'join', call_id: 'long-call' });
     await a.next(isType('peer-join'), 1);
     expect((await callStats(srv)).calls_opened).toBe(2);

@@ -94,7 +94,15 @@ describe.runIf(available)('cluster: private-comm accounts across nodes', () => {
       to.next((f) => f.type === type).catch((e: Error) => {
         throw new Error(`${e.message}; the sender got ${JSON.stringify(from.frames)}`);
       });
-    sa.send({ type: 'call_offer', recipient_id: bob.userId, sdp: SDP });
+    // bob counts as online for the cluster a moment after his upgrade, once B has joined him in the
+    // shared presence: until then an offer is refused with RECIPIENT_OFFLINE, and is made again.
+    const offered = () => sb.frames.some((f) => f.type === 'call_offer');
+    await eventually(async () => {
+      const answers = sa.frames.length;
+      sa.send({ type: 'call_offer', recipient_id: bob.userId, sdp: SDP });
+      await eventually(() => offered() || sa.frames.length > answers, 3_000);
+      return offered();
+    }, 10_000);
     expect(await relayed(sa, sb, 'call_offer')).toEqual({ type: 'call_offer', sender_id: alice.userId, sdp: SDP });
     sb.send({ type: 'call_answer', recipient_id: alice.userId, sdp: SDP });
     expect(await relayed(sb, sa, 'call_answer')).toEqual({ type: 'call_answer', sender_id: bob.userId, sdp: SDP });

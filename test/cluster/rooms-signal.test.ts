@@ -3,8 +3,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import type WebSocket from 'ws';
 import { openWs } from '../relay/helpers.js';
 import { CIPHERTEXT, RoomClient } from '../rooms/room-helpers.js';
-import { clusterServicesAvailable, rawSocket, useCluster, wsOf, type ClusterNode, type Frame } from './cluster-kit.js';
-import { eventually } from '../support/eventually.js';
+import { signalPeers } from '../calls/signal-peer.js';
+import { clusterServicesAvailable, useCluster, wsOf, type ClusterNode } from './cluster-kit.js';
 
 const available = await clusterServicesAvailable('test/cluster/rooms-signal.test.ts');
 
@@ -14,6 +14,7 @@ describe.runIf(available)('cluster: rooms and /signal across nodes', () => {
   afterEach(() => {
     for (const ws of opened.splice(0)) ws.terminate();
   });
+  const signalPeer = signalPeers();
   const room = async (node: ClusterNode) => {
     const client = new RoomClient(await openWs(wsOf(node, '/rooms')));
     opened.push(client.ws);
@@ -59,26 +60,10 @@ describe.runIf(available)('cluster: rooms and /signal across nodes', () => {
     const { A, B } = ctx.cluster;
     const token = await ctx.cluster.client(A).authenticate('x25519');
     const callId = `call-${Date.now()}`;
-    const peer = async (node: ClusterNode) => {
-      const socket = await rawSocket(wsOf(node, `/signal?token=${token}`));
-      opened.push(socket.ws);
-      const send = (frame: unknown) => socket.ws.send(JSON.stringify(frame));
-      const next = async (match: (f: Frame) => boolean) => {
-        let found: Frame | undefined;
-        await eventually(() => {
-          found = socket.frames.find(match);
-          return found !== undefined;
-        }, 3_000).catch(() => {
-          throw new Error(`no matching frame on ${node.name}; got ${JSON.stringify(socket.frames)}`);
-        });
-        return found!;
-      };
-      return { ...socket, send, next };
-    };
+    const peer = (node: ClusterNode) => signalPeer(node, token);
     const caller = await peer(A);
     const callee = await peer(B);
-    caller.send({ type: 'join', call_id: callId });
-    await new Promise((r) => setTimeout(r, 100));
+    await caller.join(callId);
     callee.send({ type: 'join', call_id: callId });
     await caller.next((f) => f.type === 'peer-join');
 

@@ -28,6 +28,13 @@ export interface EventSocket {
    * only after the one before it was acknowledged, so the server has applied every ACK but the last.
    */
   ackEach(count: number): Promise<ChatEvent[]>;
+  /** A ping answered: by then the server has applied every ACK sent before it (and set the socket up). */
+  sync(): Promise<void>;
+  /**
+   * Posts a marker event from `from` to this socket's user and returns the events received once it is
+   * in: a queue is delivered in sequence order, so anything queued before the marker comes ahead of it.
+   */
+  upToMarker(from: ChatUser): Promise<ChatEvent[]>;
 }
 
 /** Where the server keeps its state: its own SQLite file, or a fresh schema of the test PostgreSQL. */
@@ -108,6 +115,17 @@ export function useEventServer(overrides: Partial<Config> = {}, storage: EventSt
         async ackEach(count) {
           for (let n = 1; n <= count; n++) ack((await waitEvents(n))[n - 1]!.event_id);
           return events().slice(0, count);
+        },
+        async sync() {
+          const pongs = () => frames.filter((f) => f.type === 'pong').length;
+          const before = pongs();
+          ws.send('{"type":"ping"}');
+          await eventually(() => pongs() > before, 3_000);
+        },
+        async upToMarker(from) {
+          const marker = await from.events.post(message(from, user, 'marker'));
+          await eventually(() => events().some((e) => e.event_id === marker.event_id), 3_000);
+          return events();
         },
       };
     },

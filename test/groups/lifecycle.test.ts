@@ -104,11 +104,10 @@ describe('group lifecycle (strict mode)', () => {
     pushB = await listen(wb);
     pushC = await listen(wc);
     listeners.push(pushB, pushC);
-    const started = Date.now();
     const sent = await A.send(g, general, key1, 1, 'hello from A');
     expect(sent).toEqual({ status: 'ok', id: expect.stringMatching(/^[0-9a-f]{32}$/), timestamp: expect.any(Number) });
-    const pushed = await pushB.next((f) => f.type === 'group_message' && (f.message as GroupMessageItem | undefined)?.id === sent.id, 1_000);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Only a live push can bring it (one server sweeps nothing): the bound is generous, for a loaded machine.
+    const pushed = await pushB.next((f) => f.type === 'group_message' && (f.message as GroupMessageItem | undefined)?.id === sent.id, 5_000);
     expect(pushed).toEqual({
       type: 'group_message',
       group_id: g,

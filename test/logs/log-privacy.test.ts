@@ -16,6 +16,7 @@ import { WhisprClient } from '../../src/sdk/whispr-client.js';
 import { collectFrames, openWs, sleep, wsUrl } from '../relay/helpers.js';
 import { captureLog } from '../support/log-capture.js';
 import { eventually } from '../support/test-server.js';
+import { isType, signalPeers } from '../calls/signal-peer.js';
 
 const log = captureLog('debug');
 const { lines } = log;
@@ -55,6 +56,7 @@ afterAll(async () => {
 });
 
 describe('log privacy (issue 7)', () => {
+  const signalPeer = signalPeers();
   test('a full scenario at level debug leaks no key, ciphertext, signature, token or sender/recipient pair', async () => {
     const alice = client();
     const bob = client();
@@ -166,15 +168,12 @@ describe('log privacy (issue 7)', () => {
 
     // /signal join with a token.
     const signalToken = await alice.authenticate('x25519');
-    const s1 = await openWs(wsUrl(url, `/signal?token=${signalToken}`));
-    const s2 = await openWs(wsUrl(url, `/signal?token=${signalToken}`));
-    const sf1 = collectFrames(s1);
-    s1.send(JSON.stringify({ type: 'join', call_id: 'log-call' }));
-    await sleep(20);
-    s2.send(JSON.stringify({ type: 'join', call_id: 'log-call' }));
-    await eventually(() => sf1.some((f) => f.type === 'peer-join'));
-    s1.close();
-    s2.close();
+    const [s1, s2] = [await signalPeer({ url }, signalToken), await signalPeer({ url }, signalToken)];
+    await s1.join('log-call');
+    s2.send({ type: 'join', call_id: 'log-call' });
+    await s1.next(isType('peer-join'));
+    s1.ws.close();
+    s2.ws.close();
 
     // Private-comm accounts: registration, login, a message over the account socket.
     const phoneA = 'a1'.repeat(32);

@@ -4,6 +4,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import type { BucketPolicy } from '../../src/rate-limit/rate-limiter.js';
 import { createRedisRateLimiter } from '../../src/rate-limit/redis-rate-limiter.js';
 import { closeRedis, connectRedis } from '../../src/redis/redis-connection.js';
+import { eventually } from '../support/eventually.js';
+import { FAILS_FAST_MS } from '../support/fails-fast.js';
 import { REDIS_URL, requireRedis } from '../support/services.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { rateLimiterContract } from './rate-limiter.contract.js';
@@ -27,25 +29,43 @@ describe.runIf(available)('Redis rate limiter', () => {
     await Promise.all(connections.map(closeRedis));
   });
 
-  rateLimiterContract(() => ({ node: limiter }));
+  /**
+   * Redis's clock (TIME in the script) cannot be moved, so the buckets are aged instead: each bucket's
+   * refill time and expiry move `ms` back, which is what the script sees once `ms` have passed.
+   */
+  const elapse = async (ms: number) => {
+    const redis = await connect();
+    for (const key of await redis.keys(`${prefix}*`)) {
+      const ttl = await redis.pttl(key);
+      if (ttl <= ms) await redis.del(key);
+      else await redis.multi().hincrbyfloat(key, 'at', -ms).pexpire(key, ttl - ms).exec();
+    }
+  };
+
+  rateLimiterContract(() => ({ node: limiter, elapse }));
 
   test('a bucket lives only until it would be full again', async () => {
     const redis = await connect();
-    const limit = createRedisRateLimiter(redis, { ratePerSecond: 20, burst: 3 }, prefix);
-    await limit.consume('ttl');
+    // One token per 10 s: the expiries below cannot move measurably while the test runs.
+    const slow = createRedisRateLimiter(redis, { ratePerSecond: 0.1, burst: 3 }, prefix);
+    await slow.consume('ttl');
     const oneToken = await redis.pttl(`${prefix}ttl`);
     expect(oneToken).toBeGreaterThan(0);
-    expect(oneToken).toBeLessThanOrEqual(50);
-    await limit.consume('ttl', 2);
-    expect(await redis.pttl(`${prefix}ttl`)).toBeGreaterThan(100);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(await redis.exists(`${prefix}ttl`)).toBe(0);
-    expect(await limit.consume('ttl', 3)).toEqual({ allowed: true, retryAfter: 0 }); // a missing bucket is a full one
+    expect(oneToken).toBeLessThanOrEqual(10_000);
+    await slow.consume('ttl', 2);
+    const threeTokens = await redis.pttl(`${prefix}ttl`);
+    expect(threeTokens).toBeGreaterThan(20_000);
+    expect(threeTokens).toBeLessThanOrEqual(30_000);
+    // On Redis's own clock a fast bucket is full, and so gone, about 150 ms after it was emptied.
+    const fast = createRedisRateLimiter(redis, { ratePerSecond: 20, burst: 3 }, prefix);
+    await fast.consume('fast', 3);
+    await eventually(async () => (await redis.exists(`${prefix}fast`)) === 0);
+    expect(await fast.consume('fast', 3)).toEqual({ allowed: true, retryAfter: 0 }); // a missing bucket is a full one
   });
 
   test('works on after Redis lost its script cache (restart, SCRIPT FLUSH)', async () => {
     const redis = await connect();
-    const limit = createRedisRateLimiter(redis, { ratePerSecond: 1, burst: 1 }, prefix);
+    const limit = createRedisRateLimiter(redis, { ratePerSecond: 0.001, burst: 1 }, prefix);
     expect((await limit.consume('flush')).allowed).toBe(true);
     await redis.script('FLUSH');
     expect((await limit.consume('flush')).allowed).toBe(false);
@@ -61,6 +81,6 @@ describe.runIf(available)('Redis rate limiter', () => {
     await proxy.down();
     const started = Date.now();
     await expect(limit.consume('down')).rejects.toMatchObject({ status: 503, code: 'REDIS_UNAVAILABLE' });
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(FAILS_FAST_MS);
   });
 });

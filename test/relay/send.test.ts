@@ -1,6 +1,7 @@
 /** POST /send: validation, size limits, rate limits, queue caps, replay and server-assigned timestamps. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { WhisprClient } from '../../src/sdk/whispr-client.js';
+import { stoppedDate } from '../support/fake-date.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { expectError, postText, rawExchange, rawSocket, type RawResponse } from './helpers.js';
 
@@ -130,6 +131,8 @@ describe('refused sends leave nothing queued', () => {
 });
 
 describe('rate limits', () => {
+  // Registered first, so the servers below are started (and stopped) under it.
+  stoppedDate();
   let limited: RunningServer;
   beforeAll(async () => {
     limited = await startServer({ max_messages_per_second: 2, max_requests_per_ip_per_second: 10_000 });

@@ -5,7 +5,6 @@ import { createWhisprServer } from '../../src/app/whispr-server.js';
 import type { InboxMessage, WhisprClient } from '../../src/sdk/whispr-client.js';
 import type { PushSubscription } from '../../src/sdk/push-subscription.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
-import { sleep } from './helpers.js';
 
 let srv: RunningServer;
 const subscriptions: PushSubscription[] = [];
@@ -68,9 +67,11 @@ test('every socket of a key gets a live push, and the message is removed once', 
   expect(one.received[0]!.id).toBe(sent.id);
   expect(two.received[0]!.id).toBe(sent.id);
   expect(await bob.fetchInbox()).toEqual([]);
-  await sleep(100);
-  expect(one.received).toHaveLength(1);
-  expect(two.received).toHaveLength(1);
+  // A marker pushed after it: a second push of the first message would have come before the marker.
+  const marker = await alice.send(bob.address, 'marker');
+  await eventually(() => [one, two].every((s) => s.received.some((m) => m.id === marker.id)));
+  expect(one.received.map((m) => m.id)).toEqual([sent.id, marker.id]);
+  expect(two.received.map((m) => m.id)).toEqual([sent.id, marker.id]);
 });
 
 test("the sender's own sockets get a copy of what it sent; the recipient still gets the message", async () => {
@@ -90,11 +91,12 @@ test("the sender's own sockets get a copy of what it sent; the recipient still g
 test('after the subscriber disconnects, new messages wait in the inbox', async () => {
   const alice = srv.client();
   const bob = srv.client();
-  const { sub, received } = await subscribe(bob);
+  const { sub, received, closes } = await subscribe(bob);
   await alice.send(bob.address, 'while connected');
   await eventually(() => received.length === 1);
   sub.close();
-  await sleep(100);
+  // Closed once the server answered the close: its socket is no longer open, so nothing is pushed to it.
+  await eventually(() => closes.length === 1);
   const later = await alice.send(bob.address, 'after close');
   const inbox = await bob.fetchInbox();
   expect(inbox.map((m) => m.id)).toEqual([later.id]);
@@ -123,10 +125,12 @@ test('a socket flush, live sends and parallel /inbox fetches racing each other d
     if (ids().length < sent.length) fetched.push(...(await bob.fetchInbox()));
     return ids().length >= sent.length;
   });
-  await sleep(100);
+  // A marker pushed after everything: a second delivery of any message would have come before it.
+  const marker = await senders[0]!.send(bob.address, 'marker');
+  await eventually(() => received.some((m) => m.id === marker.id));
   fetched.push(...(await bob.fetchInbox()));
-  expect(ids()).toHaveLength(sent.length);
-  expect(new Set(ids())).toEqual(new Set(sent));
+  expect(ids()).toHaveLength(sent.length + 1);
+  expect(new Set(ids())).toEqual(new Set([...sent, marker.id]));
 });
 
 describe('server restart', () => {

@@ -1,6 +1,7 @@
 /** Rooms across two nodes (two servers on one Redis): presence, fan-out, ROOM_FULL and health, cluster-wide. */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { REDIS_URL, requireRedis } from '../support/services.js';
 import type { RunningServer } from '../support/test-server.js';
 import { CIPHERTEXT, connectRoom, type RoomClient, roomHealth } from './room-helpers.js';
@@ -32,6 +33,16 @@ describe.runIf(available)('rooms on two nodes', () => {
 
   let serial = 0;
   const freshRoom = () => `cluster-${++serial}`;
+
+  /** Waits until the shared roster has forgotten `room` (its last member's leave reached Redis). */
+  async function rosterGone(room: string): Promise<void> {
+    const redis = new Redis(REDIS_URL);
+    try {
+      await eventually(async () => (await redis.exists(`${prefix}roster:group:room:${room}`)) === 0);
+    } finally {
+      redis.disconnect();
+    }
+  }
 
   /**
    * One client per [node, userId], joined to `room` in that order (username `<id> name`); checks that
@@ -94,8 +105,8 @@ describe.runIf(available)('rooms on two nodes', () => {
     expect(await alice.next()).toEqual({ type: 'userLeft', payload: { userId: 'carol' } });
     alice.ws.terminate();
     // The last member gone, the room is gone from the shared roster too: a newcomer finds it empty.
+    await rosterGone(room);
     const dave = await client(b);
-    await new Promise((r) => setTimeout(r, 100));
     expect(await dave.join(room, 'dave')).toEqual([]);
   });
 
@@ -119,17 +130,15 @@ describe.runIf(available)('rooms on two nodes', () => {
 
   test('the roster lives under the deployment prefix and is gone with its last member', async () => {
     const redis = new Redis(REDIS_URL);
+    const room = freshRoom();
     try {
-      const room = freshRoom();
       const [x, y] = (await joinAll(room, [[a, 'x'], [b, 'y']])).clients;
       expect(await redis.hlen(`${prefix}roster:group:room:${room}`)).toBe(3); // two members and the arrival counter
       x.send({ type: 'leave' });
       y.send({ type: 'leave' });
-      await Promise.all([x.sync(), y.sync()]);
-      await new Promise((r) => setTimeout(r, 50));
-      expect(await redis.exists(`${prefix}roster:group:room:${room}`)).toBe(0);
     } finally {
       redis.disconnect();
     }
+    await rosterGone(room);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { closeRedis, connectRedis } from '../../src/redis/redis-connection.js';
 import { createRedisRoster } from '../../src/cluster/redis-roster.js';
 import { createLocalRoster, type LocalRosterStore, type Roster } from '../../src/cluster/roster.js';
+import { eventually } from '../support/eventually.js';
 import { REDIS_URL, requireRedis } from '../support/services.js';
 import { deleteKeys, testPrefix } from './cluster-helpers.js';
 
@@ -76,6 +77,11 @@ describe.runIf(available)('Redis driver', () => {
     connections.push(redis);
     return { roster: createRedisRoster(redis, { nodeId: `node-${Math.random().toString(36).slice(2)}`, keyPrefix: prefix, nodeTtlMs }), redis };
   };
+  /**
+   * A doomed node's TTL: long enough that it is surely still alive when checked right after it
+   * crashed, however slow the machine; its death (Redis's own expiry) is then waited for.
+   */
+  const DOOMED_TTL_MS = 1_500;
   beforeAll(() => {
     admin = new Redis(REDIS_URL);
   });
@@ -90,7 +96,7 @@ describe.runIf(available)('Redis driver', () => {
   rosterContract(async () => (await node()).roster);
 
   test('a node that stops renewing is dead after its TTL: one sweep removes its members and returns them, once', async () => {
-    const [x, y, doomed] = [await node(), await node(), await node(300)];
+    const [x, y, doomed] = [await node(), await node(), await node(DOOMED_TTL_MS)];
     await x.roster.join('room:death', 'a', 'alive', 5);
     await doomed.roster.join('room:death', 'd1', 'gone one', 5);
     await doomed.roster.join('room:death', 'd2', 'gone two', 5);
@@ -98,9 +104,12 @@ describe.runIf(available)('Redis driver', () => {
     const own = [{ member: 'a', data: 'alive', settled: true }];
     // Still alive within its TTL.
     expect(await x.roster.sweep('room:death', own)).toEqual({ departed: [], restored: [] });
-    await new Promise((r) => setTimeout(r, 350));
-    const swept = await x.roster.sweep('room:death', own);
-    expect(swept.departed.map((e) => [e.node, e.member, e.data])).toEqual([
+    let swept: Awaited<ReturnType<Roster['sweep']>> | undefined;
+    await eventually(async () => {
+      swept = await x.roster.sweep('room:death', own);
+      return swept.departed.length > 0;
+    }, 2 * DOOMED_TTL_MS + 3_000);
+    expect(swept!.departed.map((e) => [e.node, e.member, e.data])).toEqual([
       [doomed.roster.nodeId, 'd1', 'gone one'],
       [doomed.roster.nodeId, 'd2', 'gone two'],
     ]);
@@ -109,12 +118,15 @@ describe.runIf(available)('Redis driver', () => {
   });
 
   test('a join finds dead members first: they do not count against the cap, and the joiner reports them', async () => {
-    const [x, doomed] = [await node(), await node(200)];
+    const [x, doomed] = [await node(), await node(DOOMED_TTL_MS)];
     await doomed.roster.join('room:full', 'd', 'ghost', 1);
     doomed.redis.disconnect();
     expect((await x.roster.join('room:full', 'a', 'real', 1)).admitted).toBe(false);
-    await new Promise((r) => setTimeout(r, 250));
-    const joined = await x.roster.join('room:full', 'a', 'real', 1);
+    let joined: Awaited<ReturnType<Roster['join']>> | undefined;
+    await eventually(async () => {
+      joined = await x.roster.join('room:full', 'a', 'real', 1);
+      return joined.admitted;
+    }, 2 * DOOMED_TTL_MS + 3_000);
     expect(joined).toMatchObject({ admitted: true, present: [], departed: [{ node: doomed.roster.nodeId, member: 'd', data: 'ghost' }] });
   });
 
@@ -145,14 +157,13 @@ describe.runIf(available)('Redis driver', () => {
   });
 
   test('group keys expire when no live node renews them; the last leave deletes the key', async () => {
-    const { roster: x, redis } = await node(200);
+    const { roster: x, redis } = await node(DOOMED_TTL_MS);
     await x.join('room:ttl', 'a', 'one', 5);
     expect(await admin.pttl(`${prefix}group:room:ttl`)).toBeGreaterThan(0);
     await x.leave('room:ttl', 'a');
     expect(await admin.exists(`${prefix}group:room:ttl`)).toBe(0);
     await x.join('room:ttl', 'b', 'two', 5);
     redis.disconnect();
-    await new Promise((r) => setTimeout(r, 550));
-    expect(await admin.exists(`${prefix}group:room:ttl`)).toBe(0);
+    await eventually(async () => (await admin.exists(`${prefix}group:room:ttl`)) === 0, 3 * DOOMED_TTL_MS + 3_000);
   });
 });

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createBlobSpool } from '../../src/storage/postgres/blob-spool.js';
+import { advanceDate, stoppedDate } from '../support/fake-date.js';
 
 let dir: string;
 beforeEach(() => {
@@ -40,14 +41,20 @@ test('chunks that do not add up to the size (blob deleted while read) give undef
   expect(await readdir(dir)).toEqual([]);
 });
 
-test('files nobody asked for within keepMs are swept; one asked for again stays', async () => {
-  const spool = createBlobSpool(dir, 200);
-  const blob = source('x');
-  await spool.pathOf('old', 1, blob.chunks);
-  await spool.pathOf('kept', 1, blob.chunks);
-  await new Promise((r) => setTimeout(r, 150));
-  await spool.pathOf('kept', 1, blob.chunks); // touched: its idle time starts again
-  await new Promise((r) => setTimeout(r, 150));
-  await spool.pathOf('new', 1, blob.chunks); // more than keepMs / 2 since the last sweep: sweeps
-  expect((await readdir(dir)).sort()).toEqual(['kept.bin', 'new.bin']);
+describe('sweeping', () => {
+  // The spool's clock is Date, stopped here and moved by advanceDate. A file written new gets the
+  // real time as its mtime: the 10 s keepMs leaves seconds of room for the real time a test takes.
+  stoppedDate();
+
+  test('files nobody asked for within keepMs are swept; one asked for again stays', async () => {
+    const spool = createBlobSpool(dir, 10_000);
+    const blob = source('x');
+    await spool.pathOf('old', 1, blob.chunks);
+    await spool.pathOf('kept', 1, blob.chunks);
+    advanceDate(6_000);
+    await spool.pathOf('kept', 1, blob.chunks); // touched: its idle time starts again
+    advanceDate(6_000);
+    await spool.pathOf('new', 1, blob.chunks); // more than keepMs / 2 since the last sweep: sweeps
+    expect((await readdir(dir)).sort()).toEqual(['kept.bin', 'new.bin']);
+  });
 });

@@ -7,7 +7,6 @@ import { migratePostgres } from '../../src/storage/postgres/migrate.js';
 import { POSTGRES_MIGRATIONS } from '../../src/storage/postgres/migrations.js';
 import { openPostgresStorage } from '../../src/storage/postgres/open-postgres-storage.js';
 import { openPgDatabase, type PgDatabase } from '../../src/storage/postgres/pg-database.js';
-import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
 import { requirePostgres } from '../support/services.js';
 
@@ -77,10 +76,6 @@ describe.runIf(available)('PostgreSQL schema and storage', () => {
     ]);
     await migratePostgres(nodes[1] as PgDatabase); // again: nothing to do
     expect(await versions(nodes[1] as PgDatabase)).toHaveLength(POSTGRES_MIGRATIONS.length);
-  });
-
-  test('every SQLite schema version has its PostgreSQL counterpart', () => {
-    expect(POSTGRES_MIGRATIONS).toHaveLength(SQLITE_MIGRATIONS.length);
   });
 
   test('openPostgresStorage migrates and opens every store under the Storage field names, on one pool', async () => {
