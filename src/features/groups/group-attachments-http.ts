@@ -26,7 +26,11 @@ function uploadedBytes(body: unknown): Buffer {
 export const groupAttachmentsHttp: FastifyPluginAsync<{ attachments: GroupAttachmentService; authorizer: KeyAuthorizer; maxBytes: number }> = async (app, { attachments, authorizer, maxBytes }) => {
   const rawLimit = maxBytes + 1024;
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: rawLimit }, (_request, body, done) => done(null, body));
-  app.addContentTypeParser(/^multipart\//, (_request, _payload, done) => done(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the file as the raw request body or as base64 in JSON'), undefined));
+  // The body is read (up to the limit) and dropped before the refusal: answering while the client
+  // is still sending would reset its connection, and it would see EPIPE instead of the 415.
+  app.addContentTypeParser(/^multipart\//, { parseAs: 'buffer', bodyLimit: rawLimit }, (_request, _body, done) =>
+    done(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the file as the raw request body or as base64 in JSON'), undefined),
+  );
   // The original client posts the bytes with no Content-Type at all.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: rawLimit }, (_request, body, done) => done(null, body));
 
