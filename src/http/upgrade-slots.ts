@@ -17,29 +17,54 @@ export interface SlotCap {
  * to come. (stream.finished would also cover a socket closed earlier, for several closures per socket.)
  */
 export async function holdSlotsWhileOpen(slots: ConnectionSlots, caps: readonly SlotCap[], socket: Duplex, onError: (err: unknown) => void): Promise<boolean> {
-  const held: string[] = [];
-  let closed = false;
-  // splice empties the list: what was given back is not given back again.
-  const giveBack = () => {
-    for (const key of held.splice(0)) slots.release(key).catch(onError);
-  };
-  socket.on('close', () => {
-    closed = true;
-    giveBack();
-  });
-  try {
-    for (const { key, cap } of caps) {
-      if (!(await slots.acquire(key, cap))) {
-        giveBack();
-        return false;
+  const held = new SocketSlots(slots, caps, onError);
+  // The one closure a socket keeps, anonymous: under tsx's keepNames a named one costs ~256 bytes more.
+  socket.on('close', () => held.socketClosed());
+  return held.take();
+}
+
+/** The slots one upgrade holds; the state it keeps for the socket's whole life is this small object. */
+class SocketSlots {
+  /** caps[0 .. taken) are held. */
+  private taken = 0;
+  private closed = false;
+
+  constructor(
+    private readonly slots: ConnectionSlots,
+    private readonly caps: readonly SlotCap[],
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  async take(): Promise<boolean> {
+    try {
+      for (const { key, cap } of this.caps) {
+        if (!(await this.slots.acquire(key, cap))) {
+          this.giveBack();
+          return false;
+        }
+        this.taken += 1;
+        // The socket closed while this slot was being taken: nothing would give it back later, and
+        // what follows (authorization, ws) fails on the closed socket without taking anything.
+        if (this.closed) {
+          this.giveBack();
+          break;
+        }
       }
-      held.push(key);
-      // The socket closed while this slot was being taken: nothing will give it back later.
-      if (closed) giveBack();
+    } catch (err) {
+      this.giveBack();
+      throw err;
     }
-  } catch (err) {
-    giveBack();
-    throw err;
+    return true;
   }
-  return true;
+
+  socketClosed(): void {
+    this.closed = true;
+    this.giveBack();
+  }
+
+  /** Gives back what is held; a second call finds nothing to give. */
+  private giveBack(): void {
+    for (let i = 0; i < this.taken; i++) this.slots.release(this.caps[i]!.key).catch(this.onError);
+    this.taken = 0;
+  }
 }

@@ -208,11 +208,10 @@ export class WsGateway {
     }
   }
 
-  /** The address's gateway-wide cap and, if the endpoint caps addresses itself, the endpoint's. */
+  /** The address's gateway-wide cap and, if the endpoint caps addresses itself, the endpoint's (kept for the socket's life). */
   private slotCaps(endpoint: WsEndpoint<unknown>, ip: string): SlotCap[] {
-    const caps = [{ key: ip, cap: this.options.maxConnectionsPerIp }];
-    if (endpoint.maxConnectionsPerIp !== undefined) caps.push({ key: `${endpoint.name} ${ip}`, cap: endpoint.maxConnectionsPerIp });
-    return caps;
+    const address = { key: ip, cap: this.options.maxConnectionsPerIp };
+    return endpoint.maxConnectionsPerIp === undefined ? [address] : [address, { key: `${endpoint.name} ${ip}`, cap: endpoint.maxConnectionsPerIp }];
   }
 
   private beat(): void {

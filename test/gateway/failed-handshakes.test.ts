@@ -214,8 +214,11 @@ describe.each(drivers.map((d, index) => ({ ...d, index })))('$name', ({ availabl
         const serverEnd = gw.upgraded.at(-1)!;
         await eventually(() => !serverEnd.readable);
         gw.acquiring[at]!();
-        await eventually(() => gw.acquiring.length === at + 2);
-        gw.acquiring[at + 1]!();
+        // A socket the server saw close (a reset) takes no second slot; one only ended (FIN) goes on.
+        if (!serverEnd.destroyed) {
+          await eventually(() => gw.acquiring.length === at + 2);
+          gw.acquiring[at + 1]!();
+        }
       }
     } finally {
       gw.holdAcquisitions = false;
