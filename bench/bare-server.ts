@@ -22,9 +22,7 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 for (const sql of SQLITE_MIGRATIONS) db.exec(sql);
 
-const insert = db.prepare(
-  'INSERT INTO inbox_messages (recipient, sender, enc_pub, message, signature, timestamp, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-);
+const insert = db.prepare('INSERT INTO inbox_messages (recipient, sender, enc_pub, message, signature, timestamp, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
 const findReceipt = db.prepare('SELECT message_id FROM send_receipts WHERE replay_key = ? AND expires_at > ?');
 const countQueued = db.prepare('SELECT count(*) AS n FROM inbox_messages WHERE recipient = ? AND (expires_at IS NULL OR expires_at > ?)');
 const insertReceipt = db.prepare('INSERT INTO send_receipts (replay_key, message_id, timestamp, expires_at) VALUES (?, ?, ?, ?)');
@@ -63,7 +61,13 @@ function handleSend(raw: string, res: ServerResponse): void {
   } catch {
     return void reply(res, 400, { error_code: 'INVALID_JSON' });
   }
-  if (typeof b.to !== 'string' || typeof b.from_ !== 'string' || typeof b.enc_pub !== 'string' || typeof b.message !== 'string' || typeof b.signature !== 'string') {
+  if (
+    typeof b.to !== 'string' ||
+    typeof b.from_ !== 'string' ||
+    typeof b.enc_pub !== 'string' ||
+    typeof b.message !== 'string' ||
+    typeof b.signature !== 'string'
+  ) {
     return void reply(res, 400, { error_code: 'INVALID_BODY' });
   }
   const publicKey = Buffer.from(b.from_, 'hex');

@@ -184,7 +184,12 @@ export function serveUntilStopped(url: string, close: () => Promise<void>): void
       const gc = (globalThis as { gc?: () => void }).gc;
       gc?.();
       gc?.();
-      const spaces = getHeapSpaceStatistics().map((s) => ({ name: s.space_name, size: s.space_size, used: s.space_used_size, physical: s.physical_space_size }));
+      const spaces = getHeapSpaceStatistics().map((s) => ({
+        name: s.space_name,
+        size: s.space_size,
+        used: s.space_used_size,
+        physical: s.physical_space_size,
+      }));
       process.send?.({ type: 'memory', gc: gc !== undefined, usage: process.memoryUsage(), spaces } satisfies MemoryMessage);
     }
   });

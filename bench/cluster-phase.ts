@@ -143,7 +143,13 @@ interface Topology {
 }
 
 /** `count` nodes on a fresh schema and Redis prefix; stop() removes both. */
-async function startTopology(cfg: BenchConfig, count: number, childEnv: Record<string, string>, cpuProfDir: string | undefined, log: (line: string) => void): Promise<Topology> {
+async function startTopology(
+  cfg: BenchConfig,
+  count: number,
+  childEnv: Record<string, string>,
+  cpuProfDir: string | undefined,
+  log: (line: string) => void,
+): Promise<Topology> {
   const schema = `whispr_bench_${randomBytes(5).toString('hex')}`;
   const prefix = `wb${randomBytes(5).toString('hex')}:`;
   const admin = new pg.Client({ connectionString: cfg.clusterDatabaseUrl });
@@ -231,10 +237,16 @@ async function measureLatency(options: {
   seconds: number;
 }): Promise<ClusterLatencyResult> {
   const { pool, cursor, rate } = options;
-  const tally = new DeliveryTally(1, () => pool.size, (index) => cursor.sentAt[index]);
+  const tally = new DeliveryTally(
+    1,
+    () => pool.size,
+    (index) => cursor.sentAt[index],
+  );
   const onFrame = signatureFrames(tally, pool.bySignature);
   const wsBase = options.on.url.replace(/^http/, 'ws');
-  const sockets = await Promise.all(options.recipients.map((r) => tally.openPushSocket(wsBase, r.identity.encryption.publicKey.toString('hex'), r.token, onFrame)));
+  const sockets = await Promise.all(
+    options.recipients.map((r) => tally.openPushSocket(wsBase, r.identity.encryption.publicKey.toString('hex'), r.token, onFrame)),
+  );
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const target = new URL('/send', options.to.url);
   let accepted = 0;
@@ -304,18 +316,37 @@ async function runTopology(
   try {
     const [first, second] = [topology.nodes[0]!, topology.nodes[1]];
     // Tokens from the first node; with one jwt_secret every node accepts them.
-    const recipients = await Promise.all(pools.recipients.map(async (identity) => ({ identity, token: await new WhisprClient({ baseUrl: first.url, identity }).authenticate('x25519') })));
+    const recipients = await Promise.all(
+      pools.recipients.map(async (identity) => ({ identity, token: await new WhisprClient({ baseUrl: first.url, identity }).authenticate('x25519') })),
+    );
     // Latency first, on an empty inbox (the throughput run leaves its messages queued: no sockets).
     const cursor = new BodyCursor(pools.push);
     const latency: ClusterLatencyResult[] = [];
-    const paths: [ClusterLatencyResult['path'], ServerChild][] = [['same-node', first], ...(second === undefined ? [] : [['cross-node', second] as [ClusterLatencyResult['path'], ServerChild]])];
+    const paths: [ClusterLatencyResult['path'], ServerChild][] = [
+      ['same-node', first],
+      ...(second === undefined ? [] : [['cross-node', second] as [ClusterLatencyResult['path'], ServerChild]]),
+    ];
     for (const [path, on] of paths) {
-      const result = await measureLatency({ path, to: first, on, pool: pools.push, cursor, recipients, rate: cfg.clusterRate, warmupSeconds: cfg.warmupSeconds, seconds: cfg.seconds });
-      log(`  ${count} node(s), ${path}: ${result.accepted} sends at ${result.rate_per_s}/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicate_frames}, left queued ${result.left_queued}`);
+      const result = await measureLatency({
+        path,
+        to: first,
+        on,
+        pool: pools.push,
+        cursor,
+        recipients,
+        rate: cfg.clusterRate,
+        warmupSeconds: cfg.warmupSeconds,
+        seconds: cfg.seconds,
+      });
+      log(
+        `  ${count} node(s), ${path}: ${result.accepted} sends at ${result.rate_per_s}/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicate_frames}, left queued ${result.left_queued}`,
+      );
       latency.push(result);
     }
     const send = await measureClusterSend(topology, pools.send, cfg, log);
-    log(`  ${count} node(s): ${send.rps} sends/s, p50 ${send.p50_ms} ms, p99 ${send.p99_ms} ms, stored ${send.stored}/${send.accepted}, cpu% nodes/pg/redis/gen/other ${send.nodes_cpu_pct}/${send.postgres_cpu_pct}/${send.redis_cpu_pct}/${send.loadgen_cpu_pct}/${send.other_cpu_pct}`);
+    log(
+      `  ${count} node(s): ${send.rps} sends/s, p50 ${send.p50_ms} ms, p99 ${send.p99_ms} ms, stored ${send.stored}/${send.accepted}, cpu% nodes/pg/redis/gen/other ${send.nodes_cpu_pct}/${send.postgres_cpu_pct}/${send.redis_cpu_pct}/${send.loadgen_cpu_pct}/${send.other_cpu_pct}`,
+    );
     return { nodes: count, send, latency };
   } finally {
     await topology.stop();
@@ -359,13 +390,22 @@ export async function measureClusterPhase(
     for (const count of order) {
       const run = await runTopology(cfg, count, pools, options);
       runs[count === 1 ? 'single' : 'multi'].push(run);
-      rounds.push({ round: n, nodes: count, rps: run.send.rps, p99_ms: run.send.p99_ms, nodes_cpu_us_per_req: run.send.nodes_cpu_us_per_req, other_cpu_pct: run.send.other_cpu_pct });
+      rounds.push({
+        round: n,
+        nodes: count,
+        rps: run.send.rps,
+        p99_ms: run.send.p99_ms,
+        nodes_cpu_us_per_req: run.send.nodes_cpu_us_per_req,
+        other_cpu_pct: run.send.other_cpu_pct,
+      });
     }
   }
   const median = (list: ClusterRun[]) => [...list].sort((a, b) => a.send.rps - b.send.rps)[Math.floor((list.length - 1) / 2)];
   const single = median(runs.single);
   const multi = median(runs.multi);
-  const result: ClusterPhaseResult = { ratio: single !== undefined && multi !== undefined && single.send.rps > 0 ? round(multi.send.rps / single.send.rps, 3) : null };
+  const result: ClusterPhaseResult = {
+    ratio: single !== undefined && multi !== undefined && single.send.rps > 0 ? round(multi.send.rps / single.send.rps, 3) : null,
+  };
   if (single !== undefined) result.single = single;
   if (multi !== undefined) result.multi = multi;
   if (cfg.rounds > 1) result.rounds = rounds;

@@ -91,7 +91,8 @@ export async function measureEvents(options: {
   let receivers: RawReceiver[] = [];
   const onEvent = (r: number, eventId: string | undefined, data: Buffer, start: number, end: number) => {
     const now = performance.now();
-    if (eventId === undefined || !readStamp(data, start, end, stamp) || stamp.seq >= nextSeq || eventId !== `e${stamp.seq}` || stamp.seq % users !== r) return void unexpected++;
+    if (eventId === undefined || !readStamp(data, start, end, stamp) || stamp.seq >= nextSeq || eventId !== `e${stamp.seq}` || stamp.seq % users !== r)
+      return void unexpected++;
     const seq = stamp.seq;
     if ((state[seq]! & RECEIVED) !== 0) return void duplicates++;
     state[seq]! |= RECEIVED;
@@ -114,7 +115,9 @@ export async function measureEvents(options: {
       failed += warm.non2xx + warm.errors + warm.timeouts;
       // Let the warm-up's backlog reach the sockets before the measured run starts.
       await waitUntil(drained, 10_000);
-      options.log(`  ${options.server} warm-up: ${warm.rps} posted/s, ${acceptedReceived}/${accepted} received${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
+      options.log(
+        `  ${options.server} warm-up: ${warm.rps} posted/s, ${acceptedReceived}/${accepted} received${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`,
+      );
     }
     const meter = cpuMeter(options.serverPid);
     windowStart = performance.now();

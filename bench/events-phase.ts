@@ -56,9 +56,18 @@ export async function measureEventsPhase(
           register: kind === 'whispr',
           log,
         });
-        log(`  ${kind}: ${result.posted_per_s} posted/s, ${result.delivered_per_s} delivered/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicates}, left queued ${result.left_queued}, ${result.server_cpu_us_per_event} us server CPU/event`);
+        log(
+          `  ${kind}: ${result.posted_per_s} posted/s, ${result.delivered_per_s} delivered/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicates}, left queued ${result.left_queued}, ${result.server_cpu_us_per_event} us server CPU/event`,
+        );
         runs[kind].push(result);
-        rounds.push({ round: n, server: kind, delivered_per_s: result.delivered_per_s, p99_ms: result.p99_ms, server_cpu_us_per_event: result.server_cpu_us_per_event, other_cpu_pct: result.other_cpu_pct });
+        rounds.push({
+          round: n,
+          server: kind,
+          delivered_per_s: result.delivered_per_s,
+          p99_ms: result.p99_ms,
+          server_cpu_us_per_event: result.server_cpu_us_per_event,
+          other_cpu_pct: result.other_cpu_pct,
+        });
         if (kind === 'whispr') {
           const group = await measureGroupEvents({
             url: server.url,
@@ -70,16 +79,26 @@ export async function measureEventsPhase(
             seconds: cfg.seconds,
             log,
           });
-          log(`  whispr group of ${group.members}: ${group.posted_per_s} posted/s, ${group.delivered_per_s} copies delivered/s, p50 ${group.p50_ms} ms, p99 ${group.p99_ms} ms, lost ${group.lost}, dup ${group.duplicates}, left queued ${group.left_queued}, ${group.server_cpu_us_per_post} us server CPU/post`);
+          log(
+            `  whispr group of ${group.members}: ${group.posted_per_s} posted/s, ${group.delivered_per_s} copies delivered/s, p50 ${group.p50_ms} ms, p99 ${group.p99_ms} ms, lost ${group.lost}, dup ${group.duplicates}, left queued ${group.left_queued}, ${group.server_cpu_us_per_post} us server CPU/post`,
+          );
           groupRuns.push(group);
-          rounds.push({ round: n, server: 'group', delivered_per_s: group.delivered_per_s, p99_ms: group.p99_ms, server_cpu_us_per_event: group.server_cpu_us_per_copy, other_cpu_pct: group.other_cpu_pct });
+          rounds.push({
+            round: n,
+            server: 'group',
+            delivered_per_s: group.delivered_per_s,
+            p99_ms: group.p99_ms,
+            server_cpu_us_per_event: group.server_cpu_us_per_copy,
+            other_cpu_pct: group.other_cpu_pct,
+          });
         }
       } finally {
         await server.stop();
       }
     }
   }
-  const median = <R extends { delivered_per_s: number }>(list: R[]) => [...list].sort((a, b) => a.delivered_per_s - b.delivered_per_s)[Math.floor((list.length - 1) / 2)];
+  const median = <R extends { delivered_per_s: number }>(list: R[]) =>
+    [...list].sort((a, b) => a.delivered_per_s - b.delivered_per_s)[Math.floor((list.length - 1) / 2)];
   const result: EventsPhaseResult = { ratio: null };
   const whispr = median(runs.whispr);
   const bare = median(runs.bare);

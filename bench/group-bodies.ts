@@ -44,7 +44,14 @@ export class GroupSendPool {
       plaintext.write(`group msg ${i} `, 0, 'latin1');
       const { ciphertext, nonce } = encryptForGroup(this.target.key, plaintext);
       const body = Buffer.from(
-        JSON.stringify({ group_id: this.target.groupId, channel_id: this.target.channelId, sender_id: this.memberOf(i).address, ciphertext, nonce, key_version: this.target.keyVersion }),
+        JSON.stringify({
+          group_id: this.target.groupId,
+          channel_id: this.target.channelId,
+          sender_id: this.memberOf(i).address,
+          ciphertext,
+          nonce,
+          key_version: this.target.keyVersion,
+        }),
       );
       this.bodies.push(body);
       this.byCiphertext.set(ciphertext, i);

@@ -64,7 +64,11 @@ export async function measureGroupEvents(options: {
   // Random "ciphertext" after the 15-byte stamp (a multiple of 3, so the two base64 parts join).
   const tail = randomBytes(options.payloadBytes - 15).toString('base64');
   const ledger = new PostLedger();
-  const tally = new DeliveryTally(members, () => ledger.sentAt.length, (n) => ledger.sentAt[n]);
+  const tally = new DeliveryTally(
+    members,
+    () => ledger.sentAt.length,
+    (n) => ledger.sentAt[n],
+  );
   const lastServerSeq = new Float64Array(members);
   let nextSeq = 0;
   let accepted = 0;
@@ -122,7 +126,9 @@ export async function measureGroupEvents(options: {
     if (options.warmupSeconds > 0) {
       warm = await load(options.warmupSeconds);
       await waitUntil(drained, 10_000);
-      options.log(`  whispr group warm-up: ${warm.rps} posted/s, ${acceptedCopies}/${accepted * others} copies received${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
+      options.log(
+        `  whispr group warm-up: ${warm.rps} posted/s, ${acceptedCopies}/${accepted * others} copies received${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`,
+      );
     }
     tally.measureFrom = nextSeq;
     const meter = cpuMeter(options.serverPid);

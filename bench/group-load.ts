@@ -79,7 +79,11 @@ export async function measureGroup(options: {
   log(`  group ${groupId.slice(0, 8)}: ${members.length} members, ${pool.size} pre-encrypted bodies (~${pool.averageBytes} bytes)`);
 
   // Push sockets: a frame is matched to its body by ciphertext (found by string search, no JSON.parse per frame).
-  const tally = new DeliveryTally(members.length, () => pool.size, (index) => feed.sentAt[index]);
+  const tally = new DeliveryTally(
+    members.length,
+    () => pool.size,
+    (index) => feed.sentAt[index],
+  );
   const onFrame = (member: number, data: WebSocket.RawData) => {
     const now = performance.now();
     const text = data.toString();
@@ -100,7 +104,9 @@ export async function measureGroup(options: {
     if (warmupSeconds > 0) {
       warm = await runLoad({ url, path: MESSAGES, connections, seconds: warmupSeconds, cursor: feed });
       await drain(() => warm!.ok * members.length, 10_000);
-      log(`  warm-up: ${warm.rps} sends/s, p99 ${warm.p99_ms} ms, ${tally.total} frames${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
+      log(
+        `  warm-up: ${warm.rps} sends/s, p99 ${warm.p99_ms} ms, ${tally.total} frames${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`,
+      );
       const built = pool.growTo(feed.used + Math.ceil(Math.max(warm.rps, 1000) * 1.5 * seconds) + 2 * connections);
       if (built > 0) log(`  built ${built} more bodies (pool ${pool.size})`);
     }
@@ -146,7 +152,13 @@ export async function measureGroup(options: {
         server_cpu_us_per_req: perReq(serverSeconds, run.ok),
         ...cpu,
       },
-      fetch: { ...fetchRun, limit: options.fetchLimit, sample_page: sample.messages.length, server_cpu_us_per_req: perReq(fetchServerSeconds, fetchRun.ok), ...fetchCpu },
+      fetch: {
+        ...fetchRun,
+        limit: options.fetchLimit,
+        sample_page: sample.messages.length,
+        server_cpu_us_per_req: perReq(fetchServerSeconds, fetchRun.ok),
+        ...fetchCpu,
+      },
       push: { sockets: sockets.length, expected: run.ok * members.length, ...tally.figures() },
     };
   } finally {

@@ -28,7 +28,8 @@ function aggregate(file: string): Map<string, [number, number]> {
   for (let i = 0; i < snap.nodes.length; i += width) {
     const type = types[snap.nodes[i + typeAt]!] ?? '?';
     const name = snap.strings[snap.nodes[i + nameAt]!] ?? '?';
-    const key = type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number' ? `(${type})` : `${type}: ${name.slice(0, 80)}`;
+    const key =
+      type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number' ? `(${type})` : `${type}: ${name.slice(0, 80)}`;
     const entry = out.get(key) ?? [0, 0];
     entry[0] += 1;
     entry[1] += snap.nodes[i + sizeAt]!;
@@ -47,4 +48,5 @@ for (const [key, [count, bytes]] of after) {
 const total = rows.reduce((sum, r) => sum + r.bytes, 0);
 console.log(`heap growth: ${(total / 1024).toFixed(2)} KB${divisor === 1 ? '' : ` per unit (divisor ${divisor})`}; top ${top} by self size:`);
 console.log(`${'bytes'.padStart(9)}  ${'count'.padStart(7)}  node`);
-for (const r of rows.sort((a, b) => b.bytes - a.bytes).slice(0, top)) console.log(`${r.bytes.toFixed(1).padStart(9)}  ${r.count.toFixed(2).padStart(7)}  ${r.key}`);
+for (const r of rows.sort((a, b) => b.bytes - a.bytes).slice(0, top))
+  console.log(`${r.bytes.toFixed(1).padStart(9)}  ${r.count.toFixed(2).padStart(7)}  ${r.key}`);

@@ -33,7 +33,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function withServer<T>(entry: URL, name: string, env: Record<string, string>, cpuProfDir: string | undefined, body: (server: ServerChild) => Promise<T>): Promise<T> {
+async function withServer<T>(
+  entry: URL,
+  name: string,
+  env: Record<string, string>,
+  cpuProfDir: string | undefined,
+  body: (server: ServerChild) => Promise<T>,
+): Promise<T> {
   const server = await startServerChild(entry, { name, env, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) });
   log(`${name}: pid ${server.pid} at ${server.url}`);
   try {
@@ -88,7 +94,9 @@ async function main(): Promise<void> {
     cluster_nodes: cfg.clusterNodes,
     cluster_rate: cfg.clusterRate,
   };
-  log(`whispr bench: ${cfg.seconds} s per run (+${cfg.warmupSeconds} s warm-up), ${cfg.connections} connections, ${cfg.identities} identities, node ${process.version}, ${meta.cpus} cpus`);
+  log(
+    `whispr bench: ${cfg.seconds} s per run (+${cfg.warmupSeconds} s warm-up), ${cfg.connections} connections, ${cfg.identities} identities, node ${process.version}, ${meta.cpus} cpus`,
+  );
 
   let t = performance.now();
   const identities = generateIdentities(cfg.identities);
@@ -110,10 +118,19 @@ async function main(): Promise<void> {
     const order: ('whispr' | 'bare')[] = n % 2 === 1 ? ['whispr', 'bare'] : ['bare', 'whispr'];
     for (const server of order) {
       if (!cfg.phases.has(server === 'whispr' ? 'send' : 'bare')) continue;
-      const result = await withServer(server === 'whispr' ? WHISPR : BARE, server, childEnv, cpuProfDir, (s) => measureSend({ ...phase, url: s.url, serverPid: s.pid, pool: sendPool }));
+      const result = await withServer(server === 'whispr' ? WHISPR : BARE, server, childEnv, cpuProfDir, (s) =>
+        measureSend({ ...phase, url: s.url, serverPid: s.pid, pool: sendPool }),
+      );
       log(`  ${server}: ${result.rps} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.server_cpu_us_per_req} us server CPU/req`);
       runs[server].push(result);
-      rounds.push({ round: n, server, rps: result.rps, p99_ms: result.p99_ms, server_cpu_us_per_req: result.server_cpu_us_per_req, other_cpu_pct: result.other_cpu_pct });
+      rounds.push({
+        round: n,
+        server,
+        rps: result.rps,
+        p99_ms: result.p99_ms,
+        server_cpu_us_per_req: result.server_cpu_us_per_req,
+        other_cpu_pct: result.other_cpu_pct,
+      });
     }
   }
   results.send = medianRun(runs.whispr);
@@ -135,17 +152,36 @@ async function main(): Promise<void> {
 
   if (cfg.phases.has('group')) {
     results.group = await withServer(WHISPR, 'whispr-group', childEnv, cpuProfDir, (s) =>
-      measureGroup({ ...phase, url: s.url, serverPid: s.pid, members: cfg.groupMembers, fetchLimit: cfg.groupFetchLimit, plaintextBytes: cfg.plaintextBytes, poolRps: cfg.poolRps }),
+      measureGroup({
+        ...phase,
+        url: s.url,
+        serverPid: s.pid,
+        members: cfg.groupMembers,
+        fetchLimit: cfg.groupFetchLimit,
+        plaintextBytes: cfg.plaintextBytes,
+        poolRps: cfg.poolRps,
+      }),
     );
   }
 
-  if (cfg.phases.has('rooms-fanout') || cfg.phases.has('rooms-memory')) results.rooms = await measureRooms(cfg, { childEnv, cpuProfDir, profileRoot: new URL('./profiles/', RESULTS_DIR).pathname, log });
+  if (cfg.phases.has('rooms-fanout') || cfg.phases.has('rooms-memory'))
+    results.rooms = await measureRooms(cfg, { childEnv, cpuProfDir, profileRoot: new URL('./profiles/', RESULTS_DIR).pathname, log });
 
   if (cfg.phases.has('signal')) {
     results.signal = await withServer(WHISPR, 'whispr-signal', { ...childEnv, BENCH_WHISPR_SIGNAL: '1' }, cpuProfDir, (s) =>
-      measureSignal({ wsUrl: `${s.url.replace(/^http/, 'ws')}/signal`, serverPid: s.pid, pairs: cfg.signalPairs, window: cfg.signalWindow, warmupSeconds: cfg.warmupSeconds, seconds: cfg.seconds, log }),
+      measureSignal({
+        wsUrl: `${s.url.replace(/^http/, 'ws')}/signal`,
+        serverPid: s.pid,
+        pairs: cfg.signalPairs,
+        window: cfg.signalWindow,
+        warmupSeconds: cfg.warmupSeconds,
+        seconds: cfg.seconds,
+        log,
+      }),
     );
-    log(`  signal: ${results.signal.relayed_per_s} relayed/s, p50 ${results.signal.p50_ms} ms, p99 ${results.signal.p99_ms} ms, lost ${results.signal.lost}, dup ${results.signal.duplicates}`);
+    log(
+      `  signal: ${results.signal.relayed_per_s} relayed/s, p50 ${results.signal.p50_ms} ms, p99 ${results.signal.p99_ms} ms, lost ${results.signal.lost}, dup ${results.signal.duplicates}`,
+    );
   }
 
   if (cfg.phases.has('events') || cfg.phases.has('events-bare')) {

@@ -29,10 +29,14 @@ export async function reexecWithOpenFiles(needed: number, log: (line: string) =>
   if (process.env.BENCH_REEXEC === '1') throw new Error(advice);
   const target = Math.max(needed, 65_536);
   log(`open-files limit ${limit.soft} (hard ${limit.hard}) < ${needed}: running again with ulimit -n ${target}`);
-  const child = spawn('bash', ['-c', `{ ulimit -n ${target} || ulimit -n ${needed}; } 2>/dev/null && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_REEXEC: '1' },
-  });
+  const child = spawn(
+    'bash',
+    ['-c', `{ ulimit -n ${target} || ulimit -n ${needed}; } 2>/dev/null && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_REEXEC: '1' },
+    },
+  );
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
   const code = await new Promise<number>((resolve) => child.once('exit', (c, signal) => resolve(c ?? (signal === null ? 1 : 130))));
   if (code !== 0) log(`the re-run ended with code ${code}; if the limit could not be raised: ${advice}`);

@@ -38,7 +38,11 @@ export async function measurePush(options: {
   const { url, pool, connections, seconds } = options;
   const cursor = new BodyCursor(pool);
   // Each body goes to one recipient, so one receiver's marks cover every socket.
-  const tally = new DeliveryTally(1, () => pool.size, (index) => cursor.sentAt[index]);
+  const tally = new DeliveryTally(
+    1,
+    () => pool.size,
+    (index) => cursor.sentAt[index],
+  );
   const onFrame = signatureFrames(tally, pool.bySignature);
 
   // Prove each recipient key (x25519 challenge) and open its push socket.
@@ -62,7 +66,9 @@ export async function measurePush(options: {
     if (options.warmupSeconds > 0) {
       const warm = await runLoad({ url, path: '/send', connections, seconds: options.warmupSeconds, cursor });
       await drain(() => warm.ok, 10_000);
-      options.log(`  warm-up: ${warm.rps} sends/s, ${tally.total} frames received${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`);
+      options.log(
+        `  warm-up: ${warm.rps} sends/s, ${tally.total} frames received${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`,
+      );
       const generated = await pool.growTo(cursor.used + Math.ceil(Math.max(warm.rps, 1000) * 1.5 * seconds) + 2 * connections);
       if (generated > 0) options.log(`  built ${generated} more bodies (pool ${pool.size})`);
     }

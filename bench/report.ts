@@ -24,7 +24,17 @@ export interface BenchResults {
 
 const NOISY_OTHER_CPU_PCT = 15;
 
-export const GOALS = { sendRps: 4000, p99Ms: 25, ratio: 0.7, groupPushP99Ms: 100, roomsFanoutRatio: 0.8, roomsP99Ms: 10, roomsMemoryRatio: 1.2, eventsRatio: 0.5, eventsP99Ms: 100 } as const;
+export const GOALS = {
+  sendRps: 4000,
+  p99Ms: 25,
+  ratio: 0.7,
+  groupPushP99Ms: 100,
+  roomsFanoutRatio: 0.8,
+  roomsP99Ms: 10,
+  roomsMemoryRatio: 1.2,
+  eventsRatio: 0.5,
+  eventsP99Ms: 100,
+} as const;
 
 /** A run's correctness goal: nothing answered 2xx went missing, came twice or stayed queued. */
 function nothingLost(name: string, x: { lost: number; duplicates: number; left_queued: number } | undefined): BenchResults['goals'][number] {
@@ -45,18 +55,43 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
       pass: r.group === undefined ? null : r.group.push.p99_ms < GOALS.groupPushP99Ms && r.group.push.delivered >= r.group.push.expected,
     },
     // Issue 10: rooms fan-out beside bare ws, its latency, nothing lost or duplicated, memory per idle socket.
-    { name: 'rooms fan-out whispr/bare', target: `>= ${GOALS.roomsFanoutRatio}`, value: r.rooms?.fanout.ratio ?? null, pass: r.rooms?.fanout.ratio == null ? null : r.rooms.fanout.ratio >= GOALS.roomsFanoutRatio },
-    { name: 'rooms fan-out p99 (ms)', target: `< ${GOALS.roomsP99Ms}`, value: r.rooms?.fanout.whispr?.p99_ms ?? null, pass: r.rooms?.fanout.whispr === undefined ? null : r.rooms.fanout.whispr.p99_ms < GOALS.roomsP99Ms },
+    {
+      name: 'rooms fan-out whispr/bare',
+      target: `>= ${GOALS.roomsFanoutRatio}`,
+      value: r.rooms?.fanout.ratio ?? null,
+      pass: r.rooms?.fanout.ratio == null ? null : r.rooms.fanout.ratio >= GOALS.roomsFanoutRatio,
+    },
+    {
+      name: 'rooms fan-out p99 (ms)',
+      target: `< ${GOALS.roomsP99Ms}`,
+      value: r.rooms?.fanout.whispr?.p99_ms ?? null,
+      pass: r.rooms?.fanout.whispr === undefined ? null : r.rooms.fanout.whispr.p99_ms < GOALS.roomsP99Ms,
+    },
     {
       name: 'rooms lost + duplicated',
       target: '= 0',
       value: r.rooms?.fanout.whispr === undefined ? null : r.rooms.fanout.whispr.lost + r.rooms.fanout.whispr.duplicates,
       pass: r.rooms?.fanout.whispr === undefined ? null : r.rooms.fanout.whispr.lost + r.rooms.fanout.whispr.duplicates === 0 && !r.rooms.fanout.whispr.stalled,
     },
-    { name: 'rooms memory/socket whispr/bare', target: `<= ${GOALS.roomsMemoryRatio}`, value: r.rooms?.memory.ratio ?? null, pass: r.rooms?.memory.ratio == null ? null : r.rooms.memory.ratio <= GOALS.roomsMemoryRatio },
+    {
+      name: 'rooms memory/socket whispr/bare',
+      target: `<= ${GOALS.roomsMemoryRatio}`,
+      value: r.rooms?.memory.ratio ?? null,
+      pass: r.rooms?.memory.ratio == null ? null : r.rooms.memory.ratio <= GOALS.roomsMemoryRatio,
+    },
     // Chat-app events: delivered beside the bare node:http + ws + SQLite server, POST-to-receive latency, nothing lost or left queued.
-    { name: 'events delivered/s whispr/bare', target: `>= ${GOALS.eventsRatio}`, value: r.events?.ratio ?? null, pass: r.events?.ratio == null ? null : r.events.ratio >= GOALS.eventsRatio },
-    { name: 'events p99 (ms)', target: `< ${GOALS.eventsP99Ms}`, value: r.events?.whispr?.p99_ms ?? null, pass: r.events?.whispr === undefined ? null : r.events.whispr.p99_ms < GOALS.eventsP99Ms },
+    {
+      name: 'events delivered/s whispr/bare',
+      target: `>= ${GOALS.eventsRatio}`,
+      value: r.events?.ratio ?? null,
+      pass: r.events?.ratio == null ? null : r.events.ratio >= GOALS.eventsRatio,
+    },
+    {
+      name: 'events p99 (ms)',
+      target: `< ${GOALS.eventsP99Ms}`,
+      value: r.events?.whispr?.p99_ms ?? null,
+      pass: r.events?.whispr === undefined ? null : r.events.whispr.p99_ms < GOALS.eventsP99Ms,
+    },
     nothingLost('events lost + duplicated + left queued', r.events?.whispr),
     // Group events: every member but the sender gets each post that was answered 2xx, once.
     nothingLost('group events lost + duplicated + left queued', r.events?.group),
@@ -65,7 +100,8 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
 
 function table(rows: (string | number)[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => String(row[c] ?? '').length)));
-  const line = (row: (string | number)[]) => row.map((cell, c) => (typeof cell === 'number' ? String(cell).padStart(widths[c]!) : String(cell).padEnd(widths[c]!))).join('  ');
+  const line = (row: (string | number)[]) =>
+    row.map((cell, c) => (typeof cell === 'number' ? String(cell).padStart(widths[c]!) : String(cell).padEnd(widths[c]!))).join('  ');
   const [head, ...body] = rows;
   return [line(head!), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
@@ -101,13 +137,22 @@ export function renderReport(r: BenchResults): string {
   }
   if (r.rounds !== undefined) {
     out.push(`${Math.max(...r.rounds.map((x) => x.round))} rounds, median run shown; every run:`);
-    for (const x of r.rounds) out.push(`  round ${x.round} ${x.server.padEnd(6)} ${String(x.rps).padStart(6)} req/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_req)} us/req  other cpu ${show(x.other_cpu_pct)}%`);
+    for (const x of r.rounds)
+      out.push(
+        `  round ${x.round} ${x.server.padEnd(6)} ${String(x.rps).padStart(6)} req/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_req)} us/req  other cpu ${show(x.other_cpu_pct)}%`,
+      );
   }
   if (r.ratio !== undefined) {
-    const cost = r.send?.server_cpu_us_per_req != null && r.bare?.server_cpu_us_per_req != null ? `; server CPU per request bare/whispr: ${(r.bare.server_cpu_us_per_req / r.send.server_cpu_us_per_req).toFixed(3)}` : '';
+    const cost =
+      r.send?.server_cpu_us_per_req != null && r.bare?.server_cpu_us_per_req != null
+        ? `; server CPU per request bare/whispr: ${(r.bare.server_cpu_us_per_req / r.send.server_cpu_us_per_req).toFixed(3)}`
+        : '';
     out.push(`whispr/bare throughput: ${r.ratio}${cost}`);
   }
-  for (const [name, p] of [['whispr', r.send], ['bare', r.bare]] as const) {
+  for (const [name, p] of [
+    ['whispr', r.send],
+    ['bare', r.bare],
+  ] as const) {
     if (p === undefined) continue;
     if (p.reused > 0) out.push(`WARNING ${name}: ${p.reused} bodies were sent twice (pool too small): those answers are duplicates, not stores`);
     if (p.error_samples.length > 0) out.push(`${name} non-2xx samples: ${p.error_samples.join(' | ')}`);
@@ -146,7 +191,18 @@ export function renderReport(r: BenchResults): string {
     out.push(
       table([
         ['relayed/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'sent', 'lost', 'dup', 'srv cpu us/signal', 'cpu% srv/gen/other'],
-        [s.relayed_per_s, s.p50_ms, s.p90_ms, s.p99_ms, s.max_ms, s.sent, s.lost, s.duplicates, show(s.server_cpu_us_per_signal), `${show(s.server_cpu_pct)}/${show(s.loadgen_cpu_pct)}/${show(s.other_cpu_pct)}`],
+        [
+          s.relayed_per_s,
+          s.p50_ms,
+          s.p90_ms,
+          s.p99_ms,
+          s.max_ms,
+          s.sent,
+          s.lost,
+          s.duplicates,
+          show(s.server_cpu_us_per_signal),
+          `${show(s.server_cpu_pct)}/${show(s.loadgen_cpu_pct)}/${show(s.other_cpu_pct)}`,
+        ],
       ]),
     );
     out.push('latency: sender send() -> partner message event, every signal sent in the measured window');
@@ -155,35 +211,89 @@ export function renderReport(r: BenchResults): string {
   if (r.events !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderEvents(r.events));
   if (r.cluster !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderCluster(r.cluster));
   out.push('cpu%: 100 = one core; srv = server process, gen = this load generator, other = the rest of the machine meanwhile');
-  const noisy = [r.send, r.bare, r.push, r.group?.send, r.group?.fetch, r.rooms?.fanout.whispr, r.rooms?.fanout.bare, r.signal, r.events?.whispr, r.events?.bare, r.cluster?.single?.send, r.cluster?.multi?.send].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
-  if (noisy) out.push(`WARNING: other processes used more than ${NOISY_OTHER_CPU_PCT}% CPU during a run: the figures are understated, rerun on a quiet machine`);
+  const noisy = [
+    r.send,
+    r.bare,
+    r.push,
+    r.group?.send,
+    r.group?.fetch,
+    r.rooms?.fanout.whispr,
+    r.rooms?.fanout.bare,
+    r.signal,
+    r.events?.whispr,
+    r.events?.bare,
+    r.cluster?.single?.send,
+    r.cluster?.multi?.send,
+  ].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
+  if (noisy)
+    out.push(`WARNING: other processes used more than ${NOISY_OTHER_CPU_PCT}% CPU during a run: the figures are understated, rerun on a quiet machine`);
   out.push('');
   out.push('Goals (a miss is reported, not fatal)');
-  out.push(table([['goal', 'target', 'measured', ''], ...r.goals.map((g) => [g.name, g.target, show(g.value), g.pass === null ? 'n/a' : g.pass ? 'PASS' : 'MISS'])]));
+  out.push(
+    table([['goal', 'target', 'measured', ''], ...r.goals.map((g) => [g.name, g.target, show(g.value), g.pass === null ? 'n/a' : g.pass ? 'PASS' : 'MISS'])]),
+  );
   return out.join('\n');
 }
 
 function renderGroup(g: GroupPhaseResult): string[] {
   const out: string[] = [];
-  const cpu = (p: { server_cpu_pct: number | null; loadgen_cpu_pct: number | null; other_cpu_pct: number | null }) => `${show(p.server_cpu_pct)}/${show(p.loadgen_cpu_pct)}/${show(p.other_cpu_pct)}`;
+  const cpu = (p: { server_cpu_pct: number | null; loadgen_cpu_pct: number | null; other_cpu_pct: number | null }) =>
+    `${show(p.server_cpu_pct)}/${show(p.loadgen_cpu_pct)}/${show(p.other_cpu_pct)}`;
   out.push(`Groups (${g.members} members, each with a token and a push socket on /ws/{key}; ~${g.body_bytes}-byte send bodies)`);
   out.push(
     table([
       ['request', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', 'check', 'srv cpu us/req', 'cpu% srv/gen/other'],
-      ['POST /groups/messages/send', g.send.rps, g.send.p50_ms, g.send.p90_ms, g.send.p99_ms, g.send.max_ms, g.send.non2xx + g.send.errors + g.send.timeouts, `stored ${g.send.stored}/${g.send.accepted}`, show(g.send.server_cpu_us_per_req), cpu(g.send)],
-      [`POST /groups/messages/fetch (limit ${g.fetch.limit})`, g.fetch.rps, g.fetch.p50_ms, g.fetch.p90_ms, g.fetch.p99_ms, g.fetch.max_ms, g.fetch.non2xx + g.fetch.errors + g.fetch.timeouts, `page ${g.fetch.sample_page}/${g.fetch.limit}`, show(g.fetch.server_cpu_us_per_req), cpu(g.fetch)],
+      [
+        'POST /groups/messages/send',
+        g.send.rps,
+        g.send.p50_ms,
+        g.send.p90_ms,
+        g.send.p99_ms,
+        g.send.max_ms,
+        g.send.non2xx + g.send.errors + g.send.timeouts,
+        `stored ${g.send.stored}/${g.send.accepted}`,
+        show(g.send.server_cpu_us_per_req),
+        cpu(g.send),
+      ],
+      [
+        `POST /groups/messages/fetch (limit ${g.fetch.limit})`,
+        g.fetch.rps,
+        g.fetch.p50_ms,
+        g.fetch.p90_ms,
+        g.fetch.p99_ms,
+        g.fetch.max_ms,
+        g.fetch.non2xx + g.fetch.errors + g.fetch.timeouts,
+        `page ${g.fetch.sample_page}/${g.fetch.limit}`,
+        show(g.fetch.server_cpu_us_per_req),
+        cpu(g.fetch),
+      ],
     ]),
   );
   const p = g.push;
   out.push(
     table([
       ['group_message push', 'frames/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'delivered/expected', 'dup', 'unknown', 'socket closes'],
-      ['during the send run', p.delivered_per_s, p.p50_ms, p.p90_ms, p.p99_ms, p.max_ms, `${p.delivered}/${p.expected}`, p.duplicate_frames, p.unknown_frames, p.socket_closes],
+      [
+        'during the send run',
+        p.delivered_per_s,
+        p.p50_ms,
+        p.p90_ms,
+        p.p99_ms,
+        p.max_ms,
+        `${p.delivered}/${p.expected}`,
+        p.duplicate_frames,
+        p.unknown_frames,
+        p.socket_closes,
+      ],
     ]),
   );
   out.push('push latency: send body handed to a connection -> group_message frame received on a member socket (every member, every message)');
   if (g.send.reused > 0) out.push(`WARNING group: ${g.send.reused} send bodies were sent twice (pool too small)`);
-  for (const [name, run] of [['send', g.send], ['fetch', g.fetch]] as const) if (run.error_samples.length > 0) out.push(`group ${name} non-2xx samples: ${run.error_samples.join(' | ')}`);
+  for (const [name, run] of [
+    ['send', g.send],
+    ['fetch', g.fetch],
+  ] as const)
+    if (run.error_samples.length > 0) out.push(`group ${name} non-2xx samples: ${run.error_samples.join(' | ')}`);
   if (g.send.stored < g.send.accepted) out.push(`WARNING group: only ${g.send.stored} messages stored for ${g.send.accepted} accepted sends`);
   if (p.delivered < p.expected) out.push(`WARNING group: ${p.expected - p.delivered} frames missing`);
   return out;
@@ -194,7 +304,9 @@ function renderRooms(rooms: RoomsPhaseResult): string[] {
   const { fanout, memory } = rooms;
   const any = fanout.whispr ?? fanout.bare;
   if (any !== undefined) {
-    out.push(`Rooms fan-out (1 sender, ${any.receivers} receivers in one room, at most ${any.window} messages in flight, ${any.payload_bytes}+15-byte messages)`);
+    out.push(
+      `Rooms fan-out (1 sender, ${any.receivers} receivers in one room, at most ${any.window} messages in flight, ${any.payload_bytes}+15-byte messages)`,
+    );
     const row = (name: string, f: typeof any | undefined) =>
       f === undefined
         ? [name, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']
@@ -223,22 +335,37 @@ function renderRooms(rooms: RoomsPhaseResult): string[] {
     for (const f of [fanout.whispr, fanout.bare]) {
       if (f === undefined) continue;
       if (f.stalled) out.push(`WARNING ${f.server}: the window stopped moving for 5 s (a message never arrived); the sender gave up early`);
-      if (f.out_of_order + f.socket_closes > 0) out.push(`WARNING ${f.server}: ${f.out_of_order} frames out of order, ${f.socket_closes} receiver sockets closed`);
+      if (f.out_of_order + f.socket_closes > 0)
+        out.push(`WARNING ${f.server}: ${f.out_of_order} frames out of order, ${f.socket_closes} receiver sockets closed`);
     }
     if (fanout.rounds !== undefined) {
       out.push(`${Math.max(...fanout.rounds.map((x) => x.round))} rounds, median run shown; every run:`);
-      for (const x of fanout.rounds) out.push(`  round ${x.round} ${x.server.padEnd(6)} ${String(x.delivered_per_s).padStart(7)} delivered/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_delivery)} us/frame  other cpu ${show(x.other_cpu_pct)}%`);
+      for (const x of fanout.rounds)
+        out.push(
+          `  round ${x.round} ${x.server.padEnd(6)} ${String(x.delivered_per_s).padStart(7)} delivered/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_delivery)} us/frame  other cpu ${show(x.other_cpu_pct)}%`,
+        );
     }
   }
   const m = memory.whispr ?? memory.bare;
   if (m !== undefined) {
     if (out.length > 0) out.push('');
     const semi = memory.semi_space_mb === null ? "V8's default young generation" : `young generation pinned at 2 x ${memory.semi_space_mb} MB`;
-    out.push(`Rooms memory per idle socket (${m.sockets} sockets joined to ${m.rooms} rooms from ${m.source_addresses} source addresses; server RSS after GC + 2 s settle; ${semi})`);
+    out.push(
+      `Rooms memory per idle socket (${m.sockets} sockets joined to ${m.rooms} rooms from ${m.source_addresses} source addresses; server RSS after GC + 2 s settle; ${semi})`,
+    );
     const row = (name: string, x: IdleMemory | undefined) =>
       x === undefined
         ? [name, '-', '-', '-', '-', '-', '-', '-']
-        : [name, x.rss_before_kb, x.rss_after_kb, x.kb_per_socket, x.heap_used_kb_per_socket, x.external_kb_per_socket, x.connect_seconds, show(x.server_open_files)];
+        : [
+            name,
+            x.rss_before_kb,
+            x.rss_after_kb,
+            x.kb_per_socket,
+            x.heap_used_kb_per_socket,
+            x.external_kb_per_socket,
+            x.connect_seconds,
+            show(x.server_open_files),
+          ];
     out.push(
       table([
         ['server', 'RSS before KB', 'RSS after KB', 'KB/socket', 'heap KB/socket', 'external KB/socket', 'connect s', 'srv open files'],
@@ -247,7 +374,8 @@ function renderRooms(rooms: RoomsPhaseResult): string[] {
       ]),
     );
     if (memory.ratio !== null) out.push(`whispr/bare memory per socket: ${memory.ratio}`);
-    for (const x of [memory.whispr, memory.bare]) if (x !== undefined && !x.gc) out.push(`WARNING ${x.server}: started without --expose-gc, RSS includes garbage`);
+    for (const x of [memory.whispr, memory.bare])
+      if (x !== undefined && !x.gc) out.push(`WARNING ${x.server}: started without --expose-gc, RSS includes garbage`);
   }
   return out;
 }
@@ -256,7 +384,9 @@ function renderEvents(e: EventsPhaseResult): string[] {
   const out: string[] = [];
   const any = e.whispr ?? e.bare;
   if (any === undefined) return out;
-  out.push(`Chat-app events (${any.recipients} users, each with one /ws/{user_id} socket that ACKs every event on receipt; POST /api/events at ${any.connections} connections; ${any.payload_bytes}-byte payloads)`);
+  out.push(
+    `Chat-app events (${any.recipients} users, each with one /ws/{user_id} socket that ACKs every event on receipt; POST /api/events at ${any.connections} connections; ${any.payload_bytes}-byte payloads)`,
+  );
   const row = (name: string, x: EventsRunResult | undefined) =>
     x === undefined
       ? [name, '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-', '-']
@@ -277,21 +407,43 @@ function renderEvents(e: EventsPhaseResult): string[] {
         ];
   out.push(
     table([
-      ['server', 'posted/s', 'delivered/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', 'lost', 'dup', 'left queued', 'srv cpu us/event', 'cpu% srv/gen/other'],
+      [
+        'server',
+        'posted/s',
+        'delivered/s',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms',
+        'max ms',
+        'failed',
+        'lost',
+        'dup',
+        'left queued',
+        'srv cpu us/event',
+        'cpu% srv/gen/other',
+      ],
       row('whispr', e.whispr),
       row('bare', e.bare),
     ]),
   );
-  out.push('latency: POST body handed to a connection -> event frame received on the recipient socket, every event sent in the measured window; lost: answered 2xx, never received after a 5 s drain');
+  out.push(
+    'latency: POST body handed to a connection -> event frame received on the recipient socket, every event sent in the measured window; lost: answered 2xx, never received after a 5 s drain',
+  );
   if (e.ratio !== null) {
-    const cost = e.whispr?.server_cpu_us_per_event != null && e.bare?.server_cpu_us_per_event != null ? `; server CPU per event bare/whispr: ${(e.bare.server_cpu_us_per_event / e.whispr.server_cpu_us_per_event).toFixed(3)}` : '';
+    const cost =
+      e.whispr?.server_cpu_us_per_event != null && e.bare?.server_cpu_us_per_event != null
+        ? `; server CPU per event bare/whispr: ${(e.bare.server_cpu_us_per_event / e.whispr.server_cpu_us_per_event).toFixed(3)}`
+        : '';
     out.push(`whispr/bare delivered/s: ${e.ratio}${cost}`);
   }
   for (const x of [e.whispr, e.bare]) if (x !== undefined) out.push(...eventWarnings(`${x.server} events`, x));
   if (e.group !== undefined) out.push('', ...renderGroupEvents(e.group));
   if (e.rounds !== undefined) {
     out.push(`${Math.max(...e.rounds.map((x) => x.round))} rounds, median run shown; every run:`);
-    for (const x of e.rounds) out.push(`  round ${x.round} ${x.server.padEnd(6)} ${String(x.delivered_per_s).padStart(7)} delivered/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_event)} us/event  other cpu ${show(x.other_cpu_pct)}%`);
+    for (const x of e.rounds)
+      out.push(
+        `  round ${x.round} ${x.server.padEnd(6)} ${String(x.delivered_per_s).padStart(7)} delivered/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_event)} us/event  other cpu ${show(x.other_cpu_pct)}%`,
+      );
   }
   return out;
 }
@@ -300,7 +452,21 @@ function renderGroupEvents(g: GroupEventsRunResult): string[] {
   return [
     `Group events, Whispr only (one group of ${g.members} members, each with one socket that ACKs every event on receipt; the members POST /api/events to the group at ${g.connections} connections; each post is copied to the ${g.members - 1} others)`,
     table([
-      ['posted/s', 'copies delivered/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', 'lost', 'dup', 'left queued', 'srv cpu us/post', 'srv cpu us/copy', 'cpu% srv/gen/other'],
+      [
+        'posted/s',
+        'copies delivered/s',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms',
+        'max ms',
+        'failed',
+        'lost',
+        'dup',
+        'left queued',
+        'srv cpu us/post',
+        'srv cpu us/copy',
+        'cpu% srv/gen/other',
+      ],
       [
         g.posted_per_s,
         g.delivered_per_s,
@@ -326,7 +492,8 @@ function renderGroupEvents(g: GroupEventsRunResult): string[] {
 function eventWarnings(name: string, x: { error_samples: string[]; out_of_order: number; unexpected_frames: number; socket_closes: number }): string[] {
   const out: string[] = [];
   if (x.error_samples.length > 0) out.push(`${name} non-2xx samples: ${x.error_samples.join(' | ')}`);
-  if (x.out_of_order + x.unexpected_frames + x.socket_closes > 0) out.push(`WARNING ${name}: ${x.out_of_order} frames out of sequence order, ${x.unexpected_frames} unexpected frames, ${x.socket_closes} sockets closed`);
+  if (x.out_of_order + x.unexpected_frames + x.socket_closes > 0)
+    out.push(`WARNING ${name}: ${x.out_of_order} frames out of sequence order, ${x.unexpected_frames} unexpected frames, ${x.socket_closes} sockets closed`);
   return out;
 }
 
@@ -340,10 +507,24 @@ function renderCluster(c: ClusterPhaseResult): string[] {
   const runs = [c.single, c.multi].filter((x): x is ClusterRun => x !== undefined);
   const any = runs[0];
   if (any === undefined) return out;
-  out.push(`Cluster mode (storage=postgres, bus=redis, strict mode): 1 node vs ${c.multi?.nodes ?? '-'} nodes, all on this machine with PostgreSQL, Redis and this load generator`);
+  out.push(
+    `Cluster mode (storage=postgres, bus=redis, strict mode): 1 node vs ${c.multi?.nodes ?? '-'} nodes, all on this machine with PostgreSQL, Redis and this load generator`,
+  );
   out.push(
     table([
-      ['signed /send', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', 'stored/accepted', 'nodes cpu us/req', 'all cpu us/req', 'cpu% nodes/pg/redis/gen/other'],
+      [
+        'signed /send',
+        'req/s',
+        'p50 ms',
+        'p90 ms',
+        'p99 ms',
+        'max ms',
+        'failed',
+        'stored/accepted',
+        'nodes cpu us/req',
+        'all cpu us/req',
+        'cpu% nodes/pg/redis/gen/other',
+      ],
       ...runs.map((x) => [
         `${x.nodes} node${x.nodes === 1 ? '' : 's'} (round-robin)`,
         x.send.rps,
@@ -363,10 +544,25 @@ function renderCluster(c: ClusterPhaseResult): string[] {
   out.push(
     table([
       ['push latency', 'rate/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'delivered/accepted', 'lost', 'dup', 'left queued'],
-      ...runs.flatMap((x) => x.latency.map((l) => [`${x.nodes} node${x.nodes === 1 ? '' : 's'}, ${l.path}`, l.rate_per_s, l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, `${l.delivered}/${l.accepted}`, l.lost, l.duplicate_frames, l.left_queued])),
+      ...runs.flatMap((x) =>
+        x.latency.map((l) => [
+          `${x.nodes} node${x.nodes === 1 ? '' : 's'}, ${l.path}`,
+          l.rate_per_s,
+          l.p50_ms,
+          l.p90_ms,
+          l.p99_ms,
+          l.max_ms,
+          `${l.delivered}/${l.accepted}`,
+          l.lost,
+          l.duplicate_frames,
+          l.left_queued,
+        ]),
+      ),
     ]),
   );
-  out.push(`latency: /send to the first node handed to a connection -> push frame on one of ${any.latency[0]?.sockets ?? '-'} recipient sockets (same-node: on the first node; cross-node: on the second)`);
+  out.push(
+    `latency: /send to the first node handed to a connection -> push frame on one of ${any.latency[0]?.sockets ?? '-'} recipient sockets (same-node: on the first node; cross-node: on the second)`,
+  );
   for (const x of runs) if (x.send.error_samples.length > 0) out.push(`cluster ${x.nodes} node(s) non-2xx samples: ${x.send.error_samples.join(' | ')}`);
   return out;
 }

@@ -158,7 +158,8 @@ export async function measureFanout(options: {
     senderSocket.send(joinFrame('fanout', 'sender'));
     const n = receivers + 1;
     const expected = (n * (n - 1)) / 2 + n * options.repliesPerJoin;
-    if (!(await waitUntil(() => setupFrames >= expected, 30_000))) throw new Error(`${options.server}: joins not settled (${setupFrames}/${expected} presence frames)`);
+    if (!(await waitUntil(() => setupFrames >= expected, 30_000)))
+      throw new Error(`${options.server}: joins not settled (${setupFrames}/${expected} presence frames)`);
     await sleep(100);
     if (setupFrames !== expected) throw new Error(`${options.server}: ${setupFrames} presence frames for ${expected} expected`);
     sender = senderSocket;
@@ -196,7 +197,8 @@ export async function measureFanout(options: {
         dupTotal += dups[r]!;
         dupMax = Math.max(dupMax, dups[r]!);
       }
-      if (errorFrames > 0 || otherFrames > 0) options.log(`  WARNING ${options.server}: ${otherFrames} unexpected frames during the run (${errorFrames} errors)`);
+      if (errorFrames > 0 || otherFrames > 0)
+        options.log(`  WARNING ${options.server}: ${otherFrames} unexpected frames during the run (${errorFrames} errors)`);
       const [p50, p90, p99, max] = latencies.percentiles(50, 90, 99, 100);
       return {
         server: options.server,

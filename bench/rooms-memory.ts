@@ -60,7 +60,9 @@ export async function measureIdleMemory(options: {
   const { server, sockets: count, rooms, addresses } = options;
   const serverFiles = openFilesLimit(server.pid)?.soft;
   if (serverFiles !== undefined && serverFiles < count + 200) {
-    throw new Error(`${options.name}: the server may open ${serverFiles} files, fewer than ${count} sockets need: raise the hard limit or lower BENCH_ROOMS_IDLE_SOCKETS`);
+    throw new Error(
+      `${options.name}: the server may open ${serverFiles} files, fewer than ${count} sockets need: raise the hard limit or lower BENCH_ROOMS_IDLE_SOCKETS`,
+    );
   }
   const settle = async () => {
     await server.collect();
@@ -105,7 +107,9 @@ export async function measureIdleMemory(options: {
       throw new Error(`${options.name}: joins not settled: ${frames}/${expected} presence frames, ${errors} error frames`);
     }
     const connectSeconds = (performance.now() - started) / 1000;
-    options.log(`  ${options.name}: ${sockets.length} sockets joined ${rooms} rooms from ${Math.min(addresses, count)} addresses in ${round(connectSeconds, 1)} s`);
+    options.log(
+      `  ${options.name}: ${sockets.length} sockets joined ${rooms} rooms from ${Math.min(addresses, count)} addresses in ${round(connectSeconds, 1)} s`,
+    );
     const after = await settle();
     await snapshot('after');
     const per = (a: number, b: number) => round((a - b) / 1024 / count, 2);

@@ -15,7 +15,19 @@ const BARE_WS = new URL('./bare-ws-server.ts', import.meta.url);
 const CHILD_OPEN_FILES = 65_536;
 
 export interface RoomsPhaseResult {
-  fanout: { whispr?: FanoutResult; bare?: FanoutResult; ratio: number | null; rounds?: { round: number; server: string; delivered_per_s: number; p99_ms: number; server_cpu_us_per_delivery: number | null; other_cpu_pct: number | null }[] };
+  fanout: {
+    whispr?: FanoutResult;
+    bare?: FanoutResult;
+    ratio: number | null;
+    rounds?: {
+      round: number;
+      server: string;
+      delivered_per_s: number;
+      p99_ms: number;
+      server_cpu_us_per_delivery: number | null;
+      other_cpu_pct: number | null;
+    }[];
+  };
   memory: { whispr?: IdleMemoryResult; bare?: IdleMemoryResult; ratio: number | null; semi_space_mb: number | null };
   loadgen_open_files: number | null;
 }
@@ -34,7 +46,10 @@ export async function measureRooms(
     const name = `${kind === 'whispr' ? 'whispr-rooms' : 'bare-ws'}-${purpose}`;
     // Memory runs pin V8's young generation: it otherwise grows from 1 to 16 MB per semi-space under
     // allocation, at moments that depend on GC timing, and moves the figure by up to ~3 KB per socket.
-    const semiSpace = purpose === 'memory' && cfg.roomsSemiSpaceMb > 0 ? [`--min-semi-space-size=${cfg.roomsSemiSpaceMb}`, `--max-semi-space-size=${cfg.roomsSemiSpaceMb}`] : [];
+    const semiSpace =
+      purpose === 'memory' && cfg.roomsSemiSpaceMb > 0
+        ? [`--min-semi-space-size=${cfg.roomsSemiSpaceMb}`, `--max-semi-space-size=${cfg.roomsSemiSpaceMb}`]
+        : [];
     const profile = purpose === 'fanout';
     const server = await startServerChild(kind === 'whispr' ? WHISPR : BARE_WS, {
       name,
@@ -70,9 +85,18 @@ export async function measureRooms(
           log,
         }),
       );
-      log(`  ${kind}: ${result.delivered_per_s} delivered/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicates}, ${result.server_cpu_us_per_delivery} us server CPU/delivery`);
+      log(
+        `  ${kind}: ${result.delivered_per_s} delivered/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicates}, ${result.server_cpu_us_per_delivery} us server CPU/delivery`,
+      );
       runs[kind].push(result);
-      rounds.push({ round: n, server: kind, delivered_per_s: result.delivered_per_s, p99_ms: result.p99_ms, server_cpu_us_per_delivery: result.server_cpu_us_per_delivery, other_cpu_pct: result.other_cpu_pct });
+      rounds.push({
+        round: n,
+        server: kind,
+        delivered_per_s: result.delivered_per_s,
+        p99_ms: result.p99_ms,
+        server_cpu_us_per_delivery: result.server_cpu_us_per_delivery,
+        other_cpu_pct: result.other_cpu_pct,
+      });
     }
   }
   const median = (list: FanoutResult[]) => [...list].sort((a, b) => a.delivered_per_s - b.delivered_per_s)[Math.floor((list.length - 1) / 2)];
@@ -81,7 +105,8 @@ export async function measureRooms(
   const bareRun = median(runs.bare);
   if (whisprRun !== undefined) fanout.whispr = whisprRun;
   if (bareRun !== undefined) fanout.bare = bareRun;
-  if (whisprRun !== undefined && bareRun !== undefined && bareRun.delivered_per_s > 0) fanout.ratio = round(whisprRun.delivered_per_s / bareRun.delivered_per_s, 3);
+  if (whisprRun !== undefined && bareRun !== undefined && bareRun.delivered_per_s > 0)
+    fanout.ratio = round(whisprRun.delivered_per_s / bareRun.delivered_per_s, 3);
   if (cfg.rounds > 1) fanout.rounds = rounds;
 
   // Memory: a fresh server each, Whispr first.
@@ -104,8 +129,11 @@ export async function measureRooms(
       }),
     );
     const m = memory[kind];
-    log(`  ${kind}: RSS ${m?.rss_before_kb} -> ${m?.rss_after_kb} KB, ${m?.kb_per_socket} KB per socket (heap ${m?.heap_used_kb_per_socket}, external ${m?.external_kb_per_socket})`);
+    log(
+      `  ${kind}: RSS ${m?.rss_before_kb} -> ${m?.rss_after_kb} KB, ${m?.kb_per_socket} KB per socket (heap ${m?.heap_used_kb_per_socket}, external ${m?.external_kb_per_socket})`,
+    );
   }
-  if (memory.whispr !== undefined && memory.bare !== undefined && memory.bare.kb_per_socket > 0) memory.ratio = round(memory.whispr.kb_per_socket / memory.bare.kb_per_socket, 3);
+  if (memory.whispr !== undefined && memory.bare !== undefined && memory.bare.kb_per_socket > 0)
+    memory.ratio = round(memory.whispr.kb_per_socket / memory.bare.kb_per_socket, 3);
   return { fanout, memory, loadgen_open_files: openFilesLimit()?.soft ?? null };
 }

@@ -104,7 +104,8 @@ export async function measureSignal(options: {
       a.send(JSON.stringify({ type: 'join', call_id: `bench-${i}` }));
       b.send(JSON.stringify({ type: 'join', call_id: `bench-${i}` }));
     }
-    if (!(await waitUntil(() => peerJoins >= pairs, 30_000))) throw new Error(`signal: only ${peerJoins}/${pairs} peer-join frames (unexpected frames: ${unexpected})`);
+    if (!(await waitUntil(() => peerJoins >= pairs, 30_000)))
+      throw new Error(`signal: only ${peerJoins}/${pairs} peer-join frames (unexpected frames: ${unexpected})`);
     if (unexpected > 0 || closes > 0) throw new Error(`signal: ${unexpected} unexpected frames, ${closes} closed sockets during the joins`);
 
     sending = true;

@@ -68,7 +68,16 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
       const presence = createLocalPresence();
       const slots = createLocalConnectionSlots();
       const bus = createLocalBus();
-      closers.push(() => bus.close(), () => challenges.close(), () => presence.close(), () => slots.close(), () => limiters.forEach((l) => { l.close(); }));
+      closers.push(
+        () => bus.close(),
+        () => challenges.close(),
+        () => presence.close(),
+        () => slots.close(),
+        () =>
+          limiters.forEach((l) => {
+            l.close();
+          }),
+      );
       return {
         nodeId,
         storage,

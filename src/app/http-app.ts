@@ -13,7 +13,10 @@ import { VERSION } from './version.js';
 import type { TlsFiles } from './tls.js';
 
 /** The HTTP app every feature registers on: timeouts, TLS, validation, errors, metrics, request logs, CORS, OpenAPI. */
-export async function createHttpApp(config: Config, deps: { log: Logger; tls: TlsFiles | undefined; metrics: Metrics; isClosing: () => boolean }): Promise<FastifyInstance> {
+export async function createHttpApp(
+  config: Config,
+  deps: { log: Logger; tls: TlsFiles | undefined; metrics: Metrics; isClosing: () => boolean },
+): Promise<FastifyInstance> {
   const { log, tls, metrics } = deps;
   // Node checks the header and request timeouts only every connectionsCheckingInterval (30 s by default).
   const timeoutCheckMs = Math.min(1_000, config.header_timeout_seconds * 250);
@@ -42,7 +45,10 @@ export async function createHttpApp(config: Config, deps: { log: Logger; tls: Tl
     if (fault !== undefined) throw fault;
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    request.log.info(
+      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
     // A response (e.g. a file stream) that finishes after close() began would leave its keep-alive
     // connection open, past Fastify's one sweep of idle connections, and hold close() for keepAliveTimeout.
     if (deps.isClosing()) request.raw.socket?.destroySoon?.();

@@ -72,7 +72,13 @@ export async function createPlatform(config: Config, { backends, secrets, chatSi
   const { storage } = backends;
   const onError = (err: unknown) => log.error({ err }, 'background task failed');
   // Counters in memory, flushed every few seconds; a no-op recorder when analytics_enabled is false.
-  const analytics = await createAnalytics({ enabled: config.analytics_enabled, store: storage.analytics, now: nowSeconds, flushIntervalMs: ANALYTICS_FLUSH_MS, onError });
+  const analytics = await createAnalytics({
+    enabled: config.analytics_enabled,
+    store: storage.analytics,
+    now: nowSeconds,
+    flushIntervalMs: ANALYTICS_FLUSH_MS,
+    onError,
+  });
   const tokens = new TokenService(secrets.tokenSecret, config.token_ttl_seconds);
   const perSecond = (rate: number, burstFactor: number): BucketPolicy => ({ ratePerSecond: rate, burst: Math.max(1, burstFactor * rate) });
   const frameLimiter = createLocalRateLimiter(perSecond(config.websocket_frames_per_second, 2));

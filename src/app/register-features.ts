@@ -14,7 +14,12 @@ export interface RegisteredFeatures {
 }
 
 /** Registers `features` in order, handing each the services it needs from those before it. */
-export async function registerFeatures(features: readonly AnyFeature[], host: FeatureHost, config: Config, given: Partial<Services>): Promise<RegisteredFeatures> {
+export async function registerFeatures(
+  features: readonly AnyFeature[],
+  host: FeatureHost,
+  config: Config,
+  given: Partial<Services>,
+): Promise<RegisteredFeatures> {
   const services: Partial<Services> = { ...given };
   const registered: Array<Registered<keyof Services>> = [];
   for (const feature of features) {

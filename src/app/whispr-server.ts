@@ -59,7 +59,11 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   });
   let ready = false;
   let closing = false;
-  const metrics = createMetrics({ countsByDialect: () => gateway.countsByDialect(), totalQueued: () => storage.inbox.totalQueued(), cleanup: () => cleanup.snapshot() });
+  const metrics = createMetrics({
+    countsByDialect: () => gateway.countsByDialect(),
+    totalQueued: () => storage.inbox.totalQueued(),
+    cleanup: () => cleanup.snapshot(),
+  });
   const app = await createHttpApp(config, { log, tls, metrics, isClosing: () => closing });
   let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
 
@@ -121,7 +125,10 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       if (config.metrics_port !== 0) metricsListener = await startMetricsListener(metrics.registry, config.metrics_host, config.metrics_port);
       cleanup.start(config.cleanup_interval_seconds * 1000);
       ready = true;
-      log.info({ address, security: config.security, storage: storage.kind, bus: config.bus, node: backends.nodeId, signatures: platform.verifier.backend }, 'whispr listening');
+      log.info(
+        { address, security: config.security, storage: storage.kind, bus: config.bus, node: backends.nodeId, signatures: platform.verifier.backend },
+        'whispr listening',
+      );
       return address;
     },
     async close() {

@@ -80,7 +80,11 @@ export class GroupLink<M> {
       // Subscribed before listed: once the others can see this member, their broadcasts reach it.
       await linked.subscription;
       const result = await this.cluster.roster.join(this.channel(group), membership.member, data, cap);
-      if (result.departed.length > 0) this.hooks.departed(group, result.departed.map((e) => e.data));
+      if (result.departed.length > 0)
+        this.hooks.departed(
+          group,
+          result.departed.map((e) => e.data),
+        );
       if (result.admitted) {
         membership.settled = true;
         return result.present.map((e) => e.data);
@@ -193,7 +197,11 @@ export class GroupLink<M> {
     const rounds = [...this.groups].map(async ([group, linked]) => {
       const own = [...linked.members.values()].map(({ member, data, settled }) => ({ member, data, settled }));
       const { departed, restored } = await this.cluster.roster.sweep(this.channel(group), own);
-      if (departed.length > 0) this.hooks.departed(group, departed.map((e) => e.data));
+      if (departed.length > 0)
+        this.hooks.departed(
+          group,
+          departed.map((e) => e.data),
+        );
       if (restored.length === 0) return;
       const back = new Set(restored.map((e) => e.member));
       const members = [...(this.groups.get(group)?.members ?? [])].filter(([, m]) => back.has(m.member)).map(([ref]) => ref);

@@ -80,8 +80,7 @@ export async function openNodeCounts(redis: Redis, options: NodeCountsOptions): 
   const own = (key: string) => counts.get(key) ?? 0;
 
   const setCount = (key: string, count: number) => (count > 0 ? counts.set(key, count) : counts.delete(key));
-  const write = (key: string, count: number) =>
-    guardRedis(() => (count > 0 ? redis.hset(hash(key), nodeId, count) : redis.hdel(hash(key), nodeId)));
+  const write = (key: string, count: number) => guardRedis(() => (count > 0 ? redis.hset(hash(key), nodeId, count) : redis.hdel(hash(key), nodeId)));
   /** Changes this node's count of `key` and writes it, after the writes of `key` before it. */
   const update = (key: string, next: (count: number) => number, keepOnFailure: boolean) =>
     lock.run(key, async () => {
@@ -119,7 +118,10 @@ export async function openNodeCounts(redis: Redis, options: NodeCountsOptions): 
       // Best effort: if Redis cannot be told, the liveness key runs out and the fields stop counting.
       const cleanup = redis.multi();
       for (const key of keys) cleanup.hdel(hash(key), nodeId);
-      await cleanup.del(liveness).exec().catch(() => undefined);
+      await cleanup
+        .del(liveness)
+        .exec()
+        .catch(() => undefined);
     },
   };
 }

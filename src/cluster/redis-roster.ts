@@ -147,7 +147,11 @@ export function createRedisRoster(redis: Redis, options: RedisRosterOptions): Ro
     nodeId,
     sweepIntervalMs: Math.ceil(nodeTtl / 3),
     async join(group, member, data, cap) {
-      const [admitted, present, departed] = (await JOIN(redis, [key(group)], [nodes, nodeId, member, data, cap, nodeTtl, groupTtl])) as [number, unknown, unknown];
+      const [admitted, present, departed] = (await JOIN(redis, [key(group)], [nodes, nodeId, member, data, cap, nodeTtl, groupTtl])) as [
+        number,
+        unknown,
+        unknown,
+      ];
       return { admitted: admitted === 1, present: entries(present), departed: entries(departed) };
     },
     async leave(group, member) {

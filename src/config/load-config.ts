@@ -109,7 +109,11 @@ function coerce(spec: SettingSpec, raw: unknown, source: string): unknown {
     }
     case 'list': {
       if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
-      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (typeof raw === 'string')
+        return raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
       return fail('a comma-separated list');
     }
     case 'enum':
@@ -144,8 +148,35 @@ export function checkTlsPair(config: Pick<Config, 'tls_cert' | 'tls_key'>): void
 }
 
 /** Defaults of the original analytics backend, its .env example and common placeholders. */
-const WELL_KNOWN_SECRETS = ['change_this_secret_key', 'your_secret_key', 'change-me', 'changeme', 'change_me', 'secret', 'jwt_secret', 'supersecret', 'admin_secret'];
-const WELL_KNOWN_PASSWORDS = ['admin', 'password', 'changeme', 'change_me', 'change-me', 'secret', 'whispr', 'administrator', 'admin123', 'admin1234', 'password1', 'password123', '12345678', '123456789', 'qwertyui', 'letmein1'];
+const WELL_KNOWN_SECRETS = [
+  'change_this_secret_key',
+  'your_secret_key',
+  'change-me',
+  'changeme',
+  'change_me',
+  'secret',
+  'jwt_secret',
+  'supersecret',
+  'admin_secret',
+];
+const WELL_KNOWN_PASSWORDS = [
+  'admin',
+  'password',
+  'changeme',
+  'change_me',
+  'change-me',
+  'secret',
+  'whispr',
+  'administrator',
+  'admin123',
+  'admin1234',
+  'password1',
+  'password123',
+  '12345678',
+  '123456789',
+  'qwertyui',
+  'letmein1',
+];
 const MIN_JWT_SECRET = 32;
 const MIN_PASSWORD = 8;
 
@@ -169,11 +200,14 @@ export function checkAdminSecrets(config: Pick<Config, 'admin_username' | 'admin
   };
   if (user.trim() === '') refuse('setting "admin_username" (ADMIN_USERNAME) must not be empty when admin_password is set');
   if (secret === '') refuse('setting "analytics_jwt_secret" (ANALYTICS_JWT_SECRET) is required when admin_password is set (e.g. openssl rand -hex 32)');
-  if (secret.length < MIN_JWT_SECRET) refuse(`setting "analytics_jwt_secret" (ANALYTICS_JWT_SECRET) must be at least ${MIN_JWT_SECRET} characters (e.g. openssl rand -hex 32)`);
-  if (isWellKnown(secret, WELL_KNOWN_SECRETS)) refuse('setting "analytics_jwt_secret" (ANALYTICS_JWT_SECRET) is a well-known default or placeholder: generate one (e.g. openssl rand -hex 32)');
+  if (secret.length < MIN_JWT_SECRET)
+    refuse(`setting "analytics_jwt_secret" (ANALYTICS_JWT_SECRET) must be at least ${MIN_JWT_SECRET} characters (e.g. openssl rand -hex 32)`);
+  if (isWellKnown(secret, WELL_KNOWN_SECRETS))
+    refuse('setting "analytics_jwt_secret" (ANALYTICS_JWT_SECRET) is a well-known default or placeholder: generate one (e.g. openssl rand -hex 32)');
   if (secret === password) refuse('setting "analytics_jwt_secret" (ANALYTICS_JWT_SECRET) must differ from admin_password');
   if (isPasswordHash(password)) {
-    if (parsePasswordHash(password) === undefined) refuse('setting "admin_password" (ADMIN_PASSWORD) looks like a scrypt hash but is malformed: copy it whole from `whispr hash-password`');
+    if (parsePasswordHash(password) === undefined)
+      refuse('setting "admin_password" (ADMIN_PASSWORD) looks like a scrypt hash but is malformed: copy it whole from `whispr hash-password`');
     return;
   }
   if (password.length < MIN_PASSWORD) refuse(`setting "admin_password" (ADMIN_PASSWORD) must be at least ${MIN_PASSWORD} characters`);

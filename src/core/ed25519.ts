@@ -22,9 +22,7 @@ export function createEd25519Verifier(prefer: Ed25519Backend = 'sodium-native'):
     return {
       backend: 'sodium-native',
       verify: (publicKey, message, signature) =>
-        publicKey.length === PUBLIC_KEY_BYTES &&
-        signature.length === SIGNATURE_BYTES &&
-        sodium.crypto_sign_verify_detached(signature, message, publicKey),
+        publicKey.length === PUBLIC_KEY_BYTES && signature.length === SIGNATURE_BYTES && sodium.crypto_sign_verify_detached(signature, message, publicKey),
     };
   }
   return nodeCryptoVerifier();

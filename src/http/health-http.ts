@@ -18,7 +18,10 @@ export interface HealthOptions {
 }
 
 /** Liveness, readiness and the status document, plus the original GET /public-key. */
-export const healthHttp: FastifyPluginAsync<HealthOptions> = async (app, { version, startedAt, publicKeyHex, health, pingStorage, analyticsEnabled = false }) => {
+export const healthHttp: FastifyPluginAsync<HealthOptions> = async (
+  app,
+  { version, startedAt, publicKeyHex, health, pingStorage, analyticsEnabled = false },
+) => {
   const status = async () => ({
     status: health.ready ? 'ok' : 'draining',
     version,
@@ -28,16 +31,20 @@ export const healthHttp: FastifyPluginAsync<HealthOptions> = async (app, { versi
   app.get('/', { schema: { summary: 'Server status', tags: ['operations'] } }, status);
   app.get('/health', { schema: { summary: 'Server status, limits and counters', tags: ['operations'] } }, status);
   // The private-comm dialect's health document (its clients ask for /health/ with the slash).
-  app.get('/health/', { schema: { summary: 'Database check, in the private-comm shape (503 when degraded)', tags: ['operations'] } }, async (request, reply) => {
-    const timestamp = new Date().toISOString();
-    try {
-      await pingStorage();
-      return { status: 'healthy', timestamp, services: { database: 'connected' } };
-    } catch (err) {
-      request.log.error({ err }, 'storage check failed');
-      return reply.code(503).send({ status: 'degraded', timestamp, services: { database: 'error' } });
-    }
-  });
+  app.get(
+    '/health/',
+    { schema: { summary: 'Database check, in the private-comm shape (503 when degraded)', tags: ['operations'] } },
+    async (request, reply) => {
+      const timestamp = new Date().toISOString();
+      try {
+        await pingStorage();
+        return { status: 'healthy', timestamp, services: { database: 'connected' } };
+      } catch (err) {
+        request.log.error({ err }, 'storage check failed');
+        return reply.code(503).send({ status: 'degraded', timestamp, services: { database: 'error' } });
+      }
+    },
+  );
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['operations'] } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { summary: 'Readiness: false while starting or draining', tags: ['operations'] } }, async (_request, reply) =>
     reply.code(health.ready ? 200 : 503).send({ ready: health.ready }),

@@ -7,7 +7,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Whispr', version, description: 'Zero-knowledge relay for end-to-end-encrypted messaging. Error bodies are {detail, error_code, timestamp}.' },
+      info: {
+        title: 'Whispr',
+        version,
+        description: 'Zero-knowledge relay for end-to-end-encrypted messaging. Error bodies are {detail, error_code, timestamp}.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });

@@ -15,12 +15,15 @@ export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
     const validate = bodies.compile(schema as object);
     // A body schema whose fields are all optional also accepts a request with no body (Fastify passes null).
     if ((schema as { required?: unknown[] }).required?.length) return validate;
-    const orNoBody = Object.assign((data: unknown) => {
-      if (data === null) return true;
-      const valid = validate(data);
-      orNoBody.errors = validate.errors;
-      return valid;
-    }, { errors: validate.errors });
+    const orNoBody = Object.assign(
+      (data: unknown) => {
+        if (data === null) return true;
+        const valid = validate(data);
+        orNoBody.errors = validate.errors;
+        return valid;
+      },
+      { errors: validate.errors },
+    );
     return orNoBody;
   };
 }

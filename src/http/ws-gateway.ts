@@ -52,7 +52,8 @@ export class WsConnection {
   /** Best-effort write (live events): no acknowledgement, same buffer bound. A Buffer is a text frame's UTF-8 bytes (encoded once for many sockets). */
   sendNow(frame: string | Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) return void this.close(CLOSE.tryAgainLater, 'send buffer full');
+    if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes)
+      return void this.close(CLOSE.tryAgainLater, 'send buffer full');
     this.ws.send(frame, TEXT_FRAME);
   }
 

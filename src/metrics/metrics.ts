@@ -26,8 +26,18 @@ export function createMetrics(sources: MetricsSources) {
     registers,
   });
   const relayed = new Counter({ name: 'whispr_messages_relayed_total', help: 'Direct messages accepted by POST /send', registers });
-  const rateLimited = new Counter({ name: 'whispr_rate_limited_total', help: 'Requests refused with 429, by route pattern', labelNames: ['route'] as const, registers });
-  const signatureFailures = new Counter({ name: 'whispr_signature_failures_total', help: 'Requests refused with 400 SIGNATURE_INVALID, by route pattern', labelNames: ['route'] as const, registers });
+  const rateLimited = new Counter({
+    name: 'whispr_rate_limited_total',
+    help: 'Requests refused with 429, by route pattern',
+    labelNames: ['route'] as const,
+    registers,
+  });
+  const signatureFailures = new Counter({
+    name: 'whispr_signature_failures_total',
+    help: 'Requests refused with 400 SIGNATURE_INVALID, by route pattern',
+    labelNames: ['route'] as const,
+    registers,
+  });
 
   new Gauge({
     name: 'whispr_websocket_connections',

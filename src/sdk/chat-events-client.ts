@@ -12,7 +12,8 @@ export interface ChatEvent {
   encrypted_payload: string;
 }
 
-export type NewChatEvent = Omit<ChatEvent, 'sequence' | 'timestamp' | 'metadata' | 'event_id'> & Partial<Pick<ChatEvent, 'event_id' | 'timestamp' | 'metadata'>>;
+export type NewChatEvent = Omit<ChatEvent, 'sequence' | 'timestamp' | 'metadata' | 'event_id'> &
+  Partial<Pick<ChatEvent, 'event_id' | 'timestamp' | 'metadata'>>;
 
 export interface PostedEvent {
   success: boolean;

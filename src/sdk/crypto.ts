@@ -29,5 +29,9 @@ export function sign(signing: KeyPair, message: Buffer): Buffer {
 
 export function verify(publicKey: Buffer, message: Buffer, signature: Buffer): boolean {
   const sodium = requireSodium('signature checks');
-  return signature.length === sodium.crypto_sign_BYTES && publicKey.length === sodium.crypto_sign_PUBLICKEYBYTES && sodium.crypto_sign_verify_detached(signature, message, publicKey);
+  return (
+    signature.length === sodium.crypto_sign_BYTES &&
+    publicKey.length === sodium.crypto_sign_PUBLICKEYBYTES &&
+    sodium.crypto_sign_verify_detached(signature, message, publicKey)
+  );
 }

@@ -44,7 +44,10 @@ export class GroupClient {
   }
 
   private async call<T>(method: string, path: string, query: Params, body?: unknown, rawBody?: Buffer): Promise<T> {
-    const options: RequestOptions = { query: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, v === undefined ? undefined : String(v)])), token: await this.client.token() };
+    const options: RequestOptions = {
+      query: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, v === undefined ? undefined : String(v)])),
+      token: await this.client.token(),
+    };
     if (body !== undefined) options.body = body;
     if (rawBody !== undefined) options.rawBody = rawBody;
     return requestJson<T>(this.client.baseUrl, method, `/groups${path}`, options);
@@ -54,7 +57,12 @@ export class GroupClient {
     return this.call<{ id: string; invite_code: string }>('POST', '/create', {}, { name, is_public: isPublic, owner_id: this.me });
   }
   join(by: { invite_code: string } | { group_id: string }) {
-    return this.call<{ status: 'joined' | 'pending' | 'already_member'; group_id: string; key_version?: number }>('POST', '/join', {}, { user_id: this.me, ...by });
+    return this.call<{ status: 'joined' | 'pending' | 'already_member'; group_id: string; key_version?: number }>(
+      'POST',
+      '/join',
+      {},
+      { user_id: this.me, ...by },
+    );
   }
   approve(groupId: string, userId: string) {
     return this.call<{ status: string }>('POST', '/approve', {}, { group_id: groupId, approve_user_id: userId, user_id: this.me });
@@ -85,7 +93,12 @@ export class GroupClient {
   }
   /** The original client sends new_owner_user_id in the JSON body. */
   transferOwner(groupId: string, newOwner: string) {
-    return this.call<{ status: string; new_owner: string }>('POST', '/members/transfer_owner', { group_id: groupId, user_id: this.me }, { new_owner_user_id: newOwner });
+    return this.call<{ status: string; new_owner: string }>(
+      'POST',
+      '/members/transfer_owner',
+      { group_id: groupId, user_id: this.me },
+      { new_owner_user_id: newOwner },
+    );
   }
   setPublic(groupId: string, isPublic: boolean) {
     return this.call<{ is_public: boolean }>('POST', '/public/set', { group_id: groupId, is_public: isPublic, user_id: this.me });
@@ -107,7 +120,11 @@ export class GroupClient {
     return this.call<{ status: string }>('POST', '/channels/delete', { channel_id: channelId, user_id: this.me });
   }
   listChannels(groupId: string, type?: string) {
-    return this.call<{ channels: Array<{ id: string; group_id: string; name: string; type: string; created_at: number }> }>('GET', '/channels/list', { group_id: groupId, user_id: this.me, type });
+    return this.call<{ channels: Array<{ id: string; group_id: string; name: string; type: string; created_at: number }> }>('GET', '/channels/list', {
+      group_id: groupId,
+      user_id: this.me,
+      type,
+    });
   }
   channelMeta(channelId: string) {
     return this.call<{ topic: string | null; description: string | null }>('GET', '/channels/meta', { channel_id: channelId, user_id: this.me });
@@ -124,12 +141,19 @@ export class GroupClient {
     return this.call<MemberKeys>('GET', '/members/keys', { group_id: groupId, user_id: this.me });
   }
   updateMemberKey(groupId: string, userId: string, sealedKey: string, keyVersion: number) {
-    return this.call<{ status: string }>('POST', '/members/keys/update', { group_id: groupId, user_id: userId, encrypted_key_b64: sealedKey, key_version: keyVersion, by_user_id: this.me });
+    return this.call<{ status: string }>('POST', '/members/keys/update', {
+      group_id: groupId,
+      user_id: userId,
+      encrypted_key_b64: sealedKey,
+      key_version: keyVersion,
+      by_user_id: this.me,
+    });
   }
   /** Seals `key` to every current member and stores it under `keyVersion` (what an owner/admin does after a rekey). */
   async distributeKey(groupId: string, key: Buffer, keyVersion: number): Promise<void> {
     const { members } = await this.memberKeys(groupId);
-    for (const member of members) await this.updateMemberKey(groupId, member.user_id, seal(Buffer.from(member.user_id, 'hex'), key).toString('base64'), keyVersion);
+    for (const member of members)
+      await this.updateMemberKey(groupId, member.user_id, seal(Buffer.from(member.user_id, 'hex'), key).toString('base64'), keyVersion);
   }
   /** Opens the caller's sealed group key at the group's current version. */
   async myKey(groupId: string): Promise<{ key: Buffer; keyVersion: number }> {
@@ -141,11 +165,24 @@ export class GroupClient {
 
   async send(groupId: string, channelId: string, key: Buffer, keyVersion: number, plaintext: string, attachmentMeta?: string) {
     const { ciphertext, nonce } = encryptForGroup(key, plaintext);
-    const body = { group_id: groupId, channel_id: channelId, sender_id: this.me, ciphertext, nonce, key_version: keyVersion, ...(attachmentMeta === undefined ? {} : { attachment_meta: attachmentMeta }) };
+    const body = {
+      group_id: groupId,
+      channel_id: channelId,
+      sender_id: this.me,
+      ciphertext,
+      nonce,
+      key_version: keyVersion,
+      ...(attachmentMeta === undefined ? {} : { attachment_meta: attachmentMeta }),
+    };
     return this.call<{ status: string; id: string; timestamp: number }>('POST', '/messages/send', {}, body);
   }
   fetch(groupId: string, channelId: string, options: { since?: number; limit?: number } = {}) {
-    return this.call<{ messages: GroupMessageItem[]; has_more: boolean; next_since: number }>('POST', '/messages/fetch', { user_id: this.me }, { group_id: groupId, channel_id: channelId, ...options });
+    return this.call<{ messages: GroupMessageItem[]; has_more: boolean; next_since: number }>(
+      'POST',
+      '/messages/fetch',
+      { user_id: this.me },
+      { group_id: groupId, channel_id: channelId, ...options },
+    );
   }
   decrypt(message: GroupMessageItem, key: Buffer): string {
     return decryptFromGroup(key, message.ciphertext, message.nonce).toString('utf8');
@@ -156,7 +193,10 @@ export class GroupClient {
     return this.call<{ id: string; size: number }>('POST', '/attachments/upload', { group_id: groupId, user_id: this.me }, undefined, bytes);
   }
   async download(groupId: string, attId: string): Promise<Buffer> {
-    const response = await request(this.client.baseUrl, 'GET', `/groups/attachments/${attId}`, { query: { group_id: groupId, user_id: this.me }, token: await this.client.token() });
+    const response = await request(this.client.baseUrl, 'GET', `/groups/attachments/${attId}`, {
+      query: { group_id: groupId, user_id: this.me },
+      token: await this.client.token(),
+    });
     return Buffer.from(await response.arrayBuffer());
   }
 }

@@ -33,6 +33,9 @@ export function exportIdentity(identity: Identity): ExportedIdentity {
 }
 
 export function importIdentity(exported: ExportedIdentity): Identity {
-  const pair = (p: { public_key: string; secret_key: string }) => ({ publicKey: Buffer.from(p.public_key, 'hex'), secretKey: Buffer.from(p.secret_key, 'hex') });
+  const pair = (p: { public_key: string; secret_key: string }) => ({
+    publicKey: Buffer.from(p.public_key, 'hex'),
+    secretKey: Buffer.from(p.secret_key, 'hex'),
+  });
   return { encryption: pair(exported.encryption), signing: pair(exported.signing) };
 }

@@ -168,7 +168,10 @@ export class WhisprClient {
   }
 
   /** Push socket for this inbox: queued messages first, then live ones; reconnects with backoff. */
-  subscribe(onMessage: (message: InboxMessage) => void, options: { path?: 'key' | 'query'; onOpen?: () => void; onClose?: (code: number, reason: string) => void } = {}): PushSubscription {
+  subscribe(
+    onMessage: (message: InboxMessage) => void,
+    options: { path?: 'key' | 'query'; onOpen?: () => void; onClose?: (code: number, reason: string) => void } = {},
+  ): PushSubscription {
     const wsBase = this.baseUrl.replace(/^http/, 'ws');
     return new PushSubscription({
       url: async () => {

@@ -10,7 +10,11 @@ export function createFileBlobStore(dir: string): BlobStore {
     assertBlobId(id);
     return join(dir, id.slice(0, 2), `${id}.bin`);
   };
-  const exists = async (path: string) => stat(path).then(() => true, () => false);
+  const exists = async (path: string) =>
+    stat(path).then(
+      () => true,
+      () => false,
+    );
   return {
     async put(id, bytes) {
       const path = pathFor(id);

@@ -6,7 +6,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sign } from '../../src/sdk/index.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
-import { accountSocket, call, decodeJwt, expectError, identityKey, LIFTED, openDb, phoneHash, register, registration, signNonce, type RegistrationParts } from './account-kit.js';
+import {
+  accountSocket,
+  call,
+  decodeJwt,
+  expectError,
+  identityKey,
+  LIFTED,
+  openDb,
+  phoneHash,
+  register,
+  registration,
+  signNonce,
+  type RegistrationParts,
+} from './account-kit.js';
 
 const challenge = (srv: RunningServer, hash: string) => call(srv.url, 'POST', '/api/v1/auth/challenge', { json: { phone_hash: hash } });
 const login = (srv: RunningServer, body: Record<string, unknown>) => call(srv.url, 'POST', '/api/v1/auth/token', { json: body });
@@ -100,7 +113,9 @@ describe('strict mode (default)', () => {
     const nonce = await issuedNonce(srv, user.phoneHash);
     const db = openDb(srv.config.data_dir);
     try {
-      const changed = db.prepare('UPDATE account_auth_nonces SET expires_at = ? WHERE phone_hash = ? AND nonce = ?').run(Date.now() / 1000 - 1, user.phoneHash, nonce);
+      const changed = db
+        .prepare('UPDATE account_auth_nonces SET expires_at = ? WHERE phone_hash = ? AND nonce = ?')
+        .run(Date.now() / 1000 - 1, user.phoneHash, nonce);
       expect(changed.changes).toBe(1);
     } finally {
       db.close();
@@ -151,7 +166,10 @@ describe('strict mode (default)', () => {
   test('an account token is not a Whispr key token, and a Whispr key token is not an account token', async () => {
     const user = await registered(srv);
     const nonce = await issuedNonce(srv, user.phoneHash);
-    const issued = (await login(srv, { phone_hash: user.phoneHash, nonce, signature: signNonce(user.identity, nonce) })).body as { token: string; user_id: string };
+    const issued = (await login(srv, { phone_hash: user.phoneHash, nonce, signature: signNonce(user.identity, nonce) })).body as {
+      token: string;
+      user_id: string;
+    };
     const accountToken = issued.token;
     const whispr = srv.client();
     const keyToken = await whispr.authenticate('x25519');

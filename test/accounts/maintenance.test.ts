@@ -13,7 +13,8 @@ interface JobStatus {
   last_error: string | null;
 }
 
-const status = async (srv: RunningServer) => (await (await fetch(new URL('/health', srv.url))).json()) as Record<string, unknown> & { cleanup: Record<string, JobStatus> };
+const status = async (srv: RunningServer) =>
+  (await (await fetch(new URL('/health', srv.url))).json()) as Record<string, unknown> & { cleanup: Record<string, JobStatus> };
 
 async function metric(srv: RunningServer, name: string, job: string): Promise<number> {
   const text = await (await fetch(new URL('/metrics', srv.url), { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
@@ -38,7 +39,9 @@ describe('pending messages past pending_message_ttl_seconds', () => {
 
     const db = openDb(srv.config.data_dir);
     try {
-      const rows = db.prepare('SELECT event_id, created_at, expires_at FROM user_queue_events WHERE recipient_id = ? ORDER BY seq').all(`pc:${bob.userId}`) as Array<{
+      const rows = db
+        .prepare('SELECT event_id, created_at, expires_at FROM user_queue_events WHERE recipient_id = ? ORDER BY seq')
+        .all(`pc:${bob.userId}`) as Array<{
         event_id: string;
         created_at: number;
         expires_at: number;
@@ -177,7 +180,11 @@ describe('health documents', () => {
     const res = await fetch(new URL('/health/', srv.url));
     expect(res.status).toBe(200);
     const body = (await res.json()) as { timestamp: string };
-    expect(body).toEqual({ status: 'healthy', timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/), services: { database: 'connected' } });
+    expect(body).toEqual({
+      status: 'healthy',
+      timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
+      services: { database: 'connected' },
+    });
     expect(Math.abs(Date.parse(body.timestamp) - before)).toBeLessThan(5_000);
   });
 

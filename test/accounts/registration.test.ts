@@ -90,10 +90,19 @@ describe('accepted registrations', () => {
   test('snake_case and camelCase entries may be mixed in one upload', async () => {
     const reg = registration([]);
     const [p1, p2] = [b64(x25519().publicKey), b64(x25519().publicKey)];
-    const res = await register(srv, { ...reg.body, one_time_prekeys: [{ key_id: 1, public_key: p1 }, { keyId: 2, publicKey: p2 }] });
+    const res = await register(srv, {
+      ...reg.body,
+      one_time_prekeys: [
+        { key_id: 1, public_key: p1 },
+        { keyId: 2, publicKey: p2 },
+      ],
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const keys = [(await fetchBundle(srv, reg.phoneHash)).body.one_time_prekey, (await fetchBundle(srv, reg.phoneHash)).body.one_time_prekey];
-    expect(keys).toEqual([{ key_id: 1, public_key: p1 }, { key_id: 2, public_key: p2 }]);
+    expect(keys).toEqual([
+      { key_id: 1, public_key: p1 },
+      { key_id: 2, public_key: p2 },
+    ]);
   });
 
   test('prekeys of 33 bytes with the 0x05 type byte are accepted (signature over those 33 bytes)', async () => {
@@ -158,7 +167,10 @@ describe('refused registrations store nothing', () => {
     ['signed_prekey of 31 bytes', () => ({ signed_prekey: b64(Buffer.alloc(31, 1)) })],
     ['signed_prekey of 33 bytes without the 0x05 prefix', () => ({ signed_prekey: b64(Buffer.alloc(33, 1)) })],
     ['one-time prekey of 16 bytes', () => ({ one_time_prekeys: [{ key_id: 1, public_key: b64(Buffer.alloc(16, 1)) }] })],
-    ['one-time prekey of 33 bytes with a 0x06 prefix', () => ({ one_time_prekeys: [{ key_id: 1, public_key: b64(Buffer.concat([Buffer.from([6]), Buffer.alloc(32, 1)])) }] })],
+    [
+      'one-time prekey of 33 bytes with a 0x06 prefix',
+      () => ({ one_time_prekeys: [{ key_id: 1, public_key: b64(Buffer.concat([Buffer.from([6]), Buffer.alloc(32, 1)])) }] }),
+    ],
     ['signed_prekey empty', () => ({ signed_prekey: '' })],
   ])('%s is 422', async (_name, patch) => {
     const reg = registration();
@@ -206,7 +218,17 @@ describe('refused registrations store nothing', () => {
     // The same id once in snake_case and once in camelCase is a duplicate too.
     const mixed = registration([]);
     const pk = b64(x25519().publicKey);
-    expectError(await register(srv, { ...mixed.body, one_time_prekeys: [{ key_id: 5, public_key: pk }, { keyId: 5, publicKey: pk }] }), 422, 'DUPLICATE_PREKEY_ID');
+    expectError(
+      await register(srv, {
+        ...mixed.body,
+        one_time_prekeys: [
+          { key_id: 5, public_key: pk },
+          { keyId: 5, publicKey: pk },
+        ],
+      }),
+      422,
+      'DUPLICATE_PREKEY_ID',
+    );
     await expectNotStored(mixed.phoneHash);
   });
 
@@ -272,7 +294,11 @@ describe('refused registrations store nothing', () => {
 
   test('a wrong content type is 4xx', async () => {
     const reg = registration();
-    const res = await fetch(new URL('/api/v1/register', srv.url), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(reg.body) });
+    const res = await fetch(new URL('/api/v1/register', srv.url), {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify(reg.body),
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     await expectNotStored(reg.phoneHash);

@@ -11,9 +11,15 @@ afterAll(() => srv.stop());
 
 type Account = Awaited<ReturnType<typeof account>>;
 const SDP = 'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
-const CANDIDATE = { candidate: 'candidate:842163049 1 udp 1677729535 192.0.2.7 46154 typ srflx raddr 0.0.0.0 rport 0', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null };
+const CANDIDATE = {
+  candidate: 'candidate:842163049 1 udp 1677729535 192.0.2.7 46154 typ srflx raddr 0.0.0.0 rport 0',
+  sdpMid: '0',
+  sdpMLineIndex: 0,
+  usernameFragment: null,
+};
 
-const callStats = async () => ((await (await fetch(new URL('/health', srv.url))).json()) as { calls: { active_calls: number; call_events_relayed: number } }).calls;
+const callStats = async () =>
+  ((await (await fetch(new URL('/health', srv.url))).json()) as { calls: { active_calls: number; call_events_relayed: number } }).calls;
 
 /** Two connected accounts. */
 async function pair(): Promise<{ alice: Account; bob: Account; sa: AccountSocket; sb: AccountSocket; close(): void }> {
@@ -62,7 +68,11 @@ describe('a call between two connected users', () => {
     expect((await callStats()).call_events_relayed).toBe(before.call_events_relayed + 5);
 
     // Ended: nothing more goes through, and the sender learns why.
-    expect(await ask(sb, { type: 'ice_candidate', recipient_id: alice.userId, candidate: CANDIDATE })).toEqual({ type: 'error', error_code: 'CALL_NOT_FOUND', detail: expect.any(String) });
+    expect(await ask(sb, { type: 'ice_candidate', recipient_id: alice.userId, candidate: CANDIDATE })).toEqual({
+      type: 'error',
+      error_code: 'CALL_NOT_FOUND',
+      detail: expect.any(String),
+    });
     await roundTrip(sa);
     expect(sa.frames.filter((f) => f.type === 'ice_candidate')).toHaveLength(1);
     // The sender got no frame of its own for any forwarded event.
@@ -82,7 +92,11 @@ describe('a call between two connected users', () => {
   test('call_reject closes the call opened by the offer', async () => {
     const { alice, bob, sa, sb, close } = await pair();
     await receivedAfter(sb, () => sa.send({ type: 'call_offer', recipient_id: bob.userId, sdp: SDP }));
-    expect(await receivedAfter(sa, () => sb.send({ type: 'call_reject', recipient_id: alice.userId, reason: 'busy' }))).toEqual({ type: 'call_reject', sender_id: bob.userId, reason: 'busy' });
+    expect(await receivedAfter(sa, () => sb.send({ type: 'call_reject', recipient_id: alice.userId, reason: 'busy' }))).toEqual({
+      type: 'call_reject',
+      sender_id: bob.userId,
+      reason: 'busy',
+    });
     expect((await ask(sb, { type: 'call_answer', recipient_id: alice.userId, sdp: SDP })).error_code).toBe('CALL_NOT_FOUND');
     close();
   });
@@ -93,12 +107,19 @@ describe('a call between two connected users', () => {
     const sm = await connectAs(srv, mallory);
     await receivedAfter(sb, () => sa.send({ type: 'call_offer', recipient_id: bob.userId, sdp: SDP }));
     for (const type of ['call_answer', 'ice_candidate', 'call_end', 'call_reject']) {
-      expect(await ask(sm, { type, recipient_id: alice.userId, sdp: SDP, candidate: CANDIDATE })).toEqual({ type: 'error', error_code: 'CALL_NOT_FOUND', detail: expect.any(String) });
+      expect(await ask(sm, { type, recipient_id: alice.userId, sdp: SDP, candidate: CANDIDATE })).toEqual({
+        type: 'error',
+        error_code: 'CALL_NOT_FOUND',
+        detail: expect.any(String),
+      });
     }
     await roundTrip(sa);
     expect(sa.frames.filter((f) => f.sender_id === mallory.userId)).toEqual([]);
     // The real call is still open.
-    expect(await receivedAfter(sa, () => sb.send({ type: 'call_answer', recipient_id: alice.userId, sdp: SDP }))).toMatchObject({ type: 'call_answer', sender_id: bob.userId });
+    expect(await receivedAfter(sa, () => sb.send({ type: 'call_answer', recipient_id: alice.userId, sdp: SDP }))).toMatchObject({
+      type: 'call_answer',
+      sender_id: bob.userId,
+    });
     sa.send({ type: 'call_end', recipient_id: bob.userId });
     await sb.next((f) => f.type === 'call_end');
     sm.ws.close();
@@ -123,7 +144,11 @@ describe('refused call events', () => {
     const carol = await account(srv);
     const sa = await connectAs(srv, alice);
     const before = (await callStats()).active_calls;
-    expect(await ask(sa, { type: 'call_offer', recipient_id: carol.userId, sdp: SDP })).toEqual({ type: 'error', error_code: 'RECIPIENT_OFFLINE', detail: expect.any(String) });
+    expect(await ask(sa, { type: 'call_offer', recipient_id: carol.userId, sdp: SDP })).toEqual({
+      type: 'error',
+      error_code: 'RECIPIENT_OFFLINE',
+      detail: expect.any(String),
+    });
     expect((await callStats()).active_calls).toBe(before);
     // Carol comes online: no stale call exists, and the offer was not queued for her.
     const sc = await connectAs(srv, carol);
@@ -139,7 +164,11 @@ describe('refused call events', () => {
     sb.ws.close();
     await sb.closed;
     await eventually(async () => ((await (await fetch(new URL('/health', srv.url))).json()) as { account_connections: number }).account_connections === 1);
-    expect(await ask(sa, { type: 'ice_candidate', recipient_id: bob.userId, candidate: CANDIDATE })).toEqual({ type: 'error', error_code: 'RECIPIENT_OFFLINE', detail: expect.any(String) });
+    expect(await ask(sa, { type: 'ice_candidate', recipient_id: bob.userId, candidate: CANDIDATE })).toEqual({
+      type: 'error',
+      error_code: 'RECIPIENT_OFFLINE',
+      detail: expect.any(String),
+    });
     sa.ws.close();
   });
 

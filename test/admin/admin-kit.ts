@@ -39,7 +39,12 @@ export interface Answer {
   text: string;
 }
 
-export async function call(baseUrl: string, method: string, path: string, options: { token?: string; json?: unknown; form?: Record<string, string> } = {}): Promise<Answer> {
+export async function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; json?: unknown; form?: Record<string, string> } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   let body: string | undefined;
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
@@ -70,7 +75,10 @@ export async function login(baseUrl: string, password = ADMIN_PASSWORD): Promise
 
 /** The Whispr error shape with this status and code. */
 export function expectApiError(answer: Answer, status: number, code: string): void {
-  expect({ status: answer.status, body: answer.body }).toEqual({ status, body: { detail: expect.any(String), error_code: code, timestamp: expect.any(Number) } });
+  expect({ status: answer.status, body: answer.body }).toEqual({
+    status,
+    body: { detail: expect.any(String), error_code: code, timestamp: expect.any(Number) },
+  });
 }
 
 /** Ciphertext bytes of a /send body, as the server counts them. */

@@ -93,11 +93,21 @@ describe('CSV export and range queries', () => {
     expect(answer.headers.get('content-disposition')).toBe(`attachment; filename="whispr-stats-${start}-${PINNED_DAY}.csv"`);
     const lines = answer.text.split('\r\n');
     expect(lines.at(-1)).toBe('');
-    expect(lines[0]).toBe('date,messages,message_bytes,group_messages,group_message_bytes,attachments,attachment_bytes,group_attachments,group_attachment_bytes,groups_created,groups_deleted,active_users');
+    expect(lines[0]).toBe(
+      'date,messages,message_bytes,group_messages,group_message_bytes,attachments,attachment_bytes,group_attachments,group_attachment_bytes,groups_created,groups_deleted,active_users',
+    );
     expect(lines.slice(1, -1).map((l) => l.split(',')[0])).toHaveLength(3);
     expect(lines[1]).toBe(`${start},0,0,0,0,0,0,0,0,0,0,0`);
     const row = Object.fromEntries(lines[0]!.split(',').map((name, i) => [name, lines[3]!.split(',')[i]]));
-    expect(row).toMatchObject({ date: PINNED_DAY, messages: '3', message_bytes: String(dm.messageBytes), group_messages: '4', groups_created: '2', groups_deleted: '2', active_users: '4' });
+    expect(row).toMatchObject({
+      date: PINNED_DAY,
+      messages: '3',
+      message_bytes: String(dm.messageBytes),
+      group_messages: '4',
+      groups_created: '2',
+      groups_deleted: '2',
+      active_users: '4',
+    });
   });
 
   test.each([
@@ -113,7 +123,11 @@ describe('CSV export and range queries', () => {
   ])('GET %s is 400 with the error shape', async (path) => {
     const answer = await call(srv.url, 'GET', path, { token });
     expect(answer.status, answer.text).toBe(400);
-    expect(answer.body).toEqual({ detail: expect.any(String), error_code: expect.stringMatching(/^(VALIDATION_FAILED|INVALID_DATE|INVALID_RANGE)$/), timestamp: expect.any(Number) });
+    expect(answer.body).toEqual({
+      detail: expect.any(String),
+      error_code: expect.stringMatching(/^(VALIDATION_FAILED|INVALID_DATE|INVALID_RANGE)$/),
+      timestamp: expect.any(Number),
+    });
   });
 });
 
@@ -128,6 +142,7 @@ describe('system status', () => {
     const { uptime_seconds: _u, cleanup: _c, ...healthRest } = health.body;
     const { cleanup: _c2, ...systemRest } = rest;
     expect(systemRest).toEqual(healthRest);
-    for (const key of ['active_connections', 'active_rooms', 'calls', 'queued_messages', 'websocket_connections', 'version']) expect(system.body).toHaveProperty(key);
+    for (const key of ['active_connections', 'active_rooms', 'calls', 'queued_messages', 'websocket_connections', 'version'])
+      expect(system.body).toHaveProperty(key);
   });
 });

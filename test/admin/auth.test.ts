@@ -23,7 +23,9 @@ describe('POST /api/auth/login', () => {
   const server = serverPerBlock(() => startAdminServer({ admin_login_attempts_per_minute: 4 }));
 
   test('the configured user and password get a bearer token (OAuth2 form, as the original, or JSON)', async () => {
-    const form = await call(server().url, 'POST', '/api/auth/login', { form: { grant_type: 'password', username: ADMIN_USER, password: ADMIN_PASSWORD, scope: '' } });
+    const form = await call(server().url, 'POST', '/api/auth/login', {
+      form: { grant_type: 'password', username: ADMIN_USER, password: ADMIN_PASSWORD, scope: '' },
+    });
     expect(form.status, form.text).toBe(200);
     expect(form.body).toEqual({ access_token: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/), token_type: 'bearer', expires_in: 3600 });
     const overview = await call(server().url, 'GET', '/api/stats/overview', { token: form.body.access_token });
@@ -33,7 +35,11 @@ describe('POST /api/auth/login', () => {
   });
 
   test('a wrong password or user name is 401 INVALID_CREDENTIALS; the 5th attempt in a minute is 429 with Retry-After', async () => {
-    expectApiError(await call(server().url, 'POST', '/api/auth/login', { json: { username: ADMIN_USER, password: `${ADMIN_PASSWORD}!` } }), 401, 'INVALID_CREDENTIALS');
+    expectApiError(
+      await call(server().url, 'POST', '/api/auth/login', { json: { username: ADMIN_USER, password: `${ADMIN_PASSWORD}!` } }),
+      401,
+      'INVALID_CREDENTIALS',
+    );
     expectApiError(await call(server().url, 'POST', '/api/auth/login', { json: { username: 'admin', password: ADMIN_PASSWORD } }), 401, 'INVALID_CREDENTIALS');
     // The first test used 2 of the 4 attempts; even the right password is refused now.
     const limited = await call(server().url, 'POST', '/api/auth/login', { json: { username: ADMIN_USER, password: ADMIN_PASSWORD } });
@@ -42,10 +48,20 @@ describe('POST /api/auth/login', () => {
   });
 
   test('missing or malformed fields are 400, never 500', async () => {
-    for (const body of [{}, { username: ADMIN_USER }, { username: '', password: 'x' }, { username: 1, password: 2 }, { username: 'x'.repeat(300), password: 'y' }]) {
+    for (const body of [
+      {},
+      { username: ADMIN_USER },
+      { username: '', password: 'x' },
+      { username: 1, password: 2 },
+      { username: 'x'.repeat(300), password: 'y' },
+    ]) {
       expectApiError(await call(server().url, 'POST', '/api/auth/login', { json: body }), 400, 'VALIDATION_FAILED');
     }
-    const broken = await fetch(new URL('/api/auth/login', server().url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username": ' });
+    const broken = await fetch(new URL('/api/auth/login', server().url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"username": ',
+    });
     expect(broken.status).toBe(400);
   });
 });
@@ -63,9 +79,26 @@ describe('every admin route needs the admin token', () => {
 
   test.each(ADMIN_ROUTES)('%s %s: 401 TOKEN_INVALID with a bad, foreign or user token', async (method, path) => {
     const secret = new TextEncoder().encode(ADMIN_SETTINGS.analytics_jwt_secret!);
-    const forgedWithDefault = await new SignJWT({ scope: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('admin').setExpirationTime('1h').sign(new TextEncoder().encode('change_this_secret_key'));
-    const wrongAudience = await new SignJWT({ scope: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(ADMIN_USER).setIssuer('whispr').setAudience('whispr-api').setExpirationTime('1h').sign(secret);
-    const expired = await new SignJWT({ scope: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject(ADMIN_USER).setIssuer('whispr').setAudience('whispr-admin').setIssuedAt(1).setExpirationTime(2).sign(secret);
+    const forgedWithDefault = await new SignJWT({ scope: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('admin')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('change_this_secret_key'));
+    const wrongAudience = await new SignJWT({ scope: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(ADMIN_USER)
+      .setIssuer('whispr')
+      .setAudience('whispr-api')
+      .setExpirationTime('1h')
+      .sign(secret);
+    const expired = await new SignJWT({ scope: 'admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(ADMIN_USER)
+      .setIssuer('whispr')
+      .setAudience('whispr-admin')
+      .setIssuedAt(1)
+      .setExpirationTime(2)
+      .sign(secret);
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(`{"sub":"${ADMIN_USER}","scope":"admin"}`).toString('base64url')}.`;
     const userToken = await server().client().authenticate('x25519');
     for (const bad of ['garbage', `${token}x`, forgedWithDefault, wrongAudience, expired, unsigned, userToken]) {
@@ -79,7 +112,17 @@ describe('every admin route needs the admin token', () => {
       expect([200, 400, 404], `${method} ${path}: ${answer.text}`).toContain(answer.status);
     }
     const spec = (await call(server().url, 'GET', '/openapi.json')).body;
-    for (const path of ['/api/auth/login', '/api/stats/overview', '/api/stats/system', '/api/stats/users', '/api/stats/messages', '/api/stats/attachments', '/api/stats/export.csv', '/api/groups/public/list', '/api/groups/delete']) {
+    for (const path of [
+      '/api/auth/login',
+      '/api/stats/overview',
+      '/api/stats/system',
+      '/api/stats/users',
+      '/api/stats/messages',
+      '/api/stats/attachments',
+      '/api/stats/export.csv',
+      '/api/groups/public/list',
+      '/api/groups/delete',
+    ]) {
       expect(spec.paths, path).toHaveProperty([path]);
     }
   });

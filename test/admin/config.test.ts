@@ -23,7 +23,12 @@ describe('loadConfig', () => {
 
   test('a strong secret and password are accepted, from the seed variables or the WHISPR_ ones', () => {
     expect(load({ ADMIN_PASSWORD: GOOD_PASSWORD, ANALYTICS_JWT_SECRET: GOOD_SECRET }).config.admin_password).toBe(GOOD_PASSWORD);
-    const { config } = load({ WHISPR_ADMIN_USERNAME: 'ops', WHISPR_ADMIN_PASSWORD: GOOD_PASSWORD, WHISPR_ANALYTICS_JWT_SECRET: GOOD_SECRET, WHISPR_ADMIN_TOKEN_TTL_SECONDS: '600' });
+    const { config } = load({
+      WHISPR_ADMIN_USERNAME: 'ops',
+      WHISPR_ADMIN_PASSWORD: GOOD_PASSWORD,
+      WHISPR_ANALYTICS_JWT_SECRET: GOOD_SECRET,
+      WHISPR_ADMIN_TOKEN_TTL_SECONDS: '600',
+    });
     expect([config.admin_username, config.admin_token_ttl_seconds]).toEqual(['ops', 600]);
   });
 
@@ -32,13 +37,21 @@ describe('loadConfig', () => {
     ['the original default secret', { ADMIN_PASSWORD: GOOD_PASSWORD, ANALYTICS_JWT_SECRET: 'change_this_secret_key' }, /analytics_jwt_secret.*at least 32/],
     ['a short secret', { ADMIN_PASSWORD: GOOD_PASSWORD, ANALYTICS_JWT_SECRET: 'a1b2c3d4e5f6' }, /at least 32/],
     ['a long placeholder secret', { ADMIN_PASSWORD: GOOD_PASSWORD, ANALYTICS_JWT_SECRET: 'change_this_secret_key_in_production_please' }, /well-known default/],
-    ['the seed example secret', { ADMIN_PASSWORD: GOOD_PASSWORD, ANALYTICS_JWT_SECRET: 'your_secret_key_your_secret_key_your_secret_key' }, /well-known default/],
+    [
+      'the seed example secret',
+      { ADMIN_PASSWORD: GOOD_PASSWORD, ANALYTICS_JWT_SECRET: 'your_secret_key_your_secret_key_your_secret_key' },
+      /well-known default/,
+    ],
     ['a repetitive secret', { ADMIN_PASSWORD: GOOD_PASSWORD, ANALYTICS_JWT_SECRET: 'x'.repeat(40) }, /well-known default/],
     ['the password "admin"', { ADMIN_PASSWORD: 'admin', ANALYTICS_JWT_SECRET: GOOD_SECRET }, /admin_password/],
     ['the password "password"', { ADMIN_PASSWORD: 'password', ANALYTICS_JWT_SECRET: GOOD_SECRET }, /well-known default/],
     ['the password "changeme"', { ADMIN_PASSWORD: 'changeme', ANALYTICS_JWT_SECRET: GOOD_SECRET }, /well-known default/],
     ['the original default password change_me', { ADMIN_PASSWORD: 'change_me', ANALYTICS_JWT_SECRET: GOOD_SECRET }, /well-known default/],
-    ['a password equal to the user name', { ADMIN_USERNAME: 'operator-one', ADMIN_PASSWORD: 'Operator-One', ANALYTICS_JWT_SECRET: GOOD_SECRET }, /well-known default/],
+    [
+      'a password equal to the user name',
+      { ADMIN_USERNAME: 'operator-one', ADMIN_PASSWORD: 'Operator-One', ANALYTICS_JWT_SECRET: GOOD_SECRET },
+      /well-known default/,
+    ],
     ['a short password', { ADMIN_PASSWORD: 'x7#kP2', ANALYTICS_JWT_SECRET: GOOD_SECRET }, /at least 8/],
     ['a malformed hash', { ADMIN_PASSWORD: 'scrypt$1$2$3$nope', ANALYTICS_JWT_SECRET: GOOD_SECRET }, /malformed/],
     ['the secret as password', { ADMIN_PASSWORD: GOOD_SECRET, ANALYTICS_JWT_SECRET: GOOD_SECRET }, /must differ/],
@@ -48,7 +61,13 @@ describe('loadConfig', () => {
   });
 
   test('AdminAuth refuses the same configuration when it is built without loadConfig', async () => {
-    const settings = { admin_username: 'admin', admin_password: 'admin', analytics_jwt_secret: GOOD_SECRET, admin_token_ttl_seconds: 60, admin_login_attempts_per_minute: 5 };
+    const settings = {
+      admin_username: 'admin',
+      admin_password: 'admin',
+      analytics_jwt_secret: GOOD_SECRET,
+      admin_token_ttl_seconds: 60,
+      admin_login_attempts_per_minute: 5,
+    };
     const attempts = createLocalRateLimiter(adminLoginPolicy(settings));
     await expect(AdminAuth.create(settings, attempts)).rejects.toThrow(ConfigError);
     attempts.close();

@@ -6,7 +6,17 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GroupClient } from '../../src/sdk/index.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
-import { call, closeAndReadAnalytics, serverPerBlock, directTraffic, groupWithMessages, login, startAdminServer, type GroupTraffic, type Traffic } from '../admin/admin-kit.js';
+import {
+  call,
+  closeAndReadAnalytics,
+  serverPerBlock,
+  directTraffic,
+  groupWithMessages,
+  login,
+  startAdminServer,
+  type GroupTraffic,
+  type Traffic,
+} from '../admin/admin-kit.js';
 import { PINNED_DAY, pinnedDay } from '../support/fake-date.js';
 
 // Every count below is of one UTC day: the servers' clocks must not cross midnight meanwhile.
@@ -53,7 +63,12 @@ describe('counters after known traffic', () => {
         expect(h.date).toBe(PINNED_DAY);
         expect(h.hour).toBeGreaterThanOrEqual(0);
         expect(h.hour).toBeLessThan(24);
-        return { messages: acc.messages + h.messages, message_bytes: acc.message_bytes + h.message_bytes, group_messages: acc.group_messages + h.group_messages, group_message_bytes: acc.group_message_bytes + h.group_message_bytes };
+        return {
+          messages: acc.messages + h.messages,
+          message_bytes: acc.message_bytes + h.message_bytes,
+          group_messages: acc.group_messages + h.group_messages,
+          group_message_bytes: acc.group_message_bytes + h.group_message_bytes,
+        };
       },
       { messages: 0, message_bytes: 0, group_messages: 0, group_message_bytes: 0 },
     );
@@ -63,7 +78,13 @@ describe('counters after known traffic', () => {
   test('attachments and active users per day', async () => {
     const attachments = await call(srv.url, 'GET', `/api/stats/attachments?from=${PINNED_DAY}&to=${PINNED_DAY}`, { token });
     expect(attachments.body.days).toEqual([
-      { date: PINNED_DAY, attachments: 2, attachment_bytes: attachmentSizes[0]! + attachmentSizes[1]!, group_attachments: 1, group_attachment_bytes: groupFile.length },
+      {
+        date: PINNED_DAY,
+        attachments: 2,
+        attachment_bytes: attachmentSizes[0]! + attachmentSizes[1]!,
+        group_attachments: 1,
+        group_attachment_bytes: groupFile.length,
+      },
     ]);
     const users = await call(srv.url, 'GET', '/api/stats/users', { token });
     expect(users.body.days).toHaveLength(30);
@@ -80,7 +101,12 @@ describe('counters after known traffic', () => {
     for (const row of tables.analytics_counters!) expect(Object.keys(row).sort()).toEqual(['day', 'hour', 'metric', 'value']);
 
     const keys = [dm.recipient, ...dm.senders].flatMap((c) => [c.identity.encryption.publicKey, c.identity.signing.publicKey]);
-    const needles = keys.flatMap((k) => [k.toString('hex'), k.toString('base64'), createHash('sha256').update(k).digest('hex'), createHash('sha256').update(k.toString('hex')).digest('hex')]);
+    const needles = keys.flatMap((k) => [
+      k.toString('hex'),
+      k.toString('base64'),
+      createHash('sha256').update(k).digest('hex'),
+      createHash('sha256').update(k.toString('hex')).digest('hex'),
+    ]);
     const haystack = JSON.stringify(tables, (_k, v) => (v?.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v));
     for (const needle of needles) expect(haystack.toLowerCase()).not.toContain(needle.toLowerCase());
     for (const key of keys) {
@@ -90,7 +116,17 @@ describe('counters after known traffic', () => {
     }
     // Nothing else names users either: every row is a day, an hour, a metric name, a count, a hash or today's key.
     expect(new Set(tables.analytics_counters!.map((r) => r.metric))).toEqual(
-      new Set(['messages', 'message_bytes', 'group_messages', 'group_message_bytes', 'attachments', 'attachment_bytes', 'group_attachments', 'group_attachment_bytes', 'groups_created']),
+      new Set([
+        'messages',
+        'message_bytes',
+        'group_messages',
+        'group_message_bytes',
+        'attachments',
+        'attachment_bytes',
+        'group_attachments',
+        'group_attachment_bytes',
+        'groups_created',
+      ]),
     );
   });
 });

@@ -22,7 +22,15 @@ let clock = DAY1;
 const open: Analytics[] = [];
 
 async function recorder(): Promise<Analytics> {
-  const analytics = await createAnalytics({ enabled: true, store, now: () => clock, flushIntervalMs: 60_000, onError: (err) => { throw err; } });
+  const analytics = await createAnalytics({
+    enabled: true,
+    store,
+    now: () => clock,
+    flushIntervalMs: 60_000,
+    onError: (err) => {
+      throw err;
+    },
+  });
   open.push(analytics);
   return analytics;
 }
@@ -115,7 +123,11 @@ test('a failed flush keeps the counts for the next one', async () => {
   a.attachment(5);
   await a.flush();
   const [day] = await store.daily('2030-03-04', '2030-03-04');
-  expect(day).toEqual({ day: '2030-03-04', counters: { attachments: 2, attachment_bytes: 15, groups_created: 1, messages: 1, message_bytes: 3 }, active_users: 1 });
+  expect(day).toEqual({
+    day: '2030-03-04',
+    counters: { attachments: 2, attachment_bytes: 15, groups_created: 1, messages: 1, message_bytes: 3 },
+    active_users: 1,
+  });
 });
 
 test('a reader flushing while another flush is writing still sees every count', async () => {

@@ -37,7 +37,14 @@ describe('attachments: upload and download (strict)', () => {
 
     const res = await call(srv.url, 'GET', `/download/${attId}`, { query: { recipient: bob.address }, token: await bob.authenticate('x25519') });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ att_id: attId, blob: bytes.toString('base64'), name: 'holiday.jpg', size: bytes.length, from: alice.signingKey, to: bob.address });
+    expect(res.body).toEqual({
+      att_id: attId,
+      blob: bytes.toString('base64'),
+      name: 'holiday.jpg',
+      size: bytes.length,
+      from: alice.signingKey,
+      to: bob.address,
+    });
   });
 
   it('downloadRaw returns the exact bytes as application/octet-stream', async () => {
@@ -60,7 +67,14 @@ describe('attachments: upload and download (strict)', () => {
     const alice = srv.client();
     const bob = srv.client();
     const bytes = randomBytes(10);
-    const body = { to: bob.address, from_: alice.signingKey, enc_pub: alice.address, blob: bytes.toString('base64'), size: 10, sha256: sha256Hex(bytes).toUpperCase() };
+    const body = {
+      to: bob.address,
+      from_: alice.signingKey,
+      enc_pub: alice.address,
+      blob: bytes.toString('base64'),
+      size: 10,
+      sha256: sha256Hex(bytes).toUpperCase(),
+    };
     const res = await call(srv.url, 'POST', '/upload', { json: { ...body, signature: sign(alice.identity.signing, bytes).toString('base64') } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ att_id: sha256Hex(bytes), status: 'ok' });

@@ -78,7 +78,11 @@ describe('attachments: one grant expiring keeps the file for another', () => {
 
   /** A server on `dataDir` (so it can be restarted with other settings). */
   async function start(overrides: Partial<Config>): Promise<string> {
-    const { config } = loadConfig({ env: {}, file: undefined, overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'silent', ...overrides } });
+    const { config } = loadConfig({
+      env: {},
+      file: undefined,
+      overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'silent', ...overrides },
+    });
     server = await createWhisprServer(config, { logger: pino({ level: 'silent' }) });
     return server.listen();
   }

@@ -13,7 +13,11 @@ const available = await requireRedis('test/auth/challenge-store.test.ts');
 /** Stores opened in a test, closed after it. */
 function useStores() {
   const open: Array<{ close(): void }> = [];
-  afterEach(() => open.splice(0).forEach((store) => { store.close(); }));
+  afterEach(() =>
+    open.splice(0).forEach((store) => {
+      store.close();
+    }),
+  );
   return <T extends { close(): void }>(store: T): T => {
     open.push(store);
     return store;

@@ -73,7 +73,9 @@ describe('auth: bearer tokens on the inbox (strict mode)', () => {
     expectError(await inbox(bob.address, tamper(good)), 401, 'TOKEN_INVALID');
     // A forged payload with the original signature.
     const [h, , s] = good.split('.') as [string, string, string];
-    const forgedPayload = Buffer.from(JSON.stringify({ sub: bob.address, kt: 'x25519', iss: 'whispr', aud: 'whispr-api', exp: 9_999_999_999 })).toString('base64url');
+    const forgedPayload = Buffer.from(JSON.stringify({ sub: bob.address, kt: 'x25519', iss: 'whispr', aud: 'whispr-api', exp: 9_999_999_999 })).toString(
+      'base64url',
+    );
     expectError(await inbox(bob.address, `${h}.${forgedPayload}.${s}`), 401, 'TOKEN_INVALID');
     expectError(await inbox(bob.address, 'garbage'), 401, 'TOKEN_INVALID');
   });
@@ -91,7 +93,14 @@ describe('auth: bearer tokens on the inbox (strict mode)', () => {
     const secret = Buffer.from(readFileSync(join(srv.dataDir, 'token-secret'), 'utf8').trim(), 'hex');
     const now = Math.floor(Date.now() / 1000);
     const sign = (exp: number, alg = 'HS256') =>
-      new SignJWT({ kt: 'x25519' }).setProtectedHeader({ alg, typ: 'JWT' }).setSubject(bob.address).setIssuer('whispr').setAudience('whispr-api').setIssuedAt(now - 120).setExpirationTime(exp).sign(secret);
+      new SignJWT({ kt: 'x25519' })
+        .setProtectedHeader({ alg, typ: 'JWT' })
+        .setSubject(bob.address)
+        .setIssuer('whispr')
+        .setAudience('whispr-api')
+        .setIssuedAt(now - 120)
+        .setExpirationTime(exp)
+        .sign(secret);
     // Control: the same construction, unexpired, is accepted.
     expect((await inbox(bob.address, await sign(now + 60))).status).toBe(200);
     expectError(await inbox(bob.address, await sign(now - 60)), 401, 'TOKEN_INVALID');
@@ -113,7 +122,7 @@ describe('auth: bearer tokens on the inbox (strict mode)', () => {
 });
 
 describe('auth: a shared jwt_secret', () => {
-  it('lets two servers accept each other\'s tokens (several nodes behind one address)', async () => {
+  it("lets two servers accept each other's tokens (several nodes behind one address)", async () => {
     const jwt_secret = 'a shared secret of enough length for HS256 tokens';
     const [a, b] = await Promise.all([startServer({ jwt_secret }), startServer({ jwt_secret })]);
     try {

@@ -77,7 +77,9 @@ export function messageBusContract(nodes: () => BusNodes): void {
     await Promise.all(recorders.map((_, i) => publisher.publish(`channel-${i}`, i)));
     await eventually(() => recorders.every((r) => r.received.length > 0));
     await settle(publisher, subscriber);
-    recorders.forEach((r, i) => { expect(r.received).toEqual([i]); });
+    recorders.forEach((r, i) => {
+      expect(r.received).toEqual([i]);
+    });
   });
 
   test('publishing to a channel nobody listens to is fine', async () => {

@@ -125,7 +125,9 @@ test('call_end closes the call: further candidates are CALL_NOT_FOUND, and a new
   const { calls, inboxes } = setup();
   await calls.relayUserEvent(A, B, 'call_offer', { sdp: SDP });
   await calls.relayUserEvent(A, B, 'call_end', {});
-  expect(await refusal(calls.relayUserEvent(B, A, 'ice_candidate', { candidate: { candidate: 'late', sdpMid: '0', sdpMLineIndex: 0 } }))).toBe('CALL_NOT_FOUND');
+  expect(await refusal(calls.relayUserEvent(B, A, 'ice_candidate', { candidate: { candidate: 'late', sdpMid: '0', sdpMLineIndex: 0 } }))).toBe(
+    'CALL_NOT_FOUND',
+  );
   expect(calls.activeCalls()).toBe(0);
   await calls.relayUserEvent(B, A, 'call_offer', { sdp: 'again' });
   expect(calls.stats()).toMatchObject({ active_calls: 1, calls_opened: 2 });

@@ -16,7 +16,10 @@ function twoNodes(overrides: Partial<Config> = {}) {
   const nodes = { a: undefined as unknown as RunningServer, b: undefined as unknown as RunningServer, token: '' };
   let prefix = '';
   beforeAll(async () => {
-    ({ prefix, nodes: [nodes.a, nodes.b] } = await startNodes(overrides));
+    ({
+      prefix,
+      nodes: [nodes.a, nodes.b],
+    } = await startNodes(overrides));
     nodes.token = await nodes.a.client().authenticate('x25519');
   });
   afterAll(async () => {
@@ -79,7 +82,6 @@ describe.runIf(available)('/signal on two nodes', () => {
     thirdA.send({ type: 'join', call_id: 'x-call-2' });
     expect((await first.upTo(4))[3]).toEqual({ type: 'peer-join' });
   });
-
 });
 
 describe.runIf(available)('call_room_timeout_seconds on two nodes', () => {

@@ -7,7 +7,10 @@ import { errorFrame, isError, isType, signalPeers, type Peer } from './signal-pe
 
 const peer = signalPeers();
 
-type CallStats = Record<'active_calls' | 'signal_rooms' | 'participants' | 'calls_opened' | 'calls_timed_out' | 'signals_relayed' | 'refused' | 'max_concurrent_calls', number>;
+type CallStats = Record<
+  'active_calls' | 'signal_rooms' | 'participants' | 'calls_opened' | 'calls_timed_out' | 'signals_relayed' | 'refused' | 'max_concurrent_calls',
+  number
+>;
 
 /** The `calls` section of /health. */
 async function callStats(srv: RunningServer): Promise<CallStats> {
@@ -56,7 +59,10 @@ describe('strict mode (default)', () => {
     await callee.next((f) => f.type === 'signal' && 'candidate' in (f.payload as object));
     // No call_id and no sender identity in server frames; nobody hears their own signals.
     expect(caller.frames).toEqual([{ type: 'peer-join' }, { type: 'signal', payload: answer }, { type: 'signal', payload: ice }]);
-    expect(callee.frames).toEqual([{ type: 'signal', payload: offer }, { type: 'signal', payload: ice }]);
+    expect(callee.frames).toEqual([
+      { type: 'signal', payload: offer },
+      { type: 'signal', payload: ice },
+    ]);
     const after = await callStats(srv);
     expect(after.signals_relayed - before.signals_relayed).toBe(4);
     expect(after.signal_rooms).toBe(1);

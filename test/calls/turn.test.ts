@@ -125,7 +125,9 @@ describe('GET /api/v1/turn-credentials', () => {
     for (const token of refused) expectError(await fetchCredentials(strict, token), 401, 'TOKEN_INVALID');
     // Control: the same claims unexpired are accepted, so it is the expiry that was refused above.
     expect(userOf(await issued(strict, await forgeToken(JWT_SECRET, { aud: 'whispr-account', sub: alice.userId })))).toBe(alice.userId);
-    expect(userOf(await issued(strict, await forgeToken(JWT_SECRET, { aud: 'whispr-api', sub: keyClient.address, extra: { kt: 'x25519' } })))).toBe(keyClient.address);
+    expect(userOf(await issued(strict, await forgeToken(JWT_SECRET, { aud: 'whispr-api', sub: keyClient.address, extra: { kt: 'x25519' } })))).toBe(
+      keyClient.address,
+    );
   });
 
   test('without a TURN secret or URLs it answers 503 TURN_NOT_CONFIGURED with Retry-After', async () => {

@@ -41,7 +41,11 @@ export function useChatServer(overrides: Partial<Config> = {}) {
   /** A fresh subject with a valid ID token, not registered yet. */
   const signIn = async (name = 'user'): Promise<ChatUser> => {
     const sub = `${name}-${++serial}-${Date.now()}`;
-    return { id: `user_${sub}`, token: await ctx.oidc.idToken(sub, { email: `${name}${serial}@example.org`, email_verified: true, name }), publicKey: publicKeyOf(sub) };
+    return {
+      id: `user_${sub}`,
+      token: await ctx.oidc.idToken(sub, { email: `${name}${serial}@example.org`, email_verified: true, name }),
+      publicKey: publicKeyOf(sub),
+    };
   };
 
   return {

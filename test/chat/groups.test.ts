@@ -165,10 +165,22 @@ describe('membership rules', () => {
     const [creator, ...rest] = users as [ChatUser, ...ChatUser[]];
     expectError(await create(creator, newGroupId(), rest.map((u) => u.id).concat('user_x')), 422, 'VALIDATION_FAILED');
     // MAX_MEMBERS others plus the creator appended is one too many.
-    expectError(await create(creator, newGroupId(), rest.map((u) => u.id)), 409, 'GROUP_FULL');
+    expectError(
+      await create(
+        creator,
+        newGroupId(),
+        rest.map((u) => u.id),
+      ),
+      409,
+      'GROUP_FULL',
+    );
 
     const groupId = newGroupId();
-    await create(creator, groupId, rest.slice(0, MAX_MEMBERS - 1).map((u) => u.id));
+    await create(
+      creator,
+      groupId,
+      rest.slice(0, MAX_MEMBERS - 1).map((u) => u.id),
+    );
     const full = await addMember(creator, groupId, rest[MAX_MEMBERS - 1]!.id);
     expectError(full, 409, 'GROUP_FULL');
     expect((await getGroup(creator, groupId)).body).toMatchObject({ key_version: 1 });
@@ -188,16 +200,25 @@ describe('hostile input', () => {
     expectError(await post({ group_id: newGroupId(), name: '' }), 422, 'VALIDATION_FAILED');
     expectError(await post({ group_id: 'g'.repeat(101), name: 'n' }), 422, 'VALIDATION_FAILED');
     expectError(await post({ group_id: newGroupId(), name: 'n'.repeat(101) }), 422, 'VALIDATION_FAILED');
-    for (const json of [{ member_ids: [] }, 'user_a', [1], [null], [[alice.id]], [''], null]) expectError(await post({ group_id: newGroupId(), name: 'n' }, { json }), 422, 'VALIDATION_FAILED');
+    for (const json of [{ member_ids: [] }, 'user_a', [1], [null], [[alice.id]], [''], null])
+      expectError(await post({ group_id: newGroupId(), name: 'n' }, { json }), 422, 'VALIDATION_FAILED');
     expectError(await post({ group_id: newGroupId(), name: 'n' }, {}), 422, 'VALIDATION_FAILED'); // no body at all
     expectError(await post({ group_id: newGroupId(), name: 'n' }, { raw: '["\\ud83d"]' }), 400, 'INVALID_STRING');
     expectError(await post({ group_id: newGroupId(), name: 'n' }, { raw: '[' }), 400);
     // group_id and name belong in the query; in the body they are not read.
-    expectError(await chat.api('POST', '/api/groups', { token: alice.token, json: { group_id: newGroupId(), name: 'n', member_ids: [] } }), 422, 'VALIDATION_FAILED');
+    expectError(
+      await chat.api('POST', '/api/groups', { token: alice.token, json: { group_id: newGroupId(), name: 'n', member_ids: [] } }),
+      422,
+      'VALIDATION_FAILED',
+    );
 
     expectError(await chat.api('POST', `/api/groups/${groupId}/members`, { token: alice.token }), 422, 'VALIDATION_FAILED'); // user_id missing
     expectError(await chat.api('POST', `/api/groups/${groupId}/members`, { token: alice.token, query: { user_id: '' } }), 422, 'VALIDATION_FAILED');
-    expectError(await chat.api('POST', `/api/groups/${groupId}/members`, { token: alice.token, query: { user_id: 'u'.repeat(101) } }), 422, 'VALIDATION_FAILED');
+    expectError(
+      await chat.api('POST', `/api/groups/${groupId}/members`, { token: alice.token, query: { user_id: 'u'.repeat(101) } }),
+      422,
+      'VALIDATION_FAILED',
+    );
     expectError(await chat.api('POST', `/api/groups/${groupId}/members`, { token: alice.token, json: { user_id: alice.id } }), 422, 'VALIDATION_FAILED');
     expectError(await chat.api('GET', `/api/groups/${'g'.repeat(101)}`, { token: alice.token }), 404, 'NOT_FOUND');
 
@@ -216,7 +237,10 @@ describe('hostile input', () => {
     // Ids a URL path could never carry.
     for (const groupId of ['.', '..']) expectError(await create(alice, groupId, []), 422, 'VALIDATION_FAILED');
     // The admin API's routes beside them are not taken for group ids (it answers for itself: here, disabled).
-    for (const [method, path] of [['GET', '/api/groups/public/list'], ['DELETE', '/api/groups/delete']] as const) {
+    for (const [method, path] of [
+      ['GET', '/api/groups/public/list'],
+      ['DELETE', '/api/groups/delete'],
+    ] as const) {
       const answer = await call(chat.srv.url, method, path, { token: alice.token, query: { group_id: 'delete' } });
       expect(answer.body.error_code, path).toMatch(/^ADMIN_/);
     }

@@ -54,7 +54,15 @@ describe('refused tokens', () => {
 
   test('alg none', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await invalid(new UnsecuredJWT({}).setSubject('none').setIssuer(chat.oidc.issuer).setAudience(chat.oidc.audience).setIssuedAt(now).setExpirationTime(now + 600).encode());
+    await invalid(
+      new UnsecuredJWT({})
+        .setSubject('none')
+        .setIssuer(chat.oidc.issuer)
+        .setAudience(chat.oidc.audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 600)
+        .encode(),
+    );
   });
 
   test('HS256 signed with the public key or any secret', async () => {
@@ -73,7 +81,8 @@ describe('refused tokens', () => {
   test('malformed', async () => {
     const valid = await chat.oidc.idToken('malformed');
     const [header, payload] = valid.split('.') as [string, string, string];
-    for (const token of ['x', 'a.b.c', `${header}.${payload}.`, `${header}.${payload}`, `${header}.!!!.sig`, valid.slice(0, -4), '....', `${valid}x`]) await invalid(token);
+    for (const token of ['x', 'a.b.c', `${header}.${payload}.`, `${header}.${payload}`, `${header}.!!!.sig`, valid.slice(0, -4), '....', `${valid}x`])
+      await invalid(token);
   });
 
   test('with an empty subject, or one too long for a user id (100 characters with "user_")', async () => {

@@ -37,11 +37,16 @@ describe('POST /api/register', () => {
 
   test('an unverified email is not taken from the token', async () => {
     const token = await chat.oidc.idToken('reg-3', { email: 'ceo@bank.example', email_verified: false, name: 'Mallory' });
-    expect((await chat.api('POST', '/api/register', { json: { google_id_token: token, public_key: 'AAAA' } })).body).toMatchObject({ email: '', display_name: 'Mallory' });
+    expect((await chat.api('POST', '/api/register', { json: { google_id_token: token, public_key: 'AAAA' } })).body).toMatchObject({
+      email: '',
+      display_name: 'Mallory',
+    });
   });
 
   test('an invalid token is 400 "Registration failed", as the original answered', async () => {
-    const answer = await chat.api('POST', '/api/register', { json: { google_id_token: await chat.oidc.idToken('x', {}, { expiresIn: -600 }), public_key: 'AAAA' } });
+    const answer = await chat.api('POST', '/api/register', {
+      json: { google_id_token: await chat.oidc.idToken('x', {}, { expiresIn: -600 }), public_key: 'AAAA' },
+    });
     expectError(answer, 400, 'TOKEN_INVALID');
     expect(answer.body.detail).toBe('Registration failed');
   });
@@ -72,11 +77,17 @@ describe('POST /api/register', () => {
       expect(answer.status, JSON.stringify(json).slice(0, 80)).toBe(422);
       expectError(answer, 422);
     }
-    expectError(await chat.api('POST', '/api/register', { raw: `{"google_id_token": "${token}", "public_key": "AAAA", "display_name": "\\ud800"}` }), 400, 'INVALID_STRING');
+    expectError(
+      await chat.api('POST', '/api/register', { raw: `{"google_id_token": "${token}", "public_key": "AAAA", "display_name": "\\ud800"}` }),
+      400,
+      'INVALID_STRING',
+    );
     expectError(await chat.api('POST', '/api/register', { raw: '{"google_id_token": ' }), 400, undefined);
     expectError(await chat.api('GET', '/api/users/me', { token }), 404, 'USER_NOT_FOUND');
     // The largest key accepted.
-    expect((await chat.api('POST', '/api/register', { json: { google_id_token: token, public_key: Buffer.alloc(8192, 1).toString('base64') } })).status).toBe(200);
+    expect((await chat.api('POST', '/api/register', { json: { google_id_token: token, public_key: Buffer.alloc(8192, 1).toString('base64') } })).status).toBe(
+      200,
+    );
   });
 });
 
@@ -102,7 +113,9 @@ describe('users and public keys', () => {
     const answer = await chat.api('POST', '/api/users/public-keys', { token: alice.token, json: [bob.id, carol.id, 'user_ghost', bob.id] });
     expect(answer.body).toEqual({ public_keys: { [bob.id]: bob.publicKey, [carol.id]: carol.publicKey } });
     expect((await chat.api('POST', '/api/users/public-keys', { token: alice.token, json: [] })).body).toEqual({ public_keys: {} });
-    expect((await chat.api('POST', '/api/users/public-keys', { token: alice.token, json: Array.from({ length: 500 }, (_, i) => `user_${i}`) })).status).toBe(200);
+    expect((await chat.api('POST', '/api/users/public-keys', { token: alice.token, json: Array.from({ length: 500 }, (_, i) => `user_${i}`) })).status).toBe(
+      200,
+    );
   });
 
   test('bulk lookups: non-arrays, non-strings, more than 500 ids are 422; no token is 401 before any validation', async () => {
@@ -127,14 +140,18 @@ describe('GET /api/users/search', () => {
     expect(found.body.users[0]).toMatchObject({ email: 'zoe@quokka.example', display_name: 'Zoë Ünicode', public_key: 'AAAA' });
     expect((await chat.api('GET', '/api/users/search', { token: searcher.token, query: { q: 'zoË ü' } })).body.users).toHaveLength(1);
 
-    for (let i = 0; i < 22; i++) await chat.api('POST', '/api/register', { json: { google_id_token: await token(`many-${i}`, `many${i}@crowd.example`, 'Crowd'), public_key: 'AAAA' } });
+    for (let i = 0; i < 22; i++)
+      await chat.api('POST', '/api/register', { json: { google_id_token: await token(`many-${i}`, `many${i}@crowd.example`, 'Crowd'), public_key: 'AAAA' } });
     expect((await chat.api('GET', '/api/users/search', { token: searcher.token, query: { q: 'crowd' } })).body.users).toHaveLength(20);
   });
 
   test('% and _ are plain characters, not wildcards', async () => {
     const searcher = await chat.user('searcher');
-    await chat.api('POST', '/api/register', { json: { google_id_token: await chat.oidc.idToken('pct', { email: 'x@y.example', email_verified: true, name: '100% real_name' }), public_key: 'AAAA' } });
-    const ids = async (q: string) => (await chat.api('GET', '/api/users/search', { token: searcher.token, query: { q } })).body.users.map((u: { user_id: string }) => u.user_id);
+    await chat.api('POST', '/api/register', {
+      json: { google_id_token: await chat.oidc.idToken('pct', { email: 'x@y.example', email_verified: true, name: '100% real_name' }), public_key: 'AAAA' },
+    });
+    const ids = async (q: string) =>
+      (await chat.api('GET', '/api/users/search', { token: searcher.token, query: { q } })).body.users.map((u: { user_id: string }) => u.user_id);
     expect(await ids('%')).toEqual(['user_pct']);
     expect(await ids('_')).toEqual(['user_pct']);
     expect(await ids('0% r')).toEqual(['user_pct']);
@@ -144,7 +161,8 @@ describe('GET /api/users/search', () => {
 
   test('q is required, 1 to 100 characters', async () => {
     const searcher = await chat.user('searcher');
-    for (const query of [{}, { q: '' }, { q: 'q'.repeat(101) }] as Record<string, string>[]) expectError(await chat.api('GET', '/api/users/search', { token: searcher.token, query }), 422, 'VALIDATION_FAILED');
+    for (const query of [{}, { q: '' }, { q: 'q'.repeat(101) }] as Record<string, string>[])
+      expectError(await chat.api('GET', '/api/users/search', { token: searcher.token, query }), 422, 'VALIDATION_FAILED');
     expectError(await chat.api('GET', '/api/users/search', { query: { q: 'a' } }), 401, 'TOKEN_REQUIRED');
   });
 });
@@ -152,6 +170,16 @@ describe('GET /api/users/search', () => {
 test('the chat-app routes are documented in /openapi.json', async () => {
   const spec = await chat.api('GET', '/openapi.json');
   expect(Object.keys(spec.body.paths)).toEqual(
-    expect.arrayContaining(['/api/register', '/api/users/me', '/api/users/{user_id}/public-key', '/api/users/public-keys', '/api/users/search', '/api/groups', '/api/groups/{group_id}', '/api/groups/{group_id}/members', '/api/groups/{group_id}/members/{user_id}']),
+    expect.arrayContaining([
+      '/api/register',
+      '/api/users/me',
+      '/api/users/{user_id}/public-key',
+      '/api/users/public-keys',
+      '/api/users/search',
+      '/api/groups',
+      '/api/groups/{group_id}',
+      '/api/groups/{group_id}/members',
+      '/api/groups/{group_id}/members/{user_id}',
+    ]),
   );
 });

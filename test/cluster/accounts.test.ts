@@ -50,7 +50,13 @@ describe.runIf(available)('cluster: private-comm accounts across nodes', () => {
     const sent = await fromB.next((f) => f.type === 'sent');
     expect(sent).toEqual({ type: 'sent', message_id: expect.any(String), recipient_id: alice.userId });
     const received = await onA.next((f) => f.type === 'encrypted_message');
-    expect(received).toEqual({ type: 'encrypted_message', sender_id: bob.userId, payload: Buffer.from('sealed for alice').toString('base64'), timestamp: expect.any(String), message_id: sent.message_id });
+    expect(received).toEqual({
+      type: 'encrypted_message',
+      sender_id: bob.userId,
+      payload: Buffer.from('sealed for alice').toString('base64'),
+      timestamp: expect.any(String),
+      message_id: sent.message_id,
+    });
 
     // Offline: queued in the shared store, delivered on whichever node the recipient comes back to.
     onA.ws.close();
@@ -91,9 +97,11 @@ describe.runIf(available)('cluster: private-comm accounts across nodes', () => {
     type Socket = Awaited<ReturnType<typeof connect>>;
     /** The frame of `type` that `to` receives; on a timeout the error shows what the sender got (e.g. RECIPIENT_OFFLINE). */
     const relayed = (from: Socket, to: Socket, type: string) =>
-      to.next((f) => f.type === type).catch((e: Error) => {
-        throw new Error(`${e.message}; the sender got ${JSON.stringify(from.frames)}`);
-      });
+      to
+        .next((f) => f.type === type)
+        .catch((e: Error) => {
+          throw new Error(`${e.message}; the sender got ${JSON.stringify(from.frames)}`);
+        });
     // bob counts as online for the cluster a moment after his upgrade, once B has joined him in the
     // shared presence: until then an offer is refused with RECIPIENT_OFFLINE, and is made again.
     const offered = () => sb.frames.some((f) => f.type === 'call_offer');

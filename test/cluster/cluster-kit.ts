@@ -175,7 +175,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     let output = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     const alive = () => child.exitCode === null && child.signalCode === null;
     const node: ClusterNode = {
       name,
@@ -305,7 +307,11 @@ export interface Listener {
  * A reconnecting socket (PushSubscription, 50 ms first backoff) collecting every JSON frame. `pick`
  * chooses the node of each (re)connect; `path` builds the path (with a token) for that node.
  */
-export function reconnectingSocket(pick: () => ClusterNode, path: (node: ClusterNode) => Promise<string>, onFrame?: (frame: Frame, listener: Listener) => void): Listener {
+export function reconnectingSocket(
+  pick: () => ClusterNode,
+  path: (node: ClusterNode) => Promise<string>,
+  onFrame?: (frame: Frame, listener: Listener) => void,
+): Listener {
   const frames: Frame[] = [];
   let current: ClusterNode | undefined;
   let opens = 0;
@@ -388,7 +394,11 @@ export async function httpCall(url: string, init: RequestInit = {}): Promise<{ s
 }
 
 /** The settings that make the nodes trust a local OIDC provider (chat-app users and events). */
-export const oidcEnv = (oidc: OidcProvider): Record<string, string> => ({ OIDC_JWKS_URL: oidc.jwksUrl, OIDC_ISSUERS: oidc.issuer, OIDC_AUDIENCE: oidc.audience });
+export const oidcEnv = (oidc: OidcProvider): Record<string, string> => ({
+  OIDC_JWKS_URL: oidc.jwksUrl,
+  OIDC_ISSUERS: oidc.issuer,
+  OIDC_AUDIENCE: oidc.audience,
+});
 
 let chatSerial = 0;
 /** A chat-app user registered through `node` (POST /api/register with an ID token of `oidc`). */

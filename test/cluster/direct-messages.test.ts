@@ -93,7 +93,10 @@ describe.runIf(available)('cluster: direct messages and groups across nodes', ()
     listeners.push(onB, onC);
 
     const sent = await owner.send(group, general, key, 1, 'to every node');
-    for (const [socket, member] of [[onC, memberC], [onB, memberB]] as const) {
+    for (const [socket, member] of [
+      [onC, memberC],
+      [onB, memberB],
+    ] as const) {
       const pushed = await socket.next((f) => f.type === 'group_message' && (f.message as GroupMessageItem | undefined)?.id === sent.id);
       expect(pushed).toMatchObject({ type: 'group_message', group_id: group, channel_id: general });
       expect(member.decrypt(pushed.message as GroupMessageItem, (await member.myKey(group)).key)).toBe('to every node');

@@ -47,7 +47,9 @@ describe.runIf(available)('cluster: limits across nodes', () => {
     // After a second the budget refills for everyone, on any node.
     await new Promise((r) => setTimeout(r, 1_100));
     const body = new WhisprClient({ baseUrl: nodes[2]!.url, identity: generateIdentity() }).buildSend(to, 'later');
-    expect((await httpCall(`${nodes[2]!.url}/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status).toBe(200);
+    expect(
+      (await httpCall(`${nodes[2]!.url}/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status,
+    ).toBe(200);
   });
 
   test('max_websocket_connections_per_ip holds across nodes: one socket on each of A, B, C, the fourth is refused on any node', async () => {

@@ -82,13 +82,20 @@ describe.runIf(available)('deploy/nginx-cluster.conf with a real nginx in front 
     await eventually(() => ids.every((id) => first.frames.some((f) => f.id === id)), 5_000);
 
     // Kill the node that holds the socket: the socket closes, nginx skips the node, nothing fails.
-    const counts = await Promise.all(ctx.cluster.nodes.map(async (n) => ((await (await fetch(`${n.url}/health`)).json()) as { websocket_connections: { whispr: number } }).websocket_connections.whispr));
+    const counts = await Promise.all(
+      ctx.cluster.nodes.map(
+        async (n) => ((await (await fetch(`${n.url}/health`)).json()) as { websocket_connections: { whispr: number } }).websocket_connections.whispr,
+      ),
+    );
     const holder = ctx.cluster.nodes[counts.indexOf(1)]!;
     await holder.kill();
     await first.closed;
     const statuses = [];
     for (let i = 0; i < 12; i++) statuses.push((await request('GET', '/healthz')).status);
-    expect(statuses.every((s) => s === 200), JSON.stringify(statuses)).toBe(true);
+    expect(
+      statuses.every((s) => s === 200),
+      JSON.stringify(statuses),
+    ).toBe(true);
     const again = await socket(path);
     const later: number[] = [];
     for (let i = 0; i < 6; i++) later.push(await send(`later${i}`));

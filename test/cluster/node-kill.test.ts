@@ -7,7 +7,20 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { generateIdentity, WhisprClient, type Identity } from '../../src/sdk/index.js';
 import { eventually } from '../support/eventually.js';
 import { startOidcProvider, type OidcProvider } from '../support/oidc-provider.js';
-import { chatUser, clusterServicesAvailable, httpCall, oidcEnv, pushSocket, rawSocket, reconnectingSocket, sleep, useCluster, wsOf, type ClusterNode, type Listener } from './cluster-kit.js';
+import {
+  chatUser,
+  clusterServicesAvailable,
+  httpCall,
+  oidcEnv,
+  pushSocket,
+  rawSocket,
+  reconnectingSocket,
+  sleep,
+  useCluster,
+  wsOf,
+  type ClusterNode,
+  type Listener,
+} from './cluster-kit.js';
 
 const available = await clusterServicesAvailable('test/cluster/node-kill.test.ts');
 
@@ -123,7 +136,17 @@ describe.runIf(available)('cluster: a node killed with SIGKILL mid-traffic', () 
     const delivered = new Map<number, string[]>();
     for (const [address, ids] of [...received, ...fetched]) for (const id of ids) delivered.set(id, [...(delivered.get(id) ?? []), address]);
     const missing = [...acknowledged.keys()].filter((id) => !delivered.has(id));
-    const leases = missing.length === 0 ? [] : await ctx.cluster.sql(async (db) => (await db.query('SELECT id, recipient, lease_until, extract(epoch from now()) AS now FROM inbox_messages WHERE id = ANY ($1::bigint[])', [missing])).rows);
+    const leases =
+      missing.length === 0
+        ? []
+        : await ctx.cluster.sql(
+            async (db) =>
+              (
+                await db.query('SELECT id, recipient, lease_until, extract(epoch from now()) AS now FROM inbox_messages WHERE id = ANY ($1::bigint[])', [
+                  missing,
+                ])
+              ).rows,
+          );
     const summary = {
       sendSeconds,
       attempted: attempted.size,
@@ -147,7 +170,10 @@ describe.runIf(available)('cluster: a node killed with SIGKILL mid-traffic', () 
     expect(unacknowledged.length).toBeLessThanOrEqual(SENDS - acknowledged.size);
     expect(acknowledged.size + unacknowledged.length).toBe(delivered.size);
     // Sends failed only on B, and only around its death; the survivors kept answering.
-    expect([...failures.keys()].every((k) => k.startsWith('B:')), JSON.stringify(summary)).toBe(true);
+    expect(
+      [...failures.keys()].every((k) => k.startsWith('B:')),
+      JSON.stringify(summary),
+    ).toBe(true);
     for (const node of [A, C]) expect((await httpCall(`${node.url}/healthz`)).status).toBe(200);
   }, 60_000);
 
@@ -196,7 +222,16 @@ describe.runIf(available)('cluster: a node killed with SIGKILL mid-traffic', () 
         const answer = await httpCall(`${node.url}/api/events`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${from.token}` },
-          body: JSON.stringify({ event_id: eventId, recipient_id: to.id, sender_id: from.id, event_type: 'MESSAGE', sequence: 0, timestamp: 0, metadata: {}, encrypted_payload: Buffer.from(`e${i}`).toString('base64') }),
+          body: JSON.stringify({
+            event_id: eventId,
+            recipient_id: to.id,
+            sender_id: from.id,
+            event_type: 'MESSAGE',
+            sequence: 0,
+            timestamp: 0,
+            metadata: {},
+            encrypted_payload: Buffer.from(`e${i}`).toString('base64'),
+          }),
         });
         if (answer.status >= 200 && answer.status < 300) acknowledged.set(eventId, to.id);
         else failures.set(`${node.name}:${answer.status}`, (failures.get(`${node.name}:${answer.status}`) ?? 0) + 1);
@@ -228,7 +263,10 @@ describe.runIf(available)('cluster: a node killed with SIGKILL mid-traffic', () 
     // Nothing unknown, nothing to the wrong user; unacknowledged ones only from requests cut by the kill.
     for (const [to, seen] of received) for (const id of seen.keys()) expect(attempted.get(id)).toBe(to);
     expect(all.length - acknowledged.size).toBeLessThanOrEqual(attempted.size - acknowledged.size);
-    expect([...failures.keys()].every((k) => k.startsWith('D:')), JSON.stringify(summary)).toBe(true);
+    expect(
+      [...failures.keys()].every((k) => k.startsWith('D:')),
+      JSON.stringify(summary),
+    ).toBe(true);
     expect(summary.stillQueued).toBe(0);
   }, 60_000);
 
@@ -249,7 +287,9 @@ describe.runIf(available)('cluster: a node killed with SIGKILL mid-traffic', () 
     const big = Buffer.alloc(700 * 1024, 7);
     const sent: number[] = [];
     const leased = () =>
-      ctx.cluster.sql(async (db) => Number((await db.query('SELECT count(*) AS n FROM inbox_messages WHERE recipient = $1 AND lease_until IS NOT NULL', [recipient.address])).rows[0].n));
+      ctx.cluster.sql(async (db) =>
+        Number((await db.query('SELECT count(*) AS n FROM inbox_messages WHERE recipient = $1 AND lease_until IS NOT NULL', [recipient.address])).rows[0].n),
+      );
     // Send until a lease stays held (a write that cannot finish), not one caught in a quick write.
     let leasedAtKill = 0;
     for (let i = 0; i < 30 && leasedAtKill === 0; i++) {
@@ -267,14 +307,33 @@ describe.runIf(available)('cluster: a node killed with SIGKILL mid-traffic', () 
     (stalled.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     await stalled.closed;
     for (const frame of stalled.frames) got.add(frame.id as number);
-    const onA = await pushSocket(ctx.cluster.client(A, recipient.identity), () => A, (f) => got.add(f.id as number));
+    const onA = await pushSocket(
+      ctx.cluster.client(A, recipient.identity),
+      () => A,
+      (f) => got.add(f.id as number),
+    );
     listeners.push(onA);
     const reconnectedAt = Date.now();
     const deadline = reconnectedAt + DELIVERY_DEADLINE_MS;
     while (Date.now() < deadline && sent.some((id) => !got.has(id))) await sleep(50);
     const missing = sent.filter((id) => !got.has(id));
-    console.log(`node-kill (leased by the dead node): ${sent.length} sent, ${leasedAtKill} leased at the kill, all delivered ${missing.length === 0 ? `${Date.now() - reconnectedAt} ms after the reconnect` : 'NOT'}`);
-    const rows = missing.length === 0 ? [] : await ctx.cluster.sql(async (db) => (await db.query('SELECT id, lease_until, extract(epoch from now()) AS now FROM inbox_messages WHERE id = ANY ($1::bigint[]) ORDER BY id', [missing])).rows);
-    expect(missing, `sent ${sent.length}, ${leasedAtKill} leased by E when it died; still queued ${DELIVERY_DEADLINE_MS / 1000} s later: ${JSON.stringify(rows)}`).toEqual([]);
+    console.log(
+      `node-kill (leased by the dead node): ${sent.length} sent, ${leasedAtKill} leased at the kill, all delivered ${missing.length === 0 ? `${Date.now() - reconnectedAt} ms after the reconnect` : 'NOT'}`,
+    );
+    const rows =
+      missing.length === 0
+        ? []
+        : await ctx.cluster.sql(
+            async (db) =>
+              (
+                await db.query('SELECT id, lease_until, extract(epoch from now()) AS now FROM inbox_messages WHERE id = ANY ($1::bigint[]) ORDER BY id', [
+                  missing,
+                ])
+              ).rows,
+          );
+    expect(
+      missing,
+      `sent ${sent.length}, ${leasedAtKill} leased by E when it died; still queued ${DELIVERY_DEADLINE_MS / 1000} s later: ${JSON.stringify(rows)}`,
+    ).toEqual([]);
   }, 60_000);
 });

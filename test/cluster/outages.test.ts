@@ -43,7 +43,8 @@ describe.runIf(available)('cluster: Redis and PostgreSQL outages', () => {
   /** Nodes subscribed (through Redis) to the push channel of `address`. */
   const subscribers = async (address: string) => Number((await admin.pubsub('NUMSUB', `${ctx.cluster.prefix}user:${address}`))[1]);
 
-  const post = (node: ClusterNode, body: unknown) => httpCall(`${node.url}/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (node: ClusterNode, body: unknown) =>
+    httpCall(`${node.url}/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const liveness = async () => Promise.all(ctx.cluster.nodes.map(async (n) => [n.name, (await httpCall(`${n.url}/healthz`)).status, n.alive()]));
   const expectAllLive = async () => expect(await liveness()).toEqual(ctx.cluster.nodes.map((n) => [n.name, 200, true]));
 
@@ -130,9 +131,11 @@ describe.runIf(available)('cluster: Redis and PostgreSQL outages', () => {
 
     // The message is durable (in PostgreSQL) and the recipient has been connected all along: it must
     // arrive without waiting for a reconnect or an /inbox call.
-    const missed = await socket.next((f) => f.id === accepted.body.id, 5_000).catch((e: Error) => {
-      throw new Error(`${e.message}\n(the socket opened ${socket.opens()} time(s))`);
-    });
+    const missed = await socket
+      .next((f) => f.id === accepted.body.id, 5_000)
+      .catch((e: Error) => {
+        throw new Error(`${e.message}\n(the socket opened ${socket.opens()} time(s))`);
+      });
     expect(missed.to).toBe(online.address);
     const after = (await ctx.cluster.client(C).send(online.address, 'after')).id;
     await socket.next((f) => f.id === after);
@@ -176,7 +179,9 @@ describe.runIf(available)('cluster: Redis and PostgreSQL outages', () => {
     expect((await ctx.cluster.client(B, offline.identity).fetchInbox()).map((m) => m.id)).toEqual([durable]);
     expect(socket.frames.filter((f) => typeof f.id === 'number').map((f) => f.id)).toEqual([after.id]);
     expect((await httpCall(`${A.url}/health/`)).status).toBe(200);
-    console.log(`PostgreSQL outage: ${during.length} requests refused with 503 over ${OUTAGE_MS} ms; a send was accepted ${acceptedMs} ms after the restore; push socket opened ${socket.opens()} time(s)`);
+    console.log(
+      `PostgreSQL outage: ${during.length} requests refused with 503 over ${OUTAGE_MS} ms; a send was accepted ${acceptedMs} ms after the restore; push socket opened ${socket.opens()} time(s)`,
+    );
     await expectAllLive();
   });
 });

@@ -159,7 +159,14 @@ class AndroidClient {
     } else if (event.event_type === 'MESSAGE') {
       const groupId = typeof event.metadata.group_id === 'string' ? event.metadata.group_id : undefined;
       const chatId = groupId ?? event.sender_id ?? 'Unknown';
-      this.messages.push({ messageId: event.event_id, chatId, senderId: event.sender_id ?? 'Unknown', recipientId: event.recipient_id, content: opened(event.encrypted_payload), status: 'DELIVERED' });
+      this.messages.push({
+        messageId: event.event_id,
+        chatId,
+        senderId: event.sender_id ?? 'Unknown',
+        recipientId: event.recipient_id,
+        content: opened(event.encrypted_payload),
+        status: 'DELIVERED',
+      });
     } else {
       return;
     }
@@ -173,7 +180,11 @@ beforeAll(async () => {
   // The client opens its socket without a token (compat) and signs in with dev_ tokens.
   srv = await startServer({ security: 'compat', oidc_dev_tokens: true });
 });
-afterEach(() => phones.splice(0).forEach((phone) => { phone.close(); }));
+afterEach(() =>
+  phones.splice(0).forEach((phone) => {
+    phone.close();
+  }),
+);
 afterAll(async () => srv?.stop());
 
 test('the Android client: log in, a group with members, a direct and a group message, received and acknowledged', async () => {

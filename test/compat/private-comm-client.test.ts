@@ -43,130 +43,149 @@ interface Phone {
 /** What WebRTCService reads of the TURN answer (TurnCredentialsResponse). */
 type TurnAnswer = Pick<TurnCredentials, 'urls' | 'username' | 'credential' | 'ttl'>;
 
-describe.skipIf(!coturnInstalled('test/compat/private-comm-client.test.ts'))("the private-comm mobile client's calls, in its order and shapes, against a compat server", () => {
-  let setup: TurnSetup | undefined;
-  let turn: Coturn;
-  let srv: RunningServer;
+describe.skipIf(!coturnInstalled('test/compat/private-comm-client.test.ts'))(
+  "the private-comm mobile client's calls, in its order and shapes, against a compat server",
+  () => {
+    let setup: TurnSetup | undefined;
+    let turn: Coturn;
+    let srv: RunningServer;
 
-  beforeAll(async () => {
-    // compat: the client signs a nonce of its own (it never asks /api/v1/auth/challenge) and fetches bundles without a token.
-    setup = await startServerWithCoturn(TURN_SECRET, { security: 'compat', turn_ttl_seconds: 3600 });
-    ({ turn, srv } = setup);
-  });
-  afterAll(() => setup?.stop());
-
-  const post = (path: string, body: unknown) => postText(srv.url, path, JSON.stringify(body));
-  const get = (path: string, headers: Record<string, string> = {}) => getJson(srv.url, path, { ...JSON_HEADER, ...headers });
-
-  /** Registration (SignalProtocol + apiService.register), then login (KeyManager.generateAuthSignature + apiService.getWebSocketToken). */
-  async function registerAndLogIn(phoneNumber: string): Promise<Omit<Phone, 'socket'>> {
-    const phoneHash = hashPhoneNumber(phoneNumber);
-    const identity = identityKey();
-    // PrekeyIdCounter counts from Date.now(); the signed prekey takes the first id (kept on the phone, never sent).
-    let prekeyId = Date.now() + 1;
-    const signedPrekey = x25519();
-    const oneTimePrekeys = Array.from({ length: 100 }, () => ({ keyId: prekeyId++, pair: x25519() }));
-    const registered = await post('/api/v1/register', {
-      phone_hash: phoneHash,
-      identity_key: identity.publicKey.toString('base64'),
-      signed_prekey: signedPrekey.publicKey.toString('base64'),
-      prekey_signature: sign(identity, signedPrekey.publicKey).toString('base64'),
-      one_time_prekeys: oneTimePrekeys.map(({ keyId, pair }) => ({ keyId, publicKey: pair.publicKey.toString('base64') })),
+    beforeAll(async () => {
+      // compat: the client signs a nonce of its own (it never asks /api/v1/auth/challenge) and fetches bundles without a token.
+      setup = await startServerWithCoturn(TURN_SECRET, { security: 'compat', turn_ttl_seconds: 3600 });
+      ({ turn, srv } = setup);
     });
-    expect(registered.status, JSON.stringify(registered.body)).toBe(200);
-    expect(registered.body).toEqual({ status: 'registered', user_id: expect.any(String) });
-    const { user_id: userId } = registered.body as { user_id: string };
+    afterAll(() => setup?.stop());
 
-    const nonce = randomBytes(32).toString('hex');
-    const login = await post('/api/v1/auth/token', { phone_hash: phoneHash, nonce, signature: sign(identity, Buffer.from(nonce, 'utf8')).toString('hex') });
-    expect(login.status, JSON.stringify(login.body)).toBe(200);
-    expect(login.body).toMatchObject({ token: expect.any(String), expires_in: 1800, user_id: userId });
-    return { phoneHash, identity, oneTimePrekeys, userId, token: (login.body as { token: string }).token };
-  }
+    const post = (path: string, body: unknown) => postText(srv.url, path, JSON.stringify(body));
+    const get = (path: string, headers: Record<string, string> = {}) => getJson(srv.url, path, { ...JSON_HEADER, ...headers });
 
-  /** apiService.getKeyBundle: checked the way createSession uses it (the signed prekey verifies under the identity key). */
-  async function fetchBundle(of: Omit<Phone, 'socket'>): Promise<{ user_id: string; prekey: Buffer }> {
-    const answer = await get(`/api/v1/keys/${of.phoneHash}`);
-    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-    const bundle = answer.body as { user_id: string; identity_key: string; signed_prekey: string; prekey_signature: string; one_time_prekey: { key_id: number; public_key: string } };
-    expect(bundle.identity_key).toBe(of.identity.publicKey.toString('base64'));
-    expect(verify(Buffer.from(bundle.identity_key, 'base64'), Buffer.from(bundle.signed_prekey, 'base64'), Buffer.from(bundle.prekey_signature, 'base64'))).toBe(true);
-    const [first] = of.oneTimePrekeys;
-    // A Date.now()-sized key id, beyond 32 bits, comes back as sent.
-    expect(bundle.one_time_prekey).toEqual({ key_id: first!.keyId, public_key: first!.pair.publicKey.toString('base64') });
-    expect(bundle.user_id).toBe(of.userId);
-    return { user_id: bundle.user_id, prekey: Buffer.from(bundle.one_time_prekey.public_key, 'base64') };
-  }
+    /** Registration (SignalProtocol + apiService.register), then login (KeyManager.generateAuthSignature + apiService.getWebSocketToken). */
+    async function registerAndLogIn(phoneNumber: string): Promise<Omit<Phone, 'socket'>> {
+      const phoneHash = hashPhoneNumber(phoneNumber);
+      const identity = identityKey();
+      // PrekeyIdCounter counts from Date.now(); the signed prekey takes the first id (kept on the phone, never sent).
+      let prekeyId = Date.now() + 1;
+      const signedPrekey = x25519();
+      const oneTimePrekeys = Array.from({ length: 100 }, () => ({ keyId: prekeyId++, pair: x25519() }));
+      const registered = await post('/api/v1/register', {
+        phone_hash: phoneHash,
+        identity_key: identity.publicKey.toString('base64'),
+        signed_prekey: signedPrekey.publicKey.toString('base64'),
+        prekey_signature: sign(identity, signedPrekey.publicKey).toString('base64'),
+        one_time_prekeys: oneTimePrekeys.map(({ keyId, pair }) => ({ keyId, publicKey: pair.publicKey.toString('base64') })),
+      });
+      expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+      expect(registered.body).toEqual({ status: 'registered', user_id: expect.any(String) });
+      const { user_id: userId } = registered.body as { user_id: string };
 
-  /**
-   * WebRTCService.fetchTurnCredentials. As written the client sends no token here (and would carry on
-   * with STUN only); the route's contract in the client's API.md is the account token as
-   * `Authorization: Bearer`, which is what a client that sends one sends.
-   */
-  async function fetchTurn(phone: Phone): Promise<TurnAnswer> {
-    expectError(await get('/api/v1/turn-credentials'), 401, 'TOKEN_REQUIRED');
-    const answer: RawResponse = await get('/api/v1/turn-credentials', { authorization: `Bearer ${phone.token}` });
-    // The regression: the account token was refused here with 401 TOKEN_INVALID.
-    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-    const body = answer.body as TurnAnswer;
-    expect(body.urls).toEqual([`turn:127.0.0.1:${turn.port}?transport=udp`]);
-    expect(body.ttl).toBe(3600);
-    // The username names this phone's own account.
-    expect(body.username).toMatch(new RegExp(`^\\d+:${phone.userId}$`));
-    expect(body.credential).toEqual(expect.any(String));
-    return body;
-  }
+      const nonce = randomBytes(32).toString('hex');
+      const login = await post('/api/v1/auth/token', { phone_hash: phoneHash, nonce, signature: sign(identity, Buffer.from(nonce, 'utf8')).toString('hex') });
+      expect(login.status, JSON.stringify(login.body)).toBe(200);
+      expect(login.body).toMatchObject({ token: expect.any(String), expires_in: 1800, user_id: userId });
+      return { phoneHash, identity, oneTimePrekeys, userId, token: (login.body as { token: string }).token };
+    }
 
-  test('health, register, log in, fetch bundles, message, call with TURN (checked on coturn), hang up', async () => {
-    const health = await get('/health/');
-    expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'healthy', services: { database: 'connected' } });
+    /** apiService.getKeyBundle: checked the way createSession uses it (the signed prekey verifies under the identity key). */
+    async function fetchBundle(of: Omit<Phone, 'socket'>): Promise<{ user_id: string; prekey: Buffer }> {
+      const answer = await get(`/api/v1/keys/${of.phoneHash}`);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      const bundle = answer.body as {
+        user_id: string;
+        identity_key: string;
+        signed_prekey: string;
+        prekey_signature: string;
+        one_time_prekey: { key_id: number; public_key: string };
+      };
+      expect(bundle.identity_key).toBe(of.identity.publicKey.toString('base64'));
+      expect(
+        verify(Buffer.from(bundle.identity_key, 'base64'), Buffer.from(bundle.signed_prekey, 'base64'), Buffer.from(bundle.prekey_signature, 'base64')),
+      ).toBe(true);
+      const [first] = of.oneTimePrekeys;
+      // A Date.now()-sized key id, beyond 32 bits, comes back as sent.
+      expect(bundle.one_time_prekey).toEqual({ key_id: first!.keyId, public_key: first!.pair.publicKey.toString('base64') });
+      expect(bundle.user_id).toBe(of.userId);
+      return { user_id: bundle.user_id, prekey: Buffer.from(bundle.one_time_prekey.public_key, 'base64') };
+    }
 
-    const [aliceAccount, bobAccount] = [await registerAndLogIn('+905551110001'), await registerAndLogIn('+905551110002')];
-    const bobBundle = await fetchBundle(bobAccount);
-    const aliceBundle = await fetchBundle(aliceAccount);
-    expect(aliceBundle.user_id).not.toBe(bobBundle.user_id);
+    /**
+     * WebRTCService.fetchTurnCredentials. As written the client sends no token here (and would carry on
+     * with STUN only); the route's contract in the client's API.md is the account token as
+     * `Authorization: Bearer`, which is what a client that sends one sends.
+     */
+    async function fetchTurn(phone: Phone): Promise<TurnAnswer> {
+      expectError(await get('/api/v1/turn-credentials'), 401, 'TOKEN_REQUIRED');
+      const answer: RawResponse = await get('/api/v1/turn-credentials', { authorization: `Bearer ${phone.token}` });
+      // The regression: the account token was refused here with 401 TOKEN_INVALID.
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      const body = answer.body as TurnAnswer;
+      expect(body.urls).toEqual([`turn:127.0.0.1:${turn.port}?transport=udp`]);
+      expect(body.ttl).toBe(3600);
+      // The username names this phone's own account.
+      expect(body.username).toMatch(new RegExp(`^\\d+:${phone.userId}$`));
+      expect(body.credential).toEqual(expect.any(String));
+      return body;
+    }
 
-    // webSocketService.connect(token): `${url}?token=${token}` (a JWT needs no escaping, so the helper's encoding changes nothing).
-    expect(aliceAccount.token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-    const alice: Phone = { ...aliceAccount, socket: await accountSocket(srv, aliceAccount.token) };
-    const bob: Phone = { ...bobAccount, socket: await accountSocket(srv, bobAccount.token) };
+    test('health, register, log in, fetch bundles, message, call with TURN (checked on coturn), hang up', async () => {
+      const health = await get('/health/');
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({ status: 'healthy', services: { database: 'connected' } });
 
-    // An encrypted message, sealed to the one-time prekey from Bob's bundle; Bob reads sender_id and payload.
-    const payload = seal(bobBundle.prekey, 'hello Bob').toString('base64');
-    alice.socket.send({ type: 'encrypted_message', recipient_id: bobBundle.user_id, payload });
-    const message = await bob.socket.next((f) => f.type === 'encrypted_message');
-    expect(message).toMatchObject({ sender_id: alice.userId, payload, timestamp: expect.any(String) });
-    expect(openSealed(bob.oneTimePrekeys[0]!.pair, Buffer.from(message.payload as string, 'base64')).toString()).toBe('hello Bob');
+      const [aliceAccount, bobAccount] = [await registerAndLogIn('+905551110001'), await registerAndLogIn('+905551110002')];
+      const bobBundle = await fetchBundle(bobAccount);
+      const aliceBundle = await fetchBundle(aliceAccount);
+      expect(aliceBundle.user_id).not.toBe(bobBundle.user_id);
 
-    // startCall: TURN credentials first, then the offer.
-    const aliceTurn = await fetchTurn(alice);
-    alice.socket.send({ type: 'call_offer', recipient_id: bob.userId, sdp: 'v=0 offer' });
-    expect(await bob.socket.next((f) => f.type === 'call_offer')).toEqual({ type: 'call_offer', sender_id: alice.userId, sdp: 'v=0 offer' });
+      // webSocketService.connect(token): `${url}?token=${token}` (a JWT needs no escaping, so the helper's encoding changes nothing).
+      expect(aliceAccount.token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+      const alice: Phone = { ...aliceAccount, socket: await accountSocket(srv, aliceAccount.token) };
+      const bob: Phone = { ...bobAccount, socket: await accountSocket(srv, bobAccount.token) };
 
-    // handleIncomingOffer(sender_id, sdp): TURN credentials, then the answer.
-    const bobTurn = await fetchTurn(bob);
-    bob.socket.send({ type: 'call_answer', recipient_id: alice.userId, sdp: 'v=0 answer' });
-    expect(await alice.socket.next((f) => f.type === 'call_answer')).toEqual({ type: 'call_answer', sender_id: bob.userId, sdp: 'v=0 answer' });
+      // An encrypted message, sealed to the one-time prekey from Bob's bundle; Bob reads sender_id and payload.
+      const payload = seal(bobBundle.prekey, 'hello Bob').toString('base64');
+      alice.socket.send({ type: 'encrypted_message', recipient_id: bobBundle.user_id, payload });
+      const message = await bob.socket.next((f) => f.type === 'encrypted_message');
+      expect(message).toMatchObject({ sender_id: alice.userId, payload, timestamp: expect.any(String) });
+      expect(openSealed(bob.oneTimePrekeys[0]!.pair, Buffer.from(message.payload as string, 'base64')).toString()).toBe('hello Bob');
 
-    // ICE candidates both ways, as RTCIceCandidate.toJSON(); handleIceCandidate reads `candidate`.
-    const candidate = (port: number) => ({ candidate: `candidate:1 1 udp 2122260223 127.0.0.1 ${port} typ host`, sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'abcd' });
-    alice.socket.send({ type: 'ice_candidate', recipient_id: bob.userId, candidate: candidate(50000) });
-    bob.socket.send({ type: 'ice_candidate', recipient_id: alice.userId, candidate: candidate(50001) });
-    expect(await bob.socket.next((f) => f.type === 'ice_candidate')).toEqual({ type: 'ice_candidate', sender_id: alice.userId, candidate: candidate(50000) });
-    expect(await alice.socket.next((f) => f.type === 'ice_candidate')).toEqual({ type: 'ice_candidate', sender_id: bob.userId, candidate: candidate(50001) });
+      // startCall: TURN credentials first, then the offer.
+      const aliceTurn = await fetchTurn(alice);
+      alice.socket.send({ type: 'call_offer', recipient_id: bob.userId, sdp: 'v=0 offer' });
+      expect(await bob.socket.next((f) => f.type === 'call_offer')).toEqual({ type: 'call_offer', sender_id: alice.userId, sdp: 'v=0 offer' });
 
-    // Both phones' TURN credentials relay on the real coturn; one phone's credential does not cover the other's username.
-    const [aliceRelay, bobRelay] = await Promise.all([turn.allocate(aliceTurn.username, aliceTurn.credential), turn.allocate(bobTurn.username, bobTurn.credential)]);
-    expectRelayed(aliceRelay);
-    expectRelayed(bobRelay);
-    expectRefused(await turn.allocate(bobTurn.username, aliceTurn.credential));
+      // handleIncomingOffer(sender_id, sdp): TURN credentials, then the answer.
+      const bobTurn = await fetchTurn(bob);
+      bob.socket.send({ type: 'call_answer', recipient_id: alice.userId, sdp: 'v=0 answer' });
+      expect(await alice.socket.next((f) => f.type === 'call_answer')).toEqual({ type: 'call_answer', sender_id: bob.userId, sdp: 'v=0 answer' });
 
-    // endCall: Bob reads call_end with sender_id.
-    alice.socket.send({ type: 'call_end', recipient_id: bob.userId });
-    expect(await bob.socket.next((f) => f.type === 'call_end')).toEqual({ type: 'call_end', sender_id: alice.userId });
+      // ICE candidates both ways, as RTCIceCandidate.toJSON(); handleIceCandidate reads `candidate`.
+      const candidate = (port: number) => ({
+        candidate: `candidate:1 1 udp 2122260223 127.0.0.1 ${port} typ host`,
+        sdpMid: '0',
+        sdpMLineIndex: 0,
+        usernameFragment: 'abcd',
+      });
+      alice.socket.send({ type: 'ice_candidate', recipient_id: bob.userId, candidate: candidate(50000) });
+      bob.socket.send({ type: 'ice_candidate', recipient_id: alice.userId, candidate: candidate(50001) });
+      expect(await bob.socket.next((f) => f.type === 'ice_candidate')).toEqual({ type: 'ice_candidate', sender_id: alice.userId, candidate: candidate(50000) });
+      expect(await alice.socket.next((f) => f.type === 'ice_candidate')).toEqual({ type: 'ice_candidate', sender_id: bob.userId, candidate: candidate(50001) });
 
-    alice.socket.ws.close();
-    bob.socket.ws.close();
-  });
-});
+      // Both phones' TURN credentials relay on the real coturn; one phone's credential does not cover the other's username.
+      const [aliceRelay, bobRelay] = await Promise.all([
+        turn.allocate(aliceTurn.username, aliceTurn.credential),
+        turn.allocate(bobTurn.username, bobTurn.credential),
+      ]);
+      expectRelayed(aliceRelay);
+      expectRelayed(bobRelay);
+      expectRefused(await turn.allocate(bobTurn.username, aliceTurn.credential));
+
+      // endCall: Bob reads call_end with sender_id.
+      alice.socket.send({ type: 'call_end', recipient_id: bob.userId });
+      expect(await bob.socket.next((f) => f.type === 'call_end')).toEqual({ type: 'call_end', sender_id: alice.userId });
+
+      alice.socket.ws.close();
+      bob.socket.ws.close();
+    });
+  },
+);

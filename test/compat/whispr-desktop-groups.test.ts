@@ -40,7 +40,11 @@ describe.skipIf(!available)('the original desktop client runs a group end to end
     ({ id: groupId, invite_code: invite } = created);
     // create_group read its own entry back through /groups/members/keys (no user_id) and opened it.
     expect(await alice.ok('held_key', { group_id: groupId })).toBe(1);
-    const keys = await alice.call<{ key_version: number; members: Array<{ user_id: string; role: string; key_version: number }> }>('GET', '/groups/members/keys', { group_id: groupId });
+    const keys = await alice.call<{ key_version: number; members: Array<{ user_id: string; role: string; key_version: number }> }>(
+      'GET',
+      '/groups/members/keys',
+      { group_id: groupId },
+    );
     expect(keys.key_version).toBe(1);
     expect(keys.members).toEqual([expect.objectContaining({ user_id: alice.key, role: 'owner', key_version: 1 })]);
   });
@@ -82,7 +86,12 @@ describe.skipIf(!available)('the original desktop client runs a group end to end
 
   test('a raw-body group attachment: uploaded, announced, downloaded byte for byte by another member', async () => {
     const bytes = randomBytes(50_000);
-    const uploaded = await bob.ok<{ id: string; size: number }>('upload_file', { group_id: groupId, channel_id: general, name: 'photo.bin', data_b64: bytes.toString('base64') });
+    const uploaded = await bob.ok<{ id: string; size: number }>('upload_file', {
+      group_id: groupId,
+      channel_id: general,
+      name: 'photo.bin',
+      data_b64: bytes.toString('base64'),
+    });
     expect(uploaded).toMatchObject({ id: expect.any(String), size: bytes.length });
     const texts = await alice.ok<Texts>('fetch_texts', { group_id: groupId, channel_id: general, since: null });
     const envelope = JSON.parse(texts.at(-1)!.text.replace(/^ATTACH:/, '')) as { att_id: string; name: string };
@@ -91,12 +100,25 @@ describe.skipIf(!available)('the original desktop client runs a group end to end
     expect(await dave.run('download', { group_id: groupId, att_id: envelope.att_id })).toMatchObject({ ok: false, status: 403 });
   });
 
-  test("attachment_meta as the original server took it (an object) comes back as _attachment_json text", async () => {
+  test('attachment_meta as the original server took it (an object) comes back as _attachment_json text', async () => {
     const meta = { name: 'a.txt', size: 3, att_id: 'ab'.repeat(32), type: 'file' };
-    const body = { group_id: groupId, channel_id: general, sender_id: bob.key, ciphertext: 'AAAA', nonce: randomBytes(12).toString('base64'), key_version: 1, attachment_meta: meta };
+    const body = {
+      group_id: groupId,
+      channel_id: general,
+      sender_id: bob.key,
+      ciphertext: 'AAAA',
+      nonce: randomBytes(12).toString('base64'),
+      key_version: 1,
+      attachment_meta: meta,
+    };
     const sent = await bob.call<{ status: string; id: string }>('POST', '/groups/messages/send', undefined, body);
     expect(sent).toMatchObject({ status: 'ok', id: expect.anything() });
-    const { messages } = await bob.call<{ messages: Array<{ id: unknown; _attachment_json: string }> }>('POST', '/groups/messages/fetch', { user_id: bob.key }, { group_id: groupId, channel_id: general, since: null, limit: 200 });
+    const { messages } = await bob.call<{ messages: Array<{ id: unknown; _attachment_json: string }> }>(
+      'POST',
+      '/groups/messages/fetch',
+      { user_id: bob.key },
+      { group_id: groupId, channel_id: general, since: null, limit: 200 },
+    );
     expect(JSON.parse(messages.find((m) => m.id === sent.id)!._attachment_json)).toEqual(meta);
   });
 
@@ -118,9 +140,12 @@ describe.skipIf(!available)('the original desktop client runs a group end to end
     expect(texts.map((t) => t.text)).toEqual(['with the new key']); // the client shows only its current version
   });
 
-  test('public: set with the client\'s is_public=True, discovered, joined with the discovered code; rotate invalidates the old code', async () => {
+  test("public: set with the client's is_public=True, discovered, joined with the discovered code; rotate invalidates the old code", async () => {
     expect(await alice.call('POST', '/groups/public/set', { group_id: groupId, user_id: alice.key, is_public: true })).toEqual({ is_public: true });
-    const found = await carol.call<{ groups: Array<{ id: string; name: string; invite_code: string }> }>('GET', '/groups/discover', { limit: 50, query: 'Tea' });
+    const found = await carol.call<{ groups: Array<{ id: string; name: string; invite_code: string }> }>('GET', '/groups/discover', {
+      limit: 50,
+      query: 'Tea',
+    });
     const entry = found.groups.find((g) => g.id === groupId);
     expect(entry).toMatchObject({ name: 'Team', invite_code: invite });
     expect(await carol.ok('join_via_invite', { invite_code: entry!.invite_code })).toMatchObject({ status: 'joined', group_id: groupId });
@@ -133,21 +158,32 @@ describe.skipIf(!available)('the original desktop client runs a group end to end
   test('a private group: a join request by id is pending until the owner approves it', async () => {
     await alice.call('POST', '/groups/public/set', { group_id: groupId, user_id: alice.key, is_public: false });
     expect(await dave.call('POST', '/groups/join', undefined, { user_id: dave.key, group_id: groupId })).toMatchObject({ status: 'pending' });
-    expect(await dave.run('call', { method: 'GET', path: '/groups/channels/role', params: { group_id: groupId, user_id: dave.key } })).toMatchObject({ ok: false, status: 403 });
+    expect(await dave.run('call', { method: 'GET', path: '/groups/channels/role', params: { group_id: groupId, user_id: dave.key } })).toMatchObject({
+      ok: false,
+      status: 403,
+    });
     await alice.call('POST', '/groups/approve', undefined, { group_id: groupId, approve_user_id: dave.key, user_id: alice.key });
     expect(await dave.call('GET', '/groups/channels/role', { group_id: groupId, user_id: dave.key })).toEqual({ role: 'member' });
   });
 
   test('renames, settings flags, ban, ownership transfer, leave', async () => {
-    expect(await alice.call('POST', '/groups/rename', undefined, { group_id: groupId, new_name: 'Team B', user_id: alice.key })).toMatchObject({ status: 'renamed' });
+    expect(await alice.call('POST', '/groups/rename', undefined, { group_id: groupId, new_name: 'Team B', user_id: alice.key })).toMatchObject({
+      status: 'renamed',
+    });
     await alice.call('POST', '/groups/server_distribute/set', undefined, { group_id: groupId, user_id: alice.key, enabled: true });
     await alice.call('POST', '/groups/server_store_history/set', undefined, { group_id: groupId, user_id: alice.key, enabled: false });
-    expect(await bob.call('GET', '/groups/info', { group_id: groupId, user_id: bob.key })).toMatchObject({ name: 'Team B', server_distribute: true, server_store_history: false });
+    expect(await bob.call('GET', '/groups/info', { group_id: groupId, user_id: bob.key })).toMatchObject({
+      name: 'Team B',
+      server_distribute: true,
+      server_store_history: false,
+    });
 
     await alice.call('POST', '/groups/members/ban', { group_id: groupId, target_user_id: dave.key, user_id: alice.key });
     expect(await dave.call('GET', '/groups/list', { user_id: dave.key })).toEqual({ groups: [] });
 
-    expect(await alice.call('POST', '/groups/members/transfer_owner', { group_id: groupId, user_id: alice.key }, { new_owner_user_id: bob.key })).toMatchObject({ status: 'transferred' });
+    expect(await alice.call('POST', '/groups/members/transfer_owner', { group_id: groupId, user_id: alice.key }, { new_owner_user_id: bob.key })).toMatchObject(
+      { status: 'transferred' },
+    );
     expect(await bob.call('GET', '/groups/channels/role', { group_id: groupId, user_id: bob.key })).toEqual({ role: 'owner' });
     expect(await carol.call('POST', '/groups/leave', undefined, { group_id: groupId, user_id: carol.key })).toMatchObject({ status: 'left' });
     expect(await carol.call('GET', '/groups/list', { user_id: carol.key })).toEqual({ groups: [] });
@@ -176,7 +212,14 @@ describe.skipIf(!available)('the same desktop group calls against a strict serve
   });
 
   test('are refused by design: an unauthenticated group call is 401 TOKEN_REQUIRED', async () => {
-    expect(await alice.run('create_group', { name: 'Team', is_public: false })).toMatchObject({ ok: false, status: 401, body: { error_code: 'TOKEN_REQUIRED' } });
-    expect(await alice.run('call', { method: 'GET', path: '/groups/members/keys', params: { group_id: '0'.repeat(32) } })).toMatchObject({ ok: false, status: 401 });
+    expect(await alice.run('create_group', { name: 'Team', is_public: false })).toMatchObject({
+      ok: false,
+      status: 401,
+      body: { error_code: 'TOKEN_REQUIRED' },
+    });
+    expect(await alice.run('call', { method: 'GET', path: '/groups/members/keys', params: { group_id: '0'.repeat(32) } })).toMatchObject({
+      ok: false,
+      status: 401,
+    });
   });
 });

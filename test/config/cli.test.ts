@@ -12,7 +12,10 @@ afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 /** The table row for a setting: [key, value, from, ...]. */
 function row(output: string, key: string): string[] | undefined {
   const line = output.split('\n').find((l) => l.startsWith(`| ${key} |`));
-  return line?.split('|').slice(1, -1).map((c) => c.trim());
+  return line
+    ?.split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
 }
 
 describe.concurrent('whispr check-config', () => {

@@ -73,7 +73,9 @@ describe('loadConfig', () => {
 
   it('env aliases: the seed name and the WHISPR_ name both work, the seed name first', () => {
     expect(loadConfig({ env: { WHISPR_MAX_MESSAGES_PER_SECOND: '3.5' }, file: settingsFile({}) }).config.max_messages_per_second).toBe(3.5);
-    expect(loadConfig({ env: { MAX_MESSAGES_PER_SECOND: '4', WHISPR_MAX_MESSAGES_PER_SECOND: '5' }, file: settingsFile({}) }).config.max_messages_per_second).toBe(4);
+    expect(
+      loadConfig({ env: { MAX_MESSAGES_PER_SECOND: '4', WHISPR_MAX_MESSAGES_PER_SECOND: '5' }, file: settingsFile({}) }).config.max_messages_per_second,
+    ).toBe(4);
     expect(loadConfig({ env: { WHISPR_PORT: '9100' }, file: settingsFile({}) }).config.port).toBe(9100);
     // An empty variable counts as unset.
     expect(loadConfig({ env: { WHISPR_PORT: '' }, file: settingsFile({}) }).config.port).toBe(8000);
@@ -167,7 +169,13 @@ describe('cluster settings', () => {
       { DATABASE_URL: 'postgres://whispr@db:5432/whispr', REDIS_URL: 'redis://cache:6379', REDIS_PASSWORD: 'pw', WHISPR_JWT_SECRET: 'x'.repeat(32) },
       { storage: 'postgres', bus: 'redis' },
     );
-    expect(config).toMatchObject({ storage: 'postgres', database_url: 'postgres://whispr@db:5432/whispr', bus: 'redis', redis_url: 'redis://cache:6379', redis_password: 'pw' });
+    expect(config).toMatchObject({
+      storage: 'postgres',
+      database_url: 'postgres://whispr@db:5432/whispr',
+      bus: 'redis',
+      redis_url: 'redis://cache:6379',
+      redis_password: 'pw',
+    });
   });
 
   it.each([

@@ -51,7 +51,12 @@ describe('durability: chat-app events across SIGKILL', () => {
         const i = next++;
         if (i === N / 2) killChild(first.child);
         try {
-          const posted = await alice.events.post({ recipient_id: bob.id, sender_id: alice.id, event_type: 'MESSAGE', encrypted_payload: Buffer.from(`e${i}`).toString('base64') });
+          const posted = await alice.events.post({
+            recipient_id: bob.id,
+            sender_id: alice.id,
+            event_type: 'MESSAGE',
+            encrypted_payload: Buffer.from(`e${i}`).toString('base64'),
+          });
           accepted.add(posted.event_id);
         } catch {
           // refused or cut off by the kill: not acknowledged, so no promise was made

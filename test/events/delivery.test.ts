@@ -100,7 +100,8 @@ describe('chat-app events', () => {
     expect(socket.events()).toHaveLength(10);
     const seen = new Set<string>();
     const ackNew = () => {
-      for (const e of socket.events()) if (!seen.has(e.event_id)) {
+      for (const e of socket.events())
+        if (!seen.has(e.event_id)) {
           seen.add(e.event_id);
           socket.ack(e.event_id);
         }
@@ -135,7 +136,13 @@ describe('chat-app events', () => {
     socket.ws.send('{"type":"NOPE"}');
     await eventually(() => socket.frames.length >= 6);
     expect(socket.frames[0]).toEqual({ type: 'pong' });
-    expect(socket.frames.slice(1, 6).map((f) => f.error_code)).toEqual(['INVALID_FRAME', 'INVALID_FRAME', 'INVALID_FRAME', 'INVALID_EVENT_ID', 'INVALID_FRAME']);
+    expect(socket.frames.slice(1, 6).map((f) => f.error_code)).toEqual([
+      'INVALID_FRAME',
+      'INVALID_FRAME',
+      'INVALID_FRAME',
+      'INVALID_EVENT_ID',
+      'INVALID_FRAME',
+    ]);
     await alice.events.post(message(alice, bob, 'still here'));
     const [event] = await socket.waitEvents(1);
     expect(payloadText(event!)).toBe('still here');

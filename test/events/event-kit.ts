@@ -86,13 +86,19 @@ export function useEventServer(overrides: Partial<Config> = {}, storage: EventSt
     /** A chat-app group of `creator` and `members` (POST /api/groups); its id. */
     async group(creator: ChatUser, members: ChatUser[]): Promise<string> {
       const groupId = `group-${++serial}x${Date.now()}`;
-      const answer = await call(ctx.srv.url, 'POST', '/api/groups', { token: creator.token, query: { group_id: groupId, name: groupId }, json: members.map((m) => m.id) });
+      const answer = await call(ctx.srv.url, 'POST', '/api/groups', {
+        token: creator.token,
+        query: { group_id: groupId, name: groupId },
+        json: members.map((m) => m.id),
+      });
       if (answer.status !== 200) throw new Error(`group creation failed: ${answer.status} ${JSON.stringify(answer.body)}`);
       return groupId;
     },
     /** `actor` removes `member` from the group (DELETE /api/groups/{group_id}/members/{user_id}). */
     async removeMember(actor: ChatUser, groupId: string, member: ChatUser): Promise<void> {
-      const answer = await call(ctx.srv.url, 'DELETE', `/api/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(member.id)}`, { token: actor.token });
+      const answer = await call(ctx.srv.url, 'DELETE', `/api/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(member.id)}`, {
+        token: actor.token,
+      });
       if (answer.status !== 200) throw new Error(`member removal failed: ${answer.status} ${JSON.stringify(answer.body)}`);
     },
     /** A raw event socket for `user` (strict mode: with its ID token), acknowledging nothing by itself. */

@@ -40,7 +40,10 @@ describe('event expiry', () => {
     const [event] = await socket.waitEvents(1);
     expect((await socket.upToMarker(alice)).map(payloadText)).toEqual(['fresh', 'marker']);
     const db = new Database(join(kit.srv.dataDir, 'whispr.sqlite'), { readonly: true });
-    const row = db.prepare('SELECT created_at, expires_at FROM user_queue_events WHERE event_id = ?').get(event!.event_id) as { created_at: number; expires_at: number };
+    const row = db.prepare('SELECT created_at, expires_at FROM user_queue_events WHERE event_id = ?').get(event!.event_id) as {
+      created_at: number;
+      expires_at: number;
+    };
     db.close();
     expect(row.expires_at - row.created_at).toBeCloseTo(14 * 86_400, 3);
   });
@@ -49,7 +52,10 @@ describe('event expiry', () => {
     const [alice, bob] = [await kit.user(), await kit.user()];
     await alice.events.post(message(alice, bob, 'old'));
     expireEventsOf(bob.id);
-    const before = (await (await fetch(`${kit.srv.url}/health`)).json()) as { queued_user_events: number; cleanup: Record<string, { runs: number; removed: number }> };
+    const before = (await (await fetch(`${kit.srv.url}/health`)).json()) as {
+      queued_user_events: number;
+      cleanup: Record<string, { runs: number; removed: number }>;
+    };
     await kit.srv.server.runCleanup();
     const after = (await (await fetch(`${kit.srv.url}/health`)).json()) as typeof before;
     const removed = after.cleanup.user_queues!.removed - before.cleanup.user_queues!.removed;

@@ -31,7 +31,9 @@ describe.each(deployments)('$name', ({ redis, index }) => {
   let srv: RunningServer;
   const sockets: WebSocket[] = [];
   beforeAll(async () => {
-    const settings: Partial<Config> = redis ? { bus: 'redis', redis_url: REDIS_URL, redis_prefix: scratch.prefix, jwt_secret: randomBytes(32).toString('hex') } : {};
+    const settings: Partial<Config> = redis
+      ? { bus: 'redis', redis_url: REDIS_URL, redis_prefix: scratch.prefix, jwt_secret: randomBytes(32).toString('hex') }
+      : {};
     if (available) srv = await startServer(settings);
   });
   afterAll(async () => {

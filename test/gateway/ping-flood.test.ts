@@ -33,10 +33,13 @@ afterEach(() => {
 const dialects: Array<[string, (srv: RunningServer) => Promise<string>]> = [
   ['rooms', async () => '/rooms'],
   ['signal', async (s) => `/signal?token=${await s.client().authenticate()}`],
-  ['whispr push', async (s) => {
-    const client = s.client();
-    return `/ws/${client.address}?token=${await client.authenticate()}`;
-  }],
+  [
+    'whispr push',
+    async (s) => {
+      const client = s.client();
+      return `/ws/${client.address}?token=${await client.authenticate()}`;
+    },
+  ],
 ];
 
 /** Yields to the event loop every few frames, so the server's answers can arrive. */

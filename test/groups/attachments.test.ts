@@ -37,7 +37,12 @@ async function download(u: User, groupId: string, attId: string) {
   const url = new URL(`/groups/attachments/${attId}`, s.url);
   url.search = new URLSearchParams({ group_id: groupId, user_id: u.id }).toString();
   const response = await fetch(url, { headers: { authorization: `Bearer ${await u.token()}` } });
-  return { status: response.status, type: response.headers.get('content-type'), length: response.headers.get('content-length'), bytes: Buffer.from(await response.arrayBuffer()) };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    length: response.headers.get('content-length'),
+    bytes: Buffer.from(await response.arrayBuffer()),
+  };
 }
 
 async function groupWith(owner: User, ...members: User[]) {

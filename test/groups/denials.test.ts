@@ -19,10 +19,15 @@ describe.each(['strict', 'compat'] as const)('%s mode', (mode: Mode) => {
   // P has a pending request to G1; X belongs to nothing.
   let wa: WhisprClient, wb: WhisprClient, wc: WhisprClient, wp: WhisprClient, wx: WhisprClient;
   let A: GroupClient, B: GroupClient, C: GroupClient, P: GroupClient, X: GroupClient;
-  let g1 = '', g2 = '', g3 = '';
+  let g1 = '',
+    g2 = '',
+    g3 = '';
   const invites: Record<string, string> = {};
-  let general1 = '', random1 = '', general2 = '';
-  let att1 = '', att2 = '';
+  let general1 = '',
+    random1 = '',
+    general2 = '';
+  let att1 = '',
+    att2 = '';
   const key1 = newGroupKey();
 
   beforeAll(async () => {
@@ -92,7 +97,12 @@ describe.each(['strict', 'compat'] as const)('%s mode', (mode: Mode) => {
     expect(await state()).toEqual(before);
   }
   const send = (as: WhisprClient, body: Record<string, unknown>) =>
-    as.token().then((token) => raw(s.url, 'POST', '/groups/messages/send', { body: { group_id: g1, channel_id: general1, key_version: 1, ...encryptForGroup(key1, 'forged'), ...body }, token }));
+    as.token().then((token) =>
+      raw(s.url, 'POST', '/groups/messages/send', {
+        body: { group_id: g1, channel_id: general1, key_version: 1, ...encryptForGroup(key1, 'forged'), ...body },
+        token,
+      }),
+    );
 
   test('a non-member can neither read nor write a private group', async () => {
     const calls: Array<[string, () => Promise<unknown>]> = [
@@ -182,7 +192,10 @@ describe.each(['strict', 'compat'] as const)('%s mode', (mode: Mode) => {
     const sealedFor = (w: WhisprClient) => seal(Buffer.from(w.address, 'hex'), key1).toString('base64');
     await refused(() => C.updateMemberKey(g1, wb.address, sealedFor(wb), 1), 403, 'INSUFFICIENT_ROLE');
     const viaQueryOnly = async () =>
-      raw(s.url, 'POST', '/groups/members/keys/update', { query: { group_id: g1, user_id: wb.address, encrypted_key_b64: sealedFor(wb), key_version: 1 }, token: await wc.token() });
+      raw(s.url, 'POST', '/groups/members/keys/update', {
+        query: { group_id: g1, user_id: wb.address, encrypted_key_b64: sealedFor(wb), key_version: 1 },
+        token: await wc.token(),
+      });
     if (mode === 'strict') {
       // The original client's form (no by_user_id): the actor is still the token's subject, C.
       await refusedRaw(viaQueryOnly, 403, 'INSUFFICIENT_ROLE');
@@ -238,12 +251,17 @@ describe.each(['strict', 'compat'] as const)('%s mode', (mode: Mode) => {
     await refusedRaw(() => raw(s.url, 'GET', '/groups/members/keys', { query: { group_id: g1, user_id: wb.address } }), 401, 'TOKEN_REQUIRED');
     await refusedRaw(() => raw(s.url, 'GET', '/groups/info', { query: { group_id: g1, user_id: wa.address } }), 401, 'TOKEN_REQUIRED');
     await refusedRaw(
-      async () => raw(s.url, 'POST', '/groups/messages/fetch', { query: { user_id: wa.address }, body: { group_id: g1, channel_id: general1 }, token: await wx.token() }),
+      async () =>
+        raw(s.url, 'POST', '/groups/messages/fetch', { query: { user_id: wa.address }, body: { group_id: g1, channel_id: general1 }, token: await wx.token() }),
       403,
       'KEY_MISMATCH',
     );
     await refusedRaw(
-      async () => raw(s.url, 'POST', '/groups/members/keys/update', { query: { group_id: g1, user_id: wb.address, encrypted_key_b64: 'AAAA', key_version: 1, by_user_id: wa.address }, token: await wc.token() }),
+      async () =>
+        raw(s.url, 'POST', '/groups/members/keys/update', {
+          query: { group_id: g1, user_id: wb.address, encrypted_key_b64: 'AAAA', key_version: 1, by_user_id: wa.address },
+          token: await wc.token(),
+        }),
       403,
       'KEY_MISMATCH',
     );

@@ -22,10 +22,19 @@ export function recordErrorBodies(): { last: () => unknown; restore: () => void 
   let last: unknown;
   globalThis.fetch = async (input, init) => {
     const response = await realFetch(input, init);
-    if (!response.ok) last = await response.clone().json().catch(() => undefined);
+    if (!response.ok)
+      last = await response
+        .clone()
+        .json()
+        .catch(() => undefined);
     return response;
   };
-  return { last: () => last, restore: () => { globalThis.fetch = realFetch; } };
+  return {
+    last: () => last,
+    restore: () => {
+      globalThis.fetch = realFetch;
+    },
+  };
 }
 
 /** Awaits `call`, which must fail with `status` and `code` and the standard error body. */

@@ -38,12 +38,16 @@ const api = async (method: string, path: string, options: CallOptions = {}): Pro
   statuses.push(res.status);
   return res;
 };
-const rejected = async (method: string, path: string, options: CallOptions, status = 400, code?: string) => expectError(await api(method, path, options), status, code);
+const rejected = async (method: string, path: string, options: CallOptions, status = 400, code?: string) =>
+  expectError(await api(method, path, options), status, code);
 
 /** Row counts of every group table: a refused request must leave them as they were. */
 const snapshot = () =>
   Object.fromEntries(
-    ['groups', 'channels', 'group_members', 'group_member_keys', 'group_messages', 'group_attachments', 'group_bans'].map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]),
+    ['groups', 'channels', 'group_members', 'group_member_keys', 'group_messages', 'group_attachments', 'group_bans'].map((t) => [
+      t,
+      (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n,
+    ]),
   );
 const groupFiles = () => {
   const root = join(s.dataDir, 'group-attachments');
@@ -57,7 +61,14 @@ async function nothingCreated(body: () => Promise<void>) {
   expect({ rows: snapshot(), files: groupFiles(), groups: (await owner.g.list()).groups.length }).toEqual(before);
 }
 
-const sendBody = () => ({ group_id: grp.id, channel_id: grp.general, sender_id: owner.id, ciphertext: Buffer.alloc(32, 1).toString('base64'), nonce: Buffer.alloc(12).toString('base64'), key_version: 1 });
+const sendBody = () => ({
+  group_id: grp.id,
+  channel_id: grp.general,
+  sender_id: owner.id,
+  ciphertext: Buffer.alloc(32, 1).toString('base64'),
+  nonce: Buffer.alloc(12).toString('base64'),
+  key_version: 1,
+});
 
 describe('JSON bodies', () => {
   test('malformed JSON is 400 INVALID_JSON', async () => {
@@ -95,7 +106,12 @@ describe('JSON bodies', () => {
       const infinite = JSON.stringify(sendBody()).replace('"key_version":1', '"key_version":1e309');
       expect(infinite).toContain('1e309');
       await rejected('POST', '/messages/send', { raw: infinite }, 400);
-      await rejected('POST', '/members/keys/update', { raw: `{"group_id":"${grp.id}","user_id":"${owner.id}","encrypted_key_b64":"AAAA","key_version":1e309}` }, 400);
+      await rejected(
+        'POST',
+        '/members/keys/update',
+        { raw: `{"group_id":"${grp.id}","user_id":"${owner.id}","encrypted_key_b64":"AAAA","key_version":1e309}` },
+        400,
+      );
       await rejected('POST', '/messages/fetch', { raw: `{"group_id":"${grp.id}","channel_id":"${grp.general}","limit":1e309}` }, 400);
       await rejected('POST', '/messages/fetch', { raw: `{"group_id":"${grp.id}","channel_id":"${grp.general}","since":-1e309}` }, 400);
     });
@@ -155,7 +171,11 @@ describe('JSON bodies', () => {
 
   test('a body that is not JSON is 415 (unknown type) or 400 (text, which is no object)', async () => {
     const post = async (contentType: string, body: string) => {
-      const res = await fetch(new URL('/groups/create', s.url), { method: 'POST', headers: { authorization: `Bearer ${owner.token}`, 'content-type': contentType }, body });
+      const res = await fetch(new URL('/groups/create', s.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${owner.token}`, 'content-type': contentType },
+        body,
+      });
       statuses.push(res.status);
       return { status: res.status, headers: res.headers, body: (await res.json()) as unknown };
     };

@@ -49,7 +49,15 @@ describe('group lifecycle (strict mode)', () => {
     ({ id: g, invite_code: invite } = await A.create(name));
     expect(g).toMatch(/^[0-9a-f]{32}$/);
     expect(invite).toMatch(/^[A-Za-z0-9_-]{11}$/);
-    expect(await A.info(g)).toEqual({ id: g, name, is_public: false, server_distribute: false, server_store_history: true, owner_id: wa.address, key_version: 1 });
+    expect(await A.info(g)).toEqual({
+      id: g,
+      name,
+      is_public: false,
+      server_distribute: false,
+      server_store_history: true,
+      owner_id: wa.address,
+      key_version: 1,
+    });
     const { channels } = await A.listChannels(g);
     expect(channels).toEqual([{ id: expect.any(String), group_id: g, name: 'general', type: 'text', created_at: expect.any(Number) }]);
     general = channels[0]!.id;
@@ -62,11 +70,18 @@ describe('group lifecycle (strict mode)', () => {
     expect(await B.join({ invite_code: invite })).toEqual({ status: 'already_member', group_id: g });
     expect(await C.join({ group_id: g })).toEqual({ status: 'pending', group_id: g });
     await no(C.info(g), 403, 'NOT_A_MEMBER');
-    const approved = await raw(s.url, 'POST', '/groups/members/approve', { body: { group_id: g, approve_user_id: wc.address, user_id: wa.address }, token: await wa.token() });
+    const approved = await raw(s.url, 'POST', '/groups/members/approve', {
+      body: { group_id: g, approve_user_id: wc.address, user_id: wa.address },
+      token: await wa.token(),
+    });
     expect(approved).toEqual({ status: 200, body: { status: 'approved' } });
     expect(await C.role(g)).toEqual({ role: 'member' });
     expect((await B.memberKeys(g)).members.map((m) => [m.user_id, m.role]).sort()).toEqual(
-      [[wa.address, 'owner'], [wb.address, 'member'], [wc.address, 'member']].sort(),
+      [
+        [wa.address, 'owner'],
+        [wb.address, 'member'],
+        [wc.address, 'member'],
+      ].sort(),
     );
   });
 
@@ -75,7 +90,11 @@ describe('group lifecycle (strict mode)', () => {
     expect(random).toEqual({ status: 'created', channel_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
     const voice = await A.createChannel(g, 'lounge', 'voice');
     expect(await A.renameChannel(random.channel_id, 'offtopic')).toEqual({ status: 'renamed' });
-    expect((await C.listChannels(g)).channels.map((c) => [c.name, c.type])).toEqual([['general', 'text'], ['offtopic', 'text'], ['lounge', 'voice']]);
+    expect((await C.listChannels(g)).channels.map((c) => [c.name, c.type])).toEqual([
+      ['general', 'text'],
+      ['offtopic', 'text'],
+      ['lounge', 'voice'],
+    ]);
     expect((await B.listChannels(g, 'voice')).channels.map((c) => c.id)).toEqual([voice.channel_id]);
     // The original client sends topic/description in the JSON body (the original server nulled them).
     expect(await B.setChannelMeta(general, { topic: 'Planning', description: 'Where we plan' })).toEqual({ status: 'ok' });
@@ -112,7 +131,15 @@ describe('group lifecycle (strict mode)', () => {
       type: 'group_message',
       group_id: g,
       channel_id: general,
-      message: { id: sent.id, sender_id: wa.address, ciphertext: expect.any(String), nonce: expect.any(String), _attachment_json: null, key_version: 1, timestamp: sent.timestamp },
+      message: {
+        id: sent.id,
+        sender_id: wa.address,
+        ciphertext: expect.any(String),
+        nonce: expect.any(String),
+        _attachment_json: null,
+        key_version: 1,
+        timestamp: sent.timestamp,
+      },
     });
     expect(B.decrypt(pushed.message as GroupMessageItem, key1)).toBe('hello from A');
     await pushC.next((f) => f.type === 'group_message' && (f.message as GroupMessageItem | undefined)?.id === sent.id, 1_000);
@@ -201,7 +228,20 @@ describe('group lifecycle (strict mode)', () => {
     expect(await B.setPublic(g, true)).toEqual({ is_public: true });
     expect(await discover()).toEqual({
       status: 200,
-      body: { groups: [{ id: g, name: `${name}-renamed`, server_distribute: false, server_store_history: true, owner_id: wb.address, invite_code: invite, key_version: 4, created_at: expect.any(Number) }] },
+      body: {
+        groups: [
+          {
+            id: g,
+            name: `${name}-renamed`,
+            server_distribute: false,
+            server_store_history: true,
+            owner_id: wb.address,
+            invite_code: invite,
+            key_version: 4,
+            created_at: expect.any(Number),
+          },
+        ],
+      },
     });
     expect(await anonymousInfo()).toEqual({ status: 200, body: expect.objectContaining({ id: g, is_public: true, owner_id: wb.address }) });
     expect((await C.discover(name)).groups.map((x) => x.id)).toEqual([g]);
@@ -226,7 +266,13 @@ describe('group lifecycle (strict mode)', () => {
     const channelIds = (await A.listChannels(g)).channels.map((c) => c.id);
     const db = new Database(join(s.dataDir, 'whispr.sqlite'), { readonly: true });
     const tables = ['groups', 'channels', 'group_messages', 'group_members', 'group_member_keys', 'group_bans', 'group_attachments'];
-    const rows = () => Object.fromEntries(tables.map((table) => [table, (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${table === 'groups' ? 'id' : 'group_id'} = ?`).get(g) as { n: number }).n]));
+    const rows = () =>
+      Object.fromEntries(
+        tables.map((table) => [
+          table,
+          (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${table === 'groups' ? 'id' : 'group_id'} = ?`).get(g) as { n: number }).n,
+        ]),
+      );
     // 2 channels; 3 messages; A and B; keys v1 x3 + v2 x3 (C's stay until the group goes); C's ban; 1 file.
     expect(rows()).toEqual({ groups: 1, channels: 2, group_messages: 3, group_members: 2, group_member_keys: 6, group_bans: 1, group_attachments: 1 });
     expect(await B.delete(g)).toEqual({ status: 'deleted' });

@@ -16,13 +16,24 @@ const MESSAGE = 1024;
 const FILE = 1024;
 const TAG = 16; // ChaCha20-Poly1305 tag: ciphertext = plaintext + 16 bytes
 
-const { kit, user } = useGroupServer({ max_group_members: MEMBERS, max_group_channels: CHANNELS, max_group_fetch: FETCH, max_message_size: MESSAGE, group_attachment_max_size_bytes: FILE });
+const { kit, user } = useGroupServer({
+  max_group_members: MEMBERS,
+  max_group_channels: CHANNELS,
+  max_group_fetch: FETCH,
+  max_message_size: MESSAGE,
+  group_attachment_max_size_bytes: FILE,
+});
 type User = GroupTestUser;
 const count = (sql: string, ...args: unknown[]) => (kit.db.prepare(sql).get(...args) as { n: number }).n;
 const rows = (table: string, groupId: string, extra = '') => count(`SELECT count(*) AS n FROM ${table} WHERE group_id = ? ${extra}`, groupId);
 const groupFiles = () => {
   const root = join(kit.s.dataDir, 'group-attachments');
-  return existsSync(root) ? readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort() : [];
+  return existsSync(root)
+    ? readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+        .sort()
+    : [];
 };
 
 /** A group of `owner` with #general and the key v1 distributed. */
@@ -102,9 +113,17 @@ describe('messages per fetch (max_group_fetch = 50)', () => {
     expect((await owner.g.fetch(grp.id, grp.general, { limit: FETCH })).messages).toHaveLength(1);
     await expect(owner.g.fetch(grp.id, grp.general, { limit: FETCH + 1 })).rejects.toMatchObject({ status: 400, errorCode: 'LIMIT_TOO_LARGE' });
     const token = await owner.token();
-    const viaQuery = await call(kit.s.url, 'POST', '/groups/messages/fetch', { token, query: { user_id: owner.id, limit: String(FETCH + 1) }, json: { group_id: grp.id, channel_id: grp.general } });
+    const viaQuery = await call(kit.s.url, 'POST', '/groups/messages/fetch', {
+      token,
+      query: { user_id: owner.id, limit: String(FETCH + 1) },
+      json: { group_id: grp.id, channel_id: grp.general },
+    });
     expectError(viaQuery, 400, 'LIMIT_TOO_LARGE');
-    expectError(await call(kit.s.url, 'POST', '/groups/messages/fetch', { token, json: { group_id: grp.id, channel_id: grp.general, limit: 0 } }), 400, 'VALIDATION_FAILED');
+    expectError(
+      await call(kit.s.url, 'POST', '/groups/messages/fetch', { token, json: { group_id: grp.id, channel_id: grp.general, limit: 0 } }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 });
 
@@ -113,7 +132,10 @@ describe('group message size (max_message_size = 1024)', () => {
     const owner = user();
     const grp = await groupOf(owner);
     const ok = await owner.g.send(grp.id, grp.general, grp.key, 1, 'x'.repeat(MESSAGE - TAG));
-    await expect(owner.g.send(grp.id, grp.general, grp.key, 1, 'y'.repeat(MESSAGE - TAG + 1))).rejects.toMatchObject({ status: 413, errorCode: 'MESSAGE_TOO_LARGE' });
+    await expect(owner.g.send(grp.id, grp.general, grp.key, 1, 'y'.repeat(MESSAGE - TAG + 1))).rejects.toMatchObject({
+      status: 413,
+      errorCode: 'MESSAGE_TOO_LARGE',
+    });
     await expect(owner.g.send(grp.id, grp.general, grp.key, 1, 'z'.repeat(200_000))).rejects.toMatchObject({ status: 413 });
     const { messages } = await owner.g.fetch(grp.id, grp.general);
     expect(messages.map((m) => m.id)).toEqual([ok.id]);

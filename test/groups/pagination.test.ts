@@ -9,7 +9,8 @@ import { useGroupServer, type GroupTestUser } from './group-kit.js';
 
 const { kit, user } = useGroupServer();
 type User = GroupTestUser;
-const messageRows = (column: 'group_id' | 'channel_id', id: string) => (kit.db.prepare(`SELECT count(*) AS n FROM group_messages WHERE ${column} = ?`).get(id) as { n: number }).n;
+const messageRows = (column: 'group_id' | 'channel_id', id: string) =>
+  (kit.db.prepare(`SELECT count(*) AS n FROM group_messages WHERE ${column} = ?`).get(id) as { n: number }).n;
 const blobFile = (attId: string) => join(kit.s.dataDir, 'group-attachments', attId.slice(0, 2), `${attId}.bin`);
 
 async function groupOf(owner: User, ...members: User[]) {

@@ -57,14 +57,29 @@ describe.each(drivers)('storage=$storage', ({ storage, available }) => {
     ['a group name', 'POST', '/groups/create', () => ({ token: owner.token, raw: `{"name":"a${NUL}b"}` })],
     ['a new group name', 'POST', '/groups/rename', () => ({ token: owner.token, raw: `{"group_id":"${group.id}","new_name":"${NUL}"}` })],
     ['a channel name', 'POST', '/groups/channels/create', () => ({ token: owner.token, raw: `{"group_id":"${group.id}","name":"x${NUL}"}` })],
-    ['a channel topic (body)', 'POST', '/groups/channels/meta/set', () => ({ token: owner.token, query: { channel_id: group.channel }, raw: `{"topic":"${NUL}"}` })],
+    [
+      'a channel topic (body)',
+      'POST',
+      '/groups/channels/meta/set',
+      () => ({ token: owner.token, query: { channel_id: group.channel }, raw: `{"topic":"${NUL}"}` }),
+    ],
     ['a channel topic (query)', 'POST', '/groups/channels/meta/set', () => ({ token: owner.token, query: { channel_id: group.channel, topic: 'a\u0000' } })],
     ['a JSON key', 'POST', '/groups/create', () => ({ token: owner.token, raw: `{"name":"ok","x${NUL}":1}` })],
-    ['a chat-app display_name', 'POST', '/api/register', () => ({ token: chatToken, raw: `{"google_id_token":"${chatToken}","public_key":"AAAA","display_name":"me${NUL}"}` })],
+    [
+      'a chat-app display_name',
+      'POST',
+      '/api/register',
+      () => ({ token: chatToken, raw: `{"google_id_token":"${chatToken}","public_key":"AAAA","display_name":"me${NUL}"}` }),
+    ],
     ['a chat-app search', 'GET', '/api/users/search', () => ({ token: chatToken, query: { q: '\u0000' } })],
     ['a chat-app user id in the path', 'GET', '/api/users/user%00x/public-key', () => ({ token: chatToken })],
     ['a chat-app group name', 'POST', '/api/groups', () => ({ token: chatToken, query: { group_id: 'g1', name: 'n\u0000' }, json: [] })],
-    ['a chat-app event type', 'POST', '/api/events', () => ({ token: chatToken, raw: `{"recipient_id":"user_dev_nul_tester","event_type":"M${NUL}","encrypted_payload":"AAAA"}` })],
+    [
+      'a chat-app event type',
+      'POST',
+      '/api/events',
+      () => ({ token: chatToken, raw: `{"recipient_id":"user_dev_nul_tester","event_type":"M${NUL}","encrypted_payload":"AAAA"}` }),
+    ],
     ['an attachment name', 'POST', '/upload', () => ({ raw: `{"blob":"AAAA","name":"f${NUL}"}` })],
     ['an account phone_hash', 'POST', '/api/v1/register', () => ({ raw: `{"phone_hash":"${NUL}"}` })],
   ];
@@ -97,7 +112,10 @@ describe.each(drivers)('storage=$storage', ({ storage, available }) => {
     const alice = await account(srv);
     const socket = await accountSocket(srv, await alice.accessToken());
     try {
-      expect(await ask(socket, `{"type":"encrypted_message","recipient_id":"${NUL}","payload":"AAAA"}`)).toMatchObject({ type: 'error', error_code: 'INVALID_STRING' });
+      expect(await ask(socket, `{"type":"encrypted_message","recipient_id":"${NUL}","payload":"AAAA"}`)).toMatchObject({
+        type: 'error',
+        error_code: 'INVALID_STRING',
+      });
     } finally {
       socket.ws.terminate();
     }

@@ -44,7 +44,15 @@ beforeAll(async () => {
   const { config } = loadConfig({
     env: {},
     file: undefined,
-    overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'debug', max_requests_per_ip_per_second: 10_000, max_messages_per_second: 2, oidc_dev_tokens: true },
+    overrides: {
+      host: '127.0.0.1',
+      port: 0,
+      data_dir: dataDir,
+      log_level: 'debug',
+      max_requests_per_ip_per_second: 10_000,
+      max_messages_per_second: 2,
+      oidc_dev_tokens: true,
+    },
   });
   server = await createWhisprServer(config, { logger: log.logger });
   url = await server.listen();
@@ -71,7 +79,11 @@ describe('log privacy (issue 7)', () => {
     // Push socket for bob, open before the sends.
     const pushed: InboxMessage[] = [];
     let opened = false;
-    const sub = bob.subscribe((m) => pushed.push(m), { onOpen: () => { opened = true; } });
+    const sub = bob.subscribe((m) => pushed.push(m), {
+      onOpen: () => {
+        opened = true;
+      },
+    });
     await eventually(() => opened);
 
     // DM sends alice -> bob (and carol -> bob), then a bad signature, then a 429.

@@ -38,7 +38,11 @@ describe('the metrics listener', () => {
     const alice = srv.client();
     const bob = srv.client();
     await alice.send(bob.address, 'hello');
-    const bad = await postText(srv.url, '/send', JSON.stringify({ ...alice.buildSend(bob.address, 'x'), signature: alice.buildSend(bob.address, 'y').signature }));
+    const bad = await postText(
+      srv.url,
+      '/send',
+      JSON.stringify({ ...alice.buildSend(bob.address, 'x'), signature: alice.buildSend(bob.address, 'y').signature }),
+    );
     expect(bad.status).toBe(400);
     let limited = 0;
     for (let i = 0; i < 3; i++) if ((await postText(srv.url, '/send', JSON.stringify(alice.buildSend(bob.address, `m${i}`)))).status === 429) limited += 1;

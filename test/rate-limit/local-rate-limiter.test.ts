@@ -7,9 +7,11 @@ describe('local rate limiter', () => {
   // One process is one node: every node() of a policy is the same limiter. Its clock is the test's.
   const limiters = new Map<string, RateLimiter>();
   let clock = 0;
-  afterAll(() => limiters.forEach((limiter) => {
-    limiter.close();
-  }));
+  afterAll(() =>
+    limiters.forEach((limiter) => {
+      limiter.close();
+    }),
+  );
   rateLimiterContract(() => ({
     async node(policy) {
       const id = JSON.stringify(policy);

@@ -38,7 +38,12 @@ describe.runIf(available)('Redis rate limiter', () => {
     for (const key of await redis.keys(`${prefix}*`)) {
       const ttl = await redis.pttl(key);
       if (ttl <= ms) await redis.del(key);
-      else await redis.multi().hincrbyfloat(key, 'at', -ms).pexpire(key, ttl - ms).exec();
+      else
+        await redis
+          .multi()
+          .hincrbyfloat(key, 'at', -ms)
+          .pexpire(key, ttl - ms)
+          .exec();
     }
   };
 

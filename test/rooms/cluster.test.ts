@@ -15,7 +15,10 @@ describe.runIf(available)('rooms on two nodes', () => {
   let prefix: string;
   const open: RoomClient[] = [];
   beforeAll(async () => {
-    ({ prefix, nodes: [a, b] } = await startNodes({ rooms_max_users_per_room: 3, rooms_violations_before_block: 1_000 }));
+    ({
+      prefix,
+      nodes: [a, b],
+    } = await startNodes({ rooms_max_users_per_room: 3, rooms_violations_before_block: 1_000 }));
   });
   afterEach(() => {
     for (const c of open.splice(0)) c.ws.terminate();
@@ -48,7 +51,10 @@ describe.runIf(available)('rooms on two nodes', () => {
    * One client per [node, userId], joined to `room` in that order (username `<id> name`); checks that
    * each one hears the userJoined of every later one. Returns the clients and their userLists.
    */
-  async function joinAll<const T extends ReadonlyArray<readonly [RunningServer, string]>>(room: string, members: T): Promise<{ clients: { [K in keyof T]: RoomClient }; lists: unknown[][] }> {
+  async function joinAll<const T extends ReadonlyArray<readonly [RunningServer, string]>>(
+    room: string,
+    members: T,
+  ): Promise<{ clients: { [K in keyof T]: RoomClient }; lists: unknown[][] }> {
     const clients: RoomClient[] = [];
     const lists: unknown[][] = [];
     for (const [srv, id] of members) {
@@ -63,7 +69,11 @@ describe.runIf(available)('rooms on two nodes', () => {
   }
 
   test('userList lists the members of both nodes in join order; userJoined reaches the other node', async () => {
-    const { clients, lists } = await joinAll(freshRoom(), [[a, 'alice'], [b, 'bob'], [a, 'carol']]);
+    const { clients, lists } = await joinAll(freshRoom(), [
+      [a, 'alice'],
+      [b, 'bob'],
+      [a, 'carol'],
+    ]);
     const listed = (id: string) => ({ id, name: `${id} name`, avatar: null });
     expect(lists).toEqual([[], [listed('alice')], [listed('alice'), listed('bob')]]);
     await Promise.all(clients.map((c) => c.sync()));
@@ -71,7 +81,13 @@ describe.runIf(available)('rooms on two nodes', () => {
   });
 
   test('a message reaches every other member exactly once, on both nodes, with one id; typing and reactions cross too', async () => {
-    const [alice, bob, carol] = (await joinAll(freshRoom(), [[a, 'alice'], [b, 'bob'], [b, 'carol']])).clients;
+    const [alice, bob, carol] = (
+      await joinAll(freshRoom(), [
+        [a, 'alice'],
+        [b, 'bob'],
+        [b, 'carol'],
+      ])
+    ).clients;
 
     alice.send({ type: 'message', payload: { encrypted: CIPHERTEXT } });
     const atBob = await bob.next();
@@ -97,7 +113,13 @@ describe.runIf(available)('rooms on two nodes', () => {
 
   test('leave and disconnect on one node are userLeft on the other', async () => {
     const room = freshRoom();
-    const [alice, bob, carol] = (await joinAll(room, [[a, 'alice'], [b, 'bob'], [b, 'carol']])).clients;
+    const [alice, bob, carol] = (
+      await joinAll(room, [
+        [a, 'alice'],
+        [b, 'bob'],
+        [b, 'carol'],
+      ])
+    ).clients;
     bob.send({ type: 'leave' });
     expect(await alice.next()).toEqual({ type: 'userLeft', payload: { userId: 'bob' } });
     expect(await carol.next('userLeft')).toEqual({ type: 'userLeft', payload: { userId: 'bob' } });
@@ -112,7 +134,13 @@ describe.runIf(available)('rooms on two nodes', () => {
 
   test('ROOM_FULL counts the members of both nodes; a place freed on one node is taken on the other', async () => {
     const room = freshRoom();
-    const [m1, m2] = (await joinAll(room, [[a, 'm1'], [b, 'm2'], [a, 'm3']])).clients;
+    const [m1, m2] = (
+      await joinAll(room, [
+        [a, 'm1'],
+        [b, 'm2'],
+        [a, 'm3'],
+      ])
+    ).clients;
     const [late1, late2] = [await client(a), await client(b)];
     expect(await late1.errorFor({ type: 'join', payload: { roomId: room, userId: 'late1', username: 'Late' } })).toBe('ROOM_FULL');
     expect(await late2.errorFor({ type: 'join', payload: { roomId: room, userId: 'late2', username: 'Late' } })).toBe('ROOM_FULL');
@@ -123,7 +151,11 @@ describe.runIf(available)('rooms on two nodes', () => {
 
   test('health counts each node its own members', async () => {
     const [baseA, baseB] = [(await roomHealth(a)).total_users, (await roomHealth(b)).total_users];
-    await joinAll(freshRoom(), [[a, 'x'], [b, 'y'], [b, 'z']]);
+    await joinAll(freshRoom(), [
+      [a, 'x'],
+      [b, 'y'],
+      [b, 'z'],
+    ]);
     expect((await roomHealth(a)).total_users - baseA).toBe(1);
     expect((await roomHealth(b)).total_users - baseB).toBe(2);
   });
@@ -132,7 +164,12 @@ describe.runIf(available)('rooms on two nodes', () => {
     const redis = new Redis(REDIS_URL);
     const room = freshRoom();
     try {
-      const [x, y] = (await joinAll(room, [[a, 'x'], [b, 'y']])).clients;
+      const [x, y] = (
+        await joinAll(room, [
+          [a, 'x'],
+          [b, 'y'],
+        ])
+      ).clients;
       expect(await redis.hlen(`${prefix}roster:group:room:${room}`)).toBe(3); // two members and the arrival counter
       x.send({ type: 'leave' });
       y.send({ type: 'leave' });

@@ -61,9 +61,22 @@ test('at most MAX_WAITING frames wait; more are refused, the close never', async
   const order = new Recorder();
   let ran = 0;
   order.inOrder(() => later(undefined, 20));
-  for (let i = 0; i < FrameOrder.MAX_WAITING; i++) expect(order.inOrder(() => { ran += 1; })).toBe(true);
-  expect(order.inOrder(() => { ran += 1; })).toBe(false);
-  expect(order.inOrder(() => { ran += 1; }, true)).toBe(true);
+  for (let i = 0; i < FrameOrder.MAX_WAITING; i++)
+    expect(
+      order.inOrder(() => {
+        ran += 1;
+      }),
+    ).toBe(true);
+  expect(
+    order.inOrder(() => {
+      ran += 1;
+    }),
+  ).toBe(false);
+  expect(
+    order.inOrder(() => {
+      ran += 1;
+    }, true),
+  ).toBe(true);
   await later(undefined, 50);
   expect(ran).toBe(FrameOrder.MAX_WAITING + 1);
 });

@@ -112,7 +112,13 @@ describe('reaction', () => {
   test('without action (Rust dialect) it is an add', async () => {
     const [alice, bob] = await trio();
     bob.send({ type: 'reaction', payload: { messageId: '0b7c1c2e-4f6e-4c71-9c55-3f1d2b8a9e10', emoji: '❤️' } });
-    const expected = { type: 'reaction', messageId: '0b7c1c2e-4f6e-4c71-9c55-3f1d2b8a9e10', user: { id: 'bob', name: 'Bob', avatar: null }, emoji: '❤️', action: 'add' };
+    const expected = {
+      type: 'reaction',
+      messageId: '0b7c1c2e-4f6e-4c71-9c55-3f1d2b8a9e10',
+      user: { id: 'bob', name: 'Bob', avatar: null },
+      emoji: '❤️',
+      action: 'add',
+    };
     expect(await bob.next()).toEqual(expected);
     expect(await alice.next()).toEqual(expected);
   });

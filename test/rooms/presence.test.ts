@@ -56,7 +56,11 @@ describe('join', () => {
     await bob.join(room, 'bob');
     await alice.next('userJoined');
     const arrivals: string[] = [];
-    for (const [who, c] of [['alice', alice], ['bob', bob], ['carol', carol]] as const) {
+    for (const [who, c] of [
+      ['alice', alice],
+      ['bob', bob],
+      ['carol', carol],
+    ] as const) {
       c.ws.on('message', (data) => arrivals.push(`${who}:${(JSON.parse(String(data)) as { type: string }).type}`));
     }
     carol.send({ type: 'join', payload: { roomId: room, userId: 'carol', username: 'Carol' } });

@@ -105,10 +105,13 @@ describe.runIf(available)('Redis driver', () => {
     // Still alive within its TTL.
     expect(await x.roster.sweep('room:death', own)).toEqual({ departed: [], restored: [] });
     let swept: Awaited<ReturnType<Roster['sweep']>> | undefined;
-    await eventually(async () => {
-      swept = await x.roster.sweep('room:death', own);
-      return swept.departed.length > 0;
-    }, 2 * DOOMED_TTL_MS + 3_000);
+    await eventually(
+      async () => {
+        swept = await x.roster.sweep('room:death', own);
+        return swept.departed.length > 0;
+      },
+      2 * DOOMED_TTL_MS + 3_000,
+    );
     expect(swept!.departed.map((e) => [e.node, e.member, e.data])).toEqual([
       [doomed.roster.nodeId, 'd1', 'gone one'],
       [doomed.roster.nodeId, 'd2', 'gone two'],
@@ -123,10 +126,13 @@ describe.runIf(available)('Redis driver', () => {
     doomed.redis.disconnect();
     expect((await x.roster.join('room:full', 'a', 'real', 1)).admitted).toBe(false);
     let joined: Awaited<ReturnType<Roster['join']>> | undefined;
-    await eventually(async () => {
-      joined = await x.roster.join('room:full', 'a', 'real', 1);
-      return joined.admitted;
-    }, 2 * DOOMED_TTL_MS + 3_000);
+    await eventually(
+      async () => {
+        joined = await x.roster.join('room:full', 'a', 'real', 1);
+        return joined.admitted;
+      },
+      2 * DOOMED_TTL_MS + 3_000,
+    );
     expect(joined).toMatchObject({ admitted: true, present: [], departed: [{ node: doomed.roster.nodeId, member: 'd', data: 'ghost' }] });
   });
 

@@ -65,11 +65,30 @@ export function analyticsStoreContract(backend: () => SqlBackend<AnalyticsStore>
     expect(await store.totals()).toEqual({ counters: {}, firstDay: undefined });
   });
 
-  test("a user counts once a day; a past day keeps only its count, losing its hashes and its key", async () => {
+  test('a user counts once a day; a past day keeps only its count, losing its hashes and its key', async () => {
     const store = await backend().node();
     await store.dayKey(D1, key(1));
-    await store.apply(batch(D1, [], [[D1, 1], [D1, 2], [D1, 1]]));
-    await store.apply(batch(D1, [], [[D1, 2], [D1, 3]]));
+    await store.apply(
+      batch(
+        D1,
+        [],
+        [
+          [D1, 1],
+          [D1, 2],
+          [D1, 1],
+        ],
+      ),
+    );
+    await store.apply(
+      batch(
+        D1,
+        [],
+        [
+          [D1, 2],
+          [D1, 3],
+        ],
+      ),
+    );
     expect(await store.daily(D1, D1)).toEqual([{ day: D1, counters: {}, active_users: 3 }]);
     expect(await backend().rows('analytics_active_hashes')).toBe(3);
 
@@ -108,7 +127,16 @@ export function analyticsStoreContract(backend: () => SqlBackend<AnalyticsStore>
       { day: D1, hour: 7, metric: 'messages', value: 1 },
       { day: D1, hour: 7, metric: 'message_bytes', value },
     ];
-    await Promise.all(Array.from({ length: 40 }, (_, i) => on(i).apply(batch(D1, slot(i), [[D1, i % 5], [D1, (i + 1) % 5]]))));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        on(i).apply(
+          batch(D1, slot(i), [
+            [D1, i % 5],
+            [D1, (i + 1) % 5],
+          ]),
+        ),
+      ),
+    );
     expect(await on(0).daily(D1, D1)).toEqual([{ day: D1, counters: { messages: 40, message_bytes: 780 }, active_users: 5 }]);
 
     // Every node notices the new day at once.
@@ -125,7 +153,9 @@ export function analyticsStoreContract(backend: () => SqlBackend<AnalyticsStore>
     const users = Array.from({ length: 50 }, (_, n): [string, number] => [D1, n]);
     const steps = [7, 11, 13, 17, 19, 23, 29, 31]; // coprime with 240 and 50: each element once
     // Different subsets in different orders (as flushes of nodes are): rows locked in conflicting orders.
-    const batches = Array.from({ length: 40 }, (_, i) => batch(D1, scrambled(slots, i * 5, steps[i % 8]!).slice(0, 160), scrambled(users, i, steps[(i + 3) % 8]!)));
+    const batches = Array.from({ length: 40 }, (_, i) =>
+      batch(D1, scrambled(slots, i * 5, steps[i % 8]!).slice(0, 160), scrambled(users, i, steps[(i + 3) % 8]!)),
+    );
     await Promise.all(batches.map((b, i) => (nodes[i % 2] as AnalyticsStore).apply(b)));
     const [day] = await (nodes[0] as AnalyticsStore).daily(D1, D1);
     expect(day?.counters.messages).toBe(batches.flatMap((b) => b.counters).filter((c) => c.metric === 'messages').length);

@@ -51,7 +51,9 @@ export function sqliteBackend<T>(make: (db: SqliteDatabase, writes: SqliteWriteB
     const inspector = open();
     const nodes: SqliteDatabase[] = [];
     const reset = async () => {
-      nodes.splice(0).forEach((db) => { db.close(); });
+      nodes.splice(0).forEach((db) => {
+        db.close();
+      });
       for (const table of tables) inspector.exec(`DELETE FROM ${table}`);
     };
     return {

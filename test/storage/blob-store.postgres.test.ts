@@ -12,10 +12,13 @@ const available = await requirePostgres('test/storage/blob-store.postgres.test.t
 describe.runIf(available)('PostgreSQL blob store', () => {
   const spools: string[] = [];
   const backend = useBackend(
-    postgresBackend((db, scratchDir) => {
-      spools.push(scratchDir);
-      return { dm: createPgBlobStore(db, 'attachments', createBlobSpool(scratchDir)), groups: createPgBlobStore(db, 'groups', createBlobSpool(scratchDir)) };
-    }, ['blobs']),
+    postgresBackend(
+      (db, scratchDir) => {
+        spools.push(scratchDir);
+        return { dm: createPgBlobStore(db, 'attachments', createBlobSpool(scratchDir)), groups: createPgBlobStore(db, 'groups', createBlobSpool(scratchDir)) };
+      },
+      ['blobs'],
+    ),
   );
   const dmBackend = () => ({ ...backend(), node: async () => (await backend().node()).dm });
   blobStoreContract(dmBackend);

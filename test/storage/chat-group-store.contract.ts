@@ -56,7 +56,10 @@ export function chatGroupStoreContract(backend: () => SqlBackend<ChatGroupStore>
     expect(await store.get('g1')).toEqual(chatGroup('g1', ['alice', 'bob', 'carol'], { keyVersion: 2, updatedAt: 2000.5 }));
     expect(await store.addMember({ groupId: 'g1', actorId: 'alice', userId: 'bob', at: 2001, maxMembers: 3 })).toEqual({ status: 'unchanged' });
     expect(await store.addMember({ groupId: 'g1', actorId: 'alice', userId: 'dave', at: 2001, maxMembers: 3 })).toEqual({ status: 'full' });
-    expect(await store.addMember({ groupId: 'g1', actorId: 'alice', userId: 'dave', at: 2002, maxMembers: 4 })).toMatchObject({ status: 'changed', keyVersion: 3 });
+    expect(await store.addMember({ groupId: 'g1', actorId: 'alice', userId: 'dave', at: 2002, maxMembers: 4 })).toMatchObject({
+      status: 'changed',
+      keyVersion: 3,
+    });
     expect((await store.listOf('dave')).map((g) => g.groupId)).toEqual(['g1']);
     expect(await store.get('g1')).toMatchObject({ keyVersion: 3, updatedAt: 2002 });
   });

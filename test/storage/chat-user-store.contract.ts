@@ -31,7 +31,12 @@ export function chatUserStoreContract(backend: () => SqlBackend<ChatUserStore>):
     const store = await backend().node();
     await store.put(user('u1'));
     await store.put(user('u2'));
-    expect(await store.publicKeys(['u2', 'nobody', 'u1', 'u2'])).toEqual(new Map([['u1', 'key-of-u1'], ['u2', 'key-of-u2']]));
+    expect(await store.publicKeys(['u2', 'nobody', 'u1', 'u2'])).toEqual(
+      new Map([
+        ['u1', 'key-of-u1'],
+        ['u2', 'key-of-u2'],
+      ]),
+    );
     expect(await store.publicKeys([])).toEqual(new Map());
   });
 

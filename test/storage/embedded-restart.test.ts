@@ -5,7 +5,11 @@ import { afterEach, expect, test } from 'vitest';
 import { openEmbeddedStorage } from '../../src/storage/sqlite/open-embedded-storage.js';
 
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => { rmSync(d, { recursive: true, force: true }); }));
+afterEach(() =>
+  dirs.splice(0).forEach((d) => {
+    rmSync(d, { recursive: true, force: true });
+  }),
+);
 
 const message = (recipient: string, n: number) => ({
   recipient,

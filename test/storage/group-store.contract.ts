@@ -1,12 +1,6 @@
 /** What every GroupStore driver must do (ported from the SQLite store's own tests). */
 import { beforeEach, describe, expect, test } from 'vitest';
-import {
-  DuplicateChannelError,
-  type Channel,
-  type Group,
-  type GroupMessage,
-  type GroupStore,
-} from '../../src/features/groups/group-store.js';
+import { DuplicateChannelError, type Channel, type Group, type GroupMessage, type GroupStore } from '../../src/features/groups/group-store.js';
 import type { SqlBackend } from './backends.js';
 
 /** Deleting groups cascades to every other group table. */

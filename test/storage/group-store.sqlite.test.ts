@@ -16,7 +16,11 @@ describe('SQLite group store', () => {
 
 describe('schema', () => {
   const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach((d) => { rmSync(d, { recursive: true, force: true }); }));
+  afterEach(() =>
+    dirs.splice(0).forEach((d) => {
+      rmSync(d, { recursive: true, force: true });
+    }),
+  );
   const tempDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'whispr-groups-'));
     dirs.push(dir);

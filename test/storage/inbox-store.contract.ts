@@ -71,7 +71,10 @@ export function inboxStoreContract(backend: () => InboxBackend): void {
 
   test('drain: timestamp strictly after since, at most limit, never leased or expired messages', async () => {
     const store = await backend().node();
-    await queueAll(store, [1, 2, 3, 4, 5].map((n) => message(ALICE, n)));
+    await queueAll(
+      store,
+      [1, 2, 3, 4, 5].map((n) => message(ALICE, n)),
+    );
     await store.enqueue(message(ALICE, 6, { expiresAt: 1500 }), 10, 1000);
     expect(texts(await store.drain(ALICE, 1002.125, 2, 1000))).toEqual(['ciphertext 3', 'ciphertext 4']);
     await store.lease(ALICE, 'all', 1100, 1000); // leases 1, 2, 5, 6
@@ -110,7 +113,10 @@ export function inboxStoreContract(backend: () => InboxBackend): void {
 
   test('lease hides messages from every other lease and drain until remove, release or expiry of the lease', async () => {
     const store = await backend().node();
-    const ids = await queueAll(store, [1, 2, 3, 4].map((n) => message(ALICE, n)));
+    const ids = await queueAll(
+      store,
+      [1, 2, 3, 4].map((n) => message(ALICE, n)),
+    );
     const [id1, id2, id3, id4] = ids as [number, number, number, number];
     expect((await store.lease(ALICE, [id3, id1], 1060, 1000)).map((m) => m.id)).toEqual([id1, id3]);
     expect((await store.lease(ALICE, [id1, id2], 1060, 1000)).map((m) => m.id)).toEqual([id2]);
@@ -143,15 +149,14 @@ export function inboxStoreContract(backend: () => InboxBackend): void {
 
   test('two nodes, 200 messages, concurrent leases and drains: every message is handed out exactly once', async () => {
     const nodes = [await backend().node(), await backend().node()];
-    const queued = await Promise.all(
-      Array.from({ length: 200 }, (_, n) => (nodes[n % 2] as InboxStore).enqueue(message(ALICE, n), 1000, 1000)),
-    );
+    const queued = await Promise.all(Array.from({ length: 200 }, (_, n) => (nodes[n % 2] as InboxStore).enqueue(message(ALICE, n), 1000, 1000)));
     const ids = queued.map((r) => (r.status === 'queued' ? r.message.id : -1));
     expect(new Set(ids).size).toBe(200);
 
     const handedOut: number[] = [];
     const claim = async (node: InboxStore, round: number) => {
-      const batch = round % 3 === 0 ? await node.drain(ALICE, 0, 7, 1000) : await node.lease(ALICE, round % 3 === 1 ? 'all' : ids.slice(round, round + 40), 2000, 1000);
+      const batch =
+        round % 3 === 0 ? await node.drain(ALICE, 0, 7, 1000) : await node.lease(ALICE, round % 3 === 1 ? 'all' : ids.slice(round, round + 40), 2000, 1000);
       handedOut.push(...batch.map((m) => m.id));
     };
     await Promise.all(Array.from({ length: 60 }, (_, round) => claim(nodes[round % 2] as InboxStore, round)));

@@ -59,7 +59,13 @@ describe.runIf(available)('PostgreSQL outages', () => {
     const calls: Array<Promise<unknown>> = [
       accounts.count(),
       accounts.claimBundle('p', 1),
-      accounts.register({ phoneHash: 'p', identityKey: Buffer.alloc(32), signedPrekey: Buffer.alloc(32), prekeySignature: Buffer.alloc(64), oneTimePrekeys: [] }, 'id', { anyone: true }, 10, 1),
+      accounts.register(
+        { phoneHash: 'p', identityKey: Buffer.alloc(32), signedPrekey: Buffer.alloc(32), prekeySignature: Buffer.alloc(64), oneTimePrekeys: [] },
+        'id',
+        { anyone: true },
+        10,
+        1,
+      ),
       queues.list('r', 0, 10, 1),
       queues.append({ recipientId: 'r', eventId: 'e', body: '{}', createdAt: 1, expiresAt: null }, 10),
       analytics.totals(),
@@ -89,7 +95,10 @@ describe.runIf(available)('PostgreSQL outages', () => {
     const name = `${schema.name}_victim`;
     const db = open(schema.url({ application_name: name }), { maxConnections: 1 });
     const query = db.query('SELECT pg_sleep(10)');
-    const outcome = query.then(() => 'answered', (error: unknown) => error);
+    const outcome = query.then(
+      () => 'answered',
+      (error: unknown) => error,
+    );
     await withAdminClient(async (admin) => {
       // Waits until the query runs, then kills its backend as a database restart would.
       for (let killed = 0; killed === 0; ) {

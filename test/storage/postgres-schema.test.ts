@@ -21,9 +21,12 @@ describe.runIf(available)('PostgreSQL schema and storage', () => {
     pools.push(db);
     return db;
   };
-  const versions = async (db: PgDatabase) => (await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version);
+  const versions = async (db: PgDatabase) =>
+    (await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).map((r) => r.version);
   const tables = async (db: PgDatabase) =>
-    (await db.query<{ name: string }>('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1')).map((r) => r.name);
+    (await db.query<{ name: string }>('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1')).map(
+      (r) => r.name,
+    );
 
   beforeAll(async () => {
     schema = await createTempSchema();

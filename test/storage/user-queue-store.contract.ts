@@ -79,7 +79,10 @@ export function userQueueStoreContract(backend: () => SqlBackend<UserQueueStore>
 
   test('sequence numbers only grow: a drained queue continues where it stopped', async () => {
     const store = await backend().node();
-    await appendAll(store, [1, 2, 3].map((n) => event(ALICE, n, { expiresAt: 1100 })));
+    await appendAll(
+      store,
+      [1, 2, 3].map((n) => event(ALICE, n, { expiresAt: 1100 })),
+    );
     expect(await store.ack(ALICE, 'event-1')).toBe(true);
     expect(await store.purgeExpired(1100)).toBe(2);
     expect(await store.depth()).toBe(0);
@@ -159,7 +162,12 @@ export function userQueueStoreContract(backend: () => SqlBackend<UserQueueStore>
     const recipients = Array.from({ length: 20 }, (_, i) => `user-${i}`);
     // Opposite lock orders would deadlock a driver that locked the recipients in the order given.
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, n) => (nodes[n % 2] as UserQueueStore).appendEach((n % 2 === 0 ? recipients : [...recipients].reverse()).map((r) => event(r, n)), 1000)),
+      Array.from({ length: 40 }, (_, n) =>
+        (nodes[n % 2] as UserQueueStore).appendEach(
+          (n % 2 === 0 ? recipients : [...recipients].reverse()).map((r) => event(r, n)),
+          1000,
+        ),
+      ),
     );
     expect(results.flat().every((r) => r.status === 'queued')).toBe(true);
     for (const recipient of recipients) {

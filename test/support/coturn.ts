@@ -83,9 +83,20 @@ async function startCoturn(secret: string): Promise<Coturn> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'whispr-coturn-'));
   const args = [
-    '-n', '--use-auth-secret', `--static-auth-secret=${secret}`, '--realm=whispr.test',
-    `--listening-port=${port}`, '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', '--allow-loopback-peers',
-    '--no-tls', '--no-dtls', '--no-cli', '--log-file=stdout', `--pidfile=${join(dir, 'turnserver.pid')}`, `--userdb=${join(dir, 'turndb')}`,
+    '-n',
+    '--use-auth-secret',
+    `--static-auth-secret=${secret}`,
+    '--realm=whispr.test',
+    `--listening-port=${port}`,
+    '--listening-ip=127.0.0.1',
+    '--relay-ip=127.0.0.1',
+    '--allow-loopback-peers',
+    '--no-tls',
+    '--no-dtls',
+    '--no-cli',
+    '--log-file=stdout',
+    `--pidfile=${join(dir, 'turnserver.pid')}`,
+    `--userdb=${join(dir, 'turndb')}`,
   ];
   const daemon = await startDaemon(TURNSERVER!, args, () => tcpOpen(port)).catch((err: unknown) => {
     rmSync(dir, { recursive: true, force: true });

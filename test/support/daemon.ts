@@ -44,7 +44,10 @@ export interface Daemon {
  */
 export async function startDaemon(command: string, args: string[], ready: () => Promise<boolean>, timeoutMs = 10_000): Promise<Daemon> {
   const setpriv = which('setpriv');
-  const child = setpriv === undefined ? spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(setpriv, ['--pdeathsig', 'SIGKILL', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child =
+    setpriv === undefined
+      ? spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(setpriv, ['--pdeathsig', 'SIGKILL', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));

@@ -43,7 +43,23 @@ export async function startTestNginx(file: string, upstreams: ReadonlyArray<[str
   const dir = mkdtempSync(join(tmpdir(), 'whispr-nginx-'));
   chmodSync(dir, 0o755); // nginx workers (user nobody when started as root) create their temp files below
   const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
   const [httpPort, httpsPort] = [await freeTcpPort(), await freeTcpPort()];
   // Temp folders of the modules this nginx has (by default under /var/lib/nginx).
   const { stderr: build } = await run(NGINX!, ['-V']);

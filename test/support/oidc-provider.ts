@@ -54,7 +54,12 @@ export async function startOidcProvider(): Promise<OidcProvider> {
   const foreign = { RS256: await signingKey('RS256', 'rsa-1'), ES256: await signingKey('ES256', 'ec-1') };
   const jwks = JSON.stringify({
     keys: await Promise.all(
-      (Object.entries(published) as [SigningAlgorithm, SigningKey][]).map(async ([alg, key]) => ({ ...(await exportJWK(key.publicKey)), kid: key.kid, alg, use: 'sig' })),
+      (Object.entries(published) as [SigningAlgorithm, SigningKey][]).map(async ([alg, key]) => ({
+        ...(await exportJWK(key.publicKey)),
+        kid: key.kid,
+        alg,
+        use: 'sig',
+      })),
     ),
   });
 

@@ -37,7 +37,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     port,
     async down() {
       const closed = new Promise((resolve) => server?.close(resolve));
-      sockets.forEach((socket) => { socket.destroy(); });
+      sockets.forEach((socket) => {
+        socket.destroy();
+      });
       await closed;
     },
     up: async () => void (await listen(port)),

@@ -29,12 +29,16 @@ interface Reply {
 function httpsRequest(url: string, method: string, body?: unknown): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = https.request(url, { method, ca, headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = https.request(
+      url,
+      { method, ca, headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -44,7 +48,23 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'whispr-tls-'));
   certPath = join(dir, 'cert.pem');
   keyPath = join(dir, 'key.pem');
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyPath, '-out', certPath]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
+  ]);
   ca = readFileSync(certPath);
   server = await startServer({ security: 'compat', tls_cert: certPath, tls_key: keyPath });
 }, 30_000);
@@ -124,7 +144,10 @@ describe('TLS configuration', () => {
   });
 
   it('an unreadable certificate file is a clear configuration error', async () => {
-    const { config } = loadConfig({ env: {}, overrides: { data_dir: join(dir, 'data'), log_level: 'silent', tls_cert: join(dir, 'missing.pem'), tls_key: keyPath } });
+    const { config } = loadConfig({
+      env: {},
+      overrides: { data_dir: join(dir, 'data'), log_level: 'silent', tls_cert: join(dir, 'missing.pem'), tls_key: keyPath },
+    });
     await expect(createWhisprServer(config)).rejects.toThrow(/tls_cert.*cannot read .*missing\.pem/);
   });
 });

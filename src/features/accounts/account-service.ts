@@ -54,10 +54,17 @@ export class AccountService {
     const owner = this.deps.mode === 'compat' ? ({ anyone: true } as const) : ({ anyone: false, userId: callerId } as const);
     const result = await this.deps.store.register(registration, randomUUID(), owner, maxUnusedPrekeys, this.deps.now());
     if (result.status === 'taken') {
-      throw new ApiError(409, 'ACCOUNT_EXISTS', "This phone_hash is registered: re-registering needs that account's token (Authorization: Bearer, from /api/v1/auth/token)");
+      throw new ApiError(
+        409,
+        'ACCOUNT_EXISTS',
+        "This phone_hash is registered: re-registering needs that account's token (Authorization: Bearer, from /api/v1/auth/token)",
+      );
     }
     if (result.status === 'too_many_prekeys') {
-      throw unprocessable('TOO_MANY_PREKEYS', `An account holds at most ${maxUnusedPrekeys} unused one-time prekeys (this upload would leave ${result.unused})`);
+      throw unprocessable(
+        'TOO_MANY_PREKEYS',
+        `An account holds at most ${maxUnusedPrekeys} unused one-time prekeys (this upload would leave ${result.unused})`,
+      );
     }
     return { status: 'registered', user_id: result.userId };
   }
@@ -96,7 +103,8 @@ export class AccountService {
     if (!verifier.verify(account.identityKey, Buffer.from(nonce, 'utf8'), signature)) throw unauthorized('INVALID_SIGNATURE', 'Invalid signature');
     const at = now();
     const fresh =
-      (await store.redeemIssuedNonce(phoneHash, nonce, at)) || (mode === 'compat' && (await store.useNonce(phoneHash, nonce, at + limits.nonceMemorySeconds, at)));
+      (await store.redeemIssuedNonce(phoneHash, nonce, at)) ||
+      (mode === 'compat' && (await store.useNonce(phoneHash, nonce, at + limits.nonceMemorySeconds, at)));
     if (!fresh) {
       const hint = mode === 'strict' ? ' (strict mode: get one from POST /api/v1/auth/challenge)' : '';
       throw unauthorized('NONCE_REJECTED', `The nonce is unknown, expired or already used${hint}`);

@@ -103,7 +103,10 @@ export function accountSocketEndpoint(deps: AccountSocketDeps, sockets: AccountS
     const messageId = randomUUID();
     const body = JSON.stringify({ type: 'encrypted_message', sender_id: from, payload, timestamp: new Date(at * 1000).toISOString(), message_id: messageId });
     const queueId = accountQueueId(to);
-    const result = await queue.append({ recipientId: queueId, eventId: messageId, body, createdAt: at, expiresAt: at + limits.pendingTtlSeconds }, limits.maxQueued);
+    const result = await queue.append(
+      { recipientId: queueId, eventId: messageId, body, createdAt: at, expiresAt: at + limits.pendingTtlSeconds },
+      limits.maxQueued,
+    );
     if (result.status === 'full') return errorFrame('QUEUE_FULL', "The recipient's queue is full; retry later");
     await hub.notify(queueId, { kind: 'queued' });
     return JSON.stringify({ type: 'sent', message_id: messageId, recipient_id: to });

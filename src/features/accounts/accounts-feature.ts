@@ -14,9 +14,17 @@ export const accountsFeature = feature({
   needs: [],
   options: (config) => ({
     tokenTtlSeconds: config.account_token_ttl_seconds,
-    limits: { maxUnusedPrekeys: config.max_one_time_prekeys, challengeTtlSeconds: config.challenge_ttl_seconds, nonceMemorySeconds: config.auth_nonce_memory_seconds },
+    limits: {
+      maxUnusedPrekeys: config.max_one_time_prekeys,
+      challengeTtlSeconds: config.challenge_ttl_seconds,
+      nonceMemorySeconds: config.auth_nonce_memory_seconds,
+    },
     // The seed's per-address budgets: [count, period in seconds].
-    budgets: { register: [config.account_register_per_hour, 3600], auth: [config.account_auth_per_minute, 60], keys: [config.account_keys_per_minute, 60] } as const,
+    budgets: {
+      register: [config.account_register_per_hour, 3600],
+      auth: [config.account_auth_per_minute, 60],
+      keys: [config.account_keys_per_minute, 60],
+    } as const,
     usedPrekeyRetentionSeconds: config.used_prekey_retention_seconds,
   }),
   async register({ app, platform }, o) {
@@ -25,7 +33,8 @@ export const accountsFeature = feature({
     const accountService = new AccountService({ store: storage.accounts, tokens, verifier, mode, limits: o.limits, now });
     const accountSockets = new AccountSockets(hub);
     // Each a burst refilling evenly over its period.
-    const perPeriod = (name: string, [count, seconds]: readonly [number, number]) => ipRateLimit(limiter(`account-${name}`, { ratePerSecond: count / seconds, burst: Math.max(1, count) }));
+    const perPeriod = (name: string, [count, seconds]: readonly [number, number]) =>
+      ipRateLimit(limiter(`account-${name}`, { ratePerSecond: count / seconds, burst: Math.max(1, count) }));
     await app.register(accountsHttp, {
       accounts: accountService,
       mode,

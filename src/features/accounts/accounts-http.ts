@@ -68,16 +68,22 @@ export const accountsHttp: FastifyPluginAsync<AccountsHttpOptions> = async (app,
       },
     },
     async (request) => {
-      const body = request.body as { phone_hash: string; identity_key: string; signed_prekey: string; prekey_signature: string; one_time_prekeys: PrekeyInput[] };
+      const body = request.body as {
+        phone_hash: string;
+        identity_key: string;
+        signed_prekey: string;
+        prekey_signature: string;
+        one_time_prekeys: PrekeyInput[];
+      };
       return accounts.register(
         {
-        phoneHash: body.phone_hash.toLowerCase(),
-        identityKey: keyBytes(body.identity_key),
-        signedPrekey: keyBytes(body.signed_prekey),
-        prekeySignature: keyBytes(body.prekey_signature),
-        oneTimePrekeys: body.one_time_prekeys.map((p) =>
-          'key_id' in p ? { keyId: p.key_id, publicKey: keyBytes(p.public_key) } : { keyId: p.keyId, publicKey: keyBytes(p.publicKey) },
-        ),
+          phoneHash: body.phone_hash.toLowerCase(),
+          identityKey: keyBytes(body.identity_key),
+          signedPrekey: keyBytes(body.signed_prekey),
+          prekeySignature: keyBytes(body.prekey_signature),
+          oneTimePrekeys: body.one_time_prekeys.map((p) =>
+            'key_id' in p ? { keyId: p.key_id, publicKey: keyBytes(p.public_key) } : { keyId: p.keyId, publicKey: keyBytes(p.publicKey) },
+          ),
         },
         await optionalAccountOf(request),
       );

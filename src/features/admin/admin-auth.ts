@@ -69,7 +69,6 @@ export class AdminAuth {
     if (claims === null || claims.scope !== 'admin') throw unauthorized('TOKEN_INVALID', 'Invalid or expired admin token');
     return claims.sub;
   }
-
 }
 
 /** The login budget per client address: admin_login_attempts_per_minute, as a burst. */

@@ -95,41 +95,57 @@ export const adminHttp: FastifyPluginAsync<AdminHttpOptions> = async (app, optio
       async () => overview(analytics, await groups.count(), now()),
     );
 
-    admin.get('/api/stats/system', { schema: { tags, security, summary: 'Server status: connections, rooms, calls, queues, storage, uptime, version' } }, async () => ({
-      status: 'ok',
-      version: options.version,
-      uptime_seconds: Math.round((Date.now() - options.startedAt) / 1000),
-      storage_bytes: await storageBytes(),
-      analytics_enabled: analytics.enabled,
-      ...(await options.systemDetails()),
-    }));
+    admin.get(
+      '/api/stats/system',
+      { schema: { tags, security, summary: 'Server status: connections, rooms, calls, queues, storage, uptime, version' } },
+      async () => ({
+        status: 'ok',
+        version: options.version,
+        uptime_seconds: Math.round((Date.now() - options.startedAt) / 1000),
+        storage_bytes: await storageBytes(),
+        analytics_enabled: analytics.enabled,
+        ...(await options.systemDetails()),
+      }),
+    );
 
-    admin.get<{ Querystring: RangeQuery }>('/api/stats/users', { schema: { tags, security, summary: 'Active users per day (distinct senders; keyed hashes rotated daily)', ...range } }, async (request) => {
-      const { from, to } = dayRange(request.query, now());
-      const rows = await dailyRows(analytics, from, to);
-      return { from, to, days: rows.map((r) => ({ date: r.date, active_users: r.active_users })) };
-    });
+    admin.get<{ Querystring: RangeQuery }>(
+      '/api/stats/users',
+      { schema: { tags, security, summary: 'Active users per day (distinct senders; keyed hashes rotated daily)', ...range } },
+      async (request) => {
+        const { from, to } = dayRange(request.query, now());
+        const rows = await dailyRows(analytics, from, to);
+        return { from, to, days: rows.map((r) => ({ date: r.date, active_users: r.active_users })) };
+      },
+    );
 
-    admin.get<{ Querystring: RangeQuery }>('/api/stats/messages', { schema: { tags, security, summary: 'Direct and group messages and bytes per day, and per hour', ...range } }, async (request) => {
-      const { from, to } = dayRange(request.query, now());
-      const [days, hours] = await Promise.all([dailyRows(analytics, from, to), hourlyRows(analytics, from, to)]);
-      return {
-        from,
-        to,
-        days: days.map((r) => ({ date: r.date, ...pick(r, MESSAGE_METRICS) })),
-        hours: hours.filter((r) => r.messages + r.group_messages > 0).map((r) => ({ date: r.date, hour: r.hour, ...pick(r, MESSAGE_METRICS) })),
-      };
-    });
+    admin.get<{ Querystring: RangeQuery }>(
+      '/api/stats/messages',
+      { schema: { tags, security, summary: 'Direct and group messages and bytes per day, and per hour', ...range } },
+      async (request) => {
+        const { from, to } = dayRange(request.query, now());
+        const [days, hours] = await Promise.all([dailyRows(analytics, from, to), hourlyRows(analytics, from, to)]);
+        return {
+          from,
+          to,
+          days: days.map((r) => ({ date: r.date, ...pick(r, MESSAGE_METRICS) })),
+          hours: hours.filter((r) => r.messages + r.group_messages > 0).map((r) => ({ date: r.date, hour: r.hour, ...pick(r, MESSAGE_METRICS) })),
+        };
+      },
+    );
 
-    admin.get<{ Querystring: RangeQuery }>('/api/stats/attachments', { schema: { tags, security, summary: 'Direct and group attachments and bytes per day', ...range } }, async (request) => {
-      const { from, to } = dayRange(request.query, now());
-      const rows = await dailyRows(analytics, from, to);
-      return {
-        from,
-        to,
-        days: rows.map((r) => ({ date: r.date, ...pick(r, ATTACHMENT_METRICS) })),
-      };
-    });
+    admin.get<{ Querystring: RangeQuery }>(
+      '/api/stats/attachments',
+      { schema: { tags, security, summary: 'Direct and group attachments and bytes per day', ...range } },
+      async (request) => {
+        const { from, to } = dayRange(request.query, now());
+        const rows = await dailyRows(analytics, from, to);
+        return {
+          from,
+          to,
+          days: rows.map((r) => ({ date: r.date, ...pick(r, ATTACHMENT_METRICS) })),
+        };
+      },
+    );
 
     admin.get<{ Querystring: RangeQuery }>(
       '/api/stats/export.csv',
@@ -143,7 +159,14 @@ export const adminHttp: FastifyPluginAsync<AdminHttpOptions> = async (app, optio
 
     admin.get<{ Querystring: { query?: string; limit?: number } }>(
       '/api/groups/public/list',
-      { schema: { tags, security, summary: 'Public groups, newest first, optionally filtered by name', querystring: Type.Object({ query: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }) } },
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'Public groups, newest first, optionally filtered by name',
+          querystring: Type.Object({ query: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
+        },
+      },
       async (request) => groups.publicGroups(request.query.query, request.query.limit ?? DEFAULT_PUBLIC_LIST),
     );
 

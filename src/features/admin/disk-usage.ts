@@ -15,7 +15,11 @@ export async function directorySize(dir: string): Promise<number> {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) total += await directorySize(path);
-    else if (entry.isFile()) total += await lstat(path).then((s) => s.size, () => 0); // removed meanwhile: 0
+    else if (entry.isFile())
+      total += await lstat(path).then(
+        (s) => s.size,
+        () => 0,
+      ); // removed meanwhile: 0
   }
   return total;
 }

@@ -31,7 +31,8 @@ export function dayRange(query: { from?: string | undefined; to?: string | undef
 }
 
 /** The named counters of a row. */
-export const pick = <K extends Metric>(row: Record<Metric, number>, metrics: readonly K[]) => Object.fromEntries(metrics.map((m) => [m, row[m]])) as Record<K, number>;
+export const pick = <K extends Metric>(row: Record<Metric, number>, metrics: readonly K[]) =>
+  Object.fromEntries(metrics.map((m) => [m, row[m]])) as Record<K, number>;
 
 const filled = (counters: Counters) => Object.fromEntries(METRICS.map((m) => [m, counters[m] ?? 0])) as Record<Metric, number>;
 

@@ -61,13 +61,13 @@ export class AttachmentService {
     await this.deps.locks.run(attId, async () => {
       await this.deps.blobs.put(attId, bytes);
       await this.deps.grants.grant({
-      att_id: attId,
-      recipient: to,
-      sender: from.toString('hex'),
-      enc_pub: encPub,
-      name: input.name ?? null,
-      size: bytes.length,
-      created_at: at,
+        att_id: attId,
+        recipient: to,
+        sender: from.toString('hex'),
+        enc_pub: encPub,
+        name: input.name ?? null,
+        size: bytes.length,
+        created_at: at,
         expires_at: this.deps.ttlSeconds > 0 ? at + this.deps.ttlSeconds : null,
       });
     });

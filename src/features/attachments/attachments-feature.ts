@@ -9,7 +9,17 @@ export const attachmentsFeature = feature({
   options: (config) => ({ maxBytes: config.attachment_max_size_bytes, ttlSeconds: config.attachment_ttl_seconds }),
   async register({ app, platform }, { maxBytes, ttlSeconds }) {
     const { storage, locks, verifier, senderLimiter, now, analytics, authorizer, ipLimit } = platform;
-    const attachments = new AttachmentService({ grants: storage.attachments, blobs: storage.blobs, locks, verifier, senderLimiter, maxBytes, ttlSeconds, now, analytics });
+    const attachments = new AttachmentService({
+      grants: storage.attachments,
+      blobs: storage.blobs,
+      locks,
+      verifier,
+      senderLimiter,
+      maxBytes,
+      ttlSeconds,
+      now,
+      analytics,
+    });
     await app.register(attachmentHttp, { attachments, authorizer, ipLimit, maxBytes });
     return {
       stats: async () => ({ attachments: await storage.attachments.count() }),

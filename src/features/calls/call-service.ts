@@ -89,8 +89,14 @@ export class CallService {
         'call',
         {
           deliver: (id, frame) => this.deliver(id, frame),
-          departed: (id, gone) => gone.forEach(() => { this.broadcast(id, frames.peerLeave); }),
-          restored: (id, peers) => peers.forEach((peer) => { this.broadcast(id, frames.peerJoin, peer); }),
+          departed: (id, gone) =>
+            gone.forEach(() => {
+              this.broadcast(id, frames.peerLeave);
+            }),
+          restored: (id, peers) =>
+            peers.forEach((peer) => {
+              this.broadcast(id, frames.peerJoin, peer);
+            }),
           notice: (id, notice) => {
             if (notice === TIMED_OUT) this.timeOut(id);
           },
@@ -143,7 +149,8 @@ export class CallService {
     const pair = userPair(from, to);
     const open = this.userCalls.get(pair);
     if (type === 'call_offer') {
-      if (open === undefined && this.activeCalls() >= this.limits.maxCalls) this.refuse('TOO_MANY_CALLS', 'The server has reached its limit of concurrent calls');
+      if (open === undefined && this.activeCalls() >= this.limits.maxCalls)
+        this.refuse('TOO_MANY_CALLS', 'The server has reached its limit of concurrent calls');
       if (open === undefined) this.openUserCall(pair);
     } else if (open === undefined) {
       this.refuse('CALL_NOT_FOUND', 'No open call with this user');

@@ -40,7 +40,12 @@ class SignalPeer extends FrameOrder implements CallPeer {
  * `peer-join`, `signal` (payload verbatim) and `peer-leave`. Strict mode requires a token.
  * `onError`: unexpected failures of a join across nodes.
  */
-export function signalSocketEndpoint(deps: { calls: CallService; authorizer: KeyAuthorizer; frames: BucketPolicy; onError: (err: unknown) => void }): WsEndpoint<true> {
+export function signalSocketEndpoint(deps: {
+  calls: CallService;
+  authorizer: KeyAuthorizer;
+  frames: BucketPolicy;
+  onError: (err: unknown) => void;
+}): WsEndpoint<true> {
   const { calls, authorizer, onError } = deps;
   return {
     name: 'signal',

@@ -20,7 +20,10 @@ export interface TurnCallers {
 /** The caller named by the first kind that accepts the token (kinds have their own audiences, so at most one does). */
 async function callerOf(callers: readonly TurnCallers[], token: string | undefined): Promise<string> {
   if (token === undefined) {
-    throw unauthorized('TOKEN_REQUIRED', 'A bearer token is required: a Whispr key token (POST /auth/token) or a private-comm account token (POST /api/v1/auth/token)');
+    throw unauthorized(
+      'TOKEN_REQUIRED',
+      'A bearer token is required: a Whispr key token (POST /auth/token) or a private-comm account token (POST /api/v1/auth/token)',
+    );
   }
   for (const kind of callers) {
     const identity = await kind.identityOf(token);
@@ -45,14 +48,21 @@ export const turnHttp: FastifyPluginAsync<{ turn: TurnConfig; callers: readonly 
             username: Type.String(),
             credential: Type.String(),
             ttl: Type.Integer(),
-            ice_servers: Type.Array(Type.Object({ urls: Type.Union([Type.String(), Type.Array(Type.String())]), username: Type.Optional(Type.String()), credential: Type.Optional(Type.String()) })),
+            ice_servers: Type.Array(
+              Type.Object({
+                urls: Type.Union([Type.String(), Type.Array(Type.String())]),
+                username: Type.Optional(Type.String()),
+                credential: Type.Optional(Type.String()),
+              }),
+            ),
           }),
         },
       },
     },
     async (request) => {
       const user = await callerOf(callers, bearerToken(request.headers));
-      if (turn.secret === '' || turn.urls.length === 0) throw new ApiError(503, 'TURN_NOT_CONFIGURED', 'This server has no TURN relay configured (set TURN_SECRET and TURN_URLS)', 3600);
+      if (turn.secret === '' || turn.urls.length === 0)
+        throw new ApiError(503, 'TURN_NOT_CONFIGURED', 'This server has no TURN relay configured (set TURN_SECRET and TURN_URLS)', 3600);
       return issueTurnCredentials(turn, user, nowSeconds());
     },
   );

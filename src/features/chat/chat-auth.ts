@@ -21,7 +21,11 @@ const USER_ID_PREFIX = 'user_';
 const DEV_TOKEN = /^dev_[A-Za-z0-9._-]{1,91}$/;
 
 const notConfigured = () =>
-  unavailable('CHAT_NOT_CONFIGURED', 'Chat sign-in is not configured on this server: the operator must set oidc_audience (GOOGLE_CLIENT_ID) to the OAuth client id', 60);
+  unavailable(
+    'CHAT_NOT_CONFIGURED',
+    'Chat sign-in is not configured on this server: the operator must set oidc_audience (GOOGLE_CLIENT_ID) to the OAuth client id',
+    60,
+  );
 
 /**
  * Chat-app authentication: every call carries an OIDC ID token (Google's by default) and nothing

@@ -46,13 +46,24 @@ export const chatGroupsHttp: FastifyPluginAsync<ChatGroupsHttpOptions> = async (
     },
   );
 
-  app.get('/api/groups', { ...signedIn, schema: { tags, security, summary: "The caller's groups", response: { 200: Type.Array(GROUP_DOC) } } }, async (request) =>
-    (await groups.listOf(callerOf(request))).map(groupDoc),
+  app.get(
+    '/api/groups',
+    { ...signedIn, schema: { tags, security, summary: "The caller's groups", response: { 200: Type.Array(GROUP_DOC) } } },
+    async (request) => (await groups.listOf(callerOf(request))).map(groupDoc),
   );
 
   app.get(
     '/api/groups/:group_id',
-    { ...signedIn, schema: { tags, security, summary: 'One group (members only: 403 otherwise, also when it does not exist)', params: groupParams, response: { 200: GROUP_DOC } } },
+    {
+      ...signedIn,
+      schema: {
+        tags,
+        security,
+        summary: 'One group (members only: 403 otherwise, also when it does not exist)',
+        params: groupParams,
+        response: { 200: GROUP_DOC },
+      },
+    },
     async (request) => groupDoc(await groups.get(callerOf(request), (request.params as { group_id: string }).group_id)),
   );
 

@@ -71,5 +71,6 @@ export class ChatUserService {
 function checkPublicKey(publicKey: string): void {
   // The key is handed to other users as sent: one spelling per key, so clients can compare keys.
   if (Buffer.from(publicKey, 'base64').toString('base64') !== publicKey) throw new ApiError(422, 'INVALID_BASE64', 'public_key must be canonical base64');
-  if (base64DecodedLength(publicKey) > MAX_PUBLIC_KEY_BYTES) throw new ApiError(422, 'PUBLIC_KEY_TOO_LARGE', `public_key must be at most ${MAX_PUBLIC_KEY_BYTES} bytes`);
+  if (base64DecodedLength(publicKey) > MAX_PUBLIC_KEY_BYTES)
+    throw new ApiError(422, 'PUBLIC_KEY_TOO_LARGE', `public_key must be at most ${MAX_PUBLIC_KEY_BYTES} bytes`);
 }

@@ -33,7 +33,12 @@ export const chatUsersHttp: FastifyPluginAsync<ChatUsersHttpOptions> = async (ap
         summary: "Register the ID token's user with their public key, or update the key (and display name) of a registered one",
         body: Type.Object({
           google_id_token: Type.String({ minLength: 1, maxLength: MAX_ID_TOKEN_CHARS, description: 'An OIDC ID token (Google by default)' }),
-          public_key: Type.String({ pattern: BASE64_PATTERN, minLength: 4, maxLength: base64LengthFor(MAX_PUBLIC_KEY_BYTES), description: 'Canonical standard base64' }),
+          public_key: Type.String({
+            pattern: BASE64_PATTERN,
+            minLength: 4,
+            maxLength: base64LengthFor(MAX_PUBLIC_KEY_BYTES),
+            description: 'Canonical standard base64',
+          }),
           display_name: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()], { description: "Default: the token's name claim" })),
         }),
         response: { 200: USER_DOC },
@@ -47,8 +52,10 @@ export const chatUsersHttp: FastifyPluginAsync<ChatUsersHttpOptions> = async (ap
     },
   );
 
-  app.get('/api/users/me', { ...signedIn, schema: { tags, security, summary: 'The calling user (404 until they register)', response: { 200: USER_DOC } } }, async (request) =>
-    userDoc(await users.get(callerOf(request))),
+  app.get(
+    '/api/users/me',
+    { ...signedIn, schema: { tags, security, summary: 'The calling user (404 until they register)', response: { 200: USER_DOC } } },
+    async (request) => userDoc(await users.get(callerOf(request))),
   );
 
   app.get(

@@ -7,7 +7,12 @@ import type { ChatUser } from './chat-user-store.js';
 
 export const USER_ID = Type.String({ minLength: 1, maxLength: MAX_USER_ID_LENGTH, description: '"user_" + the ID token\'s subject' });
 // "." and ".." could never be named in a URL path: clients' URL parsers resolve them away.
-export const GROUP_ID = Type.String({ minLength: 1, maxLength: 100, pattern: '^(?!\\.\\.?$)', description: 'Chosen by the creator; any text but "." and ".."' });
+export const GROUP_ID = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^(?!\\.\\.?$)',
+  description: 'Chosen by the creator; any text but "." and ".."',
+});
 
 /** A bare JSON array of user ids as the whole body, as FastAPI read a `List[str]` parameter. */
 export const userIdList = (maxItems: number) => Type.Array(USER_ID, { maxItems });

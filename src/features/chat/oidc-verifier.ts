@@ -58,7 +58,8 @@ export class OidcVerifier {
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (err) {
-      if (err instanceof KeySetUnavailable) throw unavailable('OIDC_UNAVAILABLE', "The sign-in provider's keys (oidc_jwks_url) cannot be fetched; retry later", RETRY_AFTER_SECONDS);
+      if (err instanceof KeySetUnavailable)
+        throw unavailable('OIDC_UNAVAILABLE', "The sign-in provider's keys (oidc_jwks_url) cannot be fetched; retry later", RETRY_AFTER_SECONDS);
       // Whatever else went wrong (format, algorithm, signature, claims), the token is not valid.
       return undefined;
     }

@@ -15,7 +15,9 @@ const POST_ANSWER = Type.Object({
   queued: Type.Boolean({ description: 'Not delivered: waiting for the recipient to connect (the event is stored until acknowledged either way)' }),
   recipients: Type.Optional(Type.Integer({ description: 'Group events only: members, the sender aside, holding a copy' })),
   queue_full: Type.Optional(
-    Type.Array(Type.String(), { description: 'Group events only: members whose queue was full and who got no copy; post the same event_id again later to queue theirs' }),
+    Type.Array(Type.String(), {
+      description: 'Group events only: members whose queue was full and who got no copy; post the same event_id again later to queue theirs',
+    }),
   ),
 });
 
@@ -48,7 +50,9 @@ export const eventsHttp: FastifyPluginAsync<EventsHttpOptions> = async (app, { e
           event_type: Type.String({ minLength: 1, maxLength: 64, description: 'MESSAGE, GROUP_KEY_UPDATE, TEMP_SESSION_START, ... (not interpreted)' }),
           sequence: Type.Integer({ description: 'Ignored: the server assigns it' }),
           timestamp: Type.Integer({ minimum: 0, description: 'Unix milliseconds; 0: the server time' }),
-          metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Passed on as sent (the Android client: chat_id, and group_id on a group message)' })),
+          metadata: Type.Optional(
+            Type.Record(Type.String(), Type.Unknown(), { description: 'Passed on as sent (the Android client: chat_id, and group_id on a group message)' }),
+          ),
           encrypted_payload: Type.String({ pattern: BASE64_PATTERN, maxLength: maxPayloadChars }),
         }),
         response: { 200: POST_ANSWER },

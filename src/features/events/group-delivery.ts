@@ -22,7 +22,10 @@ export async function deliverToGroup(
   event: Omit<NewEvent, 'recipientId'>,
 ): Promise<GroupPostResult> {
   const { queue, hub } = deps;
-  const outcomes = await queue.appendEach(memberIds.map((id) => ({ ...event, recipientId: chatQueueId(id) })), deps.maxQueued);
+  const outcomes = await queue.appendEach(
+    memberIds.map((id) => ({ ...event, recipientId: chatQueueId(id) })),
+    deps.maxQueued,
+  );
   const withStatus = (status: string) => memberIds.filter((_, i) => outcomes[i]?.status === status);
   const full = withStatus('full');
   if (full.length > 0 && full.length === memberIds.length) throw queueFull();

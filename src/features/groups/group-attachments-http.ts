@@ -23,7 +23,10 @@ function uploadedBytes(body: unknown): Buffer {
 }
 
 /** /groups/attachments: upload to a group, download by members of that group only. */
-export const groupAttachmentsHttp: FastifyPluginAsync<{ attachments: GroupAttachmentService; authorizer: KeyAuthorizer; maxBytes: number }> = async (app, { attachments, authorizer, maxBytes }) => {
+export const groupAttachmentsHttp: FastifyPluginAsync<{ attachments: GroupAttachmentService; authorizer: KeyAuthorizer; maxBytes: number }> = async (
+  app,
+  { attachments, authorizer, maxBytes },
+) => {
   const rawLimit = maxBytes + 1024;
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: rawLimit }, (_request, body, done) => done(null, body));
   // The body is read (up to the limit) and dropped before the refusal: answering while the client
@@ -36,7 +39,14 @@ export const groupAttachmentsHttp: FastifyPluginAsync<{ attachments: GroupAttach
 
   app.post(
     '/attachments/upload',
-    { bodyLimit: base64LengthFor(maxBytes) + 16_384, schema: { tags, summary: 'Upload a file to a group (members); raw body or JSON {blob: base64}', querystring: Type.Object({ group_id: Type.Optional(F.id), user_id: Type.Optional(F.key) }) } },
+    {
+      bodyLimit: base64LengthFor(maxBytes) + 16_384,
+      schema: {
+        tags,
+        summary: 'Upload a file to a group (members); raw body or JSON {blob: base64}',
+        querystring: Type.Object({ group_id: Type.Optional(F.id), user_id: Type.Optional(F.key) }),
+      },
+    },
     async (request) => {
       const input = readInput(request);
       return attachments.upload(await actorOf(authorizer, request, input), required(input, 'group_id'), uploadedBytes(request.body));
@@ -45,7 +55,14 @@ export const groupAttachmentsHttp: FastifyPluginAsync<{ attachments: GroupAttach
 
   app.get(
     '/attachments/:att_id',
-    { schema: { tags, summary: 'Download a group file (members of the group it was shared in)', params: Type.Object({ att_id: Type.String({ maxLength: 128 }) }), ...queryFields({ group_id: F.id, user_id: F.key }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Download a group file (members of the group it was shared in)',
+        params: Type.Object({ att_id: Type.String({ maxLength: 128 }) }),
+        ...queryFields({ group_id: F.id, user_id: F.key }),
+      },
+    },
     async (request, reply) => {
       const input = readInput(request);
       const { att_id } = request.params as { att_id: string };

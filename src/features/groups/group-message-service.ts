@@ -7,7 +7,9 @@ import { newId } from './group-ids.js';
 import type { GroupMessage, GroupStore } from './group-store.js';
 
 /** A /messages/send body: the stored message as the client names it, before the server adds id and timestamp. */
-export type GroupSend = Pick<GroupMessage, 'group_id' | 'channel_id' | 'sender_id' | 'ciphertext' | 'nonce' | 'key_version'> & { attachment_meta?: string | null };
+export type GroupSend = Pick<GroupMessage, 'group_id' | 'channel_id' | 'sender_id' | 'ciphertext' | 'nonce' | 'key_version'> & {
+  attachment_meta?: string | null;
+};
 
 export interface GroupMessageLimits {
   maxCiphertextBytes: number;
@@ -52,7 +54,8 @@ export class GroupMessageService {
     }
     const ciphertext = decodeBase64(input.ciphertext, 'ciphertext');
     if (!NONCE_LENGTHS.has(decodeBase64(input.nonce, 'nonce').length)) throw badRequest('INVALID_NONCE', 'nonce must be 12 or 24 bytes');
-    if ((input.attachment_meta?.length ?? 0) > MAX_ATTACHMENT_META) throw badRequest('VALIDATION_FAILED', `attachment_meta is longer than ${MAX_ATTACHMENT_META}`);
+    if ((input.attachment_meta?.length ?? 0) > MAX_ATTACHMENT_META)
+      throw badRequest('VALIDATION_FAILED', `attachment_meta is longer than ${MAX_ATTACHMENT_META}`);
     if (input.key_version !== group.key_version) {
       throw new ApiError(409, 'KEY_VERSION_MISMATCH', `Key version mismatch: the group is at ${group.key_version}`);
     }

@@ -10,10 +10,12 @@ import type { GroupService } from './group-service.js';
 const tags = ['group messages and keys'];
 
 /** /groups/messages/* and /groups/members/keys*: history, live sends and sealed group keys. */
-export const groupMessagesHttp: FastifyPluginAsync<{ messages: GroupMessageService; groups: GroupService; authorizer: KeyAuthorizer; maxCiphertextBytes: number }> = async (
-  app,
-  { messages, groups, authorizer, maxCiphertextBytes },
-) => {
+export const groupMessagesHttp: FastifyPluginAsync<{
+  messages: GroupMessageService;
+  groups: GroupService;
+  authorizer: KeyAuthorizer;
+  maxCiphertextBytes: number;
+}> = async (app, { messages, groups, authorizer, maxCiphertextBytes }) => {
   app.post(
     '/messages/send',
     {
@@ -44,17 +46,35 @@ export const groupMessagesHttp: FastifyPluginAsync<{ messages: GroupMessageServi
 
   app.post(
     '/messages/fetch',
-    { schema: { tags, summary: 'Channel history, oldest first after `since`; `has_more`/`next_since` page forward', ...fields({ group_id: F.id, channel_id: F.id, since: Type.Union([F.timestamp, Type.Null()]), limit: F.limit, user_id: F.key }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Channel history, oldest first after `since`; `has_more`/`next_since` page forward',
+        ...fields({ group_id: F.id, channel_id: F.id, since: Type.Union([F.timestamp, Type.Null()]), limit: F.limit, user_id: F.key }),
+      },
+    },
     async (request) => {
       const input = readInput(request);
       const actor = await actorOf(authorizer, request, input);
-      return messages.fetch(actor, required(input, 'group_id'), required(input, 'channel_id'), optional<number>(input, 'since'), optional<number>(input, 'limit'));
+      return messages.fetch(
+        actor,
+        required(input, 'group_id'),
+        required(input, 'channel_id'),
+        optional<number>(input, 'since'),
+        optional<number>(input, 'limit'),
+      );
     },
   );
 
   app.get(
     '/members/keys',
-    { schema: { tags, summary: 'Members and their sealed keys at the current version (members only; compat mode without user_id: anyone, as the original)', ...queryFields({ group_id: F.id, user_id: F.key }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Members and their sealed keys at the current version (members only; compat mode without user_id: anyone, as the original)',
+        ...queryFields({ group_id: F.id, user_id: F.key }),
+      },
+    },
     async (request) => {
       const input = readInput(request);
       const actor = await authorizer.actorIfNamed(bearerToken(request.headers), optional(input, 'user_id'), 'user_id');
@@ -68,14 +88,24 @@ export const groupMessagesHttp: FastifyPluginAsync<{ messages: GroupMessageServi
       schema: {
         tags,
         summary: "Store user_id's sealed group key (the member itself, or an owner/admin distributing keys)",
-        ...fields({ group_id: F.id, user_id: F.key, encrypted_key_b64: Type.String({ maxLength: 1024 }), key_version: Type.Integer({ minimum: 1 }), by_user_id: F.key }),
+        ...fields({
+          group_id: F.id,
+          user_id: F.key,
+          encrypted_key_b64: Type.String({ maxLength: 1024 }),
+          key_version: Type.Integer({ minimum: 1 }),
+          by_user_id: F.key,
+        }),
       },
     },
     async (request) => {
       const input = readInput(request);
       const target = required<string>(input, 'user_id').toLowerCase();
       // user_id names whose key this is; the actor is the token's subject (compat: by_user_id, else user_id).
-      const actor = await authorizer.actor(bearerToken(request.headers), authorizer.mode === 'compat' ? (optional(input, 'by_user_id') ?? target) : optional(input, 'by_user_id'), 'by_user_id');
+      const actor = await authorizer.actor(
+        bearerToken(request.headers),
+        authorizer.mode === 'compat' ? (optional(input, 'by_user_id') ?? target) : optional(input, 'by_user_id'),
+        'by_user_id',
+      );
       return groups.updateMemberKey(actor, required(input, 'group_id'), target, required(input, 'encrypted_key_b64'), required<number>(input, 'key_version'));
     },
   );

@@ -214,7 +214,10 @@ export class GroupService {
    * caller named nobody (compat mode only), answered for anyone as the original server did; each
    * sealed key opens only for its own member.
    */
-  async memberKeys(actor: string | undefined, groupId: string): Promise<{ key_version: number; server_distribute: boolean; server_store_history: boolean; members: MemberKey[] }> {
+  async memberKeys(
+    actor: string | undefined,
+    groupId: string,
+  ): Promise<{ key_version: number; server_distribute: boolean; server_store_history: boolean; members: MemberKey[] }> {
     const group = actor === undefined ? await this.access.group(groupId) : (await this.access.member(groupId, actor)).group;
     return {
       key_version: group.key_version,
@@ -230,7 +233,8 @@ export class GroupService {
     if (target !== actor && !MANAGERS.includes(member.role)) throw forbidden('INSUFFICIENT_ROLE', "Only owners and admins may store another member's key");
     const recipient = await this.store.getMember(group.id, target);
     if (recipient === undefined || recipient.pending) throw notFound('MEMBER_NOT_FOUND', 'Member not found');
-    if (keyVersion < 1 || keyVersion > group.key_version) throw new ApiError(409, 'KEY_VERSION_MISMATCH', `Key version must be between 1 and the group's ${group.key_version}`);
+    if (keyVersion < 1 || keyVersion > group.key_version)
+      throw new ApiError(409, 'KEY_VERSION_MISMATCH', `Key version must be between 1 and the group's ${group.key_version}`);
     if (decodeBase64(sealedKey, 'encrypted_key_b64').length > SEALED_KEY_MAX_BYTES) throw badRequest('VALIDATION_FAILED', 'encrypted_key_b64 is too long');
     await this.store.putMemberKey(group.id, target, keyVersion, sealedKey, this.now());
     return { status: 'ok' as const };

@@ -34,13 +34,19 @@ export const groupsFeature = feature({
   async register({ app, platform }, o) {
     const { storage, bus, authorizer, analytics, locks } = platform;
     const store = storage.groups;
-  // One strictly increasing clock for joins and messages: `since` paging never skips or repeats a
-  // message, and a member's join is never stamped equal to a message around it.
+    // One strictly increasing clock for joins and messages: `since` paging never skips or repeats a
+    // message, and a member's join is never stamped equal to a message around it.
     const now = monotonicClock(platform.now);
     const events = new GroupEvents(store, bus);
     const groups = new GroupService(store, events, { maxMembers: o.maxMembers }, now, analytics);
     const channels = new ChannelService(store, o.maxChannels, now);
-    const messages = new GroupMessageService(store, events, { maxCiphertextBytes: o.maxCiphertextBytes, maxFetch: o.maxFetch, defaultFetch: Math.min(DEFAULT_FETCH, o.maxFetch) }, now, analytics);
+    const messages = new GroupMessageService(
+      store,
+      events,
+      { maxCiphertextBytes: o.maxCiphertextBytes, maxFetch: o.maxFetch, defaultFetch: Math.min(DEFAULT_FETCH, o.maxFetch) },
+      now,
+      analytics,
+    );
     const attachments = new GroupAttachmentService(store, storage.groupBlobs, o.maxFileBytes, now, analytics, locks);
     await app.register(
       async (scope) => {

@@ -16,18 +16,28 @@ const tags = ['groups'];
 
 /** /groups: creation, membership, roles, invites, flags and deletion (the original routes and shapes). */
 export const groupsHttp: FastifyPluginAsync<GroupsHttpOptions> = async (app, { groups, attachments, authorizer }) => {
-  app.post('/create', { schema: { tags, summary: 'Create a group with a #general channel', ...fields({ name: F.name, is_public: F.flag, owner_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    const actor = await actorOf(authorizer, request, input, 'owner_id');
-    return groups.create(actor, required(input, 'name'), input.is_public === undefined ? false : requiredFlag(input, 'is_public'));
-  });
+  app.post(
+    '/create',
+    { schema: { tags, summary: 'Create a group with a #general channel', ...fields({ name: F.name, is_public: F.flag, owner_id: F.key }) } },
+    async (request) => {
+      const input = readInput(request);
+      const actor = await actorOf(authorizer, request, input, 'owner_id');
+      return groups.create(actor, required(input, 'name'), input.is_public === undefined ? false : requiredFlag(input, 'is_public'));
+    },
+  );
 
-  app.post('/join', { schema: { tags, summary: 'Join by invite code, or ask to join by group id', ...fields({ user_id: F.key, invite_code: F.inviteCode, group_id: F.id }) } }, async (request) => {
-    const input = readInput(request);
-    return groups.join(await actorOf(authorizer, request, input), optional(input, 'invite_code'), optional(input, 'group_id'));
-  });
+  app.post(
+    '/join',
+    { schema: { tags, summary: 'Join by invite code, or ask to join by group id', ...fields({ user_id: F.key, invite_code: F.inviteCode, group_id: F.id }) } },
+    async (request) => {
+      const input = readInput(request);
+      return groups.join(await actorOf(authorizer, request, input), optional(input, 'invite_code'), optional(input, 'group_id'));
+    },
+  );
 
-  const approve = { schema: { tags, summary: 'Approve a pending join request (owner/admin)', ...fields({ group_id: F.id, approve_user_id: F.key, user_id: F.key }) } };
+  const approve = {
+    schema: { tags, summary: 'Approve a pending join request (owner/admin)', ...fields({ group_id: F.id, approve_user_id: F.key, user_id: F.key }) },
+  };
   const approveHandler = async (request: FastifyRequest) => {
     const input = readInput(request);
     return groups.approve(await actorOf(authorizer, request, input), required(input, 'group_id'), required<string>(input, 'approve_user_id').toLowerCase());
@@ -35,71 +45,122 @@ export const groupsHttp: FastifyPluginAsync<GroupsHttpOptions> = async (app, { g
   app.post('/approve', approve, approveHandler);
   app.post('/members/approve', approve, approveHandler);
 
-  app.post('/leave', { schema: { tags, summary: 'Leave a group (moves the key version forward)', ...fields({ group_id: F.id, user_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    return groups.leave(await actorOf(authorizer, request, input), required(input, 'group_id'));
-  });
+  app.post(
+    '/leave',
+    { schema: { tags, summary: 'Leave a group (moves the key version forward)', ...fields({ group_id: F.id, user_id: F.key }) } },
+    async (request) => {
+      const input = readInput(request);
+      return groups.leave(await actorOf(authorizer, request, input), required(input, 'group_id'));
+    },
+  );
 
   app.get('/list', { schema: { tags, summary: "The caller's groups", ...queryFields({ user_id: F.key }) } }, async (request) => {
     const input = readInput(request);
     return groups.list(await actorOf(authorizer, request, input));
   });
 
-  app.get('/info', { schema: { tags, summary: 'One group (private groups: members only)', ...queryFields({ group_id: F.id, user_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    // Public groups are visible to anyone, so a caller without identity is no error here.
-    const identified = bearerToken(request.headers) !== undefined || input.user_id !== undefined;
-    return groups.info(identified ? await actorOf(authorizer, request, input) : undefined, required(input, 'group_id'));
-  });
-
-  for (const [path, defaultLimit] of [['/discover', 50], ['/public/list', 200]] as const) {
-    app.get(path, { schema: { tags, summary: 'Public groups, optionally filtered by name', ...queryFields({ query: Type.String({ maxLength: 100 }), limit: F.limit }) } }, async (request) => {
+  app.get(
+    '/info',
+    { schema: { tags, summary: 'One group (private groups: members only)', ...queryFields({ group_id: F.id, user_id: F.key }) } },
+    async (request) => {
       const input = readInput(request);
-      return groups.discover(optional(input, 'query'), Math.min(optional<number>(input, 'limit') ?? defaultLimit, 500));
-    });
+      // Public groups are visible to anyone, so a caller without identity is no error here.
+      const identified = bearerToken(request.headers) !== undefined || input.user_id !== undefined;
+      return groups.info(identified ? await actorOf(authorizer, request, input) : undefined, required(input, 'group_id'));
+    },
+  );
+
+  for (const [path, defaultLimit] of [
+    ['/discover', 50],
+    ['/public/list', 200],
+  ] as const) {
+    app.get(
+      path,
+      { schema: { tags, summary: 'Public groups, optionally filtered by name', ...queryFields({ query: Type.String({ maxLength: 100 }), limit: F.limit }) } },
+      async (request) => {
+        const input = readInput(request);
+        return groups.discover(optional(input, 'query'), Math.min(optional<number>(input, 'limit') ?? defaultLimit, 500));
+      },
+    );
   }
 
-  app.post('/rename', { schema: { tags, summary: 'Rename a group (owner/admin)', ...fields({ group_id: F.id, new_name: F.name, user_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    return groups.rename(await actorOf(authorizer, request, input), required(input, 'group_id'), required(input, 'new_name'));
-  });
+  app.post(
+    '/rename',
+    { schema: { tags, summary: 'Rename a group (owner/admin)', ...fields({ group_id: F.id, new_name: F.name, user_id: F.key }) } },
+    async (request) => {
+      const input = readInput(request);
+      return groups.rename(await actorOf(authorizer, request, input), required(input, 'group_id'), required(input, 'new_name'));
+    },
+  );
 
-  app.post('/invites/rotate', { schema: { tags, summary: 'New invite code (owner/admin)', ...fields({ group_id: F.id, user_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    return groups.rotateInvite(await actorOf(authorizer, request, input), required(input, 'group_id'));
-  });
+  app.post(
+    '/invites/rotate',
+    { schema: { tags, summary: 'New invite code (owner/admin)', ...fields({ group_id: F.id, user_id: F.key }) } },
+    async (request) => {
+      const input = readInput(request);
+      return groups.rotateInvite(await actorOf(authorizer, request, input), required(input, 'group_id'));
+    },
+  );
 
-  app.post('/members/ban', { schema: { tags, summary: 'Ban a member (moves the key version forward)', ...fields({ group_id: F.id, target_user_id: F.key, user_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    return groups.ban(await actorOf(authorizer, request, input), required(input, 'group_id'), required<string>(input, 'target_user_id').toLowerCase());
-  });
+  app.post(
+    '/members/ban',
+    { schema: { tags, summary: 'Ban a member (moves the key version forward)', ...fields({ group_id: F.id, target_user_id: F.key, user_id: F.key }) } },
+    async (request) => {
+      const input = readInput(request);
+      return groups.ban(await actorOf(authorizer, request, input), required(input, 'group_id'), required<string>(input, 'target_user_id').toLowerCase());
+    },
+  );
 
-  app.post('/rekey', { schema: { tags, summary: 'Move the key version forward (owner/admin)', ...fields({ group_id: F.id, user_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    return groups.rekey(await actorOf(authorizer, request, input), required(input, 'group_id'));
-  });
+  app.post(
+    '/rekey',
+    { schema: { tags, summary: 'Move the key version forward (owner/admin)', ...fields({ group_id: F.id, user_id: F.key }) } },
+    async (request) => {
+      const input = readInput(request);
+      return groups.rekey(await actorOf(authorizer, request, input), required(input, 'group_id'));
+    },
+  );
 
-  app.post('/members/transfer_owner', { schema: { tags, summary: 'Hand ownership to a member (owner)', ...fields({ group_id: F.id, new_owner_user_id: F.key, user_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    return groups.transferOwner(await actorOf(authorizer, request, input), required(input, 'group_id'), required<string>(input, 'new_owner_user_id').toLowerCase());
-  });
+  app.post(
+    '/members/transfer_owner',
+    { schema: { tags, summary: 'Hand ownership to a member (owner)', ...fields({ group_id: F.id, new_owner_user_id: F.key, user_id: F.key }) } },
+    async (request) => {
+      const input = readInput(request);
+      return groups.transferOwner(
+        await actorOf(authorizer, request, input),
+        required(input, 'group_id'),
+        required<string>(input, 'new_owner_user_id').toLowerCase(),
+      );
+    },
+  );
 
-  app.post('/public/set', { schema: { tags, summary: 'Make a group public or private (owner/admin)', ...fields({ group_id: F.id, is_public: F.flag, user_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    return groups.setFlag(await actorOf(authorizer, request, input), required(input, 'group_id'), 'is_public', requiredFlag(input, 'is_public'));
-  });
+  app.post(
+    '/public/set',
+    { schema: { tags, summary: 'Make a group public or private (owner/admin)', ...fields({ group_id: F.id, is_public: F.flag, user_id: F.key }) } },
+    async (request) => {
+      const input = readInput(request);
+      return groups.setFlag(await actorOf(authorizer, request, input), required(input, 'group_id'), 'is_public', requiredFlag(input, 'is_public'));
+    },
+  );
 
   for (const flag of ['server_distribute', 'server_store_history'] as const) {
-    app.post(`/${flag}/set`, { schema: { tags, summary: `Set ${flag} (owner/admin)`, ...fields({ group_id: F.id, enabled: F.flag, user_id: F.key }) } }, async (request) => {
-      const input = readInput(request);
-      return groups.setFlag(await actorOf(authorizer, request, input), required(input, 'group_id'), flag, requiredFlag(input, 'enabled'));
-    });
+    app.post(
+      `/${flag}/set`,
+      { schema: { tags, summary: `Set ${flag} (owner/admin)`, ...fields({ group_id: F.id, enabled: F.flag, user_id: F.key }) } },
+      async (request) => {
+        const input = readInput(request);
+        return groups.setFlag(await actorOf(authorizer, request, input), required(input, 'group_id'), flag, requiredFlag(input, 'enabled'));
+      },
+    );
   }
 
-  app.delete('/delete', { schema: { tags, summary: 'Delete a group with its channels, messages and attachments (owner/admin)', ...fields({ group_id: F.id, user_id: F.key }) } }, async (request) => {
-    const input = readInput(request);
-    const held = await groups.delete(await actorOf(authorizer, request, input), required(input, 'group_id'));
-    await attachments.release(held);
-    return { status: 'deleted' as const };
-  });
+  app.delete(
+    '/delete',
+    { schema: { tags, summary: 'Delete a group with its channels, messages and attachments (owner/admin)', ...fields({ group_id: F.id, user_id: F.key }) } },
+    async (request) => {
+      const input = readInput(request);
+      const held = await groups.delete(await actorOf(authorizer, request, input), required(input, 'group_id'));
+      await attachments.release(held);
+      return { status: 'deleted' as const };
+    },
+  );
 };

@@ -5,10 +5,7 @@ import type { Presence } from '../../cluster/presence.js';
  * What travels on a queue's bus channel: a wake-up after an append (the queue keeps the event), a
  * best-effort frame for live sockets only (call events), or a new connection announcing itself.
  */
-export type QueueNotice =
-  | { kind: 'queued' }
-  | { kind: 'frame'; frame: Record<string, unknown> }
-  | { kind: 'connected'; connection: string };
+export type QueueNotice = { kind: 'queued' } | { kind: 'frame'; frame: Record<string, unknown> } | { kind: 'connected'; connection: string };
 
 export type NoticeListener = (notice: QueueNotice) => void;
 

@@ -26,8 +26,7 @@ export function openQueueSession(connection: WsConnection, queueId: string, opti
     else if (notice.kind === 'frame') {
       options.onRelayedFrame?.(notice.frame);
       connection.sendNow(JSON.stringify(notice.frame));
-    }
-    else if (options.single && notice.connection !== self) connection.close(CLOSE_REPLACED, 'replaced by a newer connection');
+    } else if (options.single && notice.connection !== self) connection.close(CLOSE_REPLACED, 'replaced by a newer connection');
   };
   let stop: (() => void) | undefined;
   let closed = false;

@@ -17,10 +17,7 @@ export interface NewMessage extends Omit<QueuedMessage, 'id'> {
   replayExpiresAt: number;
 }
 
-export type EnqueueResult =
-  | { status: 'queued'; message: QueuedMessage }
-  | { status: 'duplicate'; id: number; timestamp: number }
-  | { status: 'full' };
+export type EnqueueResult = { status: 'queued'; message: QueuedMessage } | { status: 'duplicate'; id: number; timestamp: number } | { status: 'full' };
 
 /**
  * The durable per-recipient queue. A message is handed out either by `drain` (removed at once) or by

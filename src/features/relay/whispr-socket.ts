@@ -16,7 +16,12 @@ let serial = 0;
  * The Whispr push socket: `/ws/{key}` or `/ws?recipient={key}`. Queued messages are flushed on
  * connect, then pushed live. Clients have nothing to say but the text `ping`, which is ignored.
  */
-export function whisprSocketEndpoint(deps: { push: InboxPush; authorizer: KeyAuthorizer; frameLimiter: RateLimiter; onError: (err: unknown) => void }): WsEndpoint<string> {
+export function whisprSocketEndpoint(deps: {
+  push: InboxPush;
+  authorizer: KeyAuthorizer;
+  frameLimiter: RateLimiter;
+  onError: (err: unknown) => void;
+}): WsEndpoint<string> {
   return {
     name: 'whispr',
     maxPayload: MAX_CLIENT_FRAME,

@@ -107,7 +107,8 @@ export interface RoomUser {
 export const roomFrames = {
   pong: () => '{"type":"pong"}',
   error: (code: RoomErrorCode, message: string) => JSON.stringify({ type: 'error', code, message }),
-  userList: (users: readonly RoomUser[]) => JSON.stringify({ type: 'userList', payload: { users: users.map((u) => ({ id: u.id, name: u.name, avatar: null })) } }),
+  userList: (users: readonly RoomUser[]) =>
+    JSON.stringify({ type: 'userList', payload: { users: users.map((u) => ({ id: u.id, name: u.name, avatar: null })) } }),
   userJoined: (user: RoomUser) => JSON.stringify({ type: 'userJoined', payload: { userId: user.id, username: user.name } }),
   userLeft: (userId: string) => JSON.stringify({ type: 'userLeft', payload: { userId } }),
   message: (id: string, encrypted: string, timestamp: string) => JSON.stringify({ type: 'message', payload: encrypted, id, timestamp }),

@@ -11,7 +11,11 @@ export const roomsFeature = feature({
   options: (config) => ({
     maxUsersPerRoom: config.rooms_max_users_per_room,
     windowMs: config.rooms_rate_window_ms,
-    penalties: { threshold: config.rooms_violations_before_block, blockMs: config.rooms_block_seconds * 1000, maxBlockMs: config.rooms_block_max_seconds * 1000 },
+    penalties: {
+      threshold: config.rooms_violations_before_block,
+      blockMs: config.rooms_block_seconds * 1000,
+      maxBlockMs: config.rooms_block_max_seconds * 1000,
+    },
     rateLimiting: config.rooms_rate_limiting,
     messageLimit: config.rooms_message_limit,
     joinLimit: config.rooms_join_limit,

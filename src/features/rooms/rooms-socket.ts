@@ -82,7 +82,13 @@ class RoomSession extends FrameOrder implements RoomMember {
 const frameBytes = (data: RawData): number => (Array.isArray(data) ? data.reduce((n, chunk) => n + chunk.length, 0) : data.byteLength);
 
 /** `onError`: unexpected failures of a join across nodes. */
-export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: IpPenalties; limits: RoomLimits; counters: RoomCounters; onError: (err: unknown) => void }): WsEndpoint<true> {
+export function roomsSocketEndpoint(deps: {
+  registry: RoomRegistry;
+  penalties: IpPenalties;
+  limits: RoomLimits;
+  counters: RoomCounters;
+  onError: (err: unknown) => void;
+}): WsEndpoint<true> {
   const { registry, penalties, limits, counters } = deps;
 
   const reject = (session: RoomSession, err: unknown) => {
@@ -93,7 +99,8 @@ export function roomsSocketEndpoint(deps: { registry: RoomRegistry; penalties: I
     else counters.invalid_frames += 1;
     session.send(roomFrames.error(err.code, err.message));
     // A full room is nobody's fault; everything else is a protocol violation of this address.
-    if (err.code !== 'ROOM_FULL' && penalties.violation(session.connection.ip)) session.connection.close(CLOSE.policy, 'address blocked for repeated violations');
+    if (err.code !== 'ROOM_FULL' && penalties.violation(session.connection.ip))
+      session.connection.close(CLOSE.policy, 'address blocked for repeated violations');
   };
   const errors: SessionErrors = { reject, onError: deps.onError };
 

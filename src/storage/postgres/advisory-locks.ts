@@ -18,5 +18,8 @@ export async function lockUntilCommit(tx: PgQueryable, space: (typeof LockSpace)
  */
 export async function lockEachUntilCommit(tx: PgQueryable, space: (typeof LockSpace)[keyof typeof LockSpace], keys: readonly string[]): Promise<void> {
   // A subquery with ORDER BY is not flattened into the outer query, so the locks follow its order.
-  await tx.query('SELECT pg_advisory_xact_lock($1, k) FROM (SELECT DISTINCT hashtext(key) AS k FROM unnest($2::text[]) AS key ORDER BY k) AS ordered', [space, keys]);
+  await tx.query('SELECT pg_advisory_xact_lock($1, k) FROM (SELECT DISTINCT hashtext(key) AS k FROM unnest($2::text[]) AS key ORDER BY k) AS ordered', [
+    space,
+    keys,
+  ]);
 }

@@ -55,7 +55,10 @@ export function createBlobSpool(dir: string, keepMs = 10 * 60_000): BlobSpool {
       const path = pathFor(id);
       const now = new Date();
       // Touching the file keeps it out of the next sweep while it is being served.
-      const spooled = await utimes(path, now, now).then(() => true, () => false);
+      const spooled = await utimes(path, now, now).then(
+        () => true,
+        () => false,
+      );
       return spooled || (await spool(path, size, chunks)) ? path : undefined;
     },
     async discard(id) {

@@ -69,7 +69,9 @@ export function createPgAnalyticsStore(db: PgDatabase): AnalyticsStore {
       return toDaily(sums, active);
     },
     hourly: async (from, to) =>
-      toHourly(await db.query<CounterRow>('SELECT day, hour, metric, value FROM analytics_counters WHERE day BETWEEN $1 AND $2 ORDER BY day, hour', [from, to])),
+      toHourly(
+        await db.query<CounterRow>('SELECT day, hour, metric, value FROM analytics_counters WHERE day BETWEEN $1 AND $2 ORDER BY day, hour', [from, to]),
+      ),
     async totals() {
       const sums = await db.query<Omit<CounterRow, 'day' | 'hour'>>('SELECT metric, sum(value)::bigint AS value FROM analytics_counters GROUP BY metric');
       const [first] = await db.query<{ day: string | null }>('SELECT min(day) AS day FROM analytics_counters');

@@ -52,7 +52,9 @@ export function createPgChatGroupStore(db: PgDatabase): ChatGroupStore {
       return row === undefined ? undefined : toChatGroup(row);
     },
     async listOf(userId) {
-      const rows = await db.query<Row>(`${SELECT_GROUP} WHERE g.group_id IN (SELECT group_id FROM chat_group_members WHERE user_id = $1) ORDER BY g.seq`, [userId]);
+      const rows = await db.query<Row>(`${SELECT_GROUP} WHERE g.group_id IN (SELECT group_id FROM chat_group_members WHERE user_id = $1) ORDER BY g.seq`, [
+        userId,
+      ]);
       return rows.map(toChatGroup);
     },
     addMember: ({ groupId, actorId, userId, at, maxMembers }) =>

@@ -22,7 +22,17 @@ const containsPattern = (query: string): string => `%${query.replace(/[\\%_]/g, 
 /** The (group_id, name) constraint is the only one that means "name taken"; a reused id is another error. */
 const isNameTaken = (error: unknown): boolean => (error as { constraint?: unknown }).constraint === 'channels_name_taken';
 
-const groupValues = (g: Group) => [g.id, g.name, g.owner_id, g.is_public, g.invite_code, g.key_version, g.server_distribute, g.server_store_history, g.created_at];
+const groupValues = (g: Group) => [
+  g.id,
+  g.name,
+  g.owner_id,
+  g.is_public,
+  g.invite_code,
+  g.key_version,
+  g.server_distribute,
+  g.server_store_history,
+  g.created_at,
+];
 const channelValues = (c: Channel) => [c.id, c.group_id, c.name, c.type, c.topic, c.description, c.created_at];
 const upsertMemberSql = `INSERT INTO group_members (${MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
   ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role, pending = excluded.pending, joined_at = excluded.joined_at`;
@@ -84,7 +94,9 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
       }),
     listGroupsOf: (userId) =>
       db.query<Group>(
-        `SELECT ${GROUP_COLUMNS.split(', ').map((c) => `g.${c}`).join(', ')}
+        `SELECT ${GROUP_COLUMNS.split(', ')
+          .map((c) => `g.${c}`)
+          .join(', ')}
          FROM group_members m JOIN groups g ON g.id = m.group_id
          WHERE m.user_id = $1 AND NOT m.pending ORDER BY g.created_at, g.id`,
         [userId],
@@ -127,10 +139,9 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
         [groupId, keyVersion],
       ),
     async listMemberIds(groupId) {
-      const rows = await db.query<{ user_id: string }>(
-        'SELECT user_id FROM group_members WHERE group_id = $1 AND NOT pending ORDER BY joined_at, user_id',
-        [groupId],
-      );
+      const rows = await db.query<{ user_id: string }>('SELECT user_id FROM group_members WHERE group_id = $1 AND NOT pending ORDER BY joined_at, user_id', [
+        groupId,
+      ]);
       return rows.map((r) => r.user_id);
     },
     async putMemberKey(groupId, userId, keyVersion, encryptedKey, at) {
@@ -145,10 +156,7 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
       await db.query('INSERT INTO group_bans (group_id, user_id, banned_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [groupId, userId, at]);
     },
     async isBanned(groupId, userId) {
-      const row = await one<{ banned: boolean }>('SELECT EXISTS (SELECT 1 FROM group_bans WHERE group_id = $1 AND user_id = $2) AS banned', [
-        groupId,
-        userId,
-      ]);
+      const row = await one<{ banned: boolean }>('SELECT EXISTS (SELECT 1 FROM group_bans WHERE group_id = $1 AND user_id = $2) AS banned', [groupId, userId]);
       return row?.banned ?? false;
     },
 

@@ -72,7 +72,10 @@ export function createPgInboxStore(db: PgDatabase): InboxStore {
     // node, and clearing it could deliver that message twice. A crashed node's leases simply expire.
     async releaseAll() {},
     async waiting(recipients, now) {
-      const rows = await db.query<{ recipient: string }>(`SELECT DISTINCT recipient FROM inbox_messages WHERE recipient = ANY($1::text[]) AND ${available('$2')}`, [recipients, now]);
+      const rows = await db.query<{ recipient: string }>(
+        `SELECT DISTINCT recipient FROM inbox_messages WHERE recipient = ANY($1::text[]) AND ${available('$2')}`,
+        [recipients, now],
+      );
       return rows.map((r) => r.recipient);
     },
     async purgeExpired(now) {

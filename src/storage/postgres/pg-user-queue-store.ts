@@ -60,7 +60,10 @@ export function createPgUserQueueStore(db: PgDatabase): UserQueueStore {
       if (state.seq !== null) return { status: 'duplicate', event: toQueuedEvent(state as Row) };
       return state.queued >= maxQueued ? { status: 'full' } : undefined;
     });
-    const seqs = await insertNumbered(tx, events.filter((_, i) => decided[i] === undefined));
+    const seqs = await insertNumbered(
+      tx,
+      events.filter((_, i) => decided[i] === undefined),
+    );
     return events.map((event, i) => decided[i] ?? { status: 'queued', event: { ...event, seq: seqs.get(event.recipientId) as number } });
   };
 
@@ -90,11 +93,9 @@ export function createPgUserQueueStore(db: PgDatabase): UserQueueStore {
       return rows.map((r) => r.recipient_id);
     },
     purgeExpired: (now) =>
-      countOf(
-        db,
-        'WITH gone AS (DELETE FROM user_queue_events WHERE expires_at IS NOT NULL AND expires_at <= $1 RETURNING 1) SELECT count(*) AS n FROM gone',
-        [now],
-      ),
+      countOf(db, 'WITH gone AS (DELETE FROM user_queue_events WHERE expires_at IS NOT NULL AND expires_at <= $1 RETURNING 1) SELECT count(*) AS n FROM gone', [
+        now,
+      ]),
     depth: () => countOf(db, 'SELECT count(*) AS n FROM user_queue_events'),
   };
 }

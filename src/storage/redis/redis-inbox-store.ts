@@ -163,7 +163,15 @@ type WireRow = [string, string, string, string, string, string, string];
 /** Script rows, oldest first (a lease of given ids returns them in the caller's order). */
 const toMessages = (rows: unknown): QueuedMessage[] =>
   (rows as WireRow[])
-    .map(([id, recipient, from, enc_pub, message, signature, timestamp]) => ({ id: Number(id), recipient, from, enc_pub, message, signature, timestamp: Number(timestamp) }))
+    .map(([id, recipient, from, enc_pub, message, signature, timestamp]) => ({
+      id: Number(id),
+      recipient,
+      from,
+      enc_pub,
+      message,
+      signature,
+      timestamp: Number(timestamp),
+    }))
     .sort((a, b) => a.id - b.id);
 
 /**

@@ -29,7 +29,9 @@ export function createSqliteAnalyticsStore(db: SqliteDatabase, writes: SqliteWri
      UNION ALL
      SELECT day, COUNT(*) AS users FROM analytics_active_hashes WHERE day BETWEEN ? AND ? GROUP BY day`,
   );
-  const selectHourly = db.prepare<[string, string], CounterRow>('SELECT day, hour, metric, value FROM analytics_counters WHERE day BETWEEN ? AND ? ORDER BY day, hour');
+  const selectHourly = db.prepare<[string, string], CounterRow>(
+    'SELECT day, hour, metric, value FROM analytics_counters WHERE day BETWEEN ? AND ? ORDER BY day, hour',
+  );
   const selectTotals = db.prepare<[], Omit<CounterRow, 'day' | 'hour'>>('SELECT metric, SUM(value) AS value FROM analytics_counters GROUP BY metric');
   const selectFirstDay = db.prepare<[], { day: string | null }>('SELECT MIN(day) AS day FROM analytics_counters');
 

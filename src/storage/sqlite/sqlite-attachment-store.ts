@@ -12,9 +12,7 @@ export function createSqliteAttachmentStore(db: SqliteDatabase, writes: SqliteWr
   const select = db.prepare<[string, string, number], AttachmentGrant>(
     'SELECT * FROM attachments WHERE att_id = ? AND recipient = ? AND (expires_at IS NULL OR expires_at > ?)',
   );
-  const expired = db.prepare<[number], { att_id: string }>(
-    'DELETE FROM attachments WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING att_id',
-  );
+  const expired = db.prepare<[number], { att_id: string }>('DELETE FROM attachments WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING att_id');
   const stillGranted = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM attachments WHERE att_id = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(DISTINCT att_id) AS n FROM attachments');
   const purge = (now: number) => {

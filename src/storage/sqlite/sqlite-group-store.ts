@@ -41,8 +41,7 @@ const toMember = (r: MemberRow): Member => ({ ...r, pending: r.pending !== 0 });
 /** `%`, `_` and the escape character itself match literally in the LIKE pattern built from user input. */
 const containsPattern = (query: string): string => `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-const isUniqueViolation = (error: unknown): boolean =>
-  error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
+const isUniqueViolation = (error: unknown): boolean => error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
 
 export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBatcher): GroupStore {
   // Groups
@@ -59,15 +58,15 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
        server_store_history = coalesce(@server_store_history, server_store_history)
      WHERE id = @id`,
   );
-  const bumpKey = db.prepare<[string], { key_version: number }>(
-    'UPDATE groups SET key_version = key_version + 1 WHERE id = ? RETURNING key_version',
-  );
+  const bumpKey = db.prepare<[string], { key_version: number }>('UPDATE groups SET key_version = key_version + 1 WHERE id = ? RETURNING key_version');
   const setOwner = db.prepare('UPDATE groups SET owner_id = ? WHERE id = ?');
   const groupAttIds = db.prepare<[string], { att_id: string }>('SELECT att_id FROM group_attachments WHERE group_id = ?');
   const deleteGroupRow = db.prepare('DELETE FROM groups WHERE id = ?');
   const countGroupRows = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM groups');
   const selectGroupsOf = db.prepare<[string], GroupRow>(
-    `SELECT ${GROUP_COLUMNS.split(', ').map((c) => `g.${c}`).join(', ')}
+    `SELECT ${GROUP_COLUMNS.split(', ')
+      .map((c) => `g.${c}`)
+      .join(', ')}
      FROM group_members m JOIN groups g ON g.id = m.group_id
      WHERE m.user_id = ? AND m.pending = 0 ORDER BY g.created_at, g.id`,
   );
@@ -110,18 +109,12 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
   const insertBan = db.prepare<[string, string, number]>(
     'INSERT INTO group_bans (group_id, user_id, banned_at) VALUES (?, ?, ?) ON CONFLICT (group_id, user_id) DO NOTHING',
   );
-  const selectBan = db.prepare<[string, string], { banned: number }>(
-    'SELECT EXISTS (SELECT 1 FROM group_bans WHERE group_id = ? AND user_id = ?) AS banned',
-  );
+  const selectBan = db.prepare<[string, string], { banned: number }>('SELECT EXISTS (SELECT 1 FROM group_bans WHERE group_id = ? AND user_id = ?) AS banned');
 
   // Channels
-  const insertChannel = db.prepare(
-    `INSERT INTO channels (${CHANNEL_COLUMNS}) VALUES (@id, @group_id, @name, @type, @topic, @description, @created_at)`,
-  );
+  const insertChannel = db.prepare(`INSERT INTO channels (${CHANNEL_COLUMNS}) VALUES (@id, @group_id, @name, @type, @topic, @description, @created_at)`);
   const selectChannel = db.prepare<[string], Channel>(`SELECT ${CHANNEL_COLUMNS} FROM channels WHERE id = ?`);
-  const selectChannels = db.prepare<[string], Channel>(
-    `SELECT ${CHANNEL_COLUMNS} FROM channels WHERE group_id = ? ORDER BY created_at, id`,
-  );
+  const selectChannels = db.prepare<[string], Channel>(`SELECT ${CHANNEL_COLUMNS} FROM channels WHERE group_id = ? ORDER BY created_at, id`);
   const countChannelRows = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM channels WHERE group_id = ?');
   const updateChannelName = db.prepare<[string, string]>('UPDATE channels SET name = ? WHERE id = ?');
   // Topic and description are nullable, so "keep" is a separate flag rather than a null.
@@ -143,10 +136,7 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
     `INSERT INTO group_messages (${MESSAGE_COLUMNS})
      VALUES (@id, @group_id, @channel_id, @sender_id, @ciphertext, @nonce, @key_version, @timestamp, @attachment_meta)`,
   );
-  const selectMessages = db.prepare<
-    { group_id: string; channel_id: string; since: number; not_before: number; limit: number },
-    GroupMessage
-  >(
+  const selectMessages = db.prepare<{ group_id: string; channel_id: string; since: number; not_before: number; limit: number }, GroupMessage>(
     `SELECT ${MESSAGE_COLUMNS} FROM group_messages
      WHERE group_id = @group_id AND channel_id = @channel_id AND timestamp > @since AND timestamp >= @not_before
      ORDER BY timestamp, id LIMIT @limit`,
@@ -160,9 +150,7 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
   const selectAttachment = db.prepare<[string, string], GroupAttachment>(
     'SELECT group_id, att_id, uploader, size, created_at FROM group_attachments WHERE group_id = ? AND att_id = ?',
   );
-  const selectHeld = db.prepare<[string], { held: number }>(
-    'SELECT EXISTS (SELECT 1 FROM group_attachments WHERE att_id = ?) AS held',
-  );
+  const selectHeld = db.prepare<[string], { held: number }>('SELECT EXISTS (SELECT 1 FROM group_attachments WHERE att_id = ?) AS held');
 
   const groupParams = (g: Group) => ({
     ...g,
@@ -255,8 +243,7 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
     async listMemberIds(groupId) {
       return selectMemberIds.all(groupId).map((r) => r.user_id);
     },
-    putMemberKey: (groupId, userId, keyVersion, encryptedKey, at) =>
-      writes.run(() => void upsertMemberKey.run(groupId, userId, keyVersion, encryptedKey, at)),
+    putMemberKey: (groupId, userId, keyVersion, encryptedKey, at) => writes.run(() => void upsertMemberKey.run(groupId, userId, keyVersion, encryptedKey, at)),
 
     addBan: (groupId, userId, at) => writes.run(() => void insertBan.run(groupId, userId, at)),
     async isBanned(groupId, userId) {

@@ -57,8 +57,18 @@ export function createSqliteInboxStore(db: SqliteDatabase, writes: SqliteWriteBa
     drain: (recipient, since, limit, now) => writes.run(() => oldestFirst(drainRows.all({ recipient, since, limit, now }))),
     lease: (recipient, ids, until, now) =>
       writes.run(() => oldestFirst(ids === 'all' ? leaseAll.all({ recipient, until, now }) : ids.flatMap((id) => leaseOne.all({ id, recipient, until, now })))),
-    remove: (ids) => writes.run(() => ids.forEach((id) => { deleteOne.run(id); })),
-    release: (ids) => writes.run(() => ids.forEach((id) => { releaseOne.run(id); })),
+    remove: (ids) =>
+      writes.run(() =>
+        ids.forEach((id) => {
+          deleteOne.run(id);
+        }),
+      ),
+    release: (ids) =>
+      writes.run(() =>
+        ids.forEach((id) => {
+          releaseOne.run(id);
+        }),
+      ),
     releaseAll: () => writes.run(() => void releaseEvery.run()),
     waiting: async (recipients, now) => waitingAmong.all({ recipients: JSON.stringify(recipients), now }).map((r) => r.recipient),
     purgeExpired: (now) =>

@@ -11,7 +11,9 @@ export function createSqliteUserQueueStore(db: SqliteDatabase, writes: SqliteWri
     `INSERT INTO user_queue_counters (recipient_id, last_seq) VALUES (?, 1)
      ON CONFLICT (recipient_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
   );
-  const insert = db.prepare('INSERT INTO user_queue_events (recipient_id, seq, event_id, body, created_at, expires_at) VALUES (@recipientId, @seq, @eventId, @body, @createdAt, @expiresAt)');
+  const insert = db.prepare(
+    'INSERT INTO user_queue_events (recipient_id, seq, event_id, body, created_at, expires_at) VALUES (@recipientId, @seq, @eventId, @body, @createdAt, @expiresAt)',
+  );
   const listAfter = db.prepare<{ recipient: string; after: number; limit: number; now: number }, Row>(
     `SELECT ${COLUMNS} FROM user_queue_events
      WHERE recipient_id = @recipient AND seq > @after AND (expires_at IS NULL OR expires_at > @now)

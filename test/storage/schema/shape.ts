@@ -18,7 +18,8 @@ export type SchemaShape = Record<string, TableShape>;
 
 export const columnShape = (type: TypeClass, notNull: boolean) => (notNull ? `${type} not null` : type);
 
-export const indexShape = (columns: string[], unique: boolean, partial: boolean) => `${unique ? 'unique ' : ''}(${columns.join(', ')})${partial ? ' partial' : ''}`;
+export const indexShape = (columns: string[], unique: boolean, partial: boolean) =>
+  `${unique ? 'unique ' : ''}(${columns.join(', ')})${partial ? ' partial' : ''}`;
 
 /** Every way `postgres` differs from `sqlite`, one line each (empty when they match). */
 export function schemaDifferences(sqlite: SchemaShape, postgres: SchemaShape): string[] {
@@ -33,7 +34,8 @@ export function schemaDifferences(sqlite: SchemaShape, postgres: SchemaShape): s
       const [sc, pc] = [s.columns[column], p.columns[column]];
       if (sc !== pc) lines.push(`column ${table}.${column}: sqlite ${sc ?? 'none'}, postgres ${pc ?? 'none'}`);
     }
-    if (s.primaryKey.join() !== p.primaryKey.join()) lines.push(`primary key of ${table}: sqlite (${s.primaryKey.join(', ')}), postgres (${p.primaryKey.join(', ')})`);
+    if (s.primaryKey.join() !== p.primaryKey.join())
+      lines.push(`primary key of ${table}: sqlite (${s.primaryKey.join(', ')}), postgres (${p.primaryKey.join(', ')})`);
     for (const index of unmatched(s.indexes, p.indexes)) lines.push(`index ${table} ${index}: only in sqlite`);
     for (const index of unmatched(p.indexes, s.indexes)) lines.push(`index ${table} ${index}: only in postgres`);
   }

@@ -32,7 +32,11 @@ export function sqliteSchemaShape(db: SqliteDatabase): SchemaShape {
         .filter((index) => index.origin !== 'pk')
         .map((index) => {
           const indexed = (db.pragma(`index_info(${index.name})`) as Array<{ seqno: number; name: string }>).sort((a, b) => a.seqno - b.seqno);
-          return indexShape(indexed.map((c) => c.name), index.unique === 1, index.partial === 1);
+          return indexShape(
+            indexed.map((c) => c.name),
+            index.unique === 1,
+            index.partial === 1,
+          );
         });
       return [
         table,

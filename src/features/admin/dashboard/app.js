@@ -104,7 +104,12 @@ function chartFrame(svg, points, max) {
 
 function newChart(container, kind, points) {
   container.replaceChildren();
-  const svg = svgEl('svg', { viewBox: `0 0 ${CHART.width} ${CHART.height}`, role: 'img', 'data-chart': kind, 'data-total': points.reduce((sum, p) => sum + p.value, 0) });
+  const svg = svgEl('svg', {
+    viewBox: `0 0 ${CHART.width} ${CHART.height}`,
+    role: 'img',
+    'data-chart': kind,
+    'data-total': points.reduce((sum, p) => sum + p.value, 0),
+  });
   container.append(svg);
   const max = Math.max(1, ...points.map((p) => p.value));
   return { svg, max, frame: chartFrame(svg, points, max) };
@@ -133,7 +138,9 @@ function lineChart(container, points) {
   const step = frame.plotW / Math.max(1, points.length - 1);
   const xy = points.map((p, i) => [frame.x0 + (points.length === 1 ? frame.plotW / 2 : i * step), frame.y0 - (p.value / max) * frame.plotH]);
   svg.append(svgEl('polyline', { class: 'line', points: xy.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ') }));
-  points.forEach((p, i) => { svg.append(tooltip(svgEl('circle', { class: 'dot', cx: xy[i][0], cy: xy[i][1], r: 3 }), p)); });
+  points.forEach((p, i) => {
+    svg.append(tooltip(svgEl('circle', { class: 'dot', cx: xy[i][0], cy: xy[i][1], r: 3 }), p));
+  });
 }
 
 // ---- Views -----------------------------------------------------------------------------------
@@ -176,8 +183,14 @@ function renderOverview(overview) {
 }
 
 function renderCharts(messages, users) {
-  barChart($('chart-messages'), messages.days.map((d) => ({ label: d.date, value: d.messages + d.group_messages })));
-  lineChart($('chart-users'), users.days.map((d) => ({ label: d.date, value: d.active_users })));
+  barChart(
+    $('chart-messages'),
+    messages.days.map((d) => ({ label: d.date, value: d.messages + d.group_messages })),
+  );
+  lineChart(
+    $('chart-users'),
+    users.days.map((d) => ({ label: d.date, value: d.active_users })),
+  );
 }
 
 function renderGroups(groups) {
@@ -204,7 +217,23 @@ function renderGroups(groups) {
   $('groups-empty').hidden = groups.length > 0;
 }
 
-const SYSTEM_ORDER = ['status', 'version', 'uptime_seconds', 'active_connections', 'websocket_connections', 'active_rooms', 'total_users', 'calls', 'queued_messages', 'queued_user_events', 'attachments', 'storage_bytes', 'storage', 'security', 'analytics_enabled'];
+const SYSTEM_ORDER = [
+  'status',
+  'version',
+  'uptime_seconds',
+  'active_connections',
+  'websocket_connections',
+  'active_rooms',
+  'total_users',
+  'calls',
+  'queued_messages',
+  'queued_user_events',
+  'attachments',
+  'storage_bytes',
+  'storage',
+  'security',
+  'analytics_enabled',
+];
 
 function flatten(prefix, value, out) {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
@@ -217,7 +246,12 @@ function flatten(prefix, value, out) {
 function renderSystem(system) {
   const list = $('system-status');
   list.replaceChildren();
-  const keys = [...SYSTEM_ORDER.filter((k) => k in system), ...Object.keys(system).filter((k) => !SYSTEM_ORDER.includes(k)).sort()];
+  const keys = [
+    ...SYSTEM_ORDER.filter((k) => k in system),
+    ...Object.keys(system)
+      .filter((k) => !SYSTEM_ORDER.includes(k))
+      .sort(),
+  ];
   for (const key of keys) {
     const rows = [];
     flatten(key, system[key], rows);
