@@ -8,6 +8,7 @@ import { TokenBucket } from '../rate-limit/token-bucket.js';
 import { clientAddress } from './client-address.js';
 import { writeRawError } from './raw-error-response.js';
 import { holdSlotsWhileOpen, type SlotCap } from './upgrade-slots.js';
+import { type WsRequestTarget, type WsRoute, WsRouteTable } from './ws-routes.js';
 
 /** Close codes Whispr uses on every WebSocket dialect (documented in docs/websockets.md). */
 export const CLOSE = {
@@ -88,8 +89,10 @@ export interface WsEndpoint<M = unknown> {
   maxPayload: number;
   /** Connections per client address on this endpoint, below the gateway-wide cap. */
   maxConnectionsPerIp?: number;
-  /** What this endpoint needs from the request, or undefined if the request is not for it. */
-  match(url: URL): M | undefined;
+  /** The requests that are this dialect's (the gateway's routing table resolves overlaps by specificity). */
+  routes: readonly WsRoute[];
+  /** What this endpoint needs from a request routed to it; throws an ApiError (400) for a malformed one. */
+  parse(request: WsRequestTarget): M;
   /** Refuses the upgrade by throwing an ApiError (401, 403, ...). */
   authorize?(match: M, req: IncomingMessage, url: URL, ip: string): Promise<void>;
   onConnection(connection: WsConnection, match: M): void;
@@ -116,6 +119,7 @@ interface Registered {
 /** Routes HTTP upgrades to WebSocket dialects and enforces the limits every socket shares. */
 export class WsGateway {
   private readonly endpoints: Registered[] = [];
+  private readonly routes = new WsRouteTable<Registered>();
   private readonly connections = new Set<WsConnection>();
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
@@ -128,7 +132,9 @@ export class WsGateway {
   register<M>(endpoint: WsEndpoint<M>): void {
     // Pings are answered by WsConnection, within a budget: ws's own answer cuts a flood off without a close frame.
     const server = new WebSocketServer({ noServer: true, maxPayload: endpoint.maxPayload, clientTracking: false, perMessageDeflate: false, autoPong: false });
-    this.endpoints.push({ endpoint: endpoint as WsEndpoint<unknown>, server });
+    const registered: Registered = { endpoint: endpoint as WsEndpoint<unknown>, server };
+    for (const route of endpoint.routes) this.routes.add(route, registered, endpoint.name);
+    this.endpoints.push(registered);
   }
 
   attach(server: Server): void {
@@ -161,27 +167,20 @@ export class WsGateway {
 
   private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', destroyOnError);
-    const url = new URL(req.url ?? '/', 'http://whispr.invalid');
-    let found: { registered: Registered; match: unknown } | undefined;
-    for (const registered of this.endpoints) {
-      const match = registered.endpoint.match(url);
-      if (match !== undefined) {
-        found = { registered, match };
-        break;
-      }
-    }
+    const found = this.routes.find(new URL(req.url ?? '/', 'http://whispr.invalid'));
     if (found === undefined) return writeRawError(socket, new ApiError(404, 'NOT_FOUND', 'No WebSocket endpoint at this path'));
     if (!this.accepting) return writeRawError(socket, shuttingDown());
+    const { target: registered, request } = found;
+    const match = registered.endpoint.parse(request);
     const ip = clientAddress(req, this.options.trustProxy);
     if (this.connections.size >= this.options.maxConnections) {
       return writeRawError(socket, new ApiError(503, 'TOO_MANY_CONNECTIONS', 'Server connection limit reached', 5));
     }
-    const { registered, match } = found;
     // Held from here on, so a burst of slow handshakes cannot overshoot the limits; given back when the socket closes.
     if (!(await holdSlotsWhileOpen(this.options.slots, this.slotCaps(registered.endpoint, ip), socket, this.options.onError))) {
       return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
     }
-    await registered.endpoint.authorize?.(match, req, url, ip);
+    await registered.endpoint.authorize?.(match, req, request.url, ip);
     // close() may have run while authorizing: a socket accepted now would never be told to go.
     if (!this.accepting) return writeRawError(socket, shuttingDown());
     registered.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, registered.endpoint, match, ip, socket));

@@ -63,7 +63,8 @@ async function startGateway(driver: ConnectionSlots): Promise<Gateway> {
     name: path.slice(1),
     maxPayload: 1024,
     maxConnectionsPerIp: ENDPOINT_CAP,
-    match: (url) => (url.pathname === path ? true : undefined),
+    routes: [{ path }],
+    parse: () => true,
     ...(authorize === undefined ? {} : { authorize }),
     onConnection: () => undefined,
   });

@@ -98,6 +98,8 @@ describe.each(drivers)('storage=$storage', ({ storage, available }) => {
 
   test.runIf(available)('the chat-app event socket: U+0000 in the user id of the path is 400', async () => {
     expect(await refusedStatus(wsUrl(srv.url, '/ws/user%00x?token=dev_x'))).toBe(400);
+    // Not percent-encoding at all: a 400 too (INVALID_USER_ID), not a 404 as if no dialect owned /ws/{x}.
+    expect(await refusedStatus(wsUrl(srv.url, '/ws/user%E0%A4x?token=dev_x'))).toBe(400);
   });
 
   test.runIf(available)('frames: U+0000 in an ACK event_id or an account message recipient is an INVALID_STRING error frame', async () => {

@@ -130,10 +130,9 @@ export function accountSocketEndpoint(deps: AccountSocketDeps, sockets: AccountS
   return {
     name: 'account',
     maxPayload: maxPayloadChars + 4096,
-    match(url) {
-      const token = url.searchParams.get('token');
-      return (url.pathname === '/ws' || url.pathname === '/ws/') && token !== null && !url.searchParams.has('recipient') ? { token } : undefined;
-    },
+    // `/ws?recipient=...&token=...` is Whispr's push socket with its token in the query.
+    routes: [{ path: '/ws', query: 'token', unless: ['recipient'] }],
+    parse: ({ url }) => ({ token: url.searchParams.get('token') ?? '' }),
     // Refusals are sent as close codes after the upgrade (1008 bad token, 1013 full), as the docs of the original promise.
     async authorize(handshake) {
       const userId = await accounts.registeredAccountOf(handshake.token);

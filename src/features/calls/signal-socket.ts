@@ -50,7 +50,8 @@ export function signalSocketEndpoint(deps: {
   return {
     name: 'signal',
     maxPayload: MAX_FRAME,
-    match: (url) => (url.pathname === '/signal' || url.pathname === '/signal/' ? true : undefined),
+    routes: [{ path: '/signal' }],
+    parse: () => true,
     async authorize(_match, req, url) {
       if (authorizer.mode === 'strict') await authorizer.tokenSubject(bearerToken(req.headers, url.searchParams));
     },

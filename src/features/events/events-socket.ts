@@ -1,4 +1,4 @@
-import { ApiError, forbidden } from '../../core/errors.js';
+import { ApiError, badRequest, forbidden } from '../../core/errors.js';
 import { inputFault } from '../../http/input-faults.js';
 import { CLOSE, type WsEndpoint } from '../../http/ws-gateway.js';
 import { errorFrame, jsonObjectFrame } from '../../http/ws-frames.js';
@@ -24,9 +24,6 @@ export interface EventsSocketDeps {
   onError: (err: unknown) => void;
 }
 
-// Whispr's push socket owns /ws/{64 hex}; every other single segment is a chat-app user id.
-const USER_PATH = /^\/ws\/([^/]{1,128})\/?$/;
-const WHISPR_KEY = /^[0-9a-fA-F]{64}$/;
 const MAX_CLIENT_FRAME = 4096;
 
 const PONG = '{"type":"pong"}';
@@ -51,13 +48,13 @@ export function eventsSocketEndpoint(deps: EventsSocketDeps): WsEndpoint<string>
   return {
     name: 'events',
     maxPayload: MAX_CLIENT_FRAME,
-    match(url) {
-      const raw = USER_PATH.exec(url.pathname)?.[1];
-      if (raw === undefined || WHISPR_KEY.test(raw)) return undefined;
+    // Whispr's push socket owns the segments shaped as a key (`/ws/{64 hex}`); every other one is a user id.
+    routes: [{ under: '/ws' }],
+    parse({ segment = '' }) {
       try {
-        return decodeURIComponent(raw);
+        return decodeURIComponent(segment);
       } catch {
-        return undefined;
+        throw badRequest('INVALID_USER_ID', 'The user id in the path is not valid percent-encoding');
       }
     },
     async authorize(userId, req, url) {

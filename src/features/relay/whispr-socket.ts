@@ -7,7 +7,7 @@ import { bearerToken } from '../../http/bearer-token.js';
 import type { KeyAuthorizer } from '../auth/key-authorizer.js';
 import type { InboxPush } from './inbox-push.js';
 
-const KEY_PATH = /^\/ws\/([0-9a-fA-F]{64})\/?$/;
+const HEX_KEY = /^[0-9a-fA-F]{64}$/;
 const MAX_CLIENT_FRAME = 4096;
 
 let serial = 0;
@@ -25,13 +25,11 @@ export function whisprSocketEndpoint(deps: {
   return {
     name: 'whispr',
     maxPayload: MAX_CLIENT_FRAME,
-    match(url) {
-      const byPath = KEY_PATH.exec(url.pathname)?.[1];
-      if (byPath !== undefined) return byPath.toLowerCase();
-      const byQuery = url.searchParams.get('recipient');
-      if ((url.pathname === '/ws' || url.pathname === '/ws/') && byQuery !== null) return byQuery.toLowerCase();
-      return undefined;
-    },
+    routes: [
+      { under: '/ws', segment: HEX_KEY },
+      { path: '/ws', query: 'recipient' },
+    ],
+    parse: ({ url, segment }) => (segment ?? url.searchParams.get('recipient') ?? '').toLowerCase(),
     async authorize(key, req, url) {
       if (!isHexKey(key)) throw badRequest('INVALID_KEY', 'recipient must be a 32-byte key in hex (64 characters)');
       await deps.authorizer.authorize(bearerToken(req.headers, url.searchParams), key);

@@ -27,15 +27,6 @@ export interface RoomCounters {
 /** Frames up to this many times the size limit get a MESSAGE_TOO_LARGE error; larger ones close the socket (1009). */
 const HARD_FRAME_FACTOR = 4;
 
-/**
- * Where room sockets connect: `/rooms` (unambiguous), `/ws` without `recipient` or `token` (the
- * RTC-E2EE relay's path) and `/` (the Node relay accepted any path).
- */
-export function isRoomsPath(url: URL): boolean {
-  if (url.pathname === '/rooms' || url.pathname === '/') return true;
-  return (url.pathname === '/ws' || url.pathname === '/ws/') && !url.searchParams.has('recipient') && !url.searchParams.has('token');
-}
-
 /** How the endpoint answers a session's failed frame, and where unexpected failures after a promise go. */
 interface SessionErrors {
   reject(session: RoomSession, err: unknown): void;
@@ -152,7 +143,10 @@ export function roomsSocketEndpoint(deps: {
     name: 'rooms',
     maxPayload: limits.maxFrameBytes * HARD_FRAME_FACTOR,
     maxConnectionsPerIp: limits.connectionsPerIp,
-    match: (url) => (isRoomsPath(url) ? true : undefined),
+    // `/rooms` (unambiguous), `/ws` without another dialect's query parameter (the RTC-E2EE relay's
+    // path) and `/` (the Node relay accepted any path).
+    routes: [{ path: '/rooms' }, { path: '/' }, { path: '/ws' }],
+    parse: () => true,
     async authorize(_match, _req, _url, ip) {
       const blockedMs = penalties.blockedFor(ip);
       if (blockedMs > 0) throw new ApiError(403, 'IP_BLOCKED', 'This address is blocked for repeated protocol violations', blockedMs / 1000);
