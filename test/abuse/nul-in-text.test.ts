@@ -16,7 +16,7 @@ import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
 import { requirePostgres } from '../support/services.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 
-const postgresAvailable = await requirePostgres('test/input/nul-in-text.test.ts');
+const postgresAvailable = await requirePostgres('test/abuse/nul-in-text.test.ts');
 /** U+0000 as JSON writes it, for raw bodies and frames. */
 const NUL = '\\u0000';
 

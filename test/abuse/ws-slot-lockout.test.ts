@@ -18,7 +18,7 @@ import { startServer, type RunningServer } from '../support/test-server.js';
 const ROOMS_CAP = 10; // rooms_connections_per_ip
 const ADDRESS_CAP = 100; // max_websocket_connections_per_ip
 
-const redisAvailable = await requireRedis('test/gateway/malformed-upgrade-lockout.test.ts');
+const redisAvailable = await requireRedis('test/abuse/ws-slot-lockout.test.ts');
 
 const deployments = [
   { name: 'one process', redis: false, index: 0 },
