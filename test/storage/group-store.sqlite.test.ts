@@ -9,9 +9,11 @@ import { openSqliteDatabase } from '../../src/storage/sqlite/sqlite-database.js'
 import { createSqliteGroupStore } from '../../src/storage/sqlite/sqlite-group-store.js';
 import { sqliteBackend, useBackend } from './backends.js';
 import { channel, group, GROUP_TABLES, groupStoreContract } from './group-store.contract.js';
+import { groupStoreQuotasContract } from './group-store-quotas.contract.js';
 
 describe('SQLite group store', () => {
   groupStoreContract(useBackend(sqliteBackend(createSqliteGroupStore, GROUP_TABLES)));
+  groupStoreQuotasContract(useBackend(sqliteBackend(createSqliteGroupStore, GROUP_TABLES)));
 });
 
 describe('schema', () => {
