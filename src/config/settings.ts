@@ -235,6 +235,17 @@ export const SETTINGS = [
     description: 'Attachments are deleted after this long (0: never)',
   },
   {
+    key: 'key_attachments_quota_bytes',
+    kind: 'int',
+    default: 1_073_741_824,
+    min: 1024,
+    max: 1_099_511_627_776,
+    env: ['WHISPR_KEY_ATTACHMENTS_QUOTA_BYTES'],
+    limit: true,
+    description:
+      'Direct-message attachments one sender key holds until they expire and are cleaned up, in bytes (413 QUOTA_EXCEEDED above). Each grant counts its size plus 4096, once per recipient; 1 GiB is a hundred of the largest files within attachment_ttl_seconds',
+  },
+  {
     key: 'max_group_members',
     kind: 'int',
     default: 500,

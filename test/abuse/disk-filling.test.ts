@@ -1,12 +1,14 @@
-// Attack (issue 15 #2): a free key writes group messages and files as fast as it can to fill the
-// disk. Byte quotas per key (over all its groups) and per group answer 413 QUOTA_EXCEEDED; a
+// Attack (issue 15 #2): a free key writes group messages and files, or direct-message attachments,
+// as fast as it can to fill the disk. Byte quotas per key (over all its groups) and per group, and
+// per sender for direct-message attachments, answer 413 QUOTA_EXCEEDED; a
 // bystander, another key from another address, still writes, and nothing stored is lost. The
 // quotas are small here so the attack ends quickly; their figures come from the settings.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { fileCost, messageCost } from '../../src/features/groups/group-quotas.js';
+import { fileCharge } from '../../src/core/storage-charge.js';
+import { messageCost } from '../../src/features/groups/group-quotas.js';
 import { type GroupClient, newGroupKey, WhisprError } from '../../src/sdk/index.js';
 import { useGroupServer } from '../groups/group-kit.js';
 import { fromAddress } from './source-address.js';
@@ -15,6 +17,7 @@ const KEY_HISTORY = 16_000;
 const GROUP_HISTORY = 24_000;
 const KEY_FILES = 30_000;
 const GROUP_FILES = 45_000;
+const KEY_ATTACHMENTS = 30_000;
 const TEXT = 'x'.repeat(1000);
 const FILE = 5000;
 
@@ -23,6 +26,7 @@ const { kit, user } = useGroupServer({
   group_history_quota_bytes: GROUP_HISTORY,
   key_group_files_quota_bytes: KEY_FILES,
   group_files_quota_bytes: GROUP_FILES,
+  key_attachments_quota_bytes: KEY_ATTACHMENTS,
 });
 const BYSTANDER_ADDRESS = '127.0.0.2';
 
@@ -112,11 +116,11 @@ describe('group files', () => {
     };
     const first = await untilRefused(upload(attackers[0]!.g));
     expect(first.refusal).toMatchObject({ status: 413, errorCode: 'QUOTA_EXCEEDED', detail: expect.stringContaining('over all groups') });
-    expect(first.accepted).toHaveLength(Math.floor(KEY_FILES / fileCost(FILE)));
+    expect(first.accepted).toHaveLength(Math.floor(KEY_FILES / fileCharge(FILE)));
     const second = await untilRefused(upload(attackers[1]!.g));
     expect(second.refusal).toMatchObject({ status: 413, errorCode: 'QUOTA_EXCEEDED', detail: expect.stringContaining("group's files") });
     const stored = [...first.accepted, ...second.accepted];
-    expect(stored).toHaveLength(Math.floor(GROUP_FILES / fileCost(FILE)));
+    expect(stored).toHaveLength(Math.floor(GROUP_FILES / fileCharge(FILE)));
     expect(groupFiles()).toBe(stored.length);
     for (const file of stored) expect((await attackers[1]!.g.download(grp.id, file.id)).equals(file.bytes)).toBe(true);
 
@@ -128,5 +132,20 @@ describe('group files', () => {
       const { id } = await bystander.g.upload(own.id, bytes);
       expect((await bystander.g.download(own.id, id)).equals(bytes)).toBe(true);
     });
+  });
+});
+
+describe('direct-message attachments', () => {
+  test('a sender uploads until its quota: 413 QUOTA_EXCEEDED; another sender still uploads to the same recipient', async () => {
+    const [attacker, bystander, recipient] = [kit.s.client(), kit.s.client(), kit.s.client()];
+    const { accepted, refusal } = await untilRefused(async () => {
+      const bytes = randomBytes(FILE);
+      return { bytes, id: await attacker.upload(recipient.address, bytes, 'fill.bin') };
+    });
+    expect({ status: refusal.status, code: refusal.errorCode }).toEqual({ status: 413, code: 'QUOTA_EXCEEDED' });
+    expect(accepted).toHaveLength(Math.floor(KEY_ATTACHMENTS / fileCharge(FILE)));
+    const bytes = randomBytes(FILE);
+    const id = await fromAddress(BYSTANDER_ADDRESS, () => bystander.upload(recipient.address, bytes, 'hello.bin'));
+    for (const file of [...accepted, { bytes, id }]) expect((await recipient.downloadRaw(file.id)).equals(file.bytes)).toBe(true);
   });
 });

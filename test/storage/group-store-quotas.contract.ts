@@ -1,7 +1,7 @@
 /** What every GroupStore driver must do for quotas, retention and bulk removal (schema version 6). */
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { GroupMessage, GroupStore } from '../../src/features/groups/group-store.js';
-import { FILE_ROW_BYTES, MESSAGE_ROW_BYTES } from '../../src/features/groups/group-quotas.js';
+import { FILE_ROW_BYTES, MESSAGE_ROW_BYTES } from '../../src/core/storage-charge.js';
 import type { SqlBackend } from './backends.js';
 import { channel, group } from './group-store.contract.js';
 

@@ -4,7 +4,8 @@ import { notFound, tooLarge } from '../../core/errors.js';
 import type { BlobStore } from '../attachments/attachment-store.js';
 import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import { GroupAccess } from './group-access.js';
-import { fileCost, type GroupQuotas } from './group-quotas.js';
+import { fileCharge } from '../../core/storage-charge.js';
+import type { GroupQuotas } from './group-quotas.js';
 import type { GroupStore } from './group-store.js';
 
 /** Files shared in a group: stored by sha256, readable by members of the group they were shared in. */
@@ -27,7 +28,7 @@ export class GroupAttachmentService {
   async upload(actor: string, groupId: string, bytes: Buffer) {
     const { group } = await this.access.member(groupId, actor);
     if (bytes.length > this.maxBytes) throw tooLarge('ATTACHMENT_TOO_LARGE', `Attachment too large (at most ${this.maxBytes} bytes)`);
-    await this.quotas.admitFile(group.id, actor, fileCost(bytes.length));
+    await this.quotas.admitFile(group.id, actor, fileCharge(bytes.length));
     const id = createHash('sha256').update(bytes).digest('hex');
     await this.lock.run(id, async () => {
       await this.blobs.put(id, bytes);

@@ -1,15 +1,9 @@
 import { tooLarge } from '../../core/errors.js';
+import { MESSAGE_ROW_BYTES } from '../../core/storage-charge.js';
 import type { GroupStore, StorageUsage } from './group-store.js';
 
-/**
- * What a stored row is charged on top of its content: the row itself and, for a file, its disk
- * block. The usage triggers of schema version 6 (SQLite and PostgreSQL) use the same figures.
- */
-export const MESSAGE_ROW_BYTES = 256;
-export const FILE_ROW_BYTES = 4096;
-
+/** A message is charged its stored text (ciphertext and attachment_meta) plus its row. */
 export const messageCost = (ciphertext: string, attachmentMeta: string | null) => ciphertext.length + (attachmentMeta?.length ?? 0) + MESSAGE_ROW_BYTES;
-export const fileCost = (size: number) => size + FILE_ROW_BYTES;
 
 /** Byte quotas of group storage, per group and per key over all its groups. */
 export interface GroupStorageQuotas {

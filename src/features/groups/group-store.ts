@@ -58,7 +58,7 @@ export interface GroupAttachment {
   created_at: number;
 }
 
-/** Stored bytes as the usage counters charge them (src/features/groups/group-usage.ts). */
+/** Stored bytes as the usage counters charge them (src/core/storage-charge.ts). */
 export interface StorageUsage {
   message_bytes: number;
   file_bytes: number;

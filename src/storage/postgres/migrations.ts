@@ -254,7 +254,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
   // 6: storage quotas and retention: usage counters kept by triggers with every write and delete
   // (cascades and retention sweeps included). Same costs as SQLite's version 6: a message is its
-  // stored text plus 256, a file its size plus 4096. Trigger names are lower case so they run after
+  // stored text plus 256, a file (or a direct-message attachment grant) its size plus 4096. Trigger names are lower case so they run after
   // the foreign-key checks ("RI_…"), which refuse a write to a group being deleted first.
   `
   CREATE TABLE group_usage (
@@ -323,6 +323,25 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     RETURN NULL;
   END $$;
   CREATE TRIGGER group_attachments_usage AFTER INSERT OR UPDATE OR DELETE ON group_attachments FOR EACH ROW EXECUTE FUNCTION group_attachments_usage();
+
+  -- Direct-message attachment grants per sender (Ed25519 key), a grant charged like a group file.
+  CREATE TABLE attachment_sender_usage (
+    sender text PRIMARY KEY,
+    bytes  bigint NOT NULL
+  );
+  INSERT INTO attachment_sender_usage (sender, bytes) SELECT sender, sum(size + 4096) FROM attachments GROUP BY sender;
+  CREATE FUNCTION attachments_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+      UPDATE attachment_sender_usage SET bytes = bytes - (OLD.size + 4096) WHERE sender = OLD.sender;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+      INSERT INTO attachment_sender_usage AS u (sender, bytes) VALUES (NEW.sender, NEW.size + 4096)
+        ON CONFLICT (sender) DO UPDATE SET bytes = u.bytes + excluded.bytes;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER attachments_usage AFTER INSERT OR UPDATE OR DELETE ON attachments FOR EACH ROW EXECUTE FUNCTION attachments_usage();
 
   -- Retention sweeps and the expiry of join requests.
   CREATE INDEX group_messages_by_time ON group_messages ("timestamp");

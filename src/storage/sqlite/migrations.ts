@@ -224,7 +224,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // 6: storage quotas and retention. Usage counters kept by triggers with every write and delete
   // (cascades and retention sweeps included), so a quota check reads one row instead of summing.
   // A message costs its stored text plus 256 for the row, a file its size plus 4096 for its row and
-  // disk block (src/features/groups/group-usage.ts holds the same figures), so many tiny writes are
+  // disk block (src/core/storage-charge.ts holds the same figures), so many tiny writes are
   // bounded by the same byte quotas as a few large ones.
   `
   CREATE TABLE group_usage (
@@ -282,6 +282,25 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
       ON CONFLICT (group_id) DO UPDATE SET file_bytes = file_bytes + excluded.file_bytes;
     INSERT INTO group_key_usage (user_id, file_bytes) VALUES (NEW.uploader, NEW.size + 4096)
       ON CONFLICT (user_id) DO UPDATE SET file_bytes = file_bytes + excluded.file_bytes;
+  END;
+
+  -- Direct-message attachment grants per sender (Ed25519 key), a grant charged like a group file.
+  CREATE TABLE attachment_sender_usage (
+    sender TEXT PRIMARY KEY,
+    bytes  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO attachment_sender_usage (sender, bytes) SELECT sender, sum(size + 4096) FROM attachments GROUP BY sender;
+  CREATE TRIGGER attachments_usage_insert AFTER INSERT ON attachments BEGIN
+    INSERT INTO attachment_sender_usage (sender, bytes) VALUES (NEW.sender, NEW.size + 4096)
+      ON CONFLICT (sender) DO UPDATE SET bytes = bytes + excluded.bytes;
+  END;
+  CREATE TRIGGER attachments_usage_delete AFTER DELETE ON attachments BEGIN
+    UPDATE attachment_sender_usage SET bytes = bytes - (OLD.size + 4096) WHERE sender = OLD.sender;
+  END;
+  CREATE TRIGGER attachments_usage_update AFTER UPDATE ON attachments BEGIN
+    UPDATE attachment_sender_usage SET bytes = bytes - (OLD.size + 4096) WHERE sender = OLD.sender;
+    INSERT INTO attachment_sender_usage (sender, bytes) VALUES (NEW.sender, NEW.size + 4096)
+      ON CONFLICT (sender) DO UPDATE SET bytes = bytes + excluded.bytes;
   END;
 
   -- Retention sweeps and the expiry of join requests.
