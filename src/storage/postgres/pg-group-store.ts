@@ -9,7 +9,7 @@ import {
   type MemberKey,
   type StorageUsage,
 } from '../../features/groups/group-store.js';
-import type { PgDatabase } from './pg-database.js';
+import type { PgDatabase, PgQueryable } from './pg-database.js';
 
 const GROUP_COLUMNS = 'id, name, owner_id, is_public, invite_code, key_version, server_distribute, server_store_history, created_at';
 const CHANNEL_COLUMNS = 'id, group_id, name, type, topic, description, created_at';
@@ -38,6 +38,16 @@ const channelValues = (c: Channel) => [c.id, c.group_id, c.name, c.type, c.topic
 const upsertMemberSql = `INSERT INTO group_members (${MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
   ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role, pending = excluded.pending, joined_at = excluded.joined_at`;
 const insertChannelSql = `INSERT INTO channels (${CHANNEL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+
+/**
+ * Locks the usage counters a delete across groups will change, groups then keys, each in sorted
+ * order. A write takes its group's counter, then its key's (the triggers of schema 6), so a sweep
+ * that took them row by row in any order could deadlock with it; taken this way first, it cannot.
+ */
+async function lockUsage(tx: PgQueryable, groupIds: readonly string[], userIds: readonly string[]): Promise<void> {
+  await tx.query('SELECT 1 FROM group_usage WHERE group_id = ANY($1) ORDER BY group_id FOR UPDATE', [[...new Set(groupIds)]]);
+  await tx.query('SELECT 1 FROM group_key_usage WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE', [[...new Set(userIds)]]);
+}
 
 /** The group backend on PostgreSQL: booleans are real booleans, every multi-statement step is one transaction. */
 export function createPgGroupStore(db: PgDatabase): GroupStore {
@@ -231,13 +241,20 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
         [groupId, channelId, since, notBefore, limit + 1],
       ),
 
-    async purgeMessagesBefore(before, max) {
-      const gone = await db.query(
-        `DELETE FROM group_messages WHERE id IN (SELECT id FROM group_messages WHERE "timestamp" < $1 ORDER BY "timestamp" LIMIT $2) RETURNING id`,
-        [before, max],
-      );
-      return gone.length;
-    },
+    purgeMessagesBefore: (before, max) =>
+      db.transaction(async (tx) => {
+        const doomed = await tx.query<{ id: string; group_id: string; sender_id: string }>(
+          `SELECT id, group_id, sender_id FROM group_messages WHERE "timestamp" < $1 ORDER BY "timestamp" LIMIT $2 FOR UPDATE`,
+          [before, max],
+        );
+        await lockUsage(
+          tx,
+          doomed.map((m) => m.group_id),
+          doomed.map((m) => m.sender_id),
+        );
+        const gone = await tx.query('DELETE FROM group_messages WHERE id = ANY($1) RETURNING id', [doomed.map((m) => m.id)]);
+        return gone.length;
+      }),
     async usage(groupId, userId) {
       const none = { message_bytes: 0, file_bytes: 0 };
       const [group, key] = await Promise.all([
@@ -256,15 +273,24 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
     },
     getAttachment: (groupId, attId) =>
       one<GroupAttachment>(`SELECT ${ATTACHMENT_COLUMNS} FROM group_attachments WHERE group_id = $1 AND att_id = $2`, [groupId, attId]),
-    async purgeAttachmentsBefore(before, max) {
-      const gone = await db.query<{ att_id: string }>(
-        `DELETE FROM group_attachments WHERE (group_id, att_id) IN
-           (SELECT group_id, att_id FROM group_attachments WHERE created_at < $1 ORDER BY created_at LIMIT $2)
-         RETURNING att_id`,
-        [before, max],
-      );
-      return gone.map((r) => r.att_id);
-    },
+    purgeAttachmentsBefore: (before, max) =>
+      db.transaction(async (tx) => {
+        const doomed = await tx.query<{ group_id: string; att_id: string; uploader: string }>(
+          'SELECT group_id, att_id, uploader FROM group_attachments WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE',
+          [before, max],
+        );
+        await lockUsage(
+          tx,
+          doomed.map((a) => a.group_id),
+          doomed.map((a) => a.uploader),
+        );
+        const gone = await tx.query<{ att_id: string }>(
+          `DELETE FROM group_attachments a USING unnest($1::text[], $2::text[]) AS d (group_id, att_id)
+           WHERE a.group_id = d.group_id AND a.att_id = d.att_id RETURNING a.att_id`,
+          [doomed.map((a) => a.group_id), doomed.map((a) => a.att_id)],
+        );
+        return gone.map((r) => r.att_id);
+      }),
     async isAttachmentHeld(attId) {
       const row = await one<{ held: boolean }>('SELECT EXISTS (SELECT 1 FROM group_attachments WHERE att_id = $1) AS held', [attId]);
       return row?.held ?? false;
