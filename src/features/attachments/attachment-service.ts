@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { base64DecodedLength, decodeBase64, decodeHexKey } from '../../core/encoding.js';
-import { fileCharge } from '../../core/storage-charge.js';
 import type { Ed25519Verifier } from '../../core/ed25519.js';
 import { badRequest, notFound, tooLarge, tooMany } from '../../core/errors.js';
+import { fileCharge } from '../../core/storage-charge.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
 import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import type { AttachmentGrant, AttachmentStore, BlobStore } from './attachment-store.js';

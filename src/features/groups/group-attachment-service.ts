@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { KeyLocks } from '../../cluster/key-locks.js';
 import { notFound, tooLarge } from '../../core/errors.js';
+import { fileCharge } from '../../core/storage-charge.js';
 import type { BlobStore } from '../attachments/attachment-store.js';
 import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import { GroupAccess } from './group-access.js';
-import { fileCharge } from '../../core/storage-charge.js';
 import type { GroupQuotas } from './group-quotas.js';
 import type { GroupStore } from './group-store.js';
 

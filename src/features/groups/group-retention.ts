@@ -2,7 +2,7 @@ import type { CleanupJob } from '../../maintenance/cleanup-scheduler.js';
 import type { GroupAttachmentService } from './group-attachment-service.js';
 import type { GroupStore } from './group-store.js';
 
-/** 0 keeps messages, files; join requests always expire. */
+/** Ages in seconds; 0 keeps messages (or files) forever. Join requests always expire. */
 export interface GroupRetention {
   messageTtlSeconds: number;
   attachmentTtlSeconds: number;

@@ -110,7 +110,7 @@ export interface GroupStore {
   listMemberIds(groupId: string): Promise<string[]>;
   /**
    * Stores a sealed key and drops that member's keys below the group's current version: only the
-   * current version is ever read, so a member holds at most one key row per version still ahead.
+   * current version is ever read, so rekeying again and again does not pile up keys.
    */
   putMemberKey(groupId: string, userId: string, keyVersion: number, encryptedKey: string, at: number): Promise<void>;
 
