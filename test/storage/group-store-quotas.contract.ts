@@ -71,6 +71,24 @@ export function groupStoreQuotasContract(backend: () => SqlBackend<GroupStore>):
     });
   });
 
+  describe('two nodes at once', () => {
+    test('a sweep across groups while the same keys write on another node: everything succeeds and the counters add up', async () => {
+      const other = await backend().node();
+      const groups = ['g1', 'g2', 'g3'];
+      const keys = ['k1', 'k2', 'k3'];
+      for (const g of groups) await seed(g);
+      let n = 0;
+      for (const g of groups) for (const k of keys) for (let i = 0; i < 5; i += 1) await store.addMessage(message(`old${(n += 1)}`, g, k, 1));
+      // Writes by the keys the sweep is charging back, in the groups it is sweeping, crosswise.
+      const writes = groups.flatMap((g, gi) => keys.map((_, ki) => other.addMessage(message(`new-${g}-${ki}`, g, keys[(gi + ki) % 3]!, 10))));
+      const sweep = store.purgeMessagesBefore(5, 1000);
+      await Promise.all([...writes, sweep]);
+      expect(await sweep).toBe(45);
+      for (const g of groups) expect((await store.usage(g, 'k1')).group.message_bytes).toBe(3 * MESSAGE);
+      for (const k of keys) expect((await store.usage('g1', k)).key.message_bytes).toBe(3 * MESSAGE);
+    });
+  });
+
   describe('retention', () => {
     test('purgeMessagesBefore deletes the oldest first, at most max', async () => {
       await seed('g1');
