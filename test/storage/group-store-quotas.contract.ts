@@ -77,8 +77,7 @@ export function groupStoreQuotasContract(backend: () => SqlBackend<GroupStore>):
       const groups = ['g1', 'g2', 'g3'];
       const keys = ['k1', 'k2', 'k3'];
       for (const g of groups) await seed(g);
-      let n = 0;
-      for (const g of groups) for (const k of keys) for (let i = 0; i < 5; i += 1) await store.addMessage(message(`old${(n += 1)}`, g, k, 1));
+      for (const g of groups) for (const k of keys) for (let i = 0; i < 5; i += 1) await store.addMessage(message(`old-${g}-${k}-${i}`, g, k, 1));
       // Writes by the keys the sweep is charging back, in the groups it is sweeping, crosswise.
       const writes = groups.flatMap((g, gi) => keys.map((_, ki) => other.addMessage(message(`new-${g}-${ki}`, g, keys[(gi + ki) % 3]!, 10))));
       const sweep = store.purgeMessagesBefore(5, 1000);
