@@ -67,6 +67,19 @@ export class GroupClient {
   approve(groupId: string, userId: string) {
     return this.call<{ status: string }>('POST', '/approve', {}, { group_id: groupId, approve_user_id: userId, user_id: this.me });
   }
+  /** Owner/admin: removes the members who joined at or after `since` (unix seconds), newest first, at most `max`. */
+  removeRecentMembers(groupId: string, since: number, options: { max?: number; ban?: boolean } = {}) {
+    return this.call<{ status: 'removed'; removed: number; new_key_version: number }>(
+      'POST',
+      '/members/remove_recent',
+      {},
+      { group_id: groupId, since, ...options },
+    );
+  }
+  /** Owner/admin: rejects the join requests made at or after `since` (unix seconds), newest first, at most `max`. */
+  rejectRecentRequests(groupId: string, since: number, options: { max?: number } = {}) {
+    return this.call<{ status: 'rejected'; rejected: number }>('POST', '/requests/reject_recent', {}, { group_id: groupId, since, ...options });
+  }
   leave(groupId: string) {
     return this.call<{ status: string; new_key_version?: number }>('POST', '/leave', {}, { group_id: groupId, user_id: this.me });
   }

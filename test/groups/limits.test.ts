@@ -10,6 +10,7 @@ import { rawExchange, rawSocket } from '../relay/helpers.js';
 import { useGroupServer, type GroupTestUser } from './group-kit.js';
 
 const MEMBERS = 3;
+const REQUESTS = 3;
 const CHANNELS = 2;
 const FETCH = 50;
 const MESSAGE = 1024;
@@ -18,6 +19,7 @@ const TAG = 16; // ChaCha20-Poly1305 tag: ciphertext = plaintext + 16 bytes
 
 const { kit, user } = useGroupServer({
   max_group_members: MEMBERS,
+  max_group_join_requests: REQUESTS,
   max_group_channels: CHANNELS,
   max_group_fetch: FETCH,
   max_message_size: MESSAGE,
@@ -65,14 +67,14 @@ describe('members per group (max_group_members = 3)', () => {
     expect(rows('group_members', grp.id)).toBe(MEMBERS);
   });
 
-  test('pending requests are capped too, and approving into a full group is 409', async () => {
+  test('pending requests are capped (max_group_join_requests = 3), and approving into a full group is 409', async () => {
     const owner = user();
     const grp = await groupOf(owner);
     const asking = [user(), user(), user()];
     for (const u of asking) expect(await u.g.join({ group_id: grp.id })).toMatchObject({ status: 'pending' });
     const late = user();
     await expect(late.g.join({ group_id: grp.id })).rejects.toMatchObject({ status: 409, errorCode: 'GROUP_FULL' });
-    expect(rows('group_members', grp.id, 'AND pending <> 0')).toBe(3);
+    expect(rows('group_members', grp.id, 'AND pending <> 0')).toBe(REQUESTS);
     await expect(owner.g.approve(grp.id, late.id)).rejects.toMatchObject({ status: 404, errorCode: 'REQUEST_NOT_FOUND' });
 
     // Owner + 2 approved = 3 members: the third request cannot be approved and stays pending.

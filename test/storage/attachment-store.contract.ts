@@ -1,9 +1,10 @@
 /** What every AttachmentStore driver must do. */
 import { expect, test } from 'vitest';
 import type { AttachmentGrant, AttachmentStore } from '../../src/features/attachments/attachment-store.js';
+import { fileCharge } from '../../src/core/storage-charge.js';
 import type { Backend } from './backends.js';
 
-export const ATTACHMENT_TABLES = ['attachments'];
+export const ATTACHMENT_TABLES = ['attachments', 'attachment_sender_usage'];
 
 const grant = (attId: string, recipient: string, overrides: Partial<AttachmentGrant> = {}): AttachmentGrant => ({
   att_id: attId,
@@ -55,5 +56,21 @@ export function attachmentStoreContract(backend: () => Backend<AttachmentStore>)
     expect(await other.isGranted('a1')).toBe(true);
     expect(await other.find('a1', 'alice', 1600)).toBeUndefined();
     expect(await other.isGranted('nope')).toBe(false);
+  });
+
+  test('senderBytes counts each grant of a sender (size plus its row) until it is purged; a replaced grant moves to its new sender', async () => {
+    const [store, other] = [await backend().node(), await backend().node()];
+    const [sam, tom] = ['s'.repeat(64), 't'.repeat(64)];
+    expect(await store.senderBytes(sam)).toBe(0);
+    await store.grant(grant('a1', 'alice', { size: 1000, expires_at: 1500 }));
+    await store.grant(grant('a1', 'bob', { size: 1000, expires_at: 1500 }));
+    await store.grant(grant('a2', 'alice', { size: 10, expires_at: null }));
+    expect(await other.senderBytes(sam)).toBe(2 * fileCharge(1000) + fileCharge(10));
+    await store.grant(grant('a2', 'alice', { size: 10, expires_at: null, sender: tom }));
+    expect(await other.senderBytes(sam)).toBe(2 * fileCharge(1000));
+    expect(await other.senderBytes(tom)).toBe(fileCharge(10));
+    await store.purgeExpired(1500);
+    expect(await other.senderBytes(sam)).toBe(0);
+    expect(await other.senderBytes(tom)).toBe(fileCharge(10));
   });
 }

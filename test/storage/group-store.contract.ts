@@ -3,8 +3,8 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import { DuplicateChannelError, type Channel, type Group, type GroupMessage, type GroupStore } from '../../src/features/groups/group-store.js';
 import type { SqlBackend } from './backends.js';
 
-/** Deleting groups cascades to every other group table. */
-export const GROUP_TABLES = ['groups'];
+/** Deleting groups cascades to every other group table but the per-key usage counters. */
+export const GROUP_TABLES = ['groups', 'group_key_usage'];
 
 export const group = (id: string, overrides: Partial<Group> = {}): Group => ({
   id,

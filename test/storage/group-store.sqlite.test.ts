@@ -9,9 +9,12 @@ import { openSqliteDatabase } from '../../src/storage/sqlite/sqlite-database.js'
 import { createSqliteGroupStore } from '../../src/storage/sqlite/sqlite-group-store.js';
 import { sqliteBackend, useBackend } from './backends.js';
 import { channel, group, GROUP_TABLES, groupStoreContract } from './group-store.contract.js';
+import { groupStoreQuotasContract } from './group-store-quotas.contract.js';
+import { ROWS_BEFORE_QUOTAS, USAGE_AFTER_QUOTAS, USAGE_QUERIES } from './schema/rows-before-quotas.js';
 
 describe('SQLite group store', () => {
   groupStoreContract(useBackend(sqliteBackend(createSqliteGroupStore, GROUP_TABLES)));
+  groupStoreQuotasContract(useBackend(sqliteBackend(createSqliteGroupStore, GROUP_TABLES)));
 });
 
 describe('schema', () => {
@@ -39,6 +42,22 @@ describe('schema', () => {
     expect(upgraded.prepare('SELECT count(*) FROM send_receipts').pluck().get()).toBe(1);
     expect(upgraded.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'group_messages'").pluck().get()).toBe(1);
     upgraded.close();
+  });
+
+  test('version 6 derives the usage counters from the rows an older database holds', () => {
+    const path = join(tempDir(), 'whispr.sqlite');
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)');
+    SQLITE_MIGRATIONS.slice(0, 5).forEach((sql, index) => {
+      old.exec(sql);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(index + 1);
+    });
+    old.exec(ROWS_BEFORE_QUOTAS);
+    old.close();
+    const upgraded = openSqliteDatabase(path);
+    const usage = Object.fromEntries(Object.entries(USAGE_QUERIES).map(([table, sql]) => [table, upgraded.prepare(sql).all()]));
+    upgraded.close();
+    expect(usage).toEqual(USAGE_AFTER_QUOTAS);
   });
 
   test('the embedded storage exposes the group store and keeps groups across a restart', async () => {

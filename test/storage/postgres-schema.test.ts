@@ -9,6 +9,7 @@ import { openPostgresStorage } from '../../src/storage/postgres/open-postgres-st
 import { openPgDatabase, type PgDatabase } from '../../src/storage/postgres/pg-database.js';
 import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
 import { requirePostgres } from '../support/services.js';
+import { ROWS_BEFORE_QUOTAS, USAGE_AFTER_QUOTAS, USAGE_QUERIES } from './schema/rows-before-quotas.js';
 
 const available = await requirePostgres('test/storage/postgres-schema.test.ts');
 
@@ -56,6 +57,7 @@ describe.runIf(available)('PostgreSQL schema and storage', () => {
       'analytics_active_hashes',
       'analytics_counters',
       'analytics_day_keys',
+      'attachment_sender_usage',
       'attachments',
       'blob_chunks',
       'blobs',
@@ -65,9 +67,11 @@ describe.runIf(available)('PostgreSQL schema and storage', () => {
       'chat_users',
       'group_attachments',
       'group_bans',
+      'group_key_usage',
       'group_member_keys',
       'group_members',
       'group_messages',
+      'group_usage',
       'groups',
       'inbox_messages',
       'one_time_prekeys',
@@ -79,6 +83,21 @@ describe.runIf(available)('PostgreSQL schema and storage', () => {
     ]);
     await migratePostgres(nodes[1] as PgDatabase); // again: nothing to do
     expect(await versions(nodes[1] as PgDatabase)).toHaveLength(POSTGRES_MIGRATIONS.length);
+  });
+
+  test('version 6 derives the usage counters from the rows an older database holds', async () => {
+    const own = await createTempSchema();
+    const db = openPgDatabase(own.url(), { maxConnections: 1, onIdleError: () => undefined });
+    try {
+      await migratePostgres(db, POSTGRES_MIGRATIONS.slice(0, 5));
+      await db.query(ROWS_BEFORE_QUOTAS);
+      await migratePostgres(db);
+      const usage = Object.fromEntries(await Promise.all(Object.entries(USAGE_QUERIES).map(async ([table, sql]) => [table, await db.query(sql)])));
+      expect(usage).toEqual(USAGE_AFTER_QUOTAS);
+    } finally {
+      await db.close();
+      await own.drop();
+    }
   });
 
   test('openPostgresStorage migrates and opens every store under the Storage field names, on one pool', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { base64DecodedLength, decodeBase64, decodeHexKey } from '../../core/encoding.js';
 import type { Ed25519Verifier } from '../../core/ed25519.js';
 import { badRequest, notFound, tooLarge, tooMany } from '../../core/errors.js';
+import { fileCharge } from '../../core/storage-charge.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
 import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import type { AttachmentGrant, AttachmentStore, BlobStore } from './attachment-store.js';
@@ -29,6 +30,8 @@ export interface AttachmentServiceDeps {
   verifier: Ed25519Verifier;
   senderLimiter: RateLimiter;
   maxBytes: number;
+  /** Bytes of unexpired grants one sender may hold (AttachmentStore.senderBytes). */
+  senderQuotaBytes: number;
   /** 0: attachments never expire. */
   ttlSeconds: number;
   now: () => number;
@@ -56,6 +59,11 @@ export class AttachmentService {
     if (attId !== input.sha256.toLowerCase()) throw badRequest('SHA256_MISMATCH', 'sha256 mismatch');
     const rate = await this.deps.senderLimiter.consume(from.toString('hex'));
     if (!rate.allowed) throw tooMany('RATE_LIMITED', 'Rate limit exceeded', rate.retryAfter);
+    const sender = from.toString('hex');
+    // Checked, not reserved: uploads in flight at the same moment may pass the quota together.
+    if ((await this.deps.grants.senderBytes(sender)) + fileCharge(bytes.length) > this.deps.senderQuotaBytes) {
+      throw tooLarge('QUOTA_EXCEEDED', `Your attachments quota of ${this.deps.senderQuotaBytes} bytes is used up until older attachments expire`);
+    }
 
     const at = now();
     await this.deps.locks.run(attId, async () => {
@@ -63,7 +71,7 @@ export class AttachmentService {
       await this.deps.grants.grant({
         att_id: attId,
         recipient: to,
-        sender: from.toString('hex'),
+        sender,
         enc_pub: encPub,
         name: input.name ?? null,
         size: bytes.length,

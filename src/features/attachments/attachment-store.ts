@@ -18,6 +18,11 @@ export interface AttachmentStore {
   purgeExpired(now: number): Promise<string[]>;
   isGranted(attId: string): Promise<boolean>;
   count(): Promise<number>;
+  /**
+   * Bytes of the grants `sender` made that are not purged yet, each charged its size plus 4096
+   * (a counter the database keeps with every grant and purge; 0 for an unknown sender).
+   */
+  senderBytes(sender: string): Promise<number>;
 }
 
 /** Content-addressed attachment bytes (the id is their sha256). */

@@ -6,8 +6,12 @@ import { attachmentHttp } from './whispr-http.js';
 export const attachmentsFeature = feature({
   name: 'attachments',
   needs: [],
-  options: (config) => ({ maxBytes: config.attachment_max_size_bytes, ttlSeconds: config.attachment_ttl_seconds }),
-  async register({ app, platform }, { maxBytes, ttlSeconds }) {
+  options: (config) => ({
+    maxBytes: config.attachment_max_size_bytes,
+    ttlSeconds: config.attachment_ttl_seconds,
+    senderQuotaBytes: config.key_attachments_quota_bytes,
+  }),
+  async register({ app, platform }, { maxBytes, ttlSeconds, senderQuotaBytes }) {
     const { storage, locks, verifier, senderLimiter, now, analytics, authorizer, ipLimit } = platform;
     const attachments = new AttachmentService({
       grants: storage.attachments,
@@ -17,6 +21,7 @@ export const attachmentsFeature = feature({
       senderLimiter,
       maxBytes,
       ttlSeconds,
+      senderQuotaBytes,
       now,
       analytics,
     });

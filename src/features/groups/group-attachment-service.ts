@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { KeyLocks } from '../../cluster/key-locks.js';
 import { notFound, tooLarge } from '../../core/errors.js';
+import { fileCharge } from '../../core/storage-charge.js';
 import type { BlobStore } from '../attachments/attachment-store.js';
 import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import { GroupAccess } from './group-access.js';
+import type { GroupQuotas } from './group-quotas.js';
 import type { GroupStore } from './group-store.js';
 
 /** Files shared in a group: stored by sha256, readable by members of the group they were shared in. */
@@ -18,6 +20,7 @@ export class GroupAttachmentService {
     private readonly analytics: AnalyticsRecorder,
     /** Serializes storing and deleting one file (across nodes in a cluster). */
     private readonly lock: KeyLocks,
+    private readonly quotas: GroupQuotas,
   ) {
     this.access = new GroupAccess(store);
   }
@@ -25,6 +28,7 @@ export class GroupAttachmentService {
   async upload(actor: string, groupId: string, bytes: Buffer) {
     const { group } = await this.access.member(groupId, actor);
     if (bytes.length > this.maxBytes) throw tooLarge('ATTACHMENT_TOO_LARGE', `Attachment too large (at most ${this.maxBytes} bytes)`);
+    await this.quotas.admitFile(group.id, actor, fileCharge(bytes.length));
     const id = createHash('sha256').update(bytes).digest('hex');
     await this.lock.run(id, async () => {
       await this.blobs.put(id, bytes);
@@ -43,7 +47,7 @@ export class GroupAttachmentService {
     return { path, size: attachment.size };
   }
 
-  /** Deletes the files of a deleted group that no other group still holds. */
+  /** Deletes the files (of a deleted group, or past their retention) that no group still holds. */
   async release(attIds: readonly string[]): Promise<void> {
     for (const id of attIds) {
       await this.lock.run(id, async () => {

@@ -15,7 +15,7 @@ export class GroupEvents {
     await Promise.all(members.map((id) => this.bus.publish(userChannel(id), event)));
   }
 
-  keyVersion(groupId: string, keyVersion: number, reason: 'rekey' | 'leave' | 'ban'): Promise<void> {
+  keyVersion(groupId: string, keyVersion: number, reason: 'rekey' | 'leave' | 'ban' | 'remove'): Promise<void> {
     return this.toMembers(groupId, { type: 'group_key_version', group_id: groupId, key_version: keyVersion, reason });
   }
 }

@@ -4,6 +4,7 @@ import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import { GroupAccess } from './group-access.js';
 import type { GroupEvents } from './group-events.js';
 import { newId } from './group-ids.js';
+import { type GroupQuotas, messageCost } from './group-quotas.js';
 import type { GroupMessage, GroupStore } from './group-store.js';
 
 /** A /messages/send body: the stored message as the client names it, before the server adds id and timestamp. */
@@ -41,6 +42,7 @@ export class GroupMessageService {
     private readonly limits: GroupMessageLimits,
     private readonly now: () => number,
     private readonly analytics: AnalyticsRecorder,
+    private readonly quotas: GroupQuotas,
   ) {
     this.access = new GroupAccess(store);
   }
@@ -70,6 +72,7 @@ export class GroupMessageService {
       timestamp: this.now(),
       attachment_meta: input.attachment_meta ?? null,
     };
+    await this.quotas.admitMessage(group.id, actor, messageCost(message.ciphertext, message.attachment_meta));
     await this.store.addMessage(message);
     this.analytics.groupMessage(actor, ciphertext.length);
     await this.events.toMembers(group.id, { type: 'group_message', group_id: group.id, channel_id: channel.id, message: messageView(message) });

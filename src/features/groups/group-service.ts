@@ -8,6 +8,8 @@ import type { Group, GroupStore, MemberKey } from './group-store.js';
 
 export interface GroupLimits {
   maxMembers: number;
+  /** Pending requests per group: apart from the members, so a burst of requests never blocks joins. */
+  maxJoinRequests: number;
 }
 
 /** The original /groups/list and /groups/info shape. */
@@ -83,8 +85,11 @@ export class GroupService {
     if (existing !== undefined && !existing.pending) return { status: 'already_member' as const, group_id: group.id };
     const direct = inviteCode !== undefined || group.is_public;
     const counts = await this.store.countMembers(group.id);
-    if (direct ? counts.members >= this.limits.maxMembers : existing === undefined && counts.pending >= this.limits.maxMembers) {
-      throw new ApiError(409, 'GROUP_FULL', `The group has reached its limit of ${this.limits.maxMembers}`);
+    if (direct && counts.members >= this.limits.maxMembers) {
+      throw new ApiError(409, 'GROUP_FULL', `The group has reached its limit of ${this.limits.maxMembers} members`);
+    }
+    if (!direct && existing === undefined && counts.pending >= this.limits.maxJoinRequests) {
+      throw new ApiError(409, 'GROUP_FULL', `The group has reached its limit of ${this.limits.maxJoinRequests} pending join requests`);
     }
     await this.store.putMember({ group_id: group.id, user_id: actor, role: 'member', pending: !direct, joined_at: this.now() });
     return direct ? { status: 'joined' as const, group_id: group.id, key_version: group.key_version } : { status: 'pending' as const, group_id: group.id };
@@ -165,6 +170,28 @@ export class GroupService {
     const version = await this.store.bumpKeyVersion(group.id);
     await this.events.keyVersion(group.id, version, 'ban');
     return { status: 'banned' as const, new_key_version: version };
+  }
+
+  /**
+   * The way out of a join burst (owner/admin): removes, in one call, the plain members who joined
+   * at or after `since` (newest first, at most `max`), optionally banning them; one key rotation
+   * covers them all. Owners and admins are never removed this way.
+   */
+  async removeRecentMembers(actor: string, groupId: string, since: number, max: number, ban: boolean) {
+    const { group } = await this.access.withRole(groupId, actor, MANAGERS);
+    const removed = await this.store.removeRecent(group.id, since, false, max);
+    if (ban) for (const id of removed) await this.store.addBan(group.id, id, this.now());
+    if (removed.length === 0) return { status: 'removed' as const, removed: 0, new_key_version: group.key_version };
+    const version = await this.store.bumpKeyVersion(group.id);
+    await this.events.keyVersion(group.id, version, 'remove');
+    return { status: 'removed' as const, removed: removed.length, new_key_version: version };
+  }
+
+  /** Rejects, in one call, the pending join requests made at or after `since` (newest first, at most `max`). */
+  async rejectRecentRequests(actor: string, groupId: string, since: number, max: number) {
+    const { group } = await this.access.withRole(groupId, actor, MANAGERS);
+    const rejected = await this.store.removeRecent(group.id, since, true, max);
+    return { status: 'rejected' as const, rejected: rejected.length };
   }
 
   async rekey(actor: string, groupId: string) {

@@ -58,6 +58,12 @@ export interface GroupAttachment {
   created_at: number;
 }
 
+/** Stored bytes as the usage counters charge them (src/core/storage-charge.ts). */
+export interface StorageUsage {
+  message_bytes: number;
+  file_bytes: number;
+}
+
 export type GroupUpdate = Partial<Pick<Group, 'name' | 'is_public' | 'invite_code' | 'server_distribute' | 'server_store_history'>>;
 
 /**
@@ -86,7 +92,15 @@ export interface GroupStore {
   getMember(groupId: string, userId: string): Promise<Member | undefined>;
   /** Inserts or replaces a membership row. */
   putMember(member: Member): Promise<void>;
+  /** Removes the membership (or request) and the member's sealed keys. */
   removeMember(groupId: string, userId: string): Promise<boolean>;
+  /**
+   * Removes the plain members (pending false) or the join requests (pending true) stamped at or
+   * after `since`, newest first, at most `max`, with their sealed keys; returns their ids.
+   */
+  removeRecent(groupId: string, since: number, pending: boolean, max: number): Promise<string[]>;
+  /** Deletes join requests made before `before`, at most `max`; returns how many went. */
+  purgeRequestsBefore(before: number, max: number): Promise<number>;
   setRole(groupId: string, userId: string, role: GroupRole): Promise<void>;
   /** Non-pending members, and pending requests, of a group. */
   countMembers(groupId: string): Promise<{ members: number; pending: number }>;
@@ -94,6 +108,10 @@ export interface GroupStore {
   listMemberKeys(groupId: string, keyVersion: number): Promise<MemberKey[]>;
   /** Non-pending member ids (push fan-out). */
   listMemberIds(groupId: string): Promise<string[]>;
+  /**
+   * Stores a sealed key and drops that member's keys below the group's current version: only the
+   * current version is ever read, so rekeying again and again does not pile up keys.
+   */
   putMemberKey(groupId: string, userId: string, keyVersion: number, encryptedKey: string, at: number): Promise<void>;
 
   addBan(groupId: string, userId: string, at: number): Promise<void>;
@@ -114,8 +132,16 @@ export interface GroupStore {
   /** Messages with timestamp > since (and >= notBefore), ascending, at most `limit` + 1 so the caller can tell whether more follow. */
   fetchMessages(groupId: string, channelId: string, since: number, notBefore: number, limit: number): Promise<GroupMessage[]>;
 
+  /** Deletes messages stamped before `before`, at most `max`; returns how many went. */
+  purgeMessagesBefore(before: number, max: number): Promise<number>;
+
+  /** What the group, and the key over all its groups, hold (zero when nothing was stored). */
+  usage(groupId: string, userId: string): Promise<{ group: StorageUsage; key: StorageUsage }>;
+
   putAttachment(attachment: GroupAttachment): Promise<void>;
   getAttachment(groupId: string, attId: string): Promise<GroupAttachment | undefined>;
+  /** Deletes attachment records made before `before`, at most `max`; returns the ids they held. */
+  purgeAttachmentsBefore(before: number, max: number): Promise<string[]>;
   /** True if any group still holds this attachment id. */
   isAttachmentHeld(attId: string): Promise<boolean>;
 }

@@ -7,6 +7,8 @@ import { groupAttachmentsHttp } from './group-attachments-http.js';
 import { GroupEvents } from './group-events.js';
 import { GroupMessageService } from './group-message-service.js';
 import { groupMessagesHttp } from './group-messages-http.js';
+import { GroupQuotas } from './group-quotas.js';
+import { groupRetentionJobs } from './group-retention.js';
 import { GroupService } from './group-service.js';
 import { groupsHttp } from './groups-http.js';
 
@@ -25,11 +27,22 @@ export const groupsFeature = feature({
   name: 'groups',
   needs: [],
   options: (config) => ({
-    maxMembers: config.max_group_members,
+    limits: { maxMembers: config.max_group_members, maxJoinRequests: config.max_group_join_requests },
     maxChannels: config.max_group_channels,
     maxCiphertextBytes: config.max_message_size,
     maxFetch: config.max_group_fetch,
     maxFileBytes: config.group_attachment_max_size_bytes,
+    quotas: {
+      groupHistoryBytes: config.group_history_quota_bytes,
+      groupFilesBytes: config.group_files_quota_bytes,
+      keyHistoryBytes: config.key_group_history_quota_bytes,
+      keyFilesBytes: config.key_group_files_quota_bytes,
+    },
+    retention: {
+      messageTtlSeconds: config.group_message_ttl_seconds,
+      attachmentTtlSeconds: config.group_attachment_ttl_seconds,
+      joinRequestTtlSeconds: config.group_join_request_ttl_seconds,
+    },
   }),
   async register({ app, platform }, o) {
     const { storage, bus, authorizer, analytics, locks } = platform;
@@ -38,7 +51,8 @@ export const groupsFeature = feature({
     // message, and a member's join is never stamped equal to a message around it.
     const now = monotonicClock(platform.now);
     const events = new GroupEvents(store, bus);
-    const groups = new GroupService(store, events, { maxMembers: o.maxMembers }, now, analytics);
+    const quotas = new GroupQuotas(store, o.quotas);
+    const groups = new GroupService(store, events, o.limits, now, analytics);
     const channels = new ChannelService(store, o.maxChannels, now);
     const messages = new GroupMessageService(
       store,
@@ -46,8 +60,9 @@ export const groupsFeature = feature({
       { maxCiphertextBytes: o.maxCiphertextBytes, maxFetch: o.maxFetch, defaultFetch: Math.min(DEFAULT_FETCH, o.maxFetch) },
       now,
       analytics,
+      quotas,
     );
-    const attachments = new GroupAttachmentService(store, storage.groupBlobs, o.maxFileBytes, now, analytics, locks);
+    const attachments = new GroupAttachmentService(store, storage.groupBlobs, o.maxFileBytes, now, analytics, locks, quotas);
     await app.register(
       async (scope) => {
         await scope.register(groupsHttp, { groups, attachments, authorizer });
@@ -62,6 +77,6 @@ export const groupsFeature = feature({
       publicGroups: (query, limit) => groups.discover(query, limit),
       delete: async (groupId) => attachments.release(await groups.deleteAsOperator(groupId)),
     };
-    return { provides: { groupOperations } };
+    return { provides: { groupOperations }, jobs: groupRetentionJobs(store, attachments, o.retention, platform.now) };
   },
 });

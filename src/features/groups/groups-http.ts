@@ -13,6 +13,8 @@ export interface GroupsHttpOptions {
 }
 
 const tags = ['groups'];
+/** Without `max`, a bulk removal takes everyone since `since` (F.limit's ceiling is above any member cap). */
+const MAX_RECENT = 100_000;
 
 /** /groups: creation, membership, roles, invites, flags and deletion (the original routes and shapes). */
 export const groupsHttp: FastifyPluginAsync<GroupsHttpOptions> = async (app, { groups, attachments, authorizer }) => {
@@ -108,6 +110,34 @@ export const groupsHttp: FastifyPluginAsync<GroupsHttpOptions> = async (app, { g
     async (request) => {
       const input = readInput(request);
       return groups.ban(await actorOf(authorizer, request, input), required(input, 'group_id'), required<string>(input, 'target_user_id').toLowerCase());
+    },
+  );
+
+  // New routes (no original client calls them): a bearer token in every security mode.
+  const recentFields = { group_id: F.id, since: F.timestamp, max: F.limit };
+  app.post(
+    '/members/remove_recent',
+    {
+      schema: {
+        tags,
+        summary: 'Remove the members who joined since a time, in one call (owner/admin; moves the key version forward)',
+        ...fields({ ...recentFields, ban: F.flag }),
+      },
+    },
+    async (request) => {
+      const input = readInput(request);
+      const actor = await authorizer.tokenSubject(bearerToken(request.headers));
+      const ban = input.ban === undefined ? false : requiredFlag(input, 'ban');
+      return groups.removeRecentMembers(actor, required(input, 'group_id'), required(input, 'since'), optional(input, 'max') ?? MAX_RECENT, ban);
+    },
+  );
+  app.post(
+    '/requests/reject_recent',
+    { schema: { tags, summary: 'Reject the join requests made since a time, in one call (owner/admin)', ...fields(recentFields) } },
+    async (request) => {
+      const input = readInput(request);
+      const actor = await authorizer.tokenSubject(bearerToken(request.headers));
+      return groups.rejectRecentRequests(actor, required(input, 'group_id'), required(input, 'since'), optional(input, 'max') ?? MAX_RECENT);
     },
   );
 

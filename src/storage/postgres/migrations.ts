@@ -252,4 +252,100 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX chat_group_members_by_user ON chat_group_members (user_id);
   `,
+  // 6: storage quotas and retention: usage counters kept by triggers with every write and delete
+  // (cascades and retention sweeps included). Same costs as SQLite's version 6: a message is its
+  // stored text plus 256, a file (or a direct-message attachment grant) its size plus 4096. Trigger names are lower case so they run after
+  // the foreign-key checks ("RI_…"), which refuse a write to a group being deleted first.
+  `
+  CREATE TABLE group_usage (
+    group_id      text PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
+    message_bytes bigint NOT NULL DEFAULT 0,
+    file_bytes    bigint NOT NULL DEFAULT 0
+  );
+  CREATE TABLE group_key_usage (
+    user_id       text PRIMARY KEY,
+    message_bytes bigint NOT NULL DEFAULT 0,
+    file_bytes    bigint NOT NULL DEFAULT 0
+  );
+
+  CREATE FUNCTION group_message_cost(m group_messages) RETURNS bigint IMMUTABLE LANGUAGE sql
+    AS 'SELECT length(m.ciphertext) + coalesce(length(m.attachment_meta), 0) + 256';
+  CREATE FUNCTION group_file_cost(a group_attachments) RETURNS bigint IMMUTABLE LANGUAGE sql
+    AS 'SELECT a.size + 4096';
+
+  INSERT INTO group_usage (group_id, message_bytes, file_bytes)
+  SELECT g.id,
+    (SELECT coalesce(sum(group_message_cost(m)), 0) FROM group_messages m WHERE m.group_id = g.id),
+    (SELECT coalesce(sum(group_file_cost(a)), 0) FROM group_attachments a WHERE a.group_id = g.id)
+  FROM groups g;
+  INSERT INTO group_key_usage (user_id, message_bytes, file_bytes)
+  SELECT user_id, sum(message_bytes), sum(file_bytes) FROM (
+    SELECT sender_id AS user_id, group_message_cost(m) AS message_bytes, 0 AS file_bytes FROM group_messages m
+    UNION ALL
+    SELECT uploader, 0, group_file_cost(a) FROM group_attachments a
+  ) charged GROUP BY user_id;
+
+  -- Adds (sign 1) or takes back (sign -1) one row's cost; taking back only updates, so a cascade
+  -- from a deleted group never inserts a usage row for it again.
+  CREATE FUNCTION charge_group_usage(group_id_ text, user_id_ text, message_delta bigint, file_delta bigint, sign integer) RETURNS void LANGUAGE plpgsql AS $$
+  BEGIN
+    IF sign > 0 THEN
+      INSERT INTO group_usage AS u (group_id, message_bytes, file_bytes) VALUES (group_id_, message_delta, file_delta)
+        ON CONFLICT (group_id) DO UPDATE SET message_bytes = u.message_bytes + message_delta, file_bytes = u.file_bytes + file_delta;
+      INSERT INTO group_key_usage AS u (user_id, message_bytes, file_bytes) VALUES (user_id_, message_delta, file_delta)
+        ON CONFLICT (user_id) DO UPDATE SET message_bytes = u.message_bytes + message_delta, file_bytes = u.file_bytes + file_delta;
+    ELSE
+      UPDATE group_usage SET message_bytes = message_bytes - message_delta, file_bytes = file_bytes - file_delta WHERE group_id = group_id_;
+      UPDATE group_key_usage SET message_bytes = message_bytes - message_delta, file_bytes = file_bytes - file_delta WHERE user_id = user_id_;
+    END IF;
+  END $$;
+
+  CREATE FUNCTION group_messages_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'INSERT' THEN
+      PERFORM charge_group_usage(NEW.group_id, NEW.sender_id, group_message_cost(NEW), 0, 1);
+    ELSE
+      PERFORM charge_group_usage(OLD.group_id, OLD.sender_id, group_message_cost(OLD), 0, -1);
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER group_messages_usage AFTER INSERT OR DELETE ON group_messages FOR EACH ROW EXECUTE FUNCTION group_messages_usage();
+
+  -- An update is the same file uploaded again to the same group: charged to its latest uploader.
+  CREATE FUNCTION group_attachments_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+      PERFORM charge_group_usage(OLD.group_id, OLD.uploader, 0, group_file_cost(OLD), -1);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+      PERFORM charge_group_usage(NEW.group_id, NEW.uploader, 0, group_file_cost(NEW), 1);
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER group_attachments_usage AFTER INSERT OR UPDATE OR DELETE ON group_attachments FOR EACH ROW EXECUTE FUNCTION group_attachments_usage();
+
+  -- Direct-message attachment grants per sender (Ed25519 key), a grant charged like a group file.
+  CREATE TABLE attachment_sender_usage (
+    sender text PRIMARY KEY,
+    bytes  bigint NOT NULL
+  );
+  INSERT INTO attachment_sender_usage (sender, bytes) SELECT sender, sum(size + 4096) FROM attachments GROUP BY sender;
+  CREATE FUNCTION attachments_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+      UPDATE attachment_sender_usage SET bytes = bytes - (OLD.size + 4096) WHERE sender = OLD.sender;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+      INSERT INTO attachment_sender_usage AS u (sender, bytes) VALUES (NEW.sender, NEW.size + 4096)
+        ON CONFLICT (sender) DO UPDATE SET bytes = u.bytes + excluded.bytes;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER attachments_usage AFTER INSERT OR UPDATE OR DELETE ON attachments FOR EACH ROW EXECUTE FUNCTION attachments_usage();
+
+  -- Retention sweeps and the expiry of join requests.
+  CREATE INDEX group_messages_by_time ON group_messages ("timestamp");
+  CREATE INDEX group_attachments_by_created ON group_attachments (created_at);
+  CREATE INDEX group_requests_by_time ON group_members (joined_at) WHERE pending;
+  `,
 ];

@@ -39,5 +39,9 @@ export function createPgAttachmentStore(db: PgDatabase): AttachmentStore {
       const [row] = await db.query<{ n: number }>('SELECT count(DISTINCT att_id) AS n FROM attachments');
       return row?.n ?? 0;
     },
+    async senderBytes(sender) {
+      const [row] = await db.query<{ bytes: number }>('SELECT bytes FROM attachment_sender_usage WHERE sender = $1', [sender]);
+      return row?.bytes ?? 0;
+    },
   };
 }

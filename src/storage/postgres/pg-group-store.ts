@@ -7,8 +7,9 @@ import {
   type GroupStore,
   type Member,
   type MemberKey,
+  type StorageUsage,
 } from '../../features/groups/group-store.js';
-import type { PgDatabase } from './pg-database.js';
+import type { PgDatabase, PgQueryable } from './pg-database.js';
 
 const GROUP_COLUMNS = 'id, name, owner_id, is_public, invite_code, key_version, server_distribute, server_store_history, created_at';
 const CHANNEL_COLUMNS = 'id, group_id, name, type, topic, description, created_at';
@@ -37,6 +38,16 @@ const channelValues = (c: Channel) => [c.id, c.group_id, c.name, c.type, c.topic
 const upsertMemberSql = `INSERT INTO group_members (${MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
   ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role, pending = excluded.pending, joined_at = excluded.joined_at`;
 const insertChannelSql = `INSERT INTO channels (${CHANNEL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+
+/**
+ * Locks the usage counters a delete across groups will change, groups then keys, each in sorted
+ * order. A write takes its group's counter, then its key's (the triggers of schema 6), so a sweep
+ * that took them row by row in any order could deadlock with it; taken this way first, it cannot.
+ */
+async function lockUsage(tx: PgQueryable, groupIds: readonly string[], userIds: readonly string[]): Promise<void> {
+  await tx.query('SELECT 1 FROM group_usage WHERE group_id = ANY($1) ORDER BY group_id FOR UPDATE', [[...new Set(groupIds)]]);
+  await tx.query('SELECT 1 FROM group_key_usage WHERE user_id = ANY($1) ORDER BY user_id FOR UPDATE', [[...new Set(userIds)]]);
+}
 
 /** The group backend on PostgreSQL: booleans are real booleans, every multi-statement step is one transaction. */
 export function createPgGroupStore(db: PgDatabase): GroupStore {
@@ -116,9 +127,33 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
     async putMember(m) {
       await db.query(upsertMemberSql, [m.group_id, m.user_id, m.role, m.pending, m.joined_at]);
     },
-    async removeMember(groupId, userId) {
-      const gone = await db.query('DELETE FROM group_members WHERE group_id = $1 AND user_id = $2 RETURNING user_id', [groupId, userId]);
-      return gone.length > 0;
+    removeMember: (groupId, userId) =>
+      db.transaction(async (tx) => {
+        await tx.query('DELETE FROM group_member_keys WHERE group_id = $1 AND user_id = $2', [groupId, userId]);
+        const gone = await tx.query('DELETE FROM group_members WHERE group_id = $1 AND user_id = $2 RETURNING user_id', [groupId, userId]);
+        return gone.length > 0;
+      }),
+    removeRecent: (groupId, since, pending, max) =>
+      db.transaction(async (tx) => {
+        const gone = await tx.query<{ user_id: string; joined_at: number }>(
+          `DELETE FROM group_members WHERE group_id = $1 AND user_id IN
+             (SELECT user_id FROM group_members WHERE group_id = $1 AND pending = $2 AND role = 'member' AND joined_at >= $3
+              ORDER BY joined_at DESC, user_id LIMIT $4 FOR UPDATE)
+           RETURNING user_id, joined_at`,
+          [groupId, pending, since, max],
+        );
+        const ids = gone.sort((a, b) => b.joined_at - a.joined_at || (a.user_id < b.user_id ? -1 : 1)).map((r) => r.user_id);
+        await tx.query('DELETE FROM group_member_keys WHERE group_id = $1 AND user_id = ANY($2)', [groupId, ids]);
+        return ids;
+      }),
+    async purgeRequestsBefore(before, max) {
+      const gone = await db.query(
+        `DELETE FROM group_members WHERE (group_id, user_id) IN
+           (SELECT group_id, user_id FROM group_members WHERE pending AND joined_at < $1 ORDER BY joined_at LIMIT $2)
+         RETURNING user_id`,
+        [before, max],
+      );
+      return gone.length;
     },
     async setRole(groupId, userId, role) {
       await db.query('UPDATE group_members SET role = $3 WHERE group_id = $1 AND user_id = $2', [groupId, userId, role]);
@@ -144,13 +179,19 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
       ]);
       return rows.map((r) => r.user_id);
     },
-    async putMemberKey(groupId, userId, keyVersion, encryptedKey, at) {
-      await db.query(
-        `INSERT INTO group_member_keys (group_id, user_id, key_version, encrypted_key, updated_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (group_id, user_id, key_version) DO UPDATE SET encrypted_key = excluded.encrypted_key, updated_at = excluded.updated_at`,
-        [groupId, userId, keyVersion, encryptedKey, at],
-      );
-    },
+    putMemberKey: (groupId, userId, keyVersion, encryptedKey, at) =>
+      db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO group_member_keys (group_id, user_id, key_version, encrypted_key, updated_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (group_id, user_id, key_version) DO UPDATE SET encrypted_key = excluded.encrypted_key, updated_at = excluded.updated_at`,
+          [groupId, userId, keyVersion, encryptedKey, at],
+        );
+        await tx.query(
+          `DELETE FROM group_member_keys WHERE group_id = $1 AND user_id = $2
+             AND key_version < (SELECT key_version FROM groups WHERE id = $1)`,
+          [groupId, userId],
+        );
+      }),
 
     async addBan(groupId, userId, at) {
       await db.query('INSERT INTO group_bans (group_id, user_id, banned_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [groupId, userId, at]);
@@ -200,6 +241,29 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
         [groupId, channelId, since, notBefore, limit + 1],
       ),
 
+    purgeMessagesBefore: (before, max) =>
+      db.transaction(async (tx) => {
+        const doomed = await tx.query<{ id: string; group_id: string; sender_id: string }>(
+          `SELECT id, group_id, sender_id FROM group_messages WHERE "timestamp" < $1 ORDER BY "timestamp" LIMIT $2 FOR UPDATE`,
+          [before, max],
+        );
+        await lockUsage(
+          tx,
+          doomed.map((m) => m.group_id),
+          doomed.map((m) => m.sender_id),
+        );
+        const gone = await tx.query('DELETE FROM group_messages WHERE id = ANY($1) RETURNING id', [doomed.map((m) => m.id)]);
+        return gone.length;
+      }),
+    async usage(groupId, userId) {
+      const none = { message_bytes: 0, file_bytes: 0 };
+      const [group, key] = await Promise.all([
+        one<StorageUsage>('SELECT message_bytes, file_bytes FROM group_usage WHERE group_id = $1', [groupId]),
+        one<StorageUsage>('SELECT message_bytes, file_bytes FROM group_key_usage WHERE user_id = $1', [userId]),
+      ]);
+      return { group: group ?? none, key: key ?? none };
+    },
+
     async putAttachment(a) {
       await db.query(
         `INSERT INTO group_attachments (${ATTACHMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
@@ -209,6 +273,24 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
     },
     getAttachment: (groupId, attId) =>
       one<GroupAttachment>(`SELECT ${ATTACHMENT_COLUMNS} FROM group_attachments WHERE group_id = $1 AND att_id = $2`, [groupId, attId]),
+    purgeAttachmentsBefore: (before, max) =>
+      db.transaction(async (tx) => {
+        const doomed = await tx.query<{ group_id: string; att_id: string; uploader: string }>(
+          'SELECT group_id, att_id, uploader FROM group_attachments WHERE created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE',
+          [before, max],
+        );
+        await lockUsage(
+          tx,
+          doomed.map((a) => a.group_id),
+          doomed.map((a) => a.uploader),
+        );
+        const gone = await tx.query<{ att_id: string }>(
+          `DELETE FROM group_attachments a USING unnest($1::text[], $2::text[]) AS d (group_id, att_id)
+           WHERE a.group_id = d.group_id AND a.att_id = d.att_id RETURNING a.att_id`,
+          [doomed.map((a) => a.group_id), doomed.map((a) => a.att_id)],
+        );
+        return gone.map((r) => r.att_id);
+      }),
     async isAttachmentHeld(attId) {
       const row = await one<{ held: boolean }>('SELECT EXISTS (SELECT 1 FROM group_attachments WHERE att_id = $1) AS held', [attId]);
       return row?.held ?? false;

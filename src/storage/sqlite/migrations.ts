@@ -221,4 +221,91 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX chat_group_members_by_user ON chat_group_members (user_id);
   `,
+  // 6: storage quotas and retention. Usage counters kept by triggers with every write and delete
+  // (cascades and retention sweeps included), so a quota check reads one row instead of summing.
+  // A message costs its stored text plus 256 for the row, a file its size plus 4096 for its row and
+  // disk block (src/core/storage-charge.ts holds the same figures), so many tiny writes are
+  // bounded by the same byte quotas as a few large ones.
+  `
+  CREATE TABLE group_usage (
+    group_id      TEXT PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
+    message_bytes INTEGER NOT NULL DEFAULT 0,
+    file_bytes    INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  -- Per key, over every group: a key cannot escape the per-group quota by making more groups.
+  CREATE TABLE group_key_usage (
+    user_id       TEXT PRIMARY KEY,
+    message_bytes INTEGER NOT NULL DEFAULT 0,
+    file_bytes    INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+
+  INSERT INTO group_usage (group_id, message_bytes, file_bytes)
+  SELECT g.id,
+    (SELECT coalesce(sum(length(m.ciphertext) + coalesce(length(m.attachment_meta), 0) + 256), 0) FROM group_messages m WHERE m.group_id = g.id),
+    (SELECT coalesce(sum(a.size + 4096), 0) FROM group_attachments a WHERE a.group_id = g.id)
+  FROM groups g;
+  INSERT INTO group_key_usage (user_id, message_bytes, file_bytes)
+  SELECT user_id, sum(message_bytes), sum(file_bytes) FROM (
+    SELECT sender_id AS user_id, length(ciphertext) + coalesce(length(attachment_meta), 0) + 256 AS message_bytes, 0 AS file_bytes FROM group_messages
+    UNION ALL
+    SELECT uploader, 0, size + 4096 FROM group_attachments
+  ) GROUP BY user_id;
+
+  CREATE TRIGGER group_messages_usage_insert AFTER INSERT ON group_messages BEGIN
+    INSERT INTO group_usage (group_id, message_bytes) VALUES (NEW.group_id, length(NEW.ciphertext) + coalesce(length(NEW.attachment_meta), 0) + 256)
+      ON CONFLICT (group_id) DO UPDATE SET message_bytes = message_bytes + excluded.message_bytes;
+    INSERT INTO group_key_usage (user_id, message_bytes) VALUES (NEW.sender_id, length(NEW.ciphertext) + coalesce(length(NEW.attachment_meta), 0) + 256)
+      ON CONFLICT (user_id) DO UPDATE SET message_bytes = message_bytes + excluded.message_bytes;
+  END;
+  -- Updates only: a cascade from a deleted group must not insert a usage row for it again.
+  CREATE TRIGGER group_messages_usage_delete AFTER DELETE ON group_messages BEGIN
+    UPDATE group_usage SET message_bytes = message_bytes - (length(OLD.ciphertext) + coalesce(length(OLD.attachment_meta), 0) + 256)
+      WHERE group_id = OLD.group_id;
+    UPDATE group_key_usage SET message_bytes = message_bytes - (length(OLD.ciphertext) + coalesce(length(OLD.attachment_meta), 0) + 256)
+      WHERE user_id = OLD.sender_id;
+  END;
+  CREATE TRIGGER group_attachments_usage_insert AFTER INSERT ON group_attachments BEGIN
+    INSERT INTO group_usage (group_id, file_bytes) VALUES (NEW.group_id, NEW.size + 4096)
+      ON CONFLICT (group_id) DO UPDATE SET file_bytes = file_bytes + excluded.file_bytes;
+    INSERT INTO group_key_usage (user_id, file_bytes) VALUES (NEW.uploader, NEW.size + 4096)
+      ON CONFLICT (user_id) DO UPDATE SET file_bytes = file_bytes + excluded.file_bytes;
+  END;
+  CREATE TRIGGER group_attachments_usage_delete AFTER DELETE ON group_attachments BEGIN
+    UPDATE group_usage SET file_bytes = file_bytes - (OLD.size + 4096) WHERE group_id = OLD.group_id;
+    UPDATE group_key_usage SET file_bytes = file_bytes - (OLD.size + 4096) WHERE user_id = OLD.uploader;
+  END;
+  -- The same file uploaded again to the same group: charged to its latest uploader.
+  CREATE TRIGGER group_attachments_usage_update AFTER UPDATE ON group_attachments BEGIN
+    UPDATE group_usage SET file_bytes = file_bytes - (OLD.size + 4096) WHERE group_id = OLD.group_id;
+    UPDATE group_key_usage SET file_bytes = file_bytes - (OLD.size + 4096) WHERE user_id = OLD.uploader;
+    INSERT INTO group_usage (group_id, file_bytes) VALUES (NEW.group_id, NEW.size + 4096)
+      ON CONFLICT (group_id) DO UPDATE SET file_bytes = file_bytes + excluded.file_bytes;
+    INSERT INTO group_key_usage (user_id, file_bytes) VALUES (NEW.uploader, NEW.size + 4096)
+      ON CONFLICT (user_id) DO UPDATE SET file_bytes = file_bytes + excluded.file_bytes;
+  END;
+
+  -- Direct-message attachment grants per sender (Ed25519 key), a grant charged like a group file.
+  CREATE TABLE attachment_sender_usage (
+    sender TEXT PRIMARY KEY,
+    bytes  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO attachment_sender_usage (sender, bytes) SELECT sender, sum(size + 4096) FROM attachments GROUP BY sender;
+  CREATE TRIGGER attachments_usage_insert AFTER INSERT ON attachments BEGIN
+    INSERT INTO attachment_sender_usage (sender, bytes) VALUES (NEW.sender, NEW.size + 4096)
+      ON CONFLICT (sender) DO UPDATE SET bytes = bytes + excluded.bytes;
+  END;
+  CREATE TRIGGER attachments_usage_delete AFTER DELETE ON attachments BEGIN
+    UPDATE attachment_sender_usage SET bytes = bytes - (OLD.size + 4096) WHERE sender = OLD.sender;
+  END;
+  CREATE TRIGGER attachments_usage_update AFTER UPDATE ON attachments BEGIN
+    UPDATE attachment_sender_usage SET bytes = bytes - (OLD.size + 4096) WHERE sender = OLD.sender;
+    INSERT INTO attachment_sender_usage (sender, bytes) VALUES (NEW.sender, NEW.size + 4096)
+      ON CONFLICT (sender) DO UPDATE SET bytes = bytes + excluded.bytes;
+  END;
+
+  -- Retention sweeps and the expiry of join requests.
+  CREATE INDEX group_messages_by_time ON group_messages (timestamp);
+  CREATE INDEX group_attachments_by_created ON group_attachments (created_at);
+  CREATE INDEX group_requests_by_time ON group_members (joined_at) WHERE pending = 1;
+  `,
 ];

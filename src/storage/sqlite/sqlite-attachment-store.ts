@@ -15,6 +15,7 @@ export function createSqliteAttachmentStore(db: SqliteDatabase, writes: SqliteWr
   const expired = db.prepare<[number], { att_id: string }>('DELETE FROM attachments WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING att_id');
   const stillGranted = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM attachments WHERE att_id = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(DISTINCT att_id) AS n FROM attachments');
+  const senderUsage = db.prepare<[string], { bytes: number }>('SELECT bytes FROM attachment_sender_usage WHERE sender = ?');
   const purge = (now: number) => {
     const ids = new Set(expired.all(now).map((r) => r.att_id));
     return [...ids].filter((id) => (stillGranted.get(id)?.n ?? 0) === 0);
@@ -30,6 +31,9 @@ export function createSqliteAttachmentStore(db: SqliteDatabase, writes: SqliteWr
     },
     async count() {
       return countAll.get()?.n ?? 0;
+    },
+    async senderBytes(sender) {
+      return senderUsage.get(sender)?.bytes ?? 0;
     },
   };
 }

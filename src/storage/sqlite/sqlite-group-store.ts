@@ -9,6 +9,7 @@ import {
   type GroupStore,
   type Member,
   type MemberKey,
+  type StorageUsage,
 } from '../../features/groups/group-store.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
@@ -86,6 +87,16 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
      ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role, pending = excluded.pending, joined_at = excluded.joined_at`,
   );
   const deleteMember = db.prepare('DELETE FROM group_members WHERE group_id = ? AND user_id = ?');
+  const deleteMemberKeys = db.prepare('DELETE FROM group_member_keys WHERE group_id = ? AND user_id = ?');
+  const selectRecent = db.prepare<{ group_id: string; since: number; pending: number; max: number }, { user_id: string }>(
+    `SELECT user_id FROM group_members
+     WHERE group_id = @group_id AND pending = @pending AND role = 'member' AND joined_at >= @since
+     ORDER BY joined_at DESC, user_id LIMIT @max`,
+  );
+  const deleteOldRequests = db.prepare<[number, number]>(
+    `DELETE FROM group_members WHERE (group_id, user_id) IN
+       (SELECT group_id, user_id FROM group_members WHERE pending = 1 AND joined_at < ? ORDER BY joined_at LIMIT ?)`,
+  );
   const updateRole = db.prepare<[GroupRole, string, string]>('UPDATE group_members SET role = ? WHERE group_id = ? AND user_id = ?');
   const countByState = db.prepare<[string], { members: number; pending: number }>(
     `SELECT count(*) FILTER (WHERE pending = 0) AS members, count(*) FILTER (WHERE pending <> 0) AS pending
@@ -103,6 +114,10 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
   const upsertMemberKey = db.prepare<[string, string, number, string, number]>(
     `INSERT INTO group_member_keys (group_id, user_id, key_version, encrypted_key, updated_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (group_id, user_id, key_version) DO UPDATE SET encrypted_key = excluded.encrypted_key, updated_at = excluded.updated_at`,
+  );
+  const deleteStaleKeys = db.prepare<{ group_id: string; user_id: string }>(
+    `DELETE FROM group_member_keys WHERE group_id = @group_id AND user_id = @user_id
+       AND key_version < (SELECT key_version FROM groups WHERE id = @group_id)`,
   );
 
   // Bans
@@ -142,6 +157,12 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
      ORDER BY timestamp, id LIMIT @limit`,
   );
 
+  const deleteOldMessages = db.prepare<[number, number]>(
+    'DELETE FROM group_messages WHERE id IN (SELECT id FROM group_messages WHERE timestamp < ? ORDER BY timestamp LIMIT ?)',
+  );
+  const selectGroupUsage = db.prepare<[string], StorageUsage>('SELECT message_bytes, file_bytes FROM group_usage WHERE group_id = ?');
+  const selectKeyUsage = db.prepare<[string], StorageUsage>('SELECT message_bytes, file_bytes FROM group_key_usage WHERE user_id = ?');
+
   // Attachments
   const upsertAttachment = db.prepare(
     `INSERT INTO group_attachments (group_id, att_id, uploader, size, created_at) VALUES (@group_id, @att_id, @uploader, @size, @created_at)
@@ -149,6 +170,11 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
   );
   const selectAttachment = db.prepare<[string, string], GroupAttachment>(
     'SELECT group_id, att_id, uploader, size, created_at FROM group_attachments WHERE group_id = ? AND att_id = ?',
+  );
+  const deleteOldAttachments = db.prepare<[number, number], { att_id: string }>(
+    `DELETE FROM group_attachments WHERE (group_id, att_id) IN
+       (SELECT group_id, att_id FROM group_attachments WHERE created_at < ? ORDER BY created_at LIMIT ?)
+     RETURNING att_id`,
   );
   const selectHeld = db.prepare<[string], { held: number }>('SELECT EXISTS (SELECT 1 FROM group_attachments WHERE att_id = ?) AS held');
 
@@ -232,7 +258,21 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
       return row && toMember(row);
     },
     putMember: (member) => writes.run(() => void upsertMember.run({ ...member, pending: bit(member.pending) })),
-    removeMember: (groupId, userId) => writes.run(() => deleteMember.run(groupId, userId).changes > 0),
+    removeMember: (groupId, userId) =>
+      writes.run(() => {
+        deleteMemberKeys.run(groupId, userId);
+        return deleteMember.run(groupId, userId).changes > 0;
+      }),
+    removeRecent: (groupId, since, pending, max) =>
+      writes.run(() => {
+        const ids = selectRecent.all({ group_id: groupId, since, pending: bit(pending), max }).map((r) => r.user_id);
+        for (const id of ids) {
+          deleteMemberKeys.run(groupId, id);
+          deleteMember.run(groupId, id);
+        }
+        return ids;
+      }),
+    purgeRequestsBefore: (before, max) => writes.run(() => deleteOldRequests.run(before, max).changes),
     setRole: (groupId, userId, role) => writes.run(() => void updateRole.run(role, groupId, userId)),
     async countMembers(groupId) {
       return countByState.get(groupId) ?? { members: 0, pending: 0 };
@@ -243,7 +283,11 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
     async listMemberIds(groupId) {
       return selectMemberIds.all(groupId).map((r) => r.user_id);
     },
-    putMemberKey: (groupId, userId, keyVersion, encryptedKey, at) => writes.run(() => void upsertMemberKey.run(groupId, userId, keyVersion, encryptedKey, at)),
+    putMemberKey: (groupId, userId, keyVersion, encryptedKey, at) =>
+      writes.run(() => {
+        upsertMemberKey.run(groupId, userId, keyVersion, encryptedKey, at);
+        deleteStaleKeys.run({ group_id: groupId, user_id: userId });
+      }),
 
     addBan: (groupId, userId, at) => writes.run(() => void insertBan.run(groupId, userId, at)),
     async isBanned(groupId, userId) {
@@ -278,10 +322,17 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
       return selectMessages.all({ group_id: groupId, channel_id: channelId, since, not_before: notBefore, limit: limit + 1 });
     },
 
+    purgeMessagesBefore: (before, max) => writes.run(() => deleteOldMessages.run(before, max).changes),
+    async usage(groupId, userId) {
+      const none = { message_bytes: 0, file_bytes: 0 };
+      return { group: selectGroupUsage.get(groupId) ?? none, key: selectKeyUsage.get(userId) ?? none };
+    },
+
     putAttachment: (attachment) => writes.run(() => void upsertAttachment.run(attachment)),
     async getAttachment(groupId, attId) {
       return selectAttachment.get(groupId, attId);
     },
+    purgeAttachmentsBefore: (before, max) => writes.run(() => deleteOldAttachments.all(before, max).map((r) => r.att_id)),
     async isAttachmentHeld(attId) {
       return (selectHeld.get(attId)?.held ?? 0) !== 0;
     },
