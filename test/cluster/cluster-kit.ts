@@ -151,6 +151,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     WHISPR_ACCOUNT_AUTH_PER_MINUTE: '1000000',
     WHISPR_ACCOUNT_KEYS_PER_MINUTE: '1000000',
     WHISPR_WEBSOCKET_FRAMES_PER_SECOND: '100000',
+    WHISPR_MAX_GROUP_WRITES_PER_SECOND: '100000',
+    WHISPR_GROUP_JOINS_PER_MINUTE: '1000000',
+    WHISPR_GROUP_JOINS_PER_IP_PER_MINUTE: '1000000',
+    WHISPR_MAX_EVENTS_PER_SECOND: '100000',
+    WHISPR_ACCOUNT_MESSAGES_PER_SECOND: '100000',
     // The cleanup job runs once at start and then rarely: tests look at rows themselves.
     WHISPR_CLEANUP_INTERVAL_SECONDS: '3600',
     ...options.env,

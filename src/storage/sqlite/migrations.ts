@@ -220,5 +220,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     UNIQUE (group_id, user_id)
   );
   CREATE INDEX chat_group_members_by_user ON chat_group_members (user_id);
+  `, // 6: who queued what, so one sender or one sending address cannot fill a recipient's queue
+  // (fair-share caps, counted from these indexes). '' is the server itself, or a row older than this.
+  `
+  ALTER TABLE inbox_messages ADD COLUMN sender_address TEXT NOT NULL DEFAULT '';
+  CREATE INDEX inbox_by_sender ON inbox_messages (recipient, sender);
+  CREATE INDEX inbox_by_sender_address ON inbox_messages (recipient, sender_address);
+
+  ALTER TABLE user_queue_events ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+  ALTER TABLE user_queue_events ADD COLUMN sender_address TEXT NOT NULL DEFAULT '';
+  CREATE INDEX user_queue_by_sender ON user_queue_events (recipient_id, sender);
+  CREATE INDEX user_queue_by_sender_address ON user_queue_events (recipient_id, sender_address);
   `,
 ];
