@@ -156,6 +156,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     WHISPR_GROUP_JOINS_PER_IP_PER_MINUTE: '1000000',
     WHISPR_MAX_EVENTS_PER_SECOND: '100000',
     WHISPR_ACCOUNT_MESSAGES_PER_SECOND: '100000',
+    WHISPR_MAX_PENDING_CHALLENGES_PER_IP: '100000',
     // The cleanup job runs once at start and then rarely: tests look at rows themselves.
     WHISPR_CLEANUP_INTERVAL_SECONDS: '3600',
     ...options.env,

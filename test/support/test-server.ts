@@ -19,7 +19,7 @@ export interface RunningServer {
 }
 
 /**
- * Rate budgets the feature tests would meet (they write fast, from one address); the attack tests
+ * Budgets the feature tests would meet (they write fast, from one address); the attack tests
  * (test/abuse) start servers on the real defaults instead.
  */
 const ROOMY_BUDGETS: Partial<Config> = {
@@ -28,6 +28,7 @@ const ROOMY_BUDGETS: Partial<Config> = {
   group_joins_per_ip_per_minute: 1_000_000,
   max_events_per_second: 10_000,
   account_messages_per_second: 10_000,
+  max_pending_challenges_per_ip: 100_000,
 };
 
 /** A real Whispr server on 127.0.0.1 with a random port and its own data directory; silent unless given a logger. */
