@@ -1,5 +1,6 @@
 /** What the attack tests share: the shipped defaults of the budgets under attack, and calls from a chosen client address. */
 import { request } from 'node:http';
+import { expect } from 'vitest';
 import { type Config, SETTINGS } from '../../src/config/settings.js';
 
 /**
@@ -62,4 +63,17 @@ export async function inTurn<T>(count: number, send: (n: number) => Promise<T>):
   const answers: T[] = [];
   for (let n = 0; n < count; n++) answers.push(await send(n));
   return answers;
+}
+
+/** An attacker's flood: calls one after the other until the first 429 or `limit` calls; the answers in order. */
+export async function floodUntilRefused(limit: number, next: (n: number) => Promise<AddressedAnswer>): Promise<AddressedAnswer[]> {
+  const answers: AddressedAnswer[] = [];
+  for (let n = 0; n < limit && answers.at(-1)?.status !== 429; n++) answers.push(await next(n));
+  return answers;
+}
+
+/** A 429 with this error code and a Retry-After. */
+export function expectRefused(answer: AddressedAnswer | undefined, code: string): void {
+  expect({ status: answer?.status, code: answer?.body.error_code }).toEqual({ status: 429, code });
+  expect(answer?.retryAfter).toBeGreaterThan(0);
 }

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encryptForGroup, GroupClient, newGroupKey } from '../../src/sdk/index.js';
 import { type RunningServer, startServer } from '../support/test-server.js';
-import { type AddressedAnswer, callFrom, shippedDefaults } from './abuse-kit.js';
+import { callFrom, expectRefused, floodUntilRefused, shippedDefaults } from './abuse-kit.js';
 
 const DEFAULTS = shippedDefaults('max_group_writes_per_second', 'max_requests_per_ip_per_second');
 /** Far more than the burst: the flood stops at the first refusal, which must come well before. */
@@ -42,12 +42,9 @@ describe('a server on its defaults', () => {
 
   test('one key flooding group messages is refused 429 once its burst is spent; its reads, its neighbour and the bystander are served', async () => {
     const mallory = await member();
-    const answers: AddressedAnswer[] = [];
-    for (let n = 0; n < FLOOD_LIMIT && answers.at(-1)?.status !== 429; n++) answers.push(await post(ATTACKER, mallory, `flood ${n}`));
-    const refused = answers.at(-1) as AddressedAnswer;
-    expect({ status: refused.status, code: refused.body.error_code }).toEqual({ status: 429, code: 'RATE_LIMITED' });
-    expect(refused.body.detail).toMatch(/key/); // the key's budget, not the address's
-    expect(refused.retryAfter).toBeGreaterThan(0);
+    const answers = await floodUntilRefused(FLOOD_LIMIT, (n) => post(ATTACKER, mallory, `flood ${n}`));
+    expectRefused(answers.at(-1), 'RATE_LIMITED');
+    expect(answers.at(-1)?.body.detail).toMatch(/key/); // the key's budget, not the address's
     const accepted = answers.filter((a) => a.status === 200).length;
     // The burst (20, one spent on creating the group) at least; the flood ran far faster than the refill.
     expect(accepted).toBeGreaterThanOrEqual(2 * DEFAULTS.max_group_writes_per_second - 1);

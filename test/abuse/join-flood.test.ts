@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GroupClient } from '../../src/sdk/index.js';
 import { type RunningServer, startServer } from '../support/test-server.js';
-import { type AddressedAnswer, callFrom, shippedDefaults } from './abuse-kit.js';
+import { callFrom, expectRefused, floodUntilRefused, shippedDefaults } from './abuse-kit.js';
 
 const DEFAULTS = shippedDefaults('group_joins_per_minute', 'group_joins_per_ip_per_minute', 'max_group_writes_per_second', 'max_requests_per_ip_per_second');
 /** Far more than the budgets: a flood stops at its first refusal, which must come well before. */
@@ -35,21 +35,11 @@ describe('a server on its defaults', () => {
   };
   const join = (from: string, who: { id: string; token: string }, groupId: string) =>
     callFrom(from, srv.url, 'POST', '/groups/join', { json: { group_id: groupId, user_id: who.id }, token: who.token });
-  /** Joins until the first refusal (or the limit): the answers in order. */
-  const flood = async (next: (n: number) => Promise<AddressedAnswer>) => {
-    const answers: AddressedAnswer[] = [];
-    for (let n = 0; n < FLOOD_LIMIT && answers.at(-1)?.status !== 429; n++) answers.push(await next(n));
-    return answers;
-  };
-  const expectJoinRefusal = (answer: AddressedAnswer | undefined) => {
-    expect({ status: answer?.status, code: answer?.body.error_code }).toEqual({ status: 429, code: 'JOIN_RATE_LIMITED' });
-    expect(answer?.retryAfter).toBeGreaterThan(0);
-  };
 
   test('many free keys from one address joining a public group: refused past the address budget; a bystander still joins', async () => {
     const { id: groupId } = await owner.create('public', true);
-    const answers = await flood(async () => join(ATTACKER, await stranger(), groupId));
-    expectJoinRefusal(answers.at(-1));
+    const answers = await floodUntilRefused(FLOOD_LIMIT, async () => join(ATTACKER, await stranger(), groupId));
+    expectRefused(answers.at(-1), 'JOIN_RATE_LIMITED');
     const joined = answers.filter((a) => a.status === 200);
     expect(joined.every((a) => a.body.status === 'joined')).toBe(true);
     // The address's burst at least; the keys came far faster than its refill (one every two seconds).
@@ -65,8 +55,8 @@ describe('a server on its defaults', () => {
     const groups: string[] = [];
     for (let n = 0; n <= DEFAULTS.group_joins_per_minute + 1; n++) groups.push((await owner.create(`g${n}`, true)).id);
     const mallory = await stranger();
-    const answers = await flood((n) => join(KEY_ATTACKER, mallory, groups[n % groups.length] as string));
-    expectJoinRefusal(answers.at(-1));
+    const answers = await floodUntilRefused(FLOOD_LIMIT, (n) => join(KEY_ATTACKER, mallory, groups[n % groups.length] as string));
+    expectRefused(answers.at(-1), 'JOIN_RATE_LIMITED');
     const joined = answers.filter((a) => a.status === 200).length;
     expect(joined).toBeGreaterThanOrEqual(DEFAULTS.group_joins_per_minute);
     expect(joined).toBeLessThan(FLOOD_LIMIT / 2);

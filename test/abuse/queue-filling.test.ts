@@ -17,7 +17,7 @@ import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
 import { useRedisScratch } from '../support/redis-scratch.js';
 import { REDIS_URL, requirePostgres, requireRedis } from '../support/services.js';
 import { type RunningServer, startServer } from '../support/test-server.js';
-import { type AddressedAnswer, callFrom, inTurn, shippedDefaults } from './abuse-kit.js';
+import { type AddressedAnswer, callFrom, expectRefused, inTurn, shippedDefaults } from './abuse-kit.js';
 
 const CAPS = shippedDefaults('max_messages_per_recipient', 'max_queued_per_sender', 'max_queued_per_address');
 const SHARE = CAPS.max_queued_per_sender;
@@ -26,10 +26,6 @@ const SECOND_ATTACKER = '127.0.62.1';
 const BYSTANDER = '127.0.63.1';
 
 const errorCodes = (answers: AddressedAnswer[]) => answers.map((a) => (a.status === 200 ? 200 : `${a.status} ${a.body.error_code}`));
-const expectRefused = (answer: AddressedAnswer, code: string) => {
-  expect({ status: answer.status, code: answer.body.error_code }).toEqual({ status: 429, code });
-  expect(answer.retryAfter).toBeGreaterThan(0);
-};
 
 const clusterAvailable = (await requirePostgres('test/abuse/queue-filling.test.ts')) && (await requireRedis('test/abuse/queue-filling.test.ts'));
 

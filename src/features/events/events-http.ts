@@ -48,7 +48,8 @@ export const eventsHttp: FastifyPluginAsync<EventsHttpOptions> = async (app, { e
         description:
           'recipient_id names a registered user, or else a chat-app group the sender belongs to (403 NOT_GROUP_MEMBER otherwise): ' +
           'then each other member gets one copy in their own queue, recipient_id still the group; the sender gets none. ' +
-          'A member whose queue is full is left out and named in queue_full; 429 QUEUE_FULL only when every queue is full.',
+          'A member whose queue is full is left out and named in queue_full; 429 QUEUE_FULL only when every queue is full. ' +
+          "One sender, and one client address, may hold only a share of a recipient's queue: 429 SENDER_QUEUE_FULL / ADDRESS_QUEUE_FULL.",
         tags: ['chat-app'],
         body: Type.Object({
           event_id: Type.Optional(ID('Client-chosen id (default: a new UUID); posting the same id again does not queue it twice')),
