@@ -31,7 +31,7 @@ export interface ChallengeStore {
  * The challenges each client address holds (id → expiresAt), for the per-address cap: counting
  * one address costs at most its own cap, however many challenges everyone else holds.
  */
-export class PendingByAddress {
+class PendingByAddress {
   private readonly byAddress = new Map<string, Map<string, number>>();
 
   /** Unexpired challenges of `address` (its expired ones are forgotten on the way). */
