@@ -15,7 +15,7 @@ import { createRedisRoster } from '../cluster/redis-roster.js';
 import { KeyedLock } from '../core/keyed-lock.js';
 import type { Config } from '../config/settings.js';
 import { nowSeconds } from '../core/clock.js';
-import { createMemoryChallengeStore, type ChallengeStore } from '../features/auth/challenge-store.js';
+import { type ChallengeCaps, createMemoryChallengeStore, type ChallengeStore } from '../features/auth/challenge-store.js';
 import { createRedisChallengeStore } from '../storage/redis/redis-challenge-store.js';
 import { createLocalRateLimiter } from '../rate-limit/local-rate-limiter.js';
 import type { BucketPolicy, RateLimiter } from '../rate-limit/rate-limiter.js';
@@ -56,6 +56,11 @@ async function openStorage(config: Config, log: Logger): Promise<Storage> {
   });
 }
 
+const challengeCaps = (config: Config): ChallengeCaps => ({
+  maxPending: config.max_pending_challenges,
+  maxPendingPerAddress: config.max_pending_challenges_per_ip,
+});
+
 export async function openBackends(config: Config, log: Logger): Promise<Backends> {
   const nodeId = randomUUID();
   const onError = (err: unknown) => log.error({ err }, 'backend error');
@@ -64,7 +69,7 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
   try {
     if (config.bus === 'local') {
       const limiters: RateLimiter[] = [];
-      const challenges = createMemoryChallengeStore(config.max_pending_challenges, nowSeconds);
+      const challenges = createMemoryChallengeStore(challengeCaps(config), nowSeconds);
       const presence = createLocalPresence();
       const slots = createLocalConnectionSlots();
       const bus = createLocalBus();
@@ -101,7 +106,7 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
     closers.push(() => closeRedis(redis));
     const bus = await createRedisBus(url, { channelPrefix: prefix, onError });
     closers.push(() => bus.close());
-    const challenges = createRedisChallengeStore(redis, { keyPrefix: `${prefix}challenge:`, maxPending: config.max_pending_challenges, now: nowSeconds });
+    const challenges = createRedisChallengeStore(redis, { keyPrefix: `${prefix}challenge:`, caps: challengeCaps(config), now: nowSeconds });
     closers.push(() => challenges.close());
     const presence = await createRedisPresence(redis, { nodeId, keyPrefix: `${prefix}presence:`, onError });
     closers.push(() => presence.close());

@@ -13,8 +13,10 @@ import { KeyAuthorizer, type SecurityMode } from '../features/auth/key-authorize
 import { TokenService } from '../features/auth/token-service.js';
 import type { ChatAuth } from '../features/chat/chat-auth.js';
 import { QueueHub } from '../features/queues/queue-hub.js';
-import { ipRateLimit } from '../http/ip-rate-limit.js';
+import type { Budget } from '../http/budget.js';
+import { addressBudget, ipRateLimit } from '../http/ip-rate-limit.js';
 import { createLocalRateLimiter } from '../rate-limit/local-rate-limiter.js';
+import { perSecond } from '../rate-limit/policies.js';
 import type { BucketPolicy, RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { Storage } from '../storage/storage.js';
 import type { Backends } from './backends.js';
@@ -42,7 +44,9 @@ export interface Platform {
   analytics: Analytics;
   /** Sends per second per sender signing key (relay and attachments share it). */
   senderLimiter: RateLimiter;
-  /** Per-address budget of sends, uploads and auth calls, as a route hook. */
+  /** Per-address budget of every write and auth call, keyed by addressKey (an IPv6 /64 is one address). */
+  addressBudget: Budget;
+  /** The same budget as a route hook, spent before the body is read. */
   ipLimit: ReturnType<typeof ipRateLimit>;
   /** Frames per connection per second (a connection lives on one node). */
   frameLimiter: RateLimiter;
@@ -80,7 +84,7 @@ export async function createPlatform(config: Config, { backends, secrets, chatSi
     onError,
   });
   const tokens = new TokenService(secrets.tokenSecret, config.token_ttl_seconds);
-  const perSecond = (rate: number, burstFactor: number): BucketPolicy => ({ ratePerSecond: rate, burst: Math.max(1, burstFactor * rate) });
+  const addressLimiter = backends.limiter('ip', perSecond(config.max_requests_per_ip_per_second, 2));
   const frameLimiter = createLocalRateLimiter(perSecond(config.websocket_frames_per_second, 2));
   return {
     mode: config.security,
@@ -97,7 +101,8 @@ export async function createPlatform(config: Config, { backends, secrets, chatSi
     authorizer: new KeyAuthorizer(config.security, tokens),
     analytics,
     senderLimiter: backends.limiter('sender', perSecond(config.max_messages_per_second, 1)),
-    ipLimit: ipRateLimit(backends.limiter('ip', perSecond(config.max_requests_per_ip_per_second, 2))),
+    addressBudget: addressBudget(addressLimiter),
+    ipLimit: ipRateLimit(addressLimiter),
     frameLimiter,
     secrets,
     chatSignIn,

@@ -98,12 +98,12 @@ export interface AccountSocket {
   send(frame: unknown): void;
 }
 
-/** A raw account socket on /ws?token=. */
-export async function accountSocket(srv: RunningServer | string, token: string): Promise<AccountSocket> {
+/** A raw account socket on /ws?token=; `localAddress` connects from another 127.x.y.z. */
+export async function accountSocket(srv: RunningServer | string, token: string, options: { localAddress?: string } = {}): Promise<AccountSocket> {
   const base = typeof srv === 'string' ? srv : srv.url;
   // The collector is attached before the socket opens: frames flushed right after the upgrade can be
   // parsed before a continuation of the 'open' promise would run (and would be missed).
-  const ws = new WebSocket(wsUrl(base, `/ws?token=${encodeURIComponent(token)}`));
+  const ws = new WebSocket(wsUrl(base, `/ws?token=${encodeURIComponent(token)}`), options);
   const frames = collectFrames(ws);
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   await new Promise<void>((resolve, reject) => {

@@ -35,6 +35,11 @@ export async function startChildServer(dataDir: string, env: Record<string, stri
       WHISPR_LOG_LEVEL: 'warn',
       WHISPR_MAX_REQUESTS_PER_IP_PER_SECOND: '100000',
       MAX_MESSAGES_PER_SECOND: '100000',
+      // The abuse budgets (see test/support/test-server.ts): these tests write fast from one address.
+      WHISPR_MAX_GROUP_WRITES_PER_SECOND: '100000',
+      WHISPR_MAX_EVENTS_PER_SECOND: '100000',
+      WHISPR_ACCOUNT_MESSAGES_PER_SECOND: '100000',
+      WHISPR_MAX_PENDING_CHALLENGES_PER_IP: '100000',
       ...env,
     },
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { openEmbeddedStorage } from '../../src/storage/sqlite/open-embedded-storage.js';
+import { capOf } from './queue-caps.js';
 
 const dirs: string[] = [];
 afterEach(() =>
@@ -21,6 +22,7 @@ const message = (recipient: string, n: number) => ({
   replayKey: `r${n}`,
   expiresAt: null,
   replayExpiresAt: 10_000,
+  fromAddress: '127.0.0.1',
 });
 
 test('a message leased by a push that died with the process is deliverable right after restart', async () => {
@@ -28,7 +30,7 @@ test('a message leased by a push that died with the process is deliverable right
   dirs.push(dir);
   const recipient = 'a'.repeat(64);
   const first = await openEmbeddedStorage(dir);
-  await first.inbox.enqueue(message(recipient, 1), 10, 1000);
+  await first.inbox.enqueue(message(recipient, 1), capOf(10), 1000);
   const leased = await first.inbox.lease(recipient, 'all', 1060, 1000);
   expect(leased).toHaveLength(1);
   // While leased, /inbox does not hand it out.

@@ -1,4 +1,4 @@
-/** What every GroupStore driver must do for quotas, retention and bulk removal (schema version 6). */
+/** What every GroupStore driver must do for quotas, retention and bulk removal (schema version 7). */
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { GroupMessage, GroupStore } from '../../src/features/groups/group-store.js';
 import { FILE_ROW_BYTES, MESSAGE_ROW_BYTES } from '../../src/core/storage-charge.js';

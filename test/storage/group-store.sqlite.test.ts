@@ -44,11 +44,11 @@ describe('schema', () => {
     upgraded.close();
   });
 
-  test('version 6 derives the usage counters from the rows an older database holds', () => {
+  test('version 7 derives the usage counters from the rows an older database holds', () => {
     const path = join(tempDir(), 'whispr.sqlite');
     const old = new Database(path);
     old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)');
-    SQLITE_MIGRATIONS.slice(0, 5).forEach((sql, index) => {
+    SQLITE_MIGRATIONS.slice(0, 6).forEach((sql, index) => {
       old.exec(sql);
       old.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(index + 1);
     });

@@ -2,6 +2,7 @@
 import { expect, test } from 'vitest';
 import type { InboxStore, NewMessage } from '../../src/features/relay/inbox-store.js';
 import type { Backend, SqlBackend } from './backends.js';
+import { capOf } from './queue-caps.js';
 
 export const INBOX_TABLES = ['inbox_messages', 'send_receipts'];
 
@@ -19,6 +20,7 @@ const message = (recipient: string, n: number, overrides: Partial<NewMessage> = 
   replayKey: `replay-${recipient.slice(0, 4)}-${n}`,
   expiresAt: null,
   replayExpiresAt: 100_000,
+  fromAddress: '127.0.0.1',
   ...overrides,
 });
 
@@ -27,7 +29,7 @@ const texts = (messages: Array<{ message: string }>) => messages.map((m) => Buff
 async function queueAll(store: InboxStore, messages: NewMessage[], now = 1000): Promise<number[]> {
   const ids: number[] = [];
   for (const m of messages) {
-    const result = await store.enqueue(m, 1000, now);
+    const result = await store.enqueue(m, capOf(1000), now);
     if (result.status !== 'queued') throw new Error(`not queued: ${result.status}`);
     ids.push(result.message.id);
   }
@@ -56,8 +58,8 @@ export function inboxStoreContract(backend: () => InboxBackend): void {
 
   test('enqueue answers the wire message; drain hands out and removes oldest first, per recipient', async () => {
     const store = await backend().node();
-    const first = await store.enqueue(message(ALICE, 1), 10, 1000);
-    const { replayKey: _r, expiresAt: _e, replayExpiresAt: _x, ...wire } = message(ALICE, 1);
+    const first = await store.enqueue(message(ALICE, 1), capOf(10), 1000);
+    const { replayKey: _r, expiresAt: _e, replayExpiresAt: _x, fromAddress: _a, ...wire } = message(ALICE, 1);
     expect(first).toEqual({ status: 'queued', message: { id: expect.any(Number), ...wire } });
     await queueAll(store, [message(BOB, 2), message(ALICE, 3), message(ALICE, 4)]);
 
@@ -75,7 +77,7 @@ export function inboxStoreContract(backend: () => InboxBackend): void {
       store,
       [1, 2, 3, 4, 5].map((n) => message(ALICE, n)),
     );
-    await store.enqueue(message(ALICE, 6, { expiresAt: 1500 }), 10, 1000);
+    await store.enqueue(message(ALICE, 6, { expiresAt: 1500 }), capOf(10), 1000);
     expect(texts(await store.drain(ALICE, 1002.125, 2, 1000))).toEqual(['ciphertext 3', 'ciphertext 4']);
     await store.lease(ALICE, 'all', 1100, 1000); // leases 1, 2, 5, 6
     expect(await store.drain(ALICE, 0, 10, 1050)).toEqual([]);
@@ -85,30 +87,49 @@ export function inboxStoreContract(backend: () => InboxBackend): void {
 
   test('a replayed send is a duplicate of the original, also after delivery, until its receipt expires', async () => {
     const store = await backend().node();
-    const original = await store.enqueue(message(ALICE, 1, { replayExpiresAt: 2000 }), 10, 1000);
+    const original = await store.enqueue(message(ALICE, 1, { replayExpiresAt: 2000 }), capOf(10), 1000);
     if (original.status !== 'queued') throw new Error('not queued');
     const replay = message(ALICE, 1, { timestamp: 1500, replayExpiresAt: 2500 });
-    expect(await store.enqueue(replay, 10, 1001)).toEqual({ status: 'duplicate', id: original.message.id, timestamp: 1001.125 });
+    expect(await store.enqueue(replay, capOf(10), 1001)).toEqual({ status: 'duplicate', id: original.message.id, timestamp: 1001.125 });
     await store.drain(ALICE, 0, 10, 1002);
-    expect(await store.enqueue(replay, 10, 1999)).toMatchObject({ status: 'duplicate', id: original.message.id });
+    expect(await store.enqueue(replay, capOf(10), 1999)).toMatchObject({ status: 'duplicate', id: original.message.id });
     // The receipt ran out: the same signature is a new message now.
-    const again = await store.enqueue(replay, 10, 2000);
+    const again = await store.enqueue(replay, capOf(10), 2000);
     expect(again).toMatchObject({ status: 'queued', message: { timestamp: 1500 } });
-    expect(await store.enqueue(replay, 10, 2001)).toMatchObject({ status: 'duplicate', timestamp: 1500 });
+    expect(await store.enqueue(replay, capOf(10), 2001)).toMatchObject({ status: 'duplicate', timestamp: 1500 });
   });
 
   test('a full queue refuses (leased and expired-but-unpurged messages count) until messages leave', async () => {
     const store = await backend().node();
-    await store.enqueue(message(ALICE, 1, { expiresAt: 1100 }), 3, 1000);
-    await store.enqueue(message(ALICE, 2), 3, 1000);
-    await store.enqueue(message(ALICE, 3), 3, 1000);
+    await store.enqueue(message(ALICE, 1, { expiresAt: 1100 }), capOf(3), 1000);
+    await store.enqueue(message(ALICE, 2), capOf(3), 1000);
+    await store.enqueue(message(ALICE, 3), capOf(3), 1000);
     await store.lease(ALICE, 'all', 2000, 1000);
-    expect(await store.enqueue(message(ALICE, 4), 3, 1200)).toEqual({ status: 'full' });
-    expect(await store.enqueue(message(BOB, 4), 3, 1200)).toMatchObject({ status: 'queued' }); // per recipient
+    expect(await store.enqueue(message(ALICE, 4), capOf(3), 1200)).toEqual({ status: 'full', cap: 'recipient' });
+    expect(await store.enqueue(message(BOB, 4), capOf(3), 1200)).toMatchObject({ status: 'queued' }); // per recipient
     // A refused send left no receipt: once there is room it is accepted.
     expect(await store.purgeExpired(1200)).toBe(1);
-    expect(await store.enqueue(message(ALICE, 4), 3, 1200)).toMatchObject({ status: 'queued' });
-    expect(await store.enqueue(message(ALICE, 5), 3, 1200)).toEqual({ status: 'full' });
+    expect(await store.enqueue(message(ALICE, 4), capOf(3), 1200)).toMatchObject({ status: 'queued' });
+    expect(await store.enqueue(message(ALICE, 5), capOf(3), 1200)).toEqual({ status: 'full', cap: 'recipient' });
+  });
+
+  test("one sender, and one sending address, hold at most their share of a recipient's queue; others still get in", async () => {
+    const store = await backend().node();
+    const caps = { total: 10, perSender: 3, perAddress: 5 };
+    const from = (sender: string, address: string) => ({ from: sender.repeat(64), fromAddress: address });
+    const send = (recipient: string, n: number, origin: Partial<NewMessage>) => store.enqueue(message(recipient, n, origin), caps, 1000);
+    for (const n of [1, 2, 3]) expect(await send(ALICE, n, from('1', '10.0.0.1'))).toMatchObject({ status: 'queued' });
+    expect(await send(ALICE, 4, from('1', '10.0.0.1'))).toEqual({ status: 'full', cap: 'sender' });
+    expect(await send(BOB, 4, from('1', '10.0.0.1'))).toMatchObject({ status: 'queued' }); // per recipient
+    // Fresh keys from the same address: the address's share runs out at 5.
+    expect(await send(ALICE, 5, from('2', '10.0.0.1'))).toMatchObject({ status: 'queued' });
+    expect(await send(ALICE, 6, from('3', '10.0.0.1'))).toMatchObject({ status: 'queued' });
+    expect(await send(ALICE, 7, from('4', '10.0.0.1'))).toEqual({ status: 'full', cap: 'address' });
+    // Someone else, elsewhere: served.
+    expect(await send(ALICE, 8, from('5', '2001:db8::/64'))).toMatchObject({ status: 'queued' });
+    // Once the recipient fetched, the shares are free again.
+    expect(await store.drain(ALICE, 0, 10, 1000)).toHaveLength(6);
+    expect(await send(ALICE, 9, from('1', '10.0.0.1'))).toMatchObject({ status: 'queued' });
   });
 
   test('lease hides messages from every other lease and drain until remove, release or expiry of the lease', async () => {
@@ -135,9 +156,9 @@ export function inboxStoreContract(backend: () => InboxBackend): void {
 
   test('purgeExpired removes expired messages and receipts, and counts the messages', async () => {
     const store = await backend().node();
-    await store.enqueue(message(ALICE, 1, { expiresAt: 1100, replayExpiresAt: 1100 }), 10, 1000);
-    await store.enqueue(message(ALICE, 2, { expiresAt: 1200, replayExpiresAt: 1200 }), 10, 1000);
-    await store.enqueue(message(BOB, 3, { expiresAt: null, replayExpiresAt: 1100 }), 10, 1000);
+    await store.enqueue(message(ALICE, 1, { expiresAt: 1100, replayExpiresAt: 1100 }), capOf(10), 1000);
+    await store.enqueue(message(ALICE, 2, { expiresAt: 1200, replayExpiresAt: 1200 }), capOf(10), 1000);
+    await store.enqueue(message(BOB, 3, { expiresAt: null, replayExpiresAt: 1100 }), capOf(10), 1000);
     expect(await store.purgeExpired(1099)).toBe(0);
     expect(await store.purgeExpired(1100)).toBe(1);
     expect(await store.totalQueued()).toBe(2);
@@ -149,7 +170,7 @@ export function inboxStoreContract(backend: () => InboxBackend): void {
 
   test('two nodes, 200 messages, concurrent leases and drains: every message is handed out exactly once', async () => {
     const nodes = [await backend().node(), await backend().node()];
-    const queued = await Promise.all(Array.from({ length: 200 }, (_, n) => (nodes[n % 2] as InboxStore).enqueue(message(ALICE, n), 1000, 1000)));
+    const queued = await Promise.all(Array.from({ length: 200 }, (_, n) => (nodes[n % 2] as InboxStore).enqueue(message(ALICE, n), capOf(1000), 1000)));
     const ids = queued.map((r) => (r.status === 'queued' ? r.message.id : -1));
     expect(new Set(ids).size).toBe(200);
 
@@ -168,12 +189,12 @@ export function inboxStoreContract(backend: () => InboxBackend): void {
   test('two nodes enqueueing at once never pass the cap, and a replay is queued once', async () => {
     const nodes = [await backend().node(), await backend().node()];
     const on = (i: number) => nodes[i % 2] as InboxStore;
-    const results = await Promise.all(Array.from({ length: 120 }, (_, n) => on(n).enqueue(message(ALICE, n), 50, 1000)));
+    const results = await Promise.all(Array.from({ length: 120 }, (_, n) => on(n).enqueue(message(ALICE, n), capOf(50), 1000)));
     expect(results.filter((r) => r.status === 'queued')).toHaveLength(50);
     expect(results.filter((r) => r.status === 'full')).toHaveLength(70);
     expect(await on(0).totalQueued()).toBe(50);
 
-    const replays = await Promise.all(Array.from({ length: 20 }, (_, i) => on(i).enqueue(message(BOB, 7), 50, 1000)));
+    const replays = await Promise.all(Array.from({ length: 20 }, (_, i) => on(i).enqueue(message(BOB, 7), capOf(50), 1000)));
     const queued = replays.filter((r) => r.status === 'queued');
     expect(queued).toHaveLength(1);
     const id = queued[0]?.status === 'queued' ? queued[0].message.id : undefined;

@@ -7,6 +7,7 @@ import { useRedisScratch } from '../support/redis-scratch.js';
 import { requireRedis } from '../support/services.js';
 import { useBackend } from './backends.js';
 import { inboxStoreContract, type InboxBackend } from './inbox-store.contract.js';
+import { capOf } from './queue-caps.js';
 
 const available = await requireRedis('test/storage/inbox-store.redis.test.ts');
 
@@ -48,6 +49,7 @@ describe.runIf(available)('Redis inbox store', () => {
     replayKey: `k${n}`,
     expiresAt: null,
     replayExpiresAt: 1_000 + 3_600,
+    fromAddress: '127.0.0.1',
     ...overrides,
   });
   const queueKey = `q:${'r'.repeat(64)}`;
@@ -55,38 +57,38 @@ describe.runIf(available)('Redis inbox store', () => {
 
   test('a queue and its messages expire with the messages; a message without expiry keeps the queue', async () => {
     const store = await backend().node();
-    const first = await store.enqueue(message(1, { expiresAt: 1_060 }), 10, 1_000);
+    const first = await store.enqueue(message(1, { expiresAt: 1_060 }), capOf(10), 1_000);
     if (first.status !== 'queued') throw new Error('not queued');
     expect(await ttl(`m:${first.message.id}`)).toBe(60);
     expect(await ttl(queueKey)).toBe(60);
     expect(await ttl('r:k1')).toBe(3_600);
-    await store.enqueue(message(2, { expiresAt: 1_100 }), 10, 1_000);
+    await store.enqueue(message(2, { expiresAt: 1_100 }), capOf(10), 1_000);
     expect(await ttl(queueKey)).toBe(100); // renewed on write to the longest-lived message
-    await store.enqueue(message(3, { expiresAt: 1_030 }), 10, 1_000);
+    await store.enqueue(message(3, { expiresAt: 1_030 }), capOf(10), 1_000);
     expect(await ttl(queueKey)).toBe(100); // never shortened
-    await store.enqueue(message(4), 10, 1_000);
+    await store.enqueue(message(4), capOf(10), 1_000);
     expect(await ttl(queueKey)).toBe(-1);
-    await store.enqueue(message(5, { expiresAt: 1_030 }), 10, 1_000);
+    await store.enqueue(message(5, { expiresAt: 1_030 }), capOf(10), 1_000);
     expect(await ttl(queueKey)).toBe(-1);
   });
 
   test('a message dropped by its key TTL is never handed out, counts until the purge, and the purge counts it', async () => {
     const store = await backend().node();
-    const gone = await store.enqueue(message(1, { expiresAt: 1_060 }), 10, 1_000);
-    await store.enqueue(message(2), 10, 1_000);
+    const gone = await store.enqueue(message(1, { expiresAt: 1_060 }), capOf(10), 1_000);
+    await store.enqueue(message(2), capOf(10), 1_000);
     if (gone.status !== 'queued') throw new Error('not queued');
     await (await scratch.admin()).del(`${scratch.prefix}m:${gone.message.id}`); // what the TTL does
     expect(await store.lease(message(0).recipient, [gone.message.id], 2_000, 1_001)).toEqual([]);
     expect(await store.totalQueued()).toBe(2);
-    expect(await store.enqueue(message(3), 2, 1_001)).toEqual({ status: 'full' });
+    expect(await store.enqueue(message(3), capOf(2), 1_001)).toEqual({ status: 'full', cap: 'recipient' });
     expect(await store.purgeExpired(1_060)).toBe(1);
     expect(await store.totalQueued()).toBe(1);
-    expect(await store.enqueue(message(3), 2, 1_061)).toMatchObject({ status: 'queued' });
+    expect(await store.enqueue(message(3), capOf(2), 1_061)).toMatchObject({ status: 'queued' });
   });
 
   test('purgeExpired works through more than one batch', async () => {
     const store = await backend().node();
-    await Promise.all(Array.from({ length: 2_500 }, (_, n) => store.enqueue(message(n, { expiresAt: 1_010 }), 5_000, 1_000)));
+    await Promise.all(Array.from({ length: 2_500 }, (_, n) => store.enqueue(message(n, { expiresAt: 1_010 }), capOf(5_000), 1_000)));
     expect(await store.purgeExpired(1_010)).toBe(2_500);
     expect(await store.totalQueued()).toBe(0);
     for (const left of ['m:*', 'q:*', 'expiring']) expect(await scratch.keys(left)).toEqual([]);
@@ -94,7 +96,7 @@ describe.runIf(available)('Redis inbox store', () => {
 
   test('releaseAll clears no lease: another node may be pushing that message right now', async () => {
     const [pushing, restarted] = [await backend().node(), await backend().node()];
-    await pushing.enqueue(message(1), 10, 1_000);
+    await pushing.enqueue(message(1), capOf(10), 1_000);
     expect(await pushing.lease(message(1).recipient, 'all', 1_100, 1_000)).toHaveLength(1);
     await restarted.releaseAll();
     expect(await restarted.drain(message(1).recipient, 0, 10, 1_050)).toEqual([]);
@@ -102,7 +104,7 @@ describe.runIf(available)('Redis inbox store', () => {
 
   test('works on after Redis lost its script cache (restart, SCRIPT FLUSH)', async () => {
     const store = await backend().node();
-    await store.enqueue(message(1), 10, 1_000);
+    await store.enqueue(message(1), capOf(10), 1_000);
     await (await scratch.admin()).script('FLUSH');
     expect(await store.drain(message(1).recipient, 0, 10, 1_000)).toHaveLength(1);
   });

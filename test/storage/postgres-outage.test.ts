@@ -14,6 +14,7 @@ import { openPostgresStorage } from '../../src/storage/postgres/open-postgres-st
 import { openPgDatabase, type PgDatabase } from '../../src/storage/postgres/pg-database.js';
 import { createTempSchema, withAdminClient, type TempSchema } from '../support/pg-schema.js';
 import { requirePostgres } from '../support/services.js';
+import { capOf } from './queue-caps.js';
 
 const CLOSED_PORT_URL = 'postgres://postgres@127.0.0.1:1/test';
 const UNAVAILABLE = { status: 503, code: 'DATABASE_UNAVAILABLE' };
@@ -42,8 +43,19 @@ describe.runIf(available)('PostgreSQL outages', () => {
     await expect(read).rejects.toBeInstanceOf(ApiError);
     await expect(read).rejects.toMatchObject(UNAVAILABLE);
     const write = inbox.enqueue(
-      { recipient: 'r', from: 'f', enc_pub: 'e', message: 'bQ==', signature: 's', timestamp: 1, replayKey: 'k', expiresAt: null, replayExpiresAt: 2 },
-      10,
+      {
+        recipient: 'r',
+        from: 'f',
+        enc_pub: 'e',
+        message: 'bQ==',
+        signature: 's',
+        timestamp: 1,
+        replayKey: 'k',
+        expiresAt: null,
+        replayExpiresAt: 2,
+        fromAddress: 'a',
+      },
+      capOf(10),
       1,
     );
     await expect(write).rejects.toMatchObject(UNAVAILABLE);
@@ -67,7 +79,7 @@ describe.runIf(available)('PostgreSQL outages', () => {
         1,
       ),
       queues.list('r', 0, 10, 1),
-      queues.append({ recipientId: 'r', eventId: 'e', body: '{}', createdAt: 1, expiresAt: null }, 10),
+      queues.append({ recipientId: 'r', eventId: 'e', body: '{}', createdAt: 1, expiresAt: null, origin: null }, capOf(10)),
       analytics.totals(),
       analytics.apply({ today: '2030-01-01', counters: [], activeUsers: [] }),
       createPgChatUserStore(db).search('a', 10),

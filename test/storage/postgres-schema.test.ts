@@ -85,11 +85,11 @@ describe.runIf(available)('PostgreSQL schema and storage', () => {
     expect(await versions(nodes[1] as PgDatabase)).toHaveLength(POSTGRES_MIGRATIONS.length);
   });
 
-  test('version 6 derives the usage counters from the rows an older database holds', async () => {
+  test('version 7 derives the usage counters from the rows an older database holds', async () => {
     const own = await createTempSchema();
     const db = openPgDatabase(own.url(), { maxConnections: 1, onIdleError: () => undefined });
     try {
-      await migratePostgres(db, POSTGRES_MIGRATIONS.slice(0, 5));
+      await migratePostgres(db, POSTGRES_MIGRATIONS.slice(0, 6));
       await db.query(ROWS_BEFORE_QUOTAS);
       await migratePostgres(db);
       const usage = Object.fromEntries(await Promise.all(Object.entries(USAGE_QUERIES).map(async ([table, sql]) => [table, await db.query(sql)])));

@@ -18,13 +18,26 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Budgets the feature tests would meet (they write fast, from one address); the attack tests
+ * (test/abuse) start servers on the real defaults instead.
+ */
+const ROOMY_BUDGETS: Partial<Config> = {
+  max_group_writes_per_second: 10_000,
+  group_joins_per_minute: 1_000_000,
+  group_joins_per_ip_per_minute: 1_000_000,
+  max_events_per_second: 10_000,
+  account_messages_per_second: 10_000,
+  max_pending_challenges_per_ip: 100_000,
+};
+
 /** A real Whispr server on 127.0.0.1 with a random port and its own data directory; silent unless given a logger. */
 export async function startServer(overrides: Partial<Config> = {}, options: { logger?: Logger } = {}): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'whispr-test-'));
   const { config } = loadConfig({
     env: {},
     file: undefined,
-    overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'silent', max_requests_per_ip_per_second: 10_000, ...overrides },
+    overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'silent', max_requests_per_ip_per_second: 10_000, ...ROOMY_BUDGETS, ...overrides },
   });
   const server = await createWhisprServer(config, { logger: options.logger ?? pino({ level: 'silent' }) });
   const url = await server.listen();

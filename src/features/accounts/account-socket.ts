@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { BASE64_PATTERN, base64DecodedLength, base64LengthFor } from '../../core/encoding.js';
 import { ApiError } from '../../core/errors.js';
+import { addressKey } from '../../http/address-key.js';
+import { type Budget, refusalOf } from '../../http/budget.js';
 import { CLOSE, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
 import { errorFrame, jsonObjectFrame } from '../../http/ws-frames.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
 import { CallError, USER_CALL_EVENTS, type CallService, type UserCallEvent, type UserDelivery } from '../calls/call-service.js';
+import { fairShareRefusal, type QueueCaps } from '../queues/fair-share.js';
 import type { QueueHub } from '../queues/queue-hub.js';
 import { openQueueSession } from '../queues/queue-session.js';
 import type { QueuedEvent, UserQueueStore } from '../queues/user-queue-store.js';
@@ -17,8 +20,10 @@ export interface AccountSocketDeps {
   hub: QueueHub;
   calls: CallService;
   frames: BucketPolicy;
+  /** encrypted_message budgets: per account (on all its sockets and nodes) and per client address. */
+  budgets: { sender: Budget; address: Budget };
   now: () => number;
-  limits: { maxConnections: number; maxMessageBytes: number; maxQueued: number; pendingTtlSeconds: number };
+  limits: { maxConnections: number; maxMessageBytes: number; queue: QueueCaps; pendingTtlSeconds: number };
   onError: (err: unknown) => void;
 }
 
@@ -89,7 +94,7 @@ export function accountSocketEndpoint(deps: AccountSocketDeps, sockets: AccountS
     onError: deps.onError,
   };
 
-  const relayMessage = async (from: string, frame: Record<string, unknown>): Promise<string> => {
+  const relayMessage = async (from: string, address: string, frame: Record<string, unknown>): Promise<string> => {
     const { recipient_id: to, payload } = frame;
     if (typeof to !== 'string' || to.length > 64) return errorFrame('INVALID_RECIPIENT', 'recipient_id must be a user id');
     const tooLarge = () => errorFrame('MESSAGE_TOO_LARGE', `payload is larger than ${limits.maxMessageBytes} bytes`);
@@ -98,16 +103,22 @@ export function accountSocketEndpoint(deps: AccountSocketDeps, sockets: AccountS
     if (payload.length > maxPayloadChars) return tooLarge();
     if (!BASE64.test(payload)) return errorFrame('INVALID_PAYLOAD', 'payload must be standard base64 with padding');
     if (base64DecodedLength(payload) > limits.maxMessageBytes) return tooLarge();
+    const refusal = (await refusalOf(deps.budgets.sender, from)) ?? (await refusalOf(deps.budgets.address, address));
+    if (refusal !== undefined) return errorFrame(refusal.code, refusal.detail);
     if (!(await accounts.exists(to))) return errorFrame('RECIPIENT_NOT_FOUND', 'No account has this recipient_id');
     const at = now();
     const messageId = randomUUID();
     const body = JSON.stringify({ type: 'encrypted_message', sender_id: from, payload, timestamp: new Date(at * 1000).toISOString(), message_id: messageId });
     const queueId = accountQueueId(to);
     const result = await queue.append(
-      { recipientId: queueId, eventId: messageId, body, createdAt: at, expiresAt: at + limits.pendingTtlSeconds },
-      limits.maxQueued,
+      { recipientId: queueId, eventId: messageId, body, createdAt: at, expiresAt: at + limits.pendingTtlSeconds, origin: { sender: from, address } },
+      limits.queue,
     );
-    if (result.status === 'full') return errorFrame('QUEUE_FULL', "The recipient's queue is full; retry later");
+    if (result.status === 'full') {
+      const { code, detail } =
+        result.cap === 'recipient' ? { code: 'QUEUE_FULL', detail: "The recipient's queue is full; retry later" } : fairShareRefusal(result.cap);
+      return errorFrame(code, detail);
+    }
     await hub.notify(queueId, { kind: 'queued' });
     return JSON.stringify({ type: 'sent', message_id: messageId, recipient_id: to });
   };
@@ -115,7 +126,7 @@ export function accountSocketEndpoint(deps: AccountSocketDeps, sockets: AccountS
   const handle = async (connection: WsConnection, userId: string, frame: Record<string, unknown>): Promise<void> => {
     const { type } = frame;
     if (type === 'ping') return connection.sendNow('{"type":"pong"}');
-    if (type === 'encrypted_message') return connection.sendNow(await relayMessage(userId, frame));
+    if (type === 'encrypted_message') return connection.sendNow(await relayMessage(userId, addressKey(connection.ip), frame));
     if (!isCallEvent(type)) return connection.sendNow(errorFrame('UNKNOWN_TYPE', 'type must be encrypted_message, a call event or ping'));
     const { type: _t, recipient_id: to, ...fields } = frame;
     if (typeof to !== 'string') return connection.sendNow(errorFrame('INVALID_RECIPIENT', 'recipient_id must be a user id'));

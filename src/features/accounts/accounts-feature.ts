@@ -1,6 +1,7 @@
 import { feature } from '../../app/feature.js';
 import { Hs256Tokens } from '../../core/hs256-jwt.js';
 import { ipRateLimit } from '../../http/ip-rate-limit.js';
+import { perWindow } from '../../rate-limit/policies.js';
 import { AccountService } from './account-service.js';
 import { AccountSockets } from './account-socket.js';
 import { accountsHttp } from './accounts-http.js';
@@ -33,8 +34,7 @@ export const accountsFeature = feature({
     const accountService = new AccountService({ store: storage.accounts, tokens, verifier, mode, limits: o.limits, now });
     const accountSockets = new AccountSockets(hub);
     // Each a burst refilling evenly over its period.
-    const perPeriod = (name: string, [count, seconds]: readonly [number, number]) =>
-      ipRateLimit(limiter(`account-${name}`, { ratePerSecond: count / seconds, burst: Math.max(1, count) }));
+    const perPeriod = (name: string, [count, seconds]: readonly [number, number]) => ipRateLimit(limiter(`account-${name}`, perWindow(count, seconds)));
     await app.register(accountsHttp, {
       accounts: accountService,
       mode,

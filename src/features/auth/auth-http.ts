@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import { Type } from 'typebox';
 import { HEX_KEY_PATTERN } from '../../core/encoding.js';
+import { addressKey } from '../../http/address-key.js';
 import type { AuthService, ChallengeAnswer } from './auth-service.js';
 import type { KeyType } from './challenge-store.js';
 
@@ -31,7 +32,7 @@ export const authHttp: FastifyPluginAsync<{ auth: AuthService; ipLimit: onReques
     },
     async (request) => {
       const { key, key_type } = request.body as { key: string; key_type: KeyType };
-      return auth.challenge(key, key_type);
+      return auth.challenge(key, key_type, addressKey(request.ip));
     },
   );
 

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { decodeBase64, decodeHexKey } from '../../core/encoding.js';
 import type { Ed25519Verifier } from '../../core/ed25519.js';
-import { badRequest, unauthorized, unavailable } from '../../core/errors.js';
+import { badRequest, tooMany, unauthorized, unavailable } from '../../core/errors.js';
 import { requireSodium } from '../../core/sodium.js';
 import type { ChallengeStore, KeyType } from './challenge-store.js';
 import type { TokenService } from './token-service.js';
@@ -38,15 +38,19 @@ export class AuthService {
     },
   ) {}
 
-  async challenge(keyHex: string, keyType: KeyType): Promise<IssuedChallenge> {
+  /** `address`: the budget key of the asking client's address (see addressKey), for its share of the pending challenges. */
+  async challenge(keyHex: string, keyType: KeyType, address: string): Promise<IssuedChallenge> {
     const key = decodeHexKey(keyHex, 'key');
     const nonce = randomBytes(NONCE_BYTES);
     const expiresAt = this.deps.now() + this.deps.challengeTtlSeconds;
     const id = randomUUID();
     // Seal before storing: a low-order X25519 key (e.g. all zeros) cannot be sealed to; that is the caller's error.
     const sealed = keyType === 'x25519' ? sealNonce(nonce, key) : undefined;
-    const stored = await this.deps.challenges.put({ id, key: key.toString('hex'), keyType, nonce, expiresAt });
-    if (!stored) throw unavailable('TOO_MANY_CHALLENGES', 'Too many pending challenges; retry shortly', 5);
+    const outcome = await this.deps.challenges.put({ id, key: key.toString('hex'), keyType, nonce, expiresAt, address });
+    if (outcome === 'address-full') {
+      throw tooMany('CHALLENGES_PENDING', 'This address has too many unanswered challenges; answer them or let them expire', this.deps.challengeTtlSeconds);
+    }
+    if (outcome === 'full') throw unavailable('TOO_MANY_CHALLENGES', 'Too many pending challenges; retry shortly', 5);
     if (sealed === undefined) return { challenge_id: id, key_type: keyType, nonce: nonce.toString('base64'), expires_at: expiresAt };
     return { challenge_id: id, key_type: keyType, sealed_nonce: sealed.toString('base64'), expires_at: expiresAt };
   }

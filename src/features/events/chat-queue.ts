@@ -1,5 +1,6 @@
 // How chat-app events lie in the shared user queues: whose queue, the stored envelope, the wire frame.
-import { tooMany } from '../../core/errors.js';
+import { type ApiError, tooMany } from '../../core/errors.js';
+import { type FullQueue, fairShareRefusal, type Origin } from '../queues/fair-share.js';
 import type { NewEvent, QueuedEvent } from '../queues/user-queue-store.js';
 
 /** The chat-app event envelope as clients post it (`sequence` is assigned by the server). */
@@ -24,7 +25,7 @@ export const eventFrame = (event: QueuedEvent): string => `${event.body.slice(0,
  * A posted event as every queue it goes to stores it: the envelope as posted (a group event keeps the
  * group as its recipient_id), `timestamp` 0 made the server's time, `sequence` left out (eventFrame adds each queue's own).
  */
-export function storedEvent(input: EventInput, eventId: string, at: number, ttlSeconds: number): Omit<NewEvent, 'recipientId'> {
+export function storedEvent(input: EventInput, eventId: string, at: number, ttlSeconds: number, origin: Origin | null): Omit<NewEvent, 'recipientId'> {
   const body = JSON.stringify({
     event_id: eventId,
     recipient_id: input.recipient_id,
@@ -34,7 +35,9 @@ export function storedEvent(input: EventInput, eventId: string, at: number, ttlS
     metadata: input.metadata ?? {},
     encrypted_payload: input.encrypted_payload,
   });
-  return { eventId, body, createdAt: at, expiresAt: at + ttlSeconds };
+  return { eventId, body, createdAt: at, expiresAt: at + ttlSeconds, origin };
 }
 
-export const queueFull = () => tooMany('QUEUE_FULL', "The recipient's event queue is full; retry later", 5);
+/** The 429 of a refused event: the recipient's queue full (QUEUE_FULL, as before the shares), or the sender's or its address's share of it. */
+export const queueFull = (cap: FullQueue): ApiError =>
+  cap === 'recipient' ? tooMany('QUEUE_FULL', "The recipient's event queue is full; retry later", 5) : fairShareRefusal(cap);

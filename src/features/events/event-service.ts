@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { forbidden, notFound } from '../../core/errors.js';
+import type { Origin, QueueCaps } from '../queues/fair-share.js';
 import type { QueueHub } from '../queues/queue-hub.js';
 import type { UserQueueStore } from '../queues/user-queue-store.js';
 import { chatQueueId, queueFull, storedEvent, type EventInput } from './chat-queue.js';
@@ -28,47 +29,50 @@ export class EventService {
       /** The members of a chat-app group; undefined when there is no such group. */
       groupMembers: (groupId: string) => Promise<readonly string[] | undefined>;
       now: () => number;
-      limits: { ttlSeconds: number; maxQueued: number };
+      limits: { ttlSeconds: number; queue: QueueCaps };
     },
   ) {}
 
   /**
    * POST /api/events: `sender_id` must be the caller. A repeated event_id is answered, not queued again.
    * A registered user's id names that user first, so no group can take over someone's direct events.
+   * `address`: the budget key of the caller's client address, for its share of each queue.
    */
-  async post(callerId: string, input: EventInput): Promise<PostResult | GroupPostResult> {
+  async post(callerId: string, address: string, input: EventInput): Promise<PostResult | GroupPostResult> {
     if (input.sender_id !== callerId) throw forbidden('SENDER_MISMATCH', 'Sender ID mismatch');
-    if (await this.deps.isUser(input.recipient_id)) return this.enqueue(input);
+    const origin = { sender: callerId, address };
+    if (await this.deps.isUser(input.recipient_id)) return this.enqueue(input, origin);
     const members = await this.deps.groupMembers(input.recipient_id);
     if (members === undefined) throw recipientNotFound();
     if (!members.includes(callerId)) throw forbidden('NOT_GROUP_MEMBER', 'Not a member of this group');
     // The sender gets no copy: clients show their own message when they send it.
     const others = members.filter((id) => id !== callerId);
     const { queue, hub, limits } = this.deps;
-    return deliverToGroup({ queue, hub, maxQueued: limits.maxQueued }, others, this.stored(input));
+    return deliverToGroup({ queue, hub, caps: limits.queue }, others, this.stored(input, origin));
   }
 
   /** An event the server itself raises (sender_id null), e.g. GROUP_KEY_UPDATE after a membership change. */
   async deliverServerEvent(recipientId: string, eventType: string, metadata: Record<string, unknown>): Promise<void> {
     if (!(await this.deps.isUser(recipientId))) throw recipientNotFound();
-    await this.enqueue({ recipient_id: recipientId, sender_id: null, event_type: eventType, sequence: 0, timestamp: 0, metadata, encrypted_payload: '' });
+    const input = { recipient_id: recipientId, sender_id: null, event_type: eventType, sequence: 0, timestamp: 0, metadata, encrypted_payload: '' };
+    await this.enqueue(input, null);
   }
 
   purgeExpired(): Promise<number> {
     return this.deps.queue.purgeExpired(this.deps.now());
   }
 
-  private stored(input: EventInput) {
-    return storedEvent(input, input.event_id ?? randomUUID(), this.deps.now(), this.deps.limits.ttlSeconds);
+  private stored(input: EventInput, origin: Origin | null) {
+    return storedEvent(input, input.event_id ?? randomUUID(), this.deps.now(), this.deps.limits.ttlSeconds, origin);
   }
 
   /** Into the queue of the registered user `input.recipient_id`. */
-  private async enqueue(input: EventInput): Promise<PostResult> {
+  private async enqueue(input: EventInput, origin: Origin | null): Promise<PostResult> {
     const { queue, hub, limits } = this.deps;
     const queueId = chatQueueId(input.recipient_id);
-    const event = this.stored(input);
-    const result = await queue.append({ ...event, recipientId: queueId }, limits.maxQueued);
-    if (result.status === 'full') throw queueFull();
+    const event = this.stored(input, origin);
+    const result = await queue.append({ ...event, recipientId: queueId }, limits.queue);
+    if (result.status === 'full') throw queueFull(result.cap);
     if (result.status === 'queued') await hub.notify(queueId, { kind: 'queued' });
     const delivered = await hub.isOnline(queueId);
     return { success: true, event_id: event.eventId, delivered, queued: !delivered };

@@ -1,5 +1,6 @@
 import { feature } from '../../app/feature.js';
 import { base64LengthFor } from '../../core/encoding.js';
+import { perSecond } from '../../rate-limit/policies.js';
 import { requireAdmin } from '../admin/admin-auth.js';
 import { EventService } from './event-service.js';
 import { eventsHttp } from './events-http.js';
@@ -12,7 +13,11 @@ export const eventsFeature = feature({
   name: 'events',
   needs: [],
   options: (config) => ({
-    limits: { ttlSeconds: config.event_ttl_days * DAY_SECONDS, maxQueued: config.max_events_per_recipient },
+    limits: {
+      ttlSeconds: config.event_ttl_days * DAY_SECONDS,
+      queue: { total: config.max_events_per_recipient, perSender: config.max_queued_per_sender, perAddress: config.max_queued_per_address },
+    },
+    eventsPerSecond: config.max_events_per_second,
     maxPayloadChars: base64LengthFor(config.max_message_size),
     window: config.event_window,
     redeliverAfterMs: config.event_redelivery_seconds * 1000,
@@ -29,7 +34,18 @@ export const eventsFeature = feature({
       now,
       limits: o.limits,
     });
-    await app.register(eventsHttp, { events, identity, maxPayloadChars: o.maxPayloadChars, requireAdmin: requireAdmin(platform.adminAuth) });
+    await app.register(eventsHttp, {
+      events,
+      identity,
+      maxPayloadChars: o.maxPayloadChars,
+      ipLimit: platform.ipLimit,
+      senderBudget: {
+        limiter: platform.limiter('event-sender', perSecond(o.eventsPerSecond, 2)),
+        code: 'RATE_LIMITED',
+        detail: 'Too many events from this user',
+      },
+      requireAdmin: requireAdmin(platform.adminAuth),
+    });
     const rate = o.framesPerSecond;
     gateway.register(
       eventsSocketEndpoint({

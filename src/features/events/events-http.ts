@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import { Type } from 'typebox';
 import { BASE64_PATTERN } from '../../core/encoding.js';
+import { addressKey } from '../../http/address-key.js';
+import { type Budget, spend } from '../../http/budget.js';
 import { FASTAPI_ROUTE } from '../../http/error-handler.js';
 import type { ChatIdentity } from './chat-identity.js';
 import type { EventInput } from './chat-queue.js';
@@ -25,23 +27,29 @@ export interface EventsHttpOptions {
   events: EventService;
   identity: ChatIdentity;
   maxPayloadChars: number;
+  /** The per-address budget of every write, spent before the body is read. */
+  ipLimit: onRequestHookHandler;
+  /** Events per second per chat-app user. */
+  senderBudget: Budget;
   /** Refuses callers without an admin token (the original left the cleanup route open to anyone). */
   requireAdmin: onRequestHookHandler;
 }
 
 /** POST /api/events (one event into the recipient's queue) and the admins' expiry sweep. */
-export const eventsHttp: FastifyPluginAsync<EventsHttpOptions> = async (app, { events, identity, maxPayloadChars, requireAdmin }) => {
+export const eventsHttp: FastifyPluginAsync<EventsHttpOptions> = async (app, { events, identity, maxPayloadChars, ipLimit, senderBudget, requireAdmin }) => {
   app.post(
     '/api/events',
     {
       ...FASTAPI_ROUTE,
+      onRequest: ipLimit,
       bodyLimit: maxPayloadChars + 65_536,
       schema: {
         summary: "Queue an event for its recipient (sender_id must be the caller); pushed to the recipient's sockets until acknowledged",
         description:
           'recipient_id names a registered user, or else a chat-app group the sender belongs to (403 NOT_GROUP_MEMBER otherwise): ' +
           'then each other member gets one copy in their own queue, recipient_id still the group; the sender gets none. ' +
-          'A member whose queue is full is left out and named in queue_full; 429 QUEUE_FULL only when every queue is full.',
+          'A member whose queue is full is left out and named in queue_full; 429 QUEUE_FULL only when every queue is full. ' +
+          "One sender, and one client address, may hold only a share of a recipient's queue: 429 SENDER_QUEUE_FULL / ADDRESS_QUEUE_FULL.",
         tags: ['chat-app'],
         body: Type.Object({
           event_id: Type.Optional(ID('Client-chosen id (default: a new UUID); posting the same id again does not queue it twice')),
@@ -58,7 +66,11 @@ export const eventsHttp: FastifyPluginAsync<EventsHttpOptions> = async (app, { e
         response: { 200: POST_ANSWER },
       },
     },
-    async (request) => events.post(await identity.caller(request.headers), request.body as EventInput),
+    async (request) => {
+      const caller = await identity.caller(request.headers);
+      await spend(senderBudget, caller);
+      return events.post(caller, addressKey(request.ip), request.body as EventInput);
+    },
   );
 
   app.post(

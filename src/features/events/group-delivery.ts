@@ -1,3 +1,4 @@
+import type { QueueCaps } from '../queues/fair-share.js';
 import type { QueueHub } from '../queues/queue-hub.js';
 import type { NewEvent, UserQueueStore } from '../queues/user-queue-store.js';
 import { chatQueueId, queueFull } from './chat-queue.js';
@@ -17,18 +18,19 @@ export interface GroupPostResult extends PostResult {
  * others; only when every queue is full is the post refused (429), so nothing is answered 2xx unsent.
  */
 export async function deliverToGroup(
-  deps: { queue: UserQueueStore; hub: QueueHub; maxQueued: number },
+  deps: { queue: UserQueueStore; hub: QueueHub; caps: QueueCaps },
   memberIds: readonly string[],
   event: Omit<NewEvent, 'recipientId'>,
 ): Promise<GroupPostResult> {
   const { queue, hub } = deps;
   const outcomes = await queue.appendEach(
     memberIds.map((id) => ({ ...event, recipientId: chatQueueId(id) })),
-    deps.maxQueued,
+    deps.caps,
   );
   const withStatus = (status: string) => memberIds.filter((_, i) => outcomes[i]?.status === status);
   const full = withStatus('full');
-  if (full.length > 0 && full.length === memberIds.length) throw queueFull();
+  const [first] = outcomes;
+  if (full.length > 0 && full.length === memberIds.length && first?.status === 'full') throw queueFull(first.cap);
   await Promise.all(withStatus('queued').map((id) => hub.notify(chatQueueId(id), { kind: 'queued' })));
   const holders = memberIds.filter((_, i) => outcomes[i]?.status !== 'full');
   const online = await Promise.all(holders.map((id) => hub.isOnline(chatQueueId(id))));

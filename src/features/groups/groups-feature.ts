@@ -1,5 +1,6 @@
 import { feature } from '../../app/feature.js';
 import { monotonicClock } from '../../core/monotonic-clock.js';
+import { perSecond, perWindow } from '../../rate-limit/policies.js';
 import { ChannelService } from './channel-service.js';
 import { channelsHttp } from './channels-http.js';
 import { GroupAttachmentService } from './group-attachment-service.js';
@@ -10,6 +11,7 @@ import { groupMessagesHttp } from './group-messages-http.js';
 import { GroupQuotas } from './group-quotas.js';
 import { groupRetentionJobs } from './group-retention.js';
 import { GroupService } from './group-service.js';
+import { budgetGroupWrites, type GroupBudgets } from './group-write-budget.js';
 import { groupsHttp } from './groups-http.js';
 
 const DEFAULT_FETCH = 200;
@@ -43,6 +45,8 @@ export const groupsFeature = feature({
       attachmentTtlSeconds: config.group_attachment_ttl_seconds,
       joinRequestTtlSeconds: config.group_join_request_ttl_seconds,
     },
+    writesPerSecond: config.max_group_writes_per_second,
+    joinsPerMinute: { key: config.group_joins_per_minute, address: config.group_joins_per_ip_per_minute },
   }),
   async register({ app, platform }, o) {
     const { storage, bus, authorizer, analytics, locks } = platform;
@@ -63,9 +67,24 @@ export const groupsFeature = feature({
       quotas,
     );
     const attachments = new GroupAttachmentService(store, storage.groupBlobs, o.maxFileBytes, now, analytics, locks, quotas);
+    const joinBudget = (name: string, perMinute: number) => ({
+      limiter: platform.limiter(name, perWindow(perMinute, 60)),
+      code: 'JOIN_RATE_LIMITED',
+      detail: 'Too many group joins; retry later',
+    });
+    const budgets: GroupBudgets = {
+      address: platform.addressBudget,
+      writes: {
+        limiter: platform.limiter('group-write', perSecond(o.writesPerSecond, 2)),
+        code: 'RATE_LIMITED',
+        detail: 'Too many group writes from this key',
+      },
+      joins: { key: joinBudget('group-join', o.joinsPerMinute.key), address: joinBudget('group-join-ip', o.joinsPerMinute.address) },
+    };
     await app.register(
       async (scope) => {
-        await scope.register(groupsHttp, { groups, attachments, authorizer });
+        budgetGroupWrites(scope, authorizer, budgets);
+        await scope.register(groupsHttp, { groups, attachments, authorizer, joins: budgets.joins });
         await scope.register(channelsHttp, { channels, groupsRole: (actor, groupId) => groups.role(actor, groupId), authorizer });
         await scope.register(groupMessagesHttp, { messages, groups, authorizer, maxCiphertextBytes: o.maxCiphertextBytes });
         await scope.register(groupAttachmentsHttp, { attachments, authorizer, maxBytes: o.maxFileBytes });

@@ -5,11 +5,13 @@ import type { KeyAuthorizer } from '../auth/key-authorizer.js';
 import type { GroupAttachmentService } from './group-attachment-service.js';
 import { F, actorOf, fields, queryFields, optional, readInput, required, requiredFlag } from './group-input.js';
 import type { GroupService } from './group-service.js';
+import { type GroupBudgets, spendJoin } from './group-write-budget.js';
 
 export interface GroupsHttpOptions {
   groups: GroupService;
   attachments: GroupAttachmentService;
   authorizer: KeyAuthorizer;
+  joins: GroupBudgets['joins'];
 }
 
 const tags = ['groups'];
@@ -17,7 +19,7 @@ const tags = ['groups'];
 const MAX_RECENT = 100_000;
 
 /** /groups: creation, membership, roles, invites, flags and deletion (the original routes and shapes). */
-export const groupsHttp: FastifyPluginAsync<GroupsHttpOptions> = async (app, { groups, attachments, authorizer }) => {
+export const groupsHttp: FastifyPluginAsync<GroupsHttpOptions> = async (app, { groups, attachments, authorizer, joins }) => {
   app.post(
     '/create',
     { schema: { tags, summary: 'Create a group with a #general channel', ...fields({ name: F.name, is_public: F.flag, owner_id: F.key }) } },
@@ -33,7 +35,9 @@ export const groupsHttp: FastifyPluginAsync<GroupsHttpOptions> = async (app, { g
     { schema: { tags, summary: 'Join by invite code, or ask to join by group id', ...fields({ user_id: F.key, invite_code: F.inviteCode, group_id: F.id }) } },
     async (request) => {
       const input = readInput(request);
-      return groups.join(await actorOf(authorizer, request, input), optional(input, 'invite_code'), optional(input, 'group_id'));
+      const actor = await actorOf(authorizer, request, input);
+      await spendJoin(joins, actor, request);
+      return groups.join(actor, optional(input, 'invite_code'), optional(input, 'group_id'));
     },
   );
 

@@ -1,3 +1,5 @@
+import type { FullQueue, Origin, QueueCaps } from './fair-share.js';
+
 /** One event in a user's durable queue. */
 export interface QueuedEvent {
   recipientId: string;
@@ -13,22 +15,25 @@ export interface QueuedEvent {
   expiresAt: number | null;
 }
 
-export type NewEvent = Omit<QueuedEvent, 'seq'>;
+export type NewEvent = Omit<QueuedEvent, 'seq'> & {
+  /** Who queued it, for the sender's and the address's share of the queue; null: the server itself. */
+  origin: Origin | null;
+};
 
-export type AppendResult = { status: 'queued'; event: QueuedEvent } | { status: 'duplicate'; event: QueuedEvent } | { status: 'full' };
+export type AppendResult = { status: 'queued'; event: QueuedEvent } | { status: 'duplicate'; event: QueuedEvent } | { status: 'full'; cap: FullQueue };
 
 /**
  * Durable per-user FIFO queues shared by the account dialects: chat-app events (removed on the
  * client's ACK) and private-comm pending messages (removed once a socket wrote them).
  */
 export interface UserQueueStore {
-  /** Refuses a queue holding `maxQueued` events; answers a known event id with the stored event. */
-  append(event: NewEvent, maxQueued: number): Promise<AppendResult>;
+  /** Refuses an event over a cap (see QueueCaps); answers a known event id with the stored event. */
+  append(event: NewEvent, caps: QueueCaps): Promise<AppendResult>;
   /**
    * `append` of several events in one transaction, each into its own recipient's queue (the
    * recipients must all differ): the outcome of each, in order. A full queue refuses its own event only.
    */
-  appendEach(events: readonly NewEvent[], maxQueued: number): Promise<AppendResult[]>;
+  appendEach(events: readonly NewEvent[], caps: QueueCaps): Promise<AppendResult[]>;
   /** Unexpired events of a recipient with seq > afterSeq, in seq order. */
   list(recipientId: string, afterSeq: number, limit: number, now: number): Promise<QueuedEvent[]>;
   /** Removes one event; false when it is not queued (already acknowledged, expired or unknown). */

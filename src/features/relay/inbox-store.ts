@@ -1,3 +1,5 @@
+import type { FullQueue, QueueCaps } from '../queues/fair-share.js';
+
 /** A direct message waiting in a recipient's queue, in the Whispr wire shape. */
 export interface QueuedMessage {
   id: number;
@@ -10,6 +12,8 @@ export interface QueuedMessage {
 }
 
 export interface NewMessage extends Omit<QueuedMessage, 'id'> {
+  /** The budget key of the sender's address (see addressKey), for the per-address share of the queue. */
+  fromAddress: string;
   /** Canonical base64 of the signature: the replay key. */
   replayKey: string;
   /** Unix seconds; null: never expires. */
@@ -17,15 +21,27 @@ export interface NewMessage extends Omit<QueuedMessage, 'id'> {
   replayExpiresAt: number;
 }
 
-export type EnqueueResult = { status: 'queued'; message: QueuedMessage } | { status: 'duplicate'; id: number; timestamp: number } | { status: 'full' };
+export type EnqueueResult =
+  | { status: 'queued'; message: QueuedMessage }
+  | { status: 'duplicate'; id: number; timestamp: number }
+  | { status: 'full'; cap: FullQueue };
+
+/** The queued message as the wire shows it: the store's own fields left out. */
+export function queuedMessage(id: number, m: NewMessage): QueuedMessage {
+  const { replayKey: _r, expiresAt: _e, replayExpiresAt: _x, fromAddress: _a, ...wire } = m;
+  return { id, ...wire };
+}
 
 /**
  * The durable per-recipient queue. A message is handed out either by `drain` (removed at once) or by
  * `lease` (hidden from everyone else until `remove` after a socket wrote it, or `release`).
  */
 export interface InboxStore {
-  /** Refuses a full queue and answers a replay (same replayKey) with the original id. */
-  enqueue(message: NewMessage, maxQueued: number, now: number): Promise<EnqueueResult>;
+  /**
+   * Refuses a message over a cap (the recipient's queue full, or the sender's or its address's share
+   * of it) and answers a replay (same replayKey) with the original id.
+   */
+  enqueue(message: NewMessage, caps: QueueCaps, now: number): Promise<EnqueueResult>;
   /** Atomically removes and returns unleased, unexpired messages newer than `since`, oldest first. */
   drain(recipient: string, since: number, limit: number, now: number): Promise<QueuedMessage[]>;
   /** Leases unleased messages of a recipient (all of them, or the given ids), oldest first. */

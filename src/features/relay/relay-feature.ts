@@ -19,7 +19,7 @@ export const relayFeature = feature({
     leaseSeconds: PUSH_LEASE_SECONDS[config.bus === 'redis' ? 'cluster' : 'single'],
     limits: {
       maxMessageBytes: config.max_message_size,
-      maxQueuedPerRecipient: config.max_messages_per_recipient,
+      queue: { total: config.max_messages_per_recipient, perSender: config.max_queued_per_sender, perAddress: config.max_queued_per_address },
       messageTtlSeconds: config.message_ttl_seconds,
       replayWindowSeconds: config.replay_window_seconds,
       clockSkewSeconds: config.clock_skew_seconds,

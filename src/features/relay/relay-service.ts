@@ -6,11 +6,13 @@ import { badRequest, tooLarge, tooMany } from '../../core/errors.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
 import type { AnalyticsRecorder } from '../analytics/analytics.js';
 import { userChannel } from '../../push/user-channel.js';
+import { fairShareRefusal, type QueueCaps } from '../queues/fair-share.js';
 import type { InboxStore, QueuedMessage } from './inbox-store.js';
 
 export interface RelayLimits {
   maxMessageBytes: number;
-  maxQueuedPerRecipient: number;
+  /** The recipient's queue in all, and the share of one sender and of one sending address. */
+  queue: QueueCaps;
   /** 0: messages never expire. */
   messageTtlSeconds: number;
   replayWindowSeconds: number;
@@ -53,7 +55,8 @@ export interface RelayServiceDeps {
 export class RelayService {
   constructor(private readonly deps: RelayServiceDeps) {}
 
-  async send(input: SignedSend): Promise<SendOutcome> {
+  /** `fromAddress`: the budget key of the sender's client address (see addressKey). */
+  async send(input: SignedSend, fromAddress: string): Promise<SendOutcome> {
     const { limits, now } = this.deps;
     const to = decodeHexKey(input.to, 'to').toString('hex');
     const from = decodeHexKey(input.from_, 'from_');
@@ -77,6 +80,7 @@ export class RelayService {
       {
         recipient: to,
         from: fromHex,
+        fromAddress,
         enc_pub: encPub,
         message: input.message,
         signature: input.signature,
@@ -85,10 +89,11 @@ export class RelayService {
         expiresAt: limits.messageTtlSeconds > 0 ? at + limits.messageTtlSeconds : null,
         replayExpiresAt: at + Math.max(limits.replayWindowSeconds, limits.messageTtlSeconds),
       },
-      limits.maxQueuedPerRecipient,
+      limits.queue,
       at,
     );
     if (result.status === 'full') {
+      if (result.cap !== 'recipient') throw fairShareRefusal(result.cap);
       throw tooMany('RECIPIENT_QUEUE_FULL', 'The recipient has too many undelivered messages; retry later', 60);
     }
     if (result.status === 'duplicate') return { id: result.id, timestamp: result.timestamp, duplicate: true };
@@ -108,7 +113,7 @@ export class RelayService {
   async drainInbox(recipient: string, since: number): Promise<QueuedMessage[]> {
     const { limits, now } = this.deps;
     const key = decodeHexKey(recipient, 'recipient').toString('hex');
-    return this.deps.inbox.drain(key, since - limits.clockSkewSeconds, limits.maxQueuedPerRecipient, now());
+    return this.deps.inbox.drain(key, since - limits.clockSkewSeconds, limits.queue.total, now());
   }
 
   /** Client timestamps are kept only if not in the future and at most the clock skew in the past. */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import { Type } from 'typebox';
 import { HEX_KEY_PATTERN, base64LengthFor } from '../../core/encoding.js';
+import { addressKey } from '../../http/address-key.js';
 import { bearerToken } from '../../http/bearer-token.js';
 import type { KeyAuthorizer } from '../auth/key-authorizer.js';
 import type { RelayService } from './relay-service.js';
@@ -47,7 +48,7 @@ export const relayHttp: FastifyPluginAsync<RelayHttpOptions> = async (app, { rel
       },
     },
     async (request) => {
-      const outcome = await relay.send(request.body as Parameters<RelayService['send']>[0]);
+      const outcome = await relay.send(request.body as Parameters<RelayService['send']>[0], addressKey(request.ip));
       return { status: 'ok' as const, ...outcome };
     },
   );

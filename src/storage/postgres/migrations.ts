@@ -251,9 +251,20 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     UNIQUE (group_id, user_id)
   );
   CREATE INDEX chat_group_members_by_user ON chat_group_members (user_id);
+  `, // 6: who queued what, so one sender or one sending address cannot fill a recipient's queue
+  // (fair-share caps, counted from these indexes). '' is the server itself, or a row older than this.
+  `
+  ALTER TABLE inbox_messages ADD COLUMN sender_address text NOT NULL DEFAULT '';
+  CREATE INDEX inbox_by_sender ON inbox_messages (recipient, sender);
+  CREATE INDEX inbox_by_sender_address ON inbox_messages (recipient, sender_address);
+
+  ALTER TABLE user_queue_events ADD COLUMN sender text NOT NULL DEFAULT '';
+  ALTER TABLE user_queue_events ADD COLUMN sender_address text NOT NULL DEFAULT '';
+  CREATE INDEX user_queue_by_sender ON user_queue_events (recipient_id, sender);
+  CREATE INDEX user_queue_by_sender_address ON user_queue_events (recipient_id, sender_address);
   `,
-  // 6: storage quotas and retention: usage counters kept by triggers with every write and delete
-  // (cascades and retention sweeps included). Same costs as SQLite's version 6: a message is its
+  // 7: storage quotas and retention: usage counters kept by triggers with every write and delete
+  // (cascades and retention sweeps included). Same costs as SQLite's version 7: a message is its
   // stored text plus 256, a file (or a direct-message attachment grant) its size plus 4096. Trigger names are lower case so they run after
   // the foreign-key checks ("RI_…"), which refuse a write to a group being deleted first.
   `

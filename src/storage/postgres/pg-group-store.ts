@@ -41,7 +41,7 @@ const insertChannelSql = `INSERT INTO channels (${CHANNEL_COLUMNS}) VALUES ($1, 
 
 /**
  * Locks the usage counters a delete across groups will change, groups then keys, each in sorted
- * order. A write takes its group's counter, then its key's (the triggers of schema 6), so a sweep
+ * order. A write takes its group's counter, then its key's (the triggers of schema 7), so a sweep
  * that took them row by row in any order could deadlock with it; taken this way first, it cannot.
  */
 async function lockUsage(tx: PgQueryable, groupIds: readonly string[], userIds: readonly string[]): Promise<void> {

@@ -1,4 +1,5 @@
-import type { EnqueueResult, InboxStore, NewMessage } from '../../features/relay/inbox-store.js';
+import { capReached, type QueueCaps, type QueueCounts } from '../../features/queues/fair-share.js';
+import { type EnqueueResult, type InboxStore, type NewMessage, queuedMessage } from '../../features/relay/inbox-store.js';
 import { oldestFirst, type InboxRow as Row } from '../inbox-row.js';
 import { LockSpace, lockUntilCommit } from './advisory-locks.js';
 import type { PgDatabase, PgQueryable } from './pg-database.js';
@@ -13,7 +14,7 @@ const available = (now: string) => `(lease_until IS NULL OR lease_until <= ${now
  * processes; lease and drain claim rows with FOR UPDATE SKIP LOCKED, so no row is handed out twice.
  */
 export function createPgInboxStore(db: PgDatabase): InboxStore {
-  const enqueueLocked = async (tx: PgQueryable, m: NewMessage, maxQueued: number, now: number): Promise<EnqueueResult> => {
+  const enqueueLocked = async (tx: PgQueryable, m: NewMessage, caps: QueueCaps, now: number): Promise<EnqueueResult> => {
     // Always recipient first, then replay key: one order for every transaction, so no deadlock.
     await lockUntilCommit(tx, LockSpace.recipient, m.recipient);
     await lockUntilCommit(tx, LockSpace.replayKey, m.replayKey);
@@ -22,13 +23,19 @@ export function createPgInboxStore(db: PgDatabase): InboxStore {
       [m.replayKey, now],
     );
     if (receipt !== undefined) return { status: 'duplicate', id: receipt.message_id, timestamp: receipt.timestamp };
-    // Expired and leased rows count until they are gone, as in the embedded store.
-    const [queued] = await tx.query<{ n: number }>('SELECT count(*) AS n FROM inbox_messages WHERE recipient = $1', [m.recipient]);
-    if ((queued?.n ?? 0) >= maxQueued) return { status: 'full' };
+    // Expired and leased rows count until they are gone, as in the embedded store; one statement, three index-only counts.
+    const [counts] = await tx.query<QueueCounts>(
+      `SELECT (SELECT count(*) FROM inbox_messages WHERE recipient = $1) AS total,
+         (SELECT count(*) FROM inbox_messages WHERE recipient = $1 AND sender = $2) AS sender,
+         (SELECT count(*) FROM inbox_messages WHERE recipient = $1 AND sender_address = $3) AS address`,
+      [m.recipient, m.from, m.fromAddress],
+    );
+    const cap = capReached(counts as QueueCounts, caps, { sender: m.from, address: m.fromAddress });
+    if (cap !== undefined) return { status: 'full', cap };
     const [inserted] = await tx.query<{ id: number }>(
-      `INSERT INTO inbox_messages (recipient, sender, enc_pub, message, signature, "timestamp", expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [m.recipient, m.from, m.enc_pub, m.message, m.signature, m.timestamp, m.expiresAt],
+      `INSERT INTO inbox_messages (recipient, sender, sender_address, enc_pub, message, signature, "timestamp", expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [m.recipient, m.from, m.fromAddress, m.enc_pub, m.message, m.signature, m.timestamp, m.expiresAt],
     );
     const id = inserted!.id; // INSERT ... RETURNING yields exactly one row
     await tx.query(
@@ -36,12 +43,11 @@ export function createPgInboxStore(db: PgDatabase): InboxStore {
        ON CONFLICT (replay_key) DO UPDATE SET message_id = excluded.message_id, "timestamp" = excluded."timestamp", expires_at = excluded.expires_at`,
       [m.replayKey, id, m.timestamp, m.replayExpiresAt],
     );
-    const { replayKey: _r, expiresAt: _e, replayExpiresAt: _x, ...wire } = m;
-    return { status: 'queued', message: { id, ...wire } };
+    return { status: 'queued', message: queuedMessage(id, m) };
   };
 
   return {
-    enqueue: (message, maxQueued, now) => db.transaction((tx) => enqueueLocked(tx, message, maxQueued, now)),
+    enqueue: (message, caps, now) => db.transaction((tx) => enqueueLocked(tx, message, caps, now)),
     async drain(recipient, since, limit, now) {
       const rows = await db.query<Row>(
         `DELETE FROM inbox_messages WHERE id IN (

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { EnqueueResult, InboxStore, NewMessage, QueuedMessage } from '../../features/relay/inbox-store.js';
+import type { FullQueue, QueueCaps } from '../../features/queues/fair-share.js';
+import { type EnqueueResult, type InboxStore, type NewMessage, type QueuedMessage, queuedMessage } from '../../features/relay/inbox-store.js';
 import { guardRedis } from '../../redis/redis-connection.js';
 import { redisScript } from '../../redis/redis-script.js';
 
@@ -13,7 +14,11 @@ export interface RedisInboxStoreOptions {
  * - `P next`: the last message id (INCR);
  * - `P queued`: messages stored, for totalQueued;
  * - `P q:<recipient>`: the recipient's queue, a sorted set of ids (score = id, so oldest first);
- * - `P m:<id>`: a message, a hash (r = recipient, from, enc_pub, message, signature, ts, exp, lease);
+ * - `P m:<id>`: a message, a hash (r = recipient, from, enc_pub, message, signature, ts, exp, lease,
+ *   sa = the sender's address key);
+ * - `P s:<recipient>:<from>`, `P a:<recipient>:<address key>`: the ids a sender, and a sending address,
+ *   have queued for the recipient (their fair shares), sorted sets scored by expiry ('inf': never), so
+ *   an expired id stops counting even when its key ran out before a purge;
  * - `P r:<replayKey>`: a replay receipt, a hash (id, ts, exp);
  * - `P expiring`, `P receipts`: what purgeExpired looks up, sorted by expiry (members `<id>:<recipient>`, replay keys).
  * Times are the caller's unix seconds, as with the SQL drivers; lease = 0 is no lease, exp = '' never.
@@ -21,7 +26,7 @@ export interface RedisInboxStoreOptions {
 const COMMON = `
 local P = ARGV[1]
 local function load(id)
-  return redis.call('HMGET', P .. 'm:' .. id, 'r', 'from', 'enc_pub', 'message', 'signature', 'ts', 'exp', 'lease')
+  return redis.call('HMGET', P .. 'm:' .. id, 'r', 'from', 'enc_pub', 'message', 'signature', 'ts', 'exp', 'lease', 'sa')
 end
 local function available(m, now)
   return m[1] and tonumber(m[8]) <= now and (m[7] == '' or tonumber(m[7]) > now)
@@ -32,6 +37,8 @@ end
 local function forget(id, m)
   redis.call('DEL', P .. 'm:' .. id)
   redis.call('ZREM', P .. 'q:' .. m[1], id)
+  redis.call('ZREM', P .. 's:' .. m[1] .. ':' .. m[2], id)
+  if m[9] then redis.call('ZREM', P .. 'a:' .. m[1] .. ':' .. m[9], id) end
   if m[7] ~= '' then redis.call('ZREM', P .. 'expiring', id .. ':' .. m[1]) end
   redis.call('DECR', P .. 'queued')
 end
@@ -40,8 +47,9 @@ const script = (body: string) => redisScript(COMMON + body);
 
 /**
  * ARGV: P, recipient, from, enc_pub, message, signature, timestamp, expiresAt|'', replayKey,
- * replayExpiresAt, maxQueued, now. The queue and the message expire with the message (the queue with
- * its longest-lived one; a message without expiry makes it persistent), the receipt with itself.
+ * replayExpiresAt, maxQueued, now, fromAddress, perSender, perAddress. The queue, the shares and the
+ * message expire with the message (the queue and shares with their longest-lived one; a message
+ * without expiry makes them persistent), the receipt with itself.
  */
 const ENQUEUE = script(`
 local recipient, exp, replayKey = ARGV[2], ARGV[8], ARGV[9]
@@ -51,17 +59,27 @@ local receipt = redis.call('HMGET', receiptKey, 'id', 'ts', 'exp')
 if receipt[1] and tonumber(receipt[3]) > now then return { 'duplicate', receipt[1], receipt[2] } end
 local queue = P .. 'q:' .. recipient
 local queued = redis.call('ZCARD', queue)
-if queued >= maxQueued then return { 'full' } end
+if queued >= maxQueued then return { 'full', 'recipient' } end
+local shares = { { P .. 's:' .. recipient .. ':' .. ARGV[3], tonumber(ARGV[14]), 'sender' }, { P .. 'a:' .. recipient .. ':' .. ARGV[13], tonumber(ARGV[15]), 'address' } }
+for _, share in ipairs(shares) do
+  redis.call('ZREMRANGEBYSCORE', share[1], '-inf', now)
+  if redis.call('ZCARD', share[1]) >= share[2] then return { 'full', share[3] } end
+end
 local id = redis.call('INCR', P .. 'next')
 local key = P .. 'm:' .. id
-redis.call('HSET', key, 'r', recipient, 'from', ARGV[3], 'enc_pub', ARGV[4], 'message', ARGV[5], 'signature', ARGV[6], 'ts', ARGV[7], 'exp', exp, 'lease', 0)
+redis.call('HSET', key, 'r', recipient, 'from', ARGV[3], 'enc_pub', ARGV[4], 'message', ARGV[5], 'signature', ARGV[6], 'ts', ARGV[7], 'exp', exp, 'lease', 0, 'sa', ARGV[13])
 redis.call('ZADD', queue, id, id)
+for _, share in ipairs(shares) do redis.call('ZADD', share[1], exp == '' and 'inf' or exp, id) end
 if exp == '' then
   redis.call('PERSIST', queue)
+  for _, share in ipairs(shares) do redis.call('PERSIST', share[1]) end
 else
   local ttl = math.max(1, math.ceil(tonumber(exp) - now))
   redis.call('EXPIRE', key, ttl)
   if queued == 0 then redis.call('EXPIRE', queue, ttl) else redis.call('EXPIRE', queue, ttl, 'GT') end
+  for _, share in ipairs(shares) do
+    if redis.call('ZCARD', share[1]) == 1 then redis.call('EXPIRE', share[1], ttl) else redis.call('EXPIRE', share[1], ttl, 'GT') end
+  end
   redis.call('ZADD', P .. 'expiring', exp, id .. ':' .. recipient)
 end
 local receiptTtl = math.ceil(replayExp - now)
@@ -196,13 +214,13 @@ export function createRedisInboxStore(redis: Redis, options: RedisInboxStoreOpti
   const P = options.keyPrefix;
   const ids = (list: readonly number[]) => list.map(String);
 
-  const enqueue = async (m: NewMessage, maxQueued: number, now: number): Promise<EnqueueResult> => {
-    const args = [P, m.recipient, m.from, m.enc_pub, m.message, m.signature, m.timestamp, m.expiresAt ?? '', m.replayKey, m.replayExpiresAt, maxQueued, now];
-    const [status, id, timestamp] = (await ENQUEUE(redis, [], args)) as [string, number | string, string];
-    if (status === 'full') return { status: 'full' };
-    if (status === 'duplicate') return { status: 'duplicate', id: Number(id), timestamp: Number(timestamp) };
-    const { replayKey: _r, expiresAt: _e, replayExpiresAt: _x, ...wire } = m;
-    return { status: 'queued', message: { id: Number(id), ...wire } };
+  const enqueue = async (m: NewMessage, caps: QueueCaps, now: number): Promise<EnqueueResult> => {
+    const { recipient, from, enc_pub, message, signature, timestamp, expiresAt, replayKey, replayExpiresAt, fromAddress } = m;
+    const args = [P, recipient, from, enc_pub, message, signature, timestamp, expiresAt ?? '', replayKey, replayExpiresAt, caps.total, now];
+    const [status, id, stamp] = (await ENQUEUE(redis, [], [...args, fromAddress, caps.perSender, caps.perAddress])) as [string, number | string, string];
+    if (status === 'full') return { status: 'full', cap: id as FullQueue };
+    if (status === 'duplicate') return { status: 'duplicate', id: Number(id), timestamp: Number(stamp) };
+    return { status: 'queued', message: queuedMessage(Number(id), m) };
   };
 
   return {

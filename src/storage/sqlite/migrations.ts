@@ -220,8 +220,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     UNIQUE (group_id, user_id)
   );
   CREATE INDEX chat_group_members_by_user ON chat_group_members (user_id);
+  `, // 6: who queued what, so one sender or one sending address cannot fill a recipient's queue
+  // (fair-share caps, counted from these indexes). '' is the server itself, or a row older than this.
+  `
+  ALTER TABLE inbox_messages ADD COLUMN sender_address TEXT NOT NULL DEFAULT '';
+  CREATE INDEX inbox_by_sender ON inbox_messages (recipient, sender);
+  CREATE INDEX inbox_by_sender_address ON inbox_messages (recipient, sender_address);
+
+  ALTER TABLE user_queue_events ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+  ALTER TABLE user_queue_events ADD COLUMN sender_address TEXT NOT NULL DEFAULT '';
+  CREATE INDEX user_queue_by_sender ON user_queue_events (recipient_id, sender);
+  CREATE INDEX user_queue_by_sender_address ON user_queue_events (recipient_id, sender_address);
   `,
-  // 6: storage quotas and retention. Usage counters kept by triggers with every write and delete
+  // 7: storage quotas and retention. Usage counters kept by triggers with every write and delete
   // (cascades and retention sweeps included), so a quota check reads one row instead of summing.
   // A message costs its stored text plus 256 for the row, a file its size plus 4096 for its row and
   // disk block (src/core/storage-charge.ts holds the same figures), so many tiny writes are

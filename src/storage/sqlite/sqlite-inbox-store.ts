@@ -1,4 +1,5 @@
-import type { EnqueueResult, InboxStore, NewMessage } from '../../features/relay/inbox-store.js';
+import { capReached, type QueueCaps, type QueueCounts } from '../../features/queues/fair-share.js';
+import { type EnqueueResult, type InboxStore, type NewMessage, queuedMessage } from '../../features/relay/inbox-store.js';
 import { oldestFirst, type InboxRow as Row } from '../inbox-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
@@ -10,11 +11,15 @@ export function createSqliteInboxStore(db: SqliteDatabase, writes: SqliteWriteBa
   const findReceipt = db.prepare<[string, number], { message_id: number; timestamp: number }>(
     'SELECT message_id, timestamp FROM send_receipts WHERE replay_key = ? AND expires_at > ?',
   );
-  // Index-only count: expired rows still count until the next cleanup sweep removes them.
-  const countQueued = db.prepare<{ recipient: string }, { n: number }>('SELECT count(*) AS n FROM inbox_messages WHERE recipient = @recipient');
+  // Index-only counts, one statement: expired rows still count until the next cleanup sweep removes them.
+  const countQueued = db.prepare<{ recipient: string; from: string; fromAddress: string }, QueueCounts>(
+    `SELECT (SELECT count(*) FROM inbox_messages WHERE recipient = @recipient) AS total,
+       (SELECT count(*) FROM inbox_messages WHERE recipient = @recipient AND sender = @from) AS sender,
+       (SELECT count(*) FROM inbox_messages WHERE recipient = @recipient AND sender_address = @fromAddress) AS address`,
+  );
   const insertMessage = db.prepare(
-    `INSERT INTO inbox_messages (recipient, sender, enc_pub, message, signature, timestamp, expires_at)
-     VALUES (@recipient, @from, @enc_pub, @message, @signature, @timestamp, @expiresAt)`,
+    `INSERT INTO inbox_messages (recipient, sender, sender_address, enc_pub, message, signature, timestamp, expires_at)
+     VALUES (@recipient, @from, @fromAddress, @enc_pub, @message, @signature, @timestamp, @expiresAt)`,
   );
   const upsertReceipt = db.prepare(
     `INSERT INTO send_receipts (replay_key, message_id, timestamp, expires_at) VALUES (?, ?, ?, ?)
@@ -42,18 +47,18 @@ export function createSqliteInboxStore(db: SqliteDatabase, writes: SqliteWriteBa
     `SELECT DISTINCT recipient FROM inbox_messages WHERE recipient IN (SELECT value FROM json_each(@recipients)) AND ${AVAILABLE}`,
   );
 
-  const enqueueOne = (m: NewMessage, maxQueued: number, now: number): EnqueueResult => {
+  const enqueueOne = (m: NewMessage, caps: QueueCaps, now: number): EnqueueResult => {
     const receipt = findReceipt.get(m.replayKey, now);
     if (receipt !== undefined) return { status: 'duplicate', id: receipt.message_id, timestamp: receipt.timestamp };
-    if ((countQueued.get({ recipient: m.recipient })?.n ?? 0) >= maxQueued) return { status: 'full' };
+    const cap = capReached(countQueued.get(m) as QueueCounts, caps, { sender: m.from, address: m.fromAddress });
+    if (cap !== undefined) return { status: 'full', cap };
     const id = Number(insertMessage.run(m).lastInsertRowid);
     upsertReceipt.run(m.replayKey, id, m.timestamp, m.replayExpiresAt);
-    const { replayKey: _r, expiresAt: _e, replayExpiresAt: _x, ...wire } = m;
-    return { status: 'queued', message: { id, ...wire } };
+    return { status: 'queued', message: queuedMessage(id, m) };
   };
 
   return {
-    enqueue: (message, maxQueued, now) => writes.run(() => enqueueOne(message, maxQueued, now)),
+    enqueue: (message, caps, now) => writes.run(() => enqueueOne(message, caps, now)),
     drain: (recipient, since, limit, now) => writes.run(() => oldestFirst(drainRows.all({ recipient, since, limit, now }))),
     lease: (recipient, ids, until, now) =>
       writes.run(() => oldestFirst(ids === 'all' ? leaseAll.all({ recipient, until, now }) : ids.flatMap((id) => leaseOne.all({ id, recipient, until, now })))),

@@ -1,3 +1,4 @@
+import { capReached, storedOrigin, type QueueCaps, type QueueCounts } from '../../features/queues/fair-share.js';
 import type { AppendResult, NewEvent, UserQueueStore } from '../../features/queues/user-queue-store.js';
 import { requireDistinctRecipients, toQueuedEvent as toEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -5,14 +6,20 @@ import type { SqliteWriteBatcher } from './write-batcher.js';
 
 export function createSqliteUserQueueStore(db: SqliteDatabase, writes: SqliteWriteBatcher): UserQueueStore {
   const findById = db.prepare<[string, string], Row>(`SELECT ${COLUMNS} FROM user_queue_events WHERE recipient_id = ? AND event_id = ?`);
-  const countOf = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM user_queue_events WHERE recipient_id = ?');
+  // Index-only counts, one statement: the queue, and the shares of the event's sender and address.
+  const countsOf = db.prepare<{ recipient: string; sender: string; address: string }, QueueCounts>(
+    `SELECT (SELECT count(*) FROM user_queue_events WHERE recipient_id = @recipient) AS total,
+       (SELECT count(*) FROM user_queue_events WHERE recipient_id = @recipient AND sender = @sender) AS sender,
+       (SELECT count(*) FROM user_queue_events WHERE recipient_id = @recipient AND sender_address = @address) AS address`,
+  );
   // The counter outlives the events, so a sequence never restarts when a queue drains.
   const nextSeq = db.prepare<[string], { last_seq: number }>(
     `INSERT INTO user_queue_counters (recipient_id, last_seq) VALUES (?, 1)
      ON CONFLICT (recipient_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
   );
   const insert = db.prepare(
-    'INSERT INTO user_queue_events (recipient_id, seq, event_id, body, created_at, expires_at) VALUES (@recipientId, @seq, @eventId, @body, @createdAt, @expiresAt)',
+    `INSERT INTO user_queue_events (recipient_id, seq, event_id, body, created_at, expires_at, sender, sender_address)
+     VALUES (@recipientId, @seq, @eventId, @body, @createdAt, @expiresAt, @sender, @address)`,
   );
   const listAfter = db.prepare<{ recipient: string; after: number; limit: number; now: number }, Row>(
     `SELECT ${COLUMNS} FROM user_queue_events
@@ -27,21 +34,23 @@ export function createSqliteUserQueueStore(db: SqliteDatabase, writes: SqliteWri
      WHERE recipient_id IN (SELECT value FROM json_each(@ids)) AND (expires_at IS NULL OR expires_at > @now)`,
   );
 
-  const appendOne = (event: NewEvent, maxQueued: number): AppendResult => {
+  const appendOne = (event: NewEvent, caps: QueueCaps): AppendResult => {
     const known = findById.get(event.recipientId, event.eventId);
     if (known !== undefined) return { status: 'duplicate', event: toEvent(known) };
-    if ((countOf.get(event.recipientId)?.n ?? 0) >= maxQueued) return { status: 'full' };
+    const origin = storedOrigin(event.origin);
+    const cap = capReached(countsOf.get({ recipient: event.recipientId, ...origin }) as QueueCounts, caps, event.origin);
+    if (cap !== undefined) return { status: 'full', cap };
     const seq = (nextSeq.get(event.recipientId) as { last_seq: number }).last_seq;
-    const queued = { ...event, seq };
-    insert.run(queued);
+    const { origin: _o, ...queued } = { ...event, seq };
+    insert.run({ ...queued, ...origin });
     return { status: 'queued', event: queued };
   };
 
   return {
-    append: (event, maxQueued) => writes.run(() => appendOne(event, maxQueued)),
-    async appendEach(events, maxQueued) {
+    append: (event, caps) => writes.run(() => appendOne(event, caps)),
+    async appendEach(events, caps) {
       requireDistinctRecipients(events);
-      return writes.run(() => events.map((event) => appendOne(event, maxQueued)));
+      return writes.run(() => events.map((event) => appendOne(event, caps)));
     },
     list: async (recipient, after, limit, now) => listAfter.all({ recipient, after, limit, now }).map(toEvent),
     ack: (recipient, eventId) => writes.run(() => deleteById.run(recipient, eventId).changes > 0),

@@ -1,6 +1,6 @@
 /**
- * Rows a database held before schema version 6 (storage quotas), in SQL both drivers run, and the
- * usage counters version 6 must derive from them (messages: text + 256, files and grants: size + 4096).
+ * Rows a database held before schema version 7 (storage quotas), in SQL both drivers run, and the
+ * usage counters version 7 must derive from them (messages: text + 256, files and grants: size + 4096).
  */
 export const ROWS_BEFORE_QUOTAS = `
   INSERT INTO groups (id, name, owner_id, invite_code, created_at) VALUES ('g1', 'g', 'alice', 'invite', 1);
