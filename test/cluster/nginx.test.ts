@@ -15,7 +15,7 @@ import { clusterServicesAvailable, useCluster, type Frame } from './cluster-kit.
 const available = nginxAvailable('test/cluster/nginx.test.ts') && (await clusterServicesAvailable('test/cluster/nginx.test.ts'));
 
 describe.runIf(available)('deploy/nginx-cluster.conf with a real nginx in front of three nodes', () => {
-  const ctx = useCluster({ env: { WHISPR_TRUST_PROXY: 'true' } });
+  const ctx = useCluster({ env: { WHISPR_TRUST_PROXY: 'loopback' } });
   let nginx: TestNginx | undefined;
   let ca: Buffer;
   let port = 0;

@@ -66,7 +66,7 @@ describe.runIf(NGINX_OK)('deploy/nginx.conf with a real nginx in front', () => {
   }
 
   beforeAll(async () => {
-    srv = await startServer({ trust_proxy: true, ...ADMIN_SETTINGS });
+    srv = await startServer({ trust_proxy: ['loopback'], ...ADMIN_SETTINGS });
     srv.server.app.server.on('connection', () => (upstreamConnections += 1));
     nginx = await startTestNginx('deploy/nginx.conf', [['server 127.0.0.1:8000;', `server 127.0.0.1:${new URL(srv.url).port};`]]);
     ({ ca, httpPort, httpsPort } = nginx);
