@@ -62,14 +62,16 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   let ready = false;
   let closing = false;
   const metrics = createMetrics({
+    nodeId: backends.nodeId,
     countsByDialect: () => gateway.countsByDialect(),
     totalQueued: () => storage.inbox.totalQueued(),
     cleanup: () => cleanup.snapshot(),
+    status: () => systemDetails(),
   });
   const app = await createHttpApp(config, { log, tls, metrics, proxyTrust, isClosing: () => closing });
   let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
 
-  // /health and the admin dashboard's system status show the same figures.
+  // The admin status (and /metrics): every figure. /health publishes the rooms figures only.
   const systemDetails = async () => ({
     active_connections: gateway.connectionCount(),
     security: config.security,
@@ -92,7 +94,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       get ready() {
         return ready;
       },
-      details: systemDetails,
+      published: () => features.health(),
     },
   });
   const features: RegisteredFeatures = await registerFeatures(FEATURES, { app, gateway, platform }, config, { systemDetails });
