@@ -71,12 +71,15 @@ describe('join', () => {
     expect(arrivals.slice(1).sort()).toEqual(['alice:userJoined', 'bob:userJoined']);
   });
 
-  test('the same userId twice: both connections are listed (presence is by connection)', async () => {
+  test('the same userId twice: the second connection gets USER_ID_TAKEN, the first hears nothing (one id, one connection)', async () => {
     const room = freshRoom();
     const [a, b] = [await client(), await client()];
     await a.join(room, 'same', 'Same');
-    expect(await b.join(room, 'same', 'Same')).toEqual([{ id: 'same', name: 'Same', avatar: null }]);
-    expect(await a.next()).toEqual({ type: 'userJoined', payload: { userId: 'same', username: 'Same' } });
+    expect(await b.errorFor({ type: 'join', payload: { roomId: room, userId: 'same', username: 'Same' } })).toBe('USER_ID_TAKEN');
+    await a.sync();
+    expect(a.unread()).toEqual([]);
+    // The same id in another room is another member.
+    expect(await b.join(freshRoom(), 'same', 'Same')).toEqual([]);
   });
 });
 
