@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type WebSocket from 'ws';
 import { openWs, refusedStatus, wsUrl } from '../relay/helpers.js';
 import { startAppendingProxy, type AppendingProxy } from '../support/appending-proxy.js';
+import { captureLog } from '../support/log-capture.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 
 const ROOMS_PER_ADDRESS = 10; // rooms_connections_per_ip, default
@@ -68,4 +69,15 @@ describe.each(cases)('$name', ({ proxied }) => {
     expect(await refusedStatus(wsUrl(entry, '/rooms'), options(STRANGER))).toBe(429);
     sockets.push(await openWs(wsUrl(entry, '/rooms'), options(BYSTANDER)));
   });
+});
+
+test('the former trust_proxy=true still starts, trusting loopback proxies only, and says so at startup', async () => {
+  const log = captureLog('warn');
+  const srv = await startServer({ trust_proxy: ['true'] }, { logger: log.logger });
+  try {
+    expect(log.lines.some((line) => line.includes('trust_proxy=true now trusts proxies on loopback only'))).toBe(true);
+  } finally {
+    await srv.stop();
+    log.end();
+  }
 });
