@@ -104,9 +104,12 @@ describe.runIf(redisAvailable)('two nodes (bus=redis)', () => {
     const [alice, bob, mallory] = [await client(a), await client(b), await client(b)];
     await alice.join('cross', 'alice');
     await bob.join('cross', 'bob');
+    await alice.next('userJoined');
     expect(await mallory.errorFor(join('cross', 'alice'))).toBe('USER_ID_TAKEN');
     alice.send({ type: 'typing', payload: { isTyping: true } });
     expect(await bob.next('userTyping')).toMatchObject({ payload: { userId: 'alice' } });
+    // The holder itself may join again (its own place is given up first).
+    expect((await alice.join('cross', 'alice')).map((u) => u.id)).toEqual(['bob']);
 
     alice.close();
     await bob.next('userLeft');
