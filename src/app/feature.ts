@@ -16,8 +16,10 @@ export interface FeatureHost {
 export interface Registered<Provides extends keyof Services = never> {
   /** The services later features may use (see `needs`). */
   provides?: Pick<Services, Provides>;
-  /** Figures for the health details and the admin dashboard, merged into one object. */
+  /** Figures for the admin status and /metrics, merged into one object (never public: they tell who is connected or waited for). */
   stats?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** Figures anyone may read in /health: only what a dialect publishes by design (the rooms protocol's stats). */
+  health?: () => Record<string, unknown>;
   /** TTL cleanups, run by the one scheduler. */
   jobs?: readonly CleanupJob[];
   /** Cluster mode: re-checks what a lost wake-up or a dead node may have left undelivered. */

@@ -2,6 +2,7 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
+import type { ProxyTrust } from '../core/proxy-trust.js';
 import { frameworkError, installErrorHandler } from '../http/error-handler.js';
 import { registerOpenApi } from '../http/openapi.js';
 import { clientError } from '../http/raw-error-response.js';
@@ -15,7 +16,7 @@ import type { TlsFiles } from './tls.js';
 /** The HTTP app every feature registers on: timeouts, TLS, validation, errors, metrics, request logs, CORS, OpenAPI. */
 export async function createHttpApp(
   config: Config,
-  deps: { log: Logger; tls: TlsFiles | undefined; metrics: Metrics; isClosing: () => boolean },
+  deps: { log: Logger; tls: TlsFiles | undefined; metrics: Metrics; proxyTrust: ProxyTrust | false; isClosing: () => boolean },
 ): Promise<FastifyInstance> {
   const { log, tls, metrics } = deps;
   // Node checks the header and request timeouts only every connectionsCheckingInterval (30 s by default).
@@ -24,7 +25,8 @@ export async function createHttpApp(
     loggerInstance: log as FastifyBaseLogger,
     // Request logs are written below without URLs: paths carry public keys (metadata).
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: config.trust_proxy,
+    // The same compiled rule as the WebSocket upgrades (http/client-address.ts): right-most untrusted hop.
+    trustProxy: deps.proxyTrust,
     bodyLimit: 65_536,
     requestTimeout: config.request_timeout_seconds * 1000,
     http: { connectionsCheckingInterval: timeoutCheckMs },

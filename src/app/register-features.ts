@@ -5,8 +5,10 @@ import type { Services } from './services.js';
 
 /** What the registered features add up to, for the composition root. */
 export interface RegisteredFeatures {
-  /** Every feature's figures, merged (health details and the admin dashboard). */
+  /** Every feature's figures, merged (the admin status and /metrics). */
   stats(): Promise<Record<string, unknown>>;
+  /** Every feature's public figures, merged (/health). */
+  health(): Record<string, unknown>;
   jobs: CleanupJob[];
   sweeps: Array<() => Promise<unknown>>;
   /** Every close hook, in reverse registration order; one failing never skips the others. */
@@ -34,6 +36,9 @@ export async function registerFeatures(
     async stats() {
       const figures = await Promise.all(registered.map((handle) => handle.stats?.() ?? {}));
       return Object.assign({}, ...figures) as Record<string, unknown>;
+    },
+    health() {
+      return Object.assign({}, ...registered.map((handle) => handle.health?.() ?? {})) as Record<string, unknown>;
     },
     jobs: registered.flatMap((handle) => handle.jobs ?? []),
     sweeps: registered.flatMap((handle) => (handle.sweep === undefined ? [] : [handle.sweep])),

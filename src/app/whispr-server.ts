@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
+import { compileProxyTrust, LEGACY_TRUE } from '../core/proxy-trust.js';
 import { loadServerSecrets } from '../core/server-secrets.js';
 import { createChatAuth } from '../features/chat/chat-auth.js';
 import { healthHttp } from '../http/health-http.js';
@@ -45,6 +46,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   const backends = await openBackends(config, log);
   const platform = await createPlatform(config, { backends, secrets, chatSignIn, startedAt, log });
   const { storage, hub, onError } = platform;
+  const proxyTrust = compileProxyTrust(config.trust_proxy);
 
   const gateway = new WsGateway({
     maxConnections: config.max_websocket_connections,
@@ -53,21 +55,23 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     heartbeatMs: config.heartbeat_interval_seconds * 1000,
     // Pings are counted per connection like frames: a flood gets a 1008 close frame.
     pings: { ratePerSecond: config.websocket_frames_per_second, burst: Math.max(1, 2 * config.websocket_frames_per_second) },
-    trustProxy: config.trust_proxy,
+    proxyTrust,
     slots: backends.slots,
     onError,
   });
   let ready = false;
   let closing = false;
   const metrics = createMetrics({
+    nodeId: backends.nodeId,
     countsByDialect: () => gateway.countsByDialect(),
     totalQueued: () => storage.inbox.totalQueued(),
     cleanup: () => cleanup.snapshot(),
+    status: () => systemDetails(),
   });
-  const app = await createHttpApp(config, { log, tls, metrics, isClosing: () => closing });
+  const app = await createHttpApp(config, { log, tls, metrics, proxyTrust, isClosing: () => closing });
   let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
 
-  // /health and the admin dashboard's system status show the same figures.
+  // The admin status (and /metrics): every figure. /health publishes the rooms figures only.
   const systemDetails = async () => ({
     active_connections: gateway.connectionCount(),
     security: config.security,
@@ -90,7 +94,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       get ready() {
         return ready;
       },
-      details: systemDetails,
+      published: () => features.health(),
     },
   });
   const features: RegisteredFeatures = await registerFeatures(FEATURES, { app, gateway, platform }, config, { systemDetails });
@@ -112,6 +116,9 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
         }, CLUSTER_SWEEP_MS).unref()
       : undefined;
 
+  if (config.trust_proxy.includes(LEGACY_TRUE)) {
+    log.warn("trust_proxy=true now trusts proxies on loopback only: set your proxies' addresses or CIDR ranges (see docs/operations.md)");
+  }
   if (config.security === 'compat') {
     log.warn('security=compat: inbox, push sockets and downloads accept unauthenticated calls, as the original Whispr server did');
   }

@@ -69,17 +69,19 @@ export class GroupLink<M> {
   }
 
   /**
-   * Lists `ref` in `group` unless the group has `cap` members on all nodes; resolves with the data
-   * of the members already there (oldest first), or undefined when the group is full.
+   * Lists `ref` in `group` unless the group has `cap` members on all nodes, or a live member's data
+   * starts with `unique` (when given); resolves with the data of the members already there (oldest
+   * first), undefined when the group is full, or 'taken'.
    */
-  async join(group: string, ref: M, data: string, cap: number): Promise<string[] | undefined> {
+  async join(group: string, ref: M, data: string, cap: number, unique?: string): Promise<string[] | undefined | 'taken'> {
     const linked = this.link(group);
     const membership: OwnMember = { member: (++this.serial).toString(36), data, settled: false };
     linked.members.set(ref, membership);
+    let taken = false;
     try {
       // Subscribed before listed: once the others can see this member, their broadcasts reach it.
       await linked.subscription;
-      const result = await this.cluster.roster.join(this.channel(group), membership.member, data, cap);
+      const result = await this.cluster.roster.join(this.channel(group), membership.member, data, cap, unique);
       if (result.departed.length > 0)
         this.hooks.departed(
           group,
@@ -89,6 +91,7 @@ export class GroupLink<M> {
         membership.settled = true;
         return result.present.map((e) => e.data);
       }
+      taken = result.taken;
     } catch (err) {
       this.unlink(group, linked, ref);
       // The script may have run with only its answer lost: a leave, sent again until Redis takes it.
@@ -96,7 +99,7 @@ export class GroupLink<M> {
       throw err;
     }
     this.unlink(group, linked, ref);
-    return undefined;
+    return taken ? 'taken' : undefined;
   }
 
   leave(group: string, ref: M): void {

@@ -49,18 +49,29 @@ local function settle(key, ttl)
 end
 `;
 
-/** KEYS: group. ARGV: nodes prefix, node, member, data, cap, node ttl, group ttl. Returns {admitted, present, departed}. */
+/**
+ * KEYS: group. ARGV: nodes prefix, node, member, data, cap, node ttl, group ttl, unique prefix ('' for
+ * none: else refused when a live member's data starts with it). Returns {admitted, present, departed, taken}.
+ */
 const JOIN = redisScript(`${COMMON}
-local nodes, self = ARGV[1], ARGV[2]
+local nodes, self, unique = ARGV[1], ARGV[2], ARGV[8]
 renew(nodes, self, ARGV[6])
 local live, gone = scan(KEYS[1], nodes, self)
+local taken = 0
+if unique ~= '' then
+  for i = 2, #live, 2 do
+    local value = live[i]
+    local data = string.sub(value, string.find(value, ' ', 1, true) + 1)
+    if string.sub(data, 1, #unique) == unique then taken = 1 end
+  end
+end
 local admitted = 0
-if #live / 2 < tonumber(ARGV[5]) then
+if taken == 0 and #live / 2 < tonumber(ARGV[5]) then
   add(KEYS[1], self .. '/' .. ARGV[3], ARGV[4])
   admitted = 1
 end
 settle(KEYS[1], ARGV[7])
-return {admitted, live, gone}
+return {admitted, live, gone, taken}
 `);
 
 /** KEYS: group. ARGV: field. */
@@ -146,13 +157,14 @@ export function createRedisRoster(redis: Redis, options: RedisRosterOptions): Ro
   return {
     nodeId,
     sweepIntervalMs: Math.ceil(nodeTtl / 3),
-    async join(group, member, data, cap) {
-      const [admitted, present, departed] = (await JOIN(redis, [key(group)], [nodes, nodeId, member, data, cap, nodeTtl, groupTtl])) as [
+    async join(group, member, data, cap, unique = '') {
+      const [admitted, present, departed, taken] = (await JOIN(redis, [key(group)], [nodes, nodeId, member, data, cap, nodeTtl, groupTtl, unique])) as [
         number,
         unknown,
         unknown,
+        number,
       ];
-      return { admitted: admitted === 1, present: entries(present), departed: entries(departed) };
+      return { admitted: admitted === 1, taken: taken === 1, present: entries(present), departed: entries(departed) };
     },
     async leave(group, member) {
       await LEAVE(redis, [key(group)], [`${nodeId}/${member}`]);

@@ -8,8 +8,10 @@ export interface RosterEntry {
 }
 
 export interface RosterJoin {
-  /** False: the group already had `cap` members. */
+  /** False: the group already had `cap` members, or (`taken`) a live member holds the join's unique prefix. */
   admitted: boolean;
+  /** A live member's data starts with the join's `unique` prefix (rooms: the user id is held by another connection). */
+  taken: boolean;
   /** The members there before, oldest first. */
   present: RosterEntry[];
   /** Members of dead nodes removed on the way; the caller reports them gone (nobody else will). */
@@ -40,8 +42,11 @@ export interface Roster {
   readonly nodeId: string;
   /** How often a node sweeps the groups it has members in; undefined: nothing to sweep (one process). */
   readonly sweepIntervalMs: number | undefined;
-  /** Adds this node's `member` to `group` unless the group has `cap` members. */
-  join(group: string, member: string, data: string, cap: number): Promise<RosterJoin>;
+  /**
+   * Adds this node's `member` to `group` unless the group has `cap` members or, when `unique` is
+   * given, a live member's data starts with it (on any node; members of dead nodes are dropped first).
+   */
+  join(group: string, member: string, data: string, cap: number, unique?: string): Promise<RosterJoin>;
   leave(group: string, member: string): Promise<void>;
   /** Renews this node, removes the members of dead nodes, and brings this node's entries in line with `own`. */
   sweep(group: string, own: readonly OwnMember[]): Promise<RosterSweep>;
@@ -57,13 +62,14 @@ export function createLocalRoster(store: LocalRosterStore = new Map(), nodeId: s
   return {
     nodeId,
     sweepIntervalMs: undefined,
-    async join(group, member, data, cap) {
+    async join(group, member, data, cap, unique) {
       const entries = store.get(group) ?? new Map<string, RosterEntry>();
       const present = [...entries.values()];
-      if (present.length >= cap) return { admitted: false, present, departed: [] };
+      const taken = unique !== undefined && present.some((entry) => entry.data.startsWith(unique));
+      if (taken || present.length >= cap) return { admitted: false, taken, present, departed: [] };
       entries.set(field(member), { node: nodeId, member, data });
       store.set(group, entries);
-      return { admitted: true, present, departed: [] };
+      return { admitted: true, taken, present, departed: [] };
     },
     async leave(group, member) {
       const entries = store.get(group);

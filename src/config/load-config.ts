@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isPasswordHash, parsePasswordHash } from '../core/password-hash.js';
+import { compileProxyTrust, LEGACY_TRUE } from '../core/proxy-trust.js';
 import { SETTINGS, type Config, type SettingSpec } from './settings.js';
 
 export class ConfigError extends Error {}
@@ -100,21 +101,23 @@ function coerce(spec: SettingSpec, raw: unknown, source: string): unknown {
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(`a value ${range}`);
       return n;
     }
-    case 'bool': {
-      if (typeof raw === 'boolean') return raw;
-      const s = String(raw).toLowerCase();
-      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-      if (['0', 'false', 'no', 'off'].includes(s)) return false;
-      return fail('true or false');
-    }
-    case 'list': {
-      if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
-      if (typeof raw === 'string')
-        return raw
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== '');
-      return fail('a comma-separated list');
+    case 'bool':
+      return asBool(raw) ?? fail('true or false');
+    case 'list':
+      return asList(raw) ?? fail('a comma-separated list');
+    case 'proxies': {
+      // The former boolean values still work (true: proxies on this machine only, see core/proxy-trust.ts).
+      const legacy = asBool(raw);
+      if (legacy !== undefined) return legacy ? [LEGACY_TRUE] : [];
+      const entries = asList(raw);
+      const expected = 'false, true, or a comma-separated list of proxy addresses, CIDR ranges or loopback|linklocal|uniquelocal';
+      if (entries === undefined) return fail(expected);
+      try {
+        compileProxyTrust(entries);
+      } catch {
+        return fail(expected);
+      }
+      return entries;
     }
     case 'enum':
       if (typeof raw === 'string' && spec.choices?.includes(raw)) return raw;
@@ -123,6 +126,24 @@ function coerce(spec: SettingSpec, raw: unknown, source: string): unknown {
       if (typeof raw === 'string') return raw;
       return fail('a string');
   }
+}
+
+function asBool(raw: unknown): boolean | undefined {
+  if (typeof raw === 'boolean') return raw;
+  const s = String(raw).toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  return undefined;
+}
+
+function asList(raw: unknown): string[] | undefined {
+  if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
+  if (typeof raw === 'string')
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  return undefined;
 }
 
 /** A cluster setting that cannot work is refused at startup, not at the first request. */

@@ -2,7 +2,7 @@
  * Every setting Whispr understands, in one table. The loader, `whispr check-config` and the
  * README's configuration table are all driven from this list, so they cannot drift apart.
  */
-export type SettingKind = 'string' | 'int' | 'float' | 'bool' | 'list' | 'enum';
+export type SettingKind = 'string' | 'int' | 'float' | 'bool' | 'list' | 'proxies' | 'enum';
 
 export interface SettingSpec<K extends SettingKind = SettingKind> {
   /** Key in settings.json (the original Whispr's snake_case names where they exist). */
@@ -122,10 +122,11 @@ export const SETTINGS = [
   },
   {
     key: 'trust_proxy',
-    kind: 'bool',
-    default: false,
+    kind: 'proxies',
+    default: [],
     env: ['WHISPR_TRUST_PROXY'],
-    description: 'Take the client address from X-Forwarded-For (only behind your own reverse proxy)',
+    description:
+      'Your reverse proxies, comma-separated (addresses, CIDR ranges, or the names loopback, linklocal, uniquelocal): the client address is the right-most X-Forwarded-For hop that is not one of them. Empty or false: the socket address. true (deprecated): loopback',
   },
   {
     key: 'log_level',
@@ -973,7 +974,7 @@ type ValueOf<S extends Spec> = S['kind'] extends 'int' | 'float'
   ? number
   : S['kind'] extends 'bool'
     ? boolean
-    : S['kind'] extends 'list'
+    : S['kind'] extends 'list' | 'proxies'
       ? string[]
       : S extends { choices: readonly (infer C)[] }
         ? C

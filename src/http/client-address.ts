@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
+import proxyAddr from 'proxy-addr';
+import type { ProxyTrust } from '../core/proxy-trust.js';
 
-/** The client address of a raw request; the first X-Forwarded-For hop only when the proxy is trusted. */
-export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
+/**
+ * The client address of a raw request, by the rule Fastify applies to `request.ip`: the right-most
+ * hop that is not a trusted proxy (so a client cannot choose it by sending its own X-Forwarded-For).
+ */
+export function clientAddress(req: IncomingMessage, trust: ProxyTrust | false): string {
+  if (req.socket.remoteAddress === undefined) return 'unknown';
+  return trust === false ? req.socket.remoteAddress : proxyAddr(req, trust);
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ConnectionSlots } from '../cluster/connection-slots.js';
 import { ApiError } from '../core/errors.js';
+import type { ProxyTrust } from '../core/proxy-trust.js';
 import type { BucketPolicy } from '../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../rate-limit/token-bucket.js';
 import { clientAddress } from './client-address.js';
@@ -105,7 +106,8 @@ export interface WsGatewayOptions {
   heartbeatMs: number;
   /** Pings a client may send per socket; each is answered with a pong. */
   pings: BucketPolicy;
-  trustProxy: boolean;
+  /** Which hops of X-Forwarded-For are our proxies (false: none, the socket address is the client's). */
+  proxyTrust: ProxyTrust | false;
   /** Per-address connection counts: this process's, or shared by every node. */
   slots: ConnectionSlots;
   onError: (err: unknown) => void;
@@ -172,7 +174,7 @@ export class WsGateway {
     if (!this.accepting) return writeRawError(socket, shuttingDown());
     const { target: registered, request } = found;
     const match = registered.endpoint.parse(request);
-    const ip = clientAddress(req, this.options.trustProxy);
+    const ip = clientAddress(req, this.options.proxyTrust);
     if (this.connections.size >= this.options.maxConnections) {
       return writeRawError(socket, new ApiError(503, 'TOO_MANY_CONNECTIONS', 'Server connection limit reached', 5));
     }

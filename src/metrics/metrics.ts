@@ -4,9 +4,13 @@ import { ApiError } from '../core/errors.js';
 import type { JobStatus } from '../maintenance/cleanup-scheduler.js';
 
 export interface MetricsSources {
+  /** This node's id (cluster mode: which node a scrape reached). */
+  nodeId: string;
   countsByDialect(): Record<string, number>;
   totalQueued(): Promise<number>;
   cleanup(): Record<string, JobStatus>;
+  /** The admin system status, whose numeric figures are exported by path. */
+  status(): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -57,6 +61,20 @@ export function createMetrics(sources: MetricsSources) {
       this.set(await sources.totalQueued());
     },
   });
+  new Gauge({ name: 'whispr_node_info', help: 'Always 1; its label names this node', labelNames: ['node_id'] as const, registers }).set(
+    { node_id: sources.nodeId },
+    1,
+  );
+  new Gauge({
+    name: 'whispr_status',
+    help: 'Every numeric figure of the admin system status (GET /api/stats/system), by its path, e.g. queued_messages or rooms.invalid_frames',
+    labelNames: ['field'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const [field, value] of numericFigures(await sources.status())) this.set({ field }, value);
+    },
+  });
   const jobCounter = (name: string, help: string, field: 'runs' | 'removed') =>
     new Counter({
       name,
@@ -90,6 +108,13 @@ export function createMetrics(sources: MetricsSources) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The numeric leaves of a nested object, each with its dotted path. */
+function numericFigures(value: unknown, path = ''): Array<[string, number]> {
+  if (typeof value === 'number') return [[path, value]];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) => numericFigures(inner, path === '' ? key : `${path}.${key}`));
+}
 
 function routeOf(request: { routeOptions: { url?: string | undefined } }): string {
   return request.routeOptions.url ?? 'unmatched';

@@ -18,8 +18,6 @@ export type NewChatEvent = Omit<ChatEvent, 'sequence' | 'timestamp' | 'metadata'
 export interface PostedEvent {
   success: boolean;
   event_id: string;
-  delivered: boolean;
-  queued: boolean;
   /** Group events only: members, the sender aside, holding a copy. */
   recipients?: number;
   /** Group events only: members whose queue was full (no copy); post the same event_id again later to queue theirs. */

@@ -139,10 +139,10 @@ describe('strict mode (default)', () => {
     expect((await login(srv, { phone_hash: user.phoneHash, nonce, signature: signNonce(user.identity, nonce) })).status).toBe(200);
   });
 
-  test('an unknown phone hash is 401', async () => {
+  test('an unknown phone hash is 401 INVALID_SIGNATURE, as a wrong signature is (no registration oracle)', async () => {
     const hash = phoneHash();
     const nonce = await issuedNonce(srv, hash);
-    expectError(await login(srv, { phone_hash: hash, nonce, signature: signNonce(identityKey(), nonce) }), 401, 'USER_NOT_FOUND');
+    expectError(await login(srv, { phone_hash: hash, nonce, signature: signNonce(identityKey(), nonce) }), 401, 'INVALID_SIGNATURE');
   });
 
   test('malformed login bodies are 422', async () => {

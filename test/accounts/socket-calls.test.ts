@@ -1,5 +1,6 @@
 /** Call events over /ws?token=: offer opens a call, only the pair continues it, reject/end close it. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { statusFigure, statusFigures } from '../support/server-status.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { account, ask, connectAs, LIFTED, roundTrip, type AccountSocket } from './account-kit.js';
 
@@ -18,8 +19,11 @@ const CANDIDATE = {
   usernameFragment: null,
 };
 
-const callStats = async () =>
-  ((await (await fetch(new URL('/health', srv.url))).json()) as { calls: { active_calls: number; call_events_relayed: number } }).calls;
+/** The calls figures of the server's status (in /metrics: /health does not tell who is in a call). */
+const callStats = async () => {
+  const figures = await statusFigures(srv);
+  return { active_calls: figures['calls.active_calls']!, call_events_relayed: figures['calls.call_events_relayed']! };
+};
 
 /** Two connected accounts. */
 async function pair(): Promise<{ alice: Account; bob: Account; sa: AccountSocket; sb: AccountSocket; close(): void }> {
@@ -163,7 +167,7 @@ describe('refused call events', () => {
     await receivedAfter(sb, () => sa.send({ type: 'call_offer', recipient_id: bob.userId, sdp: SDP }));
     sb.ws.close();
     await sb.closed;
-    await eventually(async () => ((await (await fetch(new URL('/health', srv.url))).json()) as { account_connections: number }).account_connections === 1);
+    await eventually(async () => (await statusFigure(srv, 'account_connections')) === 1);
     expect(await ask(sa, { type: 'ice_candidate', recipient_id: bob.userId, candidate: CANDIDATE })).toEqual({
       type: 'error',
       error_code: 'RECIPIENT_OFFLINE',

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { forgeToken, withSubject, type ForgedClaims } from '../support/forged-token.js';
+import { statusFigure } from '../support/server-status.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { account, accountSocket, ask, call, connectAs, expectError, LIFTED, roundTrip } from './account-kit.js';
 
@@ -13,8 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => srv.stop());
 
-const accountConnections = async (server: RunningServer) =>
-  ((await (await fetch(new URL('/health', server.url))).json()) as { account_connections: number }).account_connections;
+const accountConnections = (server: RunningServer) => statusFigure(server, 'account_connections');
 
 /** A token as the server would sign it, with claims of our choosing. */
 const forge = (claims: Omit<ForgedClaims, 'aud'> & { aud?: string }, secret = SECRET) => forgeToken(secret, { ...claims, aud: claims.aud ?? 'whispr-account' });

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encryptedMessage } from '../../src/sdk/index.js';
+import { statusFigures } from '../support/server-status.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { account, accountSocket, ask, connectAs, LIFTED, roundTrip, type AccountSocket } from './account-kit.js';
 
@@ -14,7 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => srv.stop());
 
-const health = async (server: RunningServer) => (await (await fetch(new URL('/health', server.url))).json()) as Record<string, number>;
+/** The server's private figures (/metrics; /health keeps them to itself). */
+const health = statusFigures;
 const message = (to: string, payload: string) => ({ type: 'encrypted_message', recipient_id: to, payload });
 const received = (socket: AccountSocket) => socket.frames.filter((f) => f.type === 'encrypted_message');
 
@@ -215,7 +217,7 @@ describe('queue caps', () => {
 });
 
 describe('status', () => {
-  test('GET /health counts accounts, account connections and queued messages', async () => {
+  test('the status (/metrics, admin API) counts accounts, account connections and queued messages', async () => {
     const fresh = await startServer({ ...LIFTED });
     try {
       expect(await health(fresh)).toMatchObject({ accounts: 0, account_connections: 0, queued_user_events: 0 });

@@ -73,6 +73,21 @@ export async function login(baseUrl: string, password = ADMIN_PASSWORD): Promise
   return answer.body.access_token as string;
 }
 
+const adminTokens = new WeakMap<RunningServer, string>();
+
+/** GET /api/stats/system on a server with ADMIN_SETTINGS: every figure of its status, also those /health keeps private (one login per server). */
+// biome-ignore lint/suspicious/noExplicitAny: the status document, read field by field as the admin tests read every body
+export async function adminStatus(srv: RunningServer): Promise<any> {
+  let token = adminTokens.get(srv);
+  if (token === undefined) {
+    token = await login(srv.url);
+    adminTokens.set(srv, token);
+  }
+  const answer = await call(srv.url, 'GET', '/api/stats/system', { token });
+  expect(answer.status, answer.text).toBe(200);
+  return answer.body;
+}
+
 /** The Whispr error shape with this status and code. */
 export function expectApiError(answer: Answer, status: number, code: string): void {
   expect({ status: answer.status, body: answer.body }).toEqual({

@@ -36,7 +36,8 @@ describe('counters after known traffic', () => {
     // 7 direct messages from 3 senders (each also replayed once: replays are not messages).
     dm = await directTraffic(srv, [3, 2, 2]);
     for (const [i, size] of attachmentSizes.entries()) await dm.senders[0]!.upload(dm.recipient.address, Buffer.alloc(size, i + 1), `file-${i}.bin`);
-    // One sender also writes 2 group messages: still one user (the same X25519 key).
+    // One sender also writes 2 group messages: a fourth user, as a direct sender counts by the Ed25519 key
+    // that signed (verified) and a group sender by the X25519 key its token proved.
     group = await groupWithMessages(dm.senders[1]!, 'counted', true, 2);
     await group.owner.upload(group.groupId, groupFile);
     const { messages } = await group.owner.fetch(group.groupId, group.channelId);
@@ -50,7 +51,7 @@ describe('counters after known traffic', () => {
   test('overview: total_messages, active_users, groups_count, avg_messages_per_day are exact', async () => {
     const { status, body } = await call(srv.url, 'GET', '/api/stats/overview', { token });
     expect(status).toBe(200);
-    expect(body).toEqual({ total_messages: 9, active_users: 3, groups_count: 1, avg_messages_per_day: 9, analytics_enabled: true });
+    expect(body).toEqual({ total_messages: 9, active_users: 4, groups_count: 1, avg_messages_per_day: 9, analytics_enabled: true });
   });
 
   test('messages: per day and per hour, direct and group, with ciphertext bytes', async () => {
@@ -88,14 +89,14 @@ describe('counters after known traffic', () => {
     ]);
     const users = await call(srv.url, 'GET', '/api/stats/users', { token });
     expect(users.body.days).toHaveLength(30);
-    expect(users.body.days.at(-1)).toEqual({ date: PINNED_DAY, active_users: 3 });
+    expect(users.body.days.at(-1)).toEqual({ date: PINNED_DAY, active_users: 4 });
     expect(users.body.days.slice(0, -1).every((d: { active_users: number }) => d.active_users === 0)).toBe(true);
   });
 
   test('the analytics tables hold counts and 16-byte keyed hashes only: no key, no sender/recipient pair', async () => {
     const tables = await closeAndReadAnalytics(srv);
     expect(Object.keys(tables).sort()).toEqual(['analytics_active_days', 'analytics_active_hashes', 'analytics_counters', 'analytics_day_keys']);
-    expect(tables.analytics_active_hashes).toHaveLength(3);
+    expect(tables.analytics_active_hashes).toHaveLength(4);
     expect(tables.analytics_day_keys).toEqual([{ day: PINNED_DAY, key: expect.any(Buffer) }]);
     for (const row of tables.analytics_active_hashes!) expect((row.hash as Buffer).length).toBe(16);
     for (const row of tables.analytics_counters!) expect(Object.keys(row).sort()).toEqual(['day', 'hour', 'metric', 'value']);

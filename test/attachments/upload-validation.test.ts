@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sign } from '../../src/sdk/index.js';
+import { statusFigure } from '../support/server-status.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { call, expectError, type ApiResponse } from '../auth/api.js';
 import { sha256Hex, storedFiles, uploadBody, type UploadBody } from './upload.js';
@@ -18,7 +19,7 @@ describe('attachments: what a bad upload gets', () => {
   });
 
   const upload = (body: unknown) => call(srv.url, 'POST', '/upload', { json: body });
-  const stored = async () => ({ files: storedFiles(srv.dataDir).sort(), grants: (await call(srv.url, 'GET', '/health')).body.attachments as number });
+  const stored = async () => ({ files: storedFiles(srv.dataDir).sort(), grants: await statusFigure(srv, 'attachments') });
 
   /** Sends a broken upload, checks the error, and checks that nothing was written. */
   async function refused(body: unknown, status: number, code?: string): Promise<ApiResponse> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity, openSealed, sign, type Identity } from '../../src/sdk/index.js';
+import { statusFigure } from '../support/server-status.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { call, expectError } from './api.js';
 
@@ -129,7 +130,7 @@ describe('auth: challenge -> token', () => {
   });
 
   it('malformed challenge requests are 400 and create no pending challenge', async () => {
-    const before = (await call(srv.url, 'GET', '/health')).body.pending_challenges as number;
+    const before = await statusFigure(srv, 'pending_challenges');
     const key = hex(generateIdentity().signing.publicKey);
     for (const body of [
       { key: key.slice(2), key_type: 'ed25519' }, // 31 bytes
@@ -141,15 +142,15 @@ describe('auth: challenge -> token', () => {
       expectError(await call(srv.url, 'POST', '/auth/challenge', { json: body }), 400);
     }
     expectError(await call(srv.url, 'POST', '/auth/challenge', { raw: '{"key": ' }), 400, 'INVALID_JSON');
-    expect((await call(srv.url, 'GET', '/health')).body.pending_challenges).toBe(before);
+    expect(await statusFigure(srv, 'pending_challenges')).toBe(before);
   });
 
   it('an x25519 key nothing can be sealed to (low-order point) is 400 INVALID_KEY, not a 500, and leaves no challenge behind', async () => {
-    const before = (await call(srv.url, 'GET', '/health')).body.pending_challenges as number;
+    const before = await statusFigure(srv, 'pending_challenges');
     for (const key of ['00'.repeat(32), `01${'00'.repeat(31)}`, 'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800']) {
       expectError(await challenge(key, 'x25519'), 400, 'INVALID_KEY');
     }
-    expect((await call(srv.url, 'GET', '/health')).body.pending_challenges).toBe(before);
+    expect(await statusFigure(srv, 'pending_challenges')).toBe(before);
   });
 
   it('malformed token requests are 400', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { closed, refusedStatus, wsUrl } from '../relay/helpers.js';
+import { statusFigures } from '../support/server-status.js';
 import { errorFrame, isError, isType, signalPeers, type Peer } from './signal-peer.js';
 
 const peer = signalPeers();
@@ -12,10 +13,10 @@ type CallStats = Record<
   number
 >;
 
-/** The `calls` section of /health. */
+/** The `calls` section of the server's status (in /metrics: /health does not tell who is in a call). */
 async function callStats(srv: RunningServer): Promise<CallStats> {
-  const response = await fetch(new URL('/health', srv.url));
-  return ((await response.json()) as { calls: CallStats }).calls;
+  const figures = Object.entries(await statusFigures(srv)).filter(([field]) => field.startsWith('calls.'));
+  return Object.fromEntries(figures.map(([field, n]) => [field.slice('calls.'.length), n])) as CallStats;
 }
 
 /** Two sockets in `callId`: `a` joined first and saw `b`'s peer-join. */

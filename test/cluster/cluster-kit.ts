@@ -25,6 +25,12 @@ import { deleteRedisKeys } from '../support/redis-keys.js';
 
 export type Frame = Record<string, unknown>;
 
+/** Every node's metrics_token. */
+export const CLUSTER_METRICS_TOKEN = 'cluster-metrics-token-for-tests';
+
+/** A node as support/server-status.ts reads it. */
+export const scraped = (node: ClusterNode) => ({ url: node.url, config: { metrics_token: CLUSTER_METRICS_TOKEN } });
+
 export interface ClusterNode {
   /** 'A', 'B', 'C', ... */
   name: string;
@@ -159,6 +165,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     WHISPR_MAX_PENDING_CHALLENGES_PER_IP: '100000',
     // The cleanup job runs once at start and then rarely: tests look at rows themselves.
     WHISPR_CLEANUP_INTERVAL_SECONDS: '3600',
+    // The nodes' private figures (sockets by dialect, queues) are read from /metrics (support/server-status.ts).
+    WHISPR_METRICS_TOKEN: CLUSTER_METRICS_TOKEN,
     ...options.env,
   };
 

@@ -10,12 +10,13 @@ import WebSocket from 'ws';
 import { generateIdentity, WhisprClient } from '../../src/sdk/index.js';
 import { nginxAvailable, startTestNginx, type TestNginx } from '../support/nginx.js';
 import { eventually } from '../support/eventually.js';
-import { clusterServicesAvailable, useCluster, type Frame } from './cluster-kit.js';
+import { statusFigure } from '../support/server-status.js';
+import { CLUSTER_METRICS_TOKEN, clusterServicesAvailable, scraped, useCluster, type Frame } from './cluster-kit.js';
 
 const available = nginxAvailable('test/cluster/nginx.test.ts') && (await clusterServicesAvailable('test/cluster/nginx.test.ts'));
 
 describe.runIf(available)('deploy/nginx-cluster.conf with a real nginx in front of three nodes', () => {
-  const ctx = useCluster({ env: { WHISPR_TRUST_PROXY: 'true' } });
+  const ctx = useCluster({ env: { WHISPR_TRUST_PROXY: 'loopback' } });
   let nginx: TestNginx | undefined;
   let ca: Buffer;
   let port = 0;
@@ -47,7 +48,11 @@ describe.runIf(available)('deploy/nginx-cluster.conf with a real nginx in front 
     });
     return { ws, frames, closed };
   };
-  const nodeIdOf = async () => ((await request('GET', '/health')).body as { node_id: string }).node_id;
+  /** The node that answered a request through nginx: its whispr_node_info line (/metrics with the nodes' token). */
+  const nodeIdOf = async () => {
+    const text = (await request('GET', '/metrics', undefined, CLUSTER_METRICS_TOKEN)).body as string;
+    return /^whispr_node_info\{node_id="([^"]+)"\} 1$/m.exec(text)?.[1] ?? `no node id in: ${text.slice(0, 200)}`;
+  };
 
   beforeAll(async () => {
     // The upstream's node1..3 become the three nodes on 127.0.0.1.
@@ -82,11 +87,7 @@ describe.runIf(available)('deploy/nginx-cluster.conf with a real nginx in front 
     await eventually(() => ids.every((id) => first.frames.some((f) => f.id === id)), 5_000);
 
     // Kill the node that holds the socket: the socket closes, nginx skips the node, nothing fails.
-    const counts = await Promise.all(
-      ctx.cluster.nodes.map(
-        async (n) => ((await (await fetch(`${n.url}/health`)).json()) as { websocket_connections: { whispr: number } }).websocket_connections.whispr,
-      ),
-    );
+    const counts = await Promise.all(ctx.cluster.nodes.map((n) => statusFigure(scraped(n), 'websocket_connections.whispr')));
     const holder = ctx.cluster.nodes[counts.indexOf(1)]!;
     await holder.kill();
     await first.closed;

@@ -17,7 +17,8 @@ import type { ChatEvent } from '../../src/sdk/chat-events-client.js';
 import { call, type ApiResponse, type CallOptions } from '../auth/api.js';
 import { eventually } from '../support/eventually.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
-import { health, wsUrl } from '../relay/helpers.js';
+import { wsUrl } from '../relay/helpers.js';
+import { statusFigure } from '../support/server-status.js';
 
 /** network/ChatApi.kt BackendEvent, what Gson reads each socket frame into, has the SDK's ChatEvent fields. */
 type BackendEvent = ChatEvent;
@@ -219,7 +220,7 @@ test('the Android client: log in, a group with members, a direct and a group mes
   expect(carol.messages).toEqual([expect.objectContaining({ chatId: groupId, senderId: alice.id, content: 'hi team', status: 'DELIVERED' })]);
 
   // Every event was acknowledged the client's way, group copies with the group as recipient_id: nothing is left queued.
-  await eventually(async () => (await health(srv.url)).queued_user_events === 0);
+  await eventually(async () => (await statusFigure(srv, 'queued_user_events')) === 0);
   // The server raised no GROUP_KEY_UPDATE of its own for the additions (chat_key_update_events is off,
   // as in the original): this client would store its empty payload as the group key. Each phone
   // stored exactly the key alice sent it; anything the server queued would have come before it.

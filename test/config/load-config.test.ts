@@ -93,9 +93,19 @@ describe('loadConfig', () => {
       env: { WHISPR_TRUST_PROXY: 'yes', WHISPR_CORS_ORIGINS: 'https://a.example, https://b.example,', WHISPR_CLOCK_SKEW_SECONDS: '2.5' },
       file: settingsFile({}),
     });
-    expect(config.trust_proxy).toBe(true);
+    expect(config.trust_proxy).toEqual(['true']);
     expect(config.cors_origins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.clock_skew_seconds).toBe(2.5);
+  });
+
+  it('trust_proxy: the former booleans still load, and so do proxy addresses, CIDR ranges and names', () => {
+    const trust = (value: unknown) => loadConfig({ file: settingsFile({ trust_proxy: value }) }).config.trust_proxy;
+    expect(trust(true)).toEqual(['true']);
+    expect(trust(false)).toEqual([]);
+    expect(trust('10.0.0.2, 172.16.0.0/12,loopback')).toEqual(['10.0.0.2', '172.16.0.0/12', 'loopback']);
+    expect(trust(['::1', 'uniquelocal'])).toEqual(['::1', 'uniquelocal']);
+    expect(configError({ file: settingsFile({ trust_proxy: '10.0.0.300' }) })).toContain('trust_proxy');
+    expect(configError({ file: settingsFile({ trust_proxy: 2 }) })).toContain('CIDR');
   });
 
   describe('bad values throw a ConfigError naming the setting and where it came from', () => {

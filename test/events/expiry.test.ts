@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ADMIN_PASSWORD, ADMIN_SETTINGS, ADMIN_USER } from '../admin/admin-kit.js';
+import { statusFigures } from '../support/server-status.js';
 import { message, payloadText, useEventServer } from './event-kit.js';
 
 const kit = useEventServer(ADMIN_SETTINGS);
@@ -52,16 +53,13 @@ describe('event expiry', () => {
     const [alice, bob] = [await kit.user(), await kit.user()];
     await alice.events.post(message(alice, bob, 'old'));
     expireEventsOf(bob.id);
-    const before = (await (await fetch(`${kit.srv.url}/health`)).json()) as {
-      queued_user_events: number;
-      cleanup: Record<string, { runs: number; removed: number }>;
-    };
+    const before = await statusFigures(kit.srv);
     await kit.srv.server.runCleanup();
-    const after = (await (await fetch(`${kit.srv.url}/health`)).json()) as typeof before;
-    const removed = after.cleanup.user_queues!.removed - before.cleanup.user_queues!.removed;
+    const after = await statusFigures(kit.srv);
+    const removed = after['cleanup.user_queues.removed']! - before['cleanup.user_queues.removed']!;
     expect(removed).toBeGreaterThanOrEqual(1);
-    expect(after.queued_user_events).toBe(before.queued_user_events - removed);
-    expect(after.cleanup.user_queues!.runs).toBe(before.cleanup.user_queues!.runs + 1);
+    expect(after.queued_user_events).toBe(before.queued_user_events! - removed);
+    expect(after['cleanup.user_queues.runs']).toBe(before['cleanup.user_queues.runs']! + 1);
     // Nothing of bob's is left to deliver.
     const socket = await kit.socket(bob);
     expect((await socket.upToMarker(alice)).map(payloadText)).toEqual(['marker']);

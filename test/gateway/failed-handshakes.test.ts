@@ -55,7 +55,7 @@ async function startGateway(driver: ConnectionSlots): Promise<Gateway> {
     maxBufferedBytes: 65_536,
     heartbeatMs: 60_000,
     pings: { ratePerSecond: 10, burst: 20 },
-    trustProxy: false,
+    proxyTrust: false,
     slots,
     onError: (err) => errors.push(err),
   });

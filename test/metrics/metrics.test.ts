@@ -4,6 +4,7 @@ import type { PushSubscription } from '../../src/sdk/push-subscription.js';
 import { freeTcpPort } from '../support/daemon.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { postText } from '../relay/helpers.js';
+import { statusFigures } from '../support/server-status.js';
 
 const TOKEN = 'metrics-test-token-0123456789';
 let srv: RunningServer;
@@ -51,13 +52,16 @@ describe('the metrics listener', () => {
     subs.push(sub);
     await sub.waitOpen();
     await srv.server.runCleanup();
-    await eventually(async () => Object.values(await health()).some((n) => n > 0));
+    await eventually(async () => Object.entries(await statusFigures(srv)).some(([field, n]) => field.startsWith('websocket_connections.') && n > 0));
 
     const after = await scrape();
     expect(value(after, 'whispr_messages_relayed_total') - value(before, 'whispr_messages_relayed_total')).toBe(1);
     expect(value(after, 'whispr_signature_failures_total{route="/send"}')).toBe(1);
     expect(value(after, 'whispr_rate_limited_total{route="/send"}')).toBe(limited);
     expect(value(after, 'whispr_queued_messages')).toBeGreaterThanOrEqual(0);
+    // The admin status's figures, by path (what /health no longer tells anyone).
+    expect(value(after, 'whispr_status{field="queued_messages"}')).toBe(value(after, 'whispr_queued_messages'));
+    expect(value(after, 'whispr_status{field="websocket_connections.whispr"}')).toBeGreaterThanOrEqual(1);
     const wsLines = after.split('\n').filter((l) => l.startsWith('whispr_websocket_connections{'));
     expect(wsLines.some((l) => Number(l.split(' ')[1]) >= 1)).toBe(true);
     expect(value(after, 'whispr_cleanup_runs_total{job="inbox"}')).toBeGreaterThanOrEqual(1);
@@ -76,11 +80,6 @@ describe('the metrics listener', () => {
   test('only GET /metrics is served', async () => {
     expect((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
   });
-
-  async function health(): Promise<Record<string, number>> {
-    const body = (await (await fetch(`${srv.url}/health`)).json()) as { websocket_connections?: Record<string, number> };
-    return body.websocket_connections ?? {};
-  }
 });
 
 describe('the token route on the main port', () => {
@@ -99,7 +98,7 @@ describe('the token route on the main port', () => {
   });
 
   test('without metrics_token there is no such route, and metrics_port 0 opens no listener', async () => {
-    const plain = await startServer();
+    const plain = await startServer({ metrics_token: '' });
     try {
       expect((await fetch(`${plain.url}/metrics`, { headers: { authorization: 'Bearer ' } })).status).toBe(404);
     } finally {

@@ -2,7 +2,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { advanceDate } from '../support/fake-date.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
-import { expectError, getJson, health } from './helpers.js';
+import { expectError, getJson } from './helpers.js';
+import { statusFigure } from '../support/server-status.js';
 
 let srv: RunningServer;
 beforeAll(async () => {
@@ -149,9 +150,9 @@ describe('expiry', () => {
       await bob.authenticate();
       advanceDate(1_100);
       expect(await bob.fetchInbox()).toEqual([]);
-      expect((await health(short.url)).queued_messages).toBe(1);
+      expect(await statusFigure(short, 'queued_messages')).toBe(1);
       await short.server.runCleanup();
-      expect((await health(short.url)).queued_messages).toBe(0);
+      expect(await statusFigure(short, 'queued_messages')).toBe(0);
     } finally {
       await short.stop();
     }
@@ -167,7 +168,7 @@ describe('expiry', () => {
       vi.useFakeTimers({ toFake: ['Date'] });
       vi.setSystemTime(Date.now() + 400 * 86_400_000);
       await forever.server.runCleanup();
-      expect((await health(forever.url)).queued_messages).toBe(1);
+      expect(await statusFigure(forever, 'queued_messages')).toBe(1);
       const inbox = await bob.fetchInbox();
       expect(inbox.map((m) => bob.open(m).plaintext.toString())).toEqual(['still here']);
     } finally {
@@ -186,7 +187,7 @@ describe('expiry', () => {
       vi.setSystemTime(Date.now() + (normal.config.message_ttl_seconds + 1) * 1000);
       expect(await bob.fetchInbox()).toEqual([]);
       await normal.server.runCleanup();
-      expect((await health(normal.url)).queued_messages).toBe(0);
+      expect(await statusFigure(normal, 'queued_messages')).toBe(0);
     } finally {
       vi.useRealTimers();
       await normal.stop();

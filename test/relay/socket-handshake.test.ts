@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type WebSocket from 'ws';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
-import { closed, collectFrames, health, openWs, rawExchange, rawSocket, refusedStatus, sleep, upgradeRequest, wsUrl } from './helpers.js';
+import { closed, collectFrames, openWs, rawExchange, rawSocket, refusedStatus, sleep, upgradeRequest, wsUrl } from './helpers.js';
+import { statusFigure } from '../support/server-status.js';
 
 let srv: RunningServer;
 const open: WebSocket[] = [];
@@ -133,14 +134,14 @@ describe('per-address connection cap', () => {
     const code = closed(first);
     first.close(1000);
     await code;
-    await eventually(async () => (await health(capped.url)).websocket_connections.whispr === 1);
+    await eventually(async () => (await statusFigure(capped, 'websocket_connections.whispr')) === 1);
     const third = await connect(url);
     expect(third.readyState).toBe(third.OPEN);
   });
 
   test('refused upgrades (bad auth) do not use up the address budget', async () => {
     for (const ws of open.splice(0)) ws.terminate();
-    await eventually(async () => (await health(capped.url)).websocket_connections.whispr === 0);
+    await eventually(async () => (await statusFigure(capped, 'websocket_connections.whispr')) === 0);
     const bob = capped.client();
     for (let i = 0; i < 5; i++) expect(await refusedStatus(wsUrl(capped.url, `/ws/${bob.address}`))).toBe(401);
     const url = wsUrl(capped.url, `/ws/${bob.address}?token=${await bob.authenticate()}`);

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import type { WhisprClient } from '../../src/sdk/whispr-client.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
-import { closed, collectFrames, health, openWs, rawExchange, rawSocket, serverFrames, sleep, upgradeRequest, wsUrl } from './helpers.js';
+import { closed, collectFrames, openWs, rawExchange, rawSocket, serverFrames, sleep, upgradeRequest, wsUrl } from './helpers.js';
+import { statusFigure } from '../support/server-status.js';
 
 const HEARTBEAT_SECONDS = 0.2;
 const SEND_BUFFER = 65_536;
@@ -25,7 +26,7 @@ afterAll(async () => {
   await srv.stop();
 });
 
-const connections = async () => (await health(srv.url)).websocket_connections.whispr ?? 0;
+const connections = () => statusFigure(srv, 'websocket_connections.whispr');
 
 async function pushSocket(client: WhisprClient, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
   const ws = await openWs(wsUrl(srv.url, `/ws/${client.address}?token=${await client.authenticate()}`), options);
@@ -102,7 +103,7 @@ describe('slow consumer', () => {
     slow = await startServer({ websocket_send_buffer_bytes: SEND_BUFFER, max_messages_per_second: 100_000 });
   });
   afterAll(() => slow.stop());
-  const slowConnections = async () => (await health(slow.url)).websocket_connections.whispr ?? 0;
+  const slowConnections = () => statusFigure(slow, 'websocket_connections.whispr');
 
   /** Completes a WebSocket handshake on a raw TCP socket, then stops reading. */
   async function stalledSocket(client: WhisprClient): Promise<{ socket: Socket; received: Buffer[] }> {

@@ -1,7 +1,7 @@
 /** Rooms: every error code, the frame size limits and the per-connection rate limits. */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type RunningServer } from '../support/test-server.js';
-import { CIPHERTEXT, connectRoom, type RoomClient, roomHealth } from './room-helpers.js';
+import { CIPHERTEXT, connectRoom, type RoomClient, roomCounters } from './room-helpers.js';
 
 const MAX = 256;
 let srv: RunningServer;
@@ -126,12 +126,12 @@ describe('INVALID_MESSAGE', () => {
     await c.sync();
   });
 
-  test('the counters of /health count invalid frames', async () => {
-    const before = (await roomHealth(srv)).rooms.invalid_frames!;
+  test('the rooms counters (admin status, /metrics) count invalid frames', async () => {
+    const before = (await roomCounters(srv)).invalid_frames!;
     const c = await client();
     expect(await c.errorFor('nope')).toBe('INVALID_MESSAGE');
     expect(await c.errorFor(join('bad room', 'u', 'U'))).toBe('INVALID_ROOM_ID');
-    expect((await roomHealth(srv)).rooms.invalid_frames).toBe(before + 2);
+    expect((await roomCounters(srv)).invalid_frames).toBe(before + 2);
   });
 });
 
@@ -176,7 +176,7 @@ describe('frame size', () => {
 
 describe('rate limits', () => {
   test('messages, typing and reactions share a per-connection budget: RATE_LIMITED past it, nothing relayed', async () => {
-    const before = (await roomHealth(srv)).rooms.rate_limited!;
+    const before = (await roomCounters(srv)).rate_limited!;
     const [a, b] = [await client(), await client()];
     await a.join('busy', 'a');
     await b.join('busy', 'b');
@@ -194,7 +194,7 @@ describe('rate limits', () => {
     // The budget is per connection: b still has all of its own.
     b.send({ type: 'message', payload: { encrypted: CIPHERTEXT } });
     expect(await a.next('message')).toMatchObject({ payload: CIPHERTEXT });
-    expect((await roomHealth(srv)).rooms.rate_limited).toBeGreaterThanOrEqual(before + 2);
+    expect((await roomCounters(srv)).rate_limited).toBeGreaterThanOrEqual(before + 2);
     // Still connected, still in the room.
     expect(a.ws.readyState).toBe(a.ws.OPEN);
   });
@@ -231,7 +231,7 @@ describe('rate limits', () => {
       await a.sync();
       for (let i = 0; i < 50; i++) await b.next('message');
       expect([...a.frames, ...b.frames].filter((f) => f.type === 'error')).toEqual([]);
-      expect((await roomHealth(free)).rooms.rate_limited).toBe(0);
+      expect((await roomCounters(free)).rate_limited).toBe(0);
     } finally {
       await free.stop();
     }
@@ -261,12 +261,12 @@ describe('ROOM_FULL', () => {
     await c.join('home', 'c');
     await d.join('home', 'd');
     await c.next('userJoined');
-    const before = (await roomHealth(srv)).rooms.violations;
+    const before = (await roomCounters(srv)).violations;
     expect(await d.errorFor(join('full', 'd', 'D'))).toBe('ROOM_FULL');
     await c.sync();
     expect(c.unread()).toEqual([]);
     d.send({ type: 'message', payload: { encrypted: CIPHERTEXT } });
     expect((await c.next('message')).payload).toBe(CIPHERTEXT);
-    expect((await roomHealth(srv)).rooms.violations).toBe(before);
+    expect((await roomCounters(srv)).violations).toBe(before);
   });
 });

@@ -11,7 +11,7 @@ import { CallError, CallService, type CallPeer } from '../../src/features/calls/
 import type { GroupCluster } from '../../src/cluster/group-link.js';
 import { createRedisRoster } from '../../src/cluster/redis-roster.js';
 import type { RoomUser } from '../../src/features/rooms/room-protocol.js';
-import { RoomRegistry, type RoomMember } from '../../src/features/rooms/room-registry.js';
+import { RoomRegistry, type RoomMember, type RoomRefusal } from '../../src/features/rooms/room-registry.js';
 import { createLocalRoster, type LocalRosterStore } from '../../src/cluster/roster.js';
 import { connectRedis } from '../../src/redis/redis-connection.js';
 import { eventually } from '../support/eventually.js';
@@ -64,10 +64,10 @@ function startNode(cluster: GroupCluster, crash: () => Promise<void> = async () 
 }
 
 /** Joins as a socket would: the users already there, after which the others hear userJoined. */
-async function join(node: Node, roomId: string, user: RoomUser): Promise<{ socket: FakeSocket; others: RoomUser[] | undefined }> {
+async function join(node: Node, roomId: string, user: RoomUser): Promise<{ socket: FakeSocket; others: RoomUser[] | RoomRefusal }> {
   const socket = new FakeSocket(user);
   const others = await node.rooms.join(roomId, socket, user);
-  if (others !== undefined) node.rooms.broadcast(roomId, JSON.stringify({ type: 'userJoined', payload: { userId: user.id, username: user.name } }), socket);
+  if (Array.isArray(others)) node.rooms.broadcast(roomId, JSON.stringify({ type: 'userJoined', payload: { userId: user.id, username: user.name } }), socket);
   return { socket, others };
 }
 
@@ -89,7 +89,7 @@ function twoNodeBehaviour(open: () => Promise<Node>): void {
     expect(alice.others).toEqual([]);
     expect(bob.others).toEqual([user('alice')]);
     expect(carol.others).toEqual([user('alice'), user('bob')]);
-    expect((await join(b, room, user('dave'))).others).toBeUndefined();
+    expect((await join(b, room, user('dave'))).others).toBe('full');
     await eventually(() => alice.socket.frames.length === 2);
 
     b.rooms.broadcast(room, '{"type":"message","payload":"x"}', bob.socket);
@@ -105,6 +105,18 @@ function twoNodeBehaviour(open: () => Promise<Node>): void {
     b.rooms.broadcast(room, JSON.stringify({ type: 'userLeft', payload: { userId: 'bob' } }));
     await eventually(() => alice.socket.frames.length === 5);
     expect((await join(b, room, user('erin'))).others).toEqual([user('alice'), user('carol')]);
+  });
+
+  test('rooms: a user id held on one node is refused on the other (USER_ID_TAKEN) until its holder leaves', async () => {
+    const [a, b] = [await open(), await open()];
+    const room = fresh('room');
+    const alice = await join(a, room, user('alice'));
+    expect((await join(b, room, user('alice'))).others).toBe('taken');
+    expect((await join(a, room, user('alice'))).others).toBe('taken');
+    // An id that merely starts like a held one is another id.
+    expect((await join(b, room, user('alic'))).others).toEqual([user('alice')]);
+    a.rooms.leave(room, alice.socket);
+    expect((await join(b, room, user('alice'))).others).toEqual([user('alic')]);
   });
 
   test('calls: a pair on two nodes signals across; CALL_FULL counts both nodes; NOT_IN_CALL on either node', async () => {

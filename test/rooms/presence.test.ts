@@ -2,7 +2,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { openWs, sleep, wsUrl } from '../relay/helpers.js';
-import { CIPHERTEXT, connectRoom, type RoomClient, roomHealth } from './room-helpers.js';
+import { statusFigures } from '../support/server-status.js';
+import { CIPHERTEXT, connectRoom, type RoomClient, roomCounters, roomHealth } from './room-helpers.js';
 
 let srv: RunningServer;
 const open: RoomClient[] = [];
@@ -70,12 +71,15 @@ describe('join', () => {
     expect(arrivals.slice(1).sort()).toEqual(['alice:userJoined', 'bob:userJoined']);
   });
 
-  test('the same userId twice: both connections are listed (presence is by connection)', async () => {
+  test('the same userId twice: the second connection gets USER_ID_TAKEN, the first hears nothing (one id, one connection)', async () => {
     const room = freshRoom();
     const [a, b] = [await client(), await client()];
     await a.join(room, 'same', 'Same');
-    expect(await b.join(room, 'same', 'Same')).toEqual([{ id: 'same', name: 'Same', avatar: null }]);
-    expect(await a.next()).toEqual({ type: 'userJoined', payload: { userId: 'same', username: 'Same' } });
+    expect(await b.errorFor({ type: 'join', payload: { roomId: room, userId: 'same', username: 'Same' } })).toBe('USER_ID_TAKEN');
+    await a.sync();
+    expect(a.unread()).toEqual([]);
+    // The same id in another room is another member.
+    expect(await b.join(freshRoom(), 'same', 'Same')).toEqual([]);
   });
 });
 
@@ -134,23 +138,22 @@ describe('leaving', () => {
   });
 });
 
-test('rooms appear on first join and vanish when empty (health: active_rooms, total_users, rooms counters)', async () => {
+test('rooms appear on first join and vanish when empty (health: active_rooms, total_users; rooms counters in /metrics)', async () => {
   const own = await startServer();
   try {
     const start = await roomHealth(own);
     expect(start).toMatchObject({ active_rooms: 0, total_users: 0, active_connections: 0 });
-    expect(start.rooms).toMatchObject({ active_rooms: 0, total_users: 0, messages_relayed: 0, rate_limited: 0, invalid_frames: 0 });
+    expect(await roomCounters(own)).toMatchObject({ active_rooms: 0, total_users: 0, messages_relayed: 0, rate_limited: 0, invalid_frames: 0 });
 
     const [a, b, c] = [await connectRoom(own), await connectRoom(own), await connectRoom(own)];
-    expect(await roomHealth(own)).toMatchObject({ active_connections: 3, active_rooms: 0, total_users: 0, websocket_connections: { rooms: 3 } });
+    expect(await roomHealth(own)).toMatchObject({ active_connections: 3, active_rooms: 0, total_users: 0, stats: { active_connections: 3 } });
     await a.join('alpha', 'a');
     await b.join('alpha', 'b');
     await c.join('beta', 'c');
     a.send({ type: 'message', payload: { encrypted: CIPHERTEXT } });
     await b.next('message');
-    const busy = await roomHealth(own);
-    expect(busy).toMatchObject({ active_rooms: 2, total_users: 3 });
-    expect(busy.rooms).toMatchObject({ active_rooms: 2, total_users: 3, messages_relayed: 1 });
+    expect(await roomHealth(own)).toMatchObject({ active_rooms: 2, total_users: 3, stats: { active_rooms: 2, total_users: 3 } });
+    expect(await roomCounters(own)).toMatchObject({ active_rooms: 2, total_users: 3, messages_relayed: 1 });
     // The root path serves the same document.
     expect(await roomHealth(own, '/')).toMatchObject({ active_rooms: 2, total_users: 3 });
 
@@ -192,7 +195,7 @@ test('/ws?recipient=<hex> is still the Whispr push socket, not a room socket', a
     const push = await openWs(wsUrl(compat.url, `/ws?recipient=${bob.address}`));
     const frames: Array<Record<string, unknown>> = [];
     push.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
-    expect((await roomHealth(compat)).websocket_connections).toMatchObject({ whispr: 1, rooms: 0 });
+    expect(await statusFigures(compat)).toMatchObject({ 'websocket_connections.whispr': 1, 'websocket_connections.rooms': 0 });
 
     // A room frame is not understood there.
     push.send(JSON.stringify({ type: 'join', payload: { roomId: 'r', userId: 'u', username: 'U' } }));

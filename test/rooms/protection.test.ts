@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { advanceDate, stoppedDate } from '../support/fake-date.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { openWs, wsUrl } from '../relay/helpers.js';
-import { CIPHERTEXT, connectRoom, refusal, RoomClient, roomHealth } from './room-helpers.js';
+import { CIPHERTEXT, connectRoom, refusal, RoomClient, roomCounters, roomHealth } from './room-helpers.js';
 
 const from = (host: string) => ({ localAddress: host });
 
@@ -75,7 +75,7 @@ describe('IP blocks (3 violations, 0.5 s, doubling)', () => {
 
   test('the Nth violation closes the socket 1008; new upgrades get 403 IP_BLOCKED with Retry-After; the block expires', async () => {
     const bystander = await connectRoom(srv, '/rooms', from('127.0.0.22'));
-    const before = (await roomHealth(srv)).rooms;
+    const before = await roomCounters(srv);
     expect(await offend('127.0.0.21')).toEqual({ code: 1008, codes: ['INVALID_MESSAGE', 'INVALID_MESSAGE', 'INVALID_MESSAGE'] });
 
     for (const path of ['/rooms', '/ws', '/']) {
@@ -84,7 +84,7 @@ describe('IP blocks (3 violations, 0.5 s, doubling)', () => {
       expect(refused.body).toEqual({ detail: expect.any(String), error_code: 'IP_BLOCKED', timestamp: expect.any(Number) });
       expect(refused.headers['retry-after']).toBe('1');
     }
-    const stats = (await roomHealth(srv)).rooms;
+    const stats = await roomCounters(srv);
     expect(stats.blocks).toBe(before.blocks! + 1);
     expect(stats.blocked_ips).toBe(1);
     expect(stats.violations).toBe(before.violations! + 3);
@@ -98,7 +98,7 @@ describe('IP blocks (3 violations, 0.5 s, doubling)', () => {
     advanceDate(800);
     const back = await connectRoom(srv, '/rooms', from('127.0.0.21'));
     expect(await back.join('back', 'u')).toEqual([]);
-    expect((await roomHealth(srv)).rooms.blocked_ips).toBe(0);
+    expect((await roomCounters(srv)).blocked_ips).toBe(0);
     for (const c of [bystander, again, back]) c.ws.terminate();
   });
 
@@ -142,7 +142,7 @@ describe('IP blocks (3 violations, 0.5 s, doubling)', () => {
         advanceDate(300);
       }
       await c.sync();
-      expect((await roomHealth(quick)).rooms.blocks).toBe(0);
+      expect((await roomCounters(quick)).blocks).toBe(0);
       // Two inside one window do.
       const closedWith = c.closed();
       c.send('bad');

@@ -1,6 +1,7 @@
 /** Real `ws` clients speaking the RTC-E2EE rooms protocol, on top of the relay's raw helpers. */
 import { expect } from 'vitest';
 import WebSocket from 'ws';
+import { statusFigures } from '../support/server-status.js';
 import type { RunningServer } from '../support/test-server.js';
 import { closed, collectFrames, openWs, UpgradeRefused, wsUrl } from '../relay/helpers.js';
 
@@ -100,16 +101,23 @@ export function refusal(url: string, options: WebSocket.ClientOptions = {}): Pro
   });
 }
 
+/** The rooms protocol's figures, public in /health (also as `stats`, the original rooms server's shape). */
 export interface RoomHealth {
+  /** Room sockets only. */
   active_connections: number;
   active_rooms: number;
   total_users: number;
-  rooms: Record<string, number>;
-  websocket_connections: Record<string, number>;
+  stats: { uptime_seconds: number; active_connections: number; active_rooms: number; total_users: number };
 }
 
 export async function roomHealth(srv: RunningServer, path = '/health'): Promise<RoomHealth> {
   const response = await fetch(new URL(path, srv.url));
   expect(response.status).toBe(200);
   return (await response.json()) as RoomHealth;
+}
+
+/** The rooms' counters (rate_limited, invalid_frames, messages_relayed, violations, blocks, blocked_ips, ...): admin status and /metrics only. */
+export async function roomCounters(srv: RunningServer): Promise<Record<string, number>> {
+  const figures = Object.entries(await statusFigures(srv)).filter(([field]) => field.startsWith('rooms.'));
+  return Object.fromEntries(figures.map(([field, n]) => [field.slice('rooms.'.length), n]));
 }

@@ -18,7 +18,7 @@ function rosterContract(node: () => Promise<Roster>): void {
   test('the cap counts every node; the members already there come oldest first, with their data', async () => {
     const [x, y] = [await node(), await node()];
     const g = group();
-    expect(await x.join(g, 'm1', 'alice Alice', 3)).toEqual({ admitted: true, present: [], departed: [] });
+    expect(await x.join(g, 'm1', 'alice Alice', 3)).toEqual({ admitted: true, taken: false, present: [], departed: [] });
     expect(await y.join(g, 'm1', 'bob Bob', 3)).toMatchObject({ admitted: true, present: [{ node: x.nodeId, member: 'm1', data: 'alice Alice' }] });
     expect((await x.join(g, 'm2', 'carol', 3)).present.map((e) => e.data)).toEqual(['alice Alice', 'bob Bob']);
     const refused = await y.join(g, 'm2', 'dave', 3);
@@ -33,6 +33,18 @@ function rosterContract(node: () => Promise<Roster>): void {
     expect((await y.join(g, 'm2', 'dave', 3)).present.map((e) => e.data)).toEqual(['bob Bob', 'carol']);
   });
 
+  test('a unique prefix held by a live member on any node refuses the join (taken) until that member leaves', async () => {
+    const [x, y] = [await node(), await node()];
+    const g = group();
+    await x.join(g, 'm1', 'alice Alice', 5, 'alice ');
+    const refused = await y.join(g, 'm1', 'alice Mallory', 5, 'alice ');
+    expect(refused).toMatchObject({ admitted: false, taken: true });
+    expect(refused.present.map((e) => e.data)).toEqual(['alice Alice']);
+    expect(await y.join(g, 'm2', 'alicia Alicia', 5, 'alicia ')).toMatchObject({ admitted: true, taken: false });
+    await x.leave(g, 'm1');
+    expect(await y.join(g, 'm1', 'alice Alice', 5, 'alice ')).toMatchObject({ admitted: true, taken: false });
+  });
+
   test('leaving twice, or a group never joined, is harmless; an emptied group starts afresh', async () => {
     const [x, y] = [await node(), await node()];
     const g = group();
@@ -40,7 +52,7 @@ function rosterContract(node: () => Promise<Roster>): void {
     await x.leave(g, 'a');
     await x.leave(g, 'a');
     await y.leave(group(), 'nobody');
-    expect(await y.join(g, 'b', 'two', 2)).toEqual({ admitted: true, present: [], departed: [] });
+    expect(await y.join(g, 'b', 'two', 2)).toEqual({ admitted: true, taken: false, present: [], departed: [] });
   });
 
   test('a sweep with everything in order changes nothing', async () => {

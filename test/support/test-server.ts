@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,13 +32,25 @@ const ROOMY_BUDGETS: Partial<Config> = {
   max_pending_challenges_per_ip: 100_000,
 };
 
-/** A real Whispr server on 127.0.0.1 with a random port and its own data directory; silent unless given a logger. */
+/**
+ * A real Whispr server on 127.0.0.1 with a random port and its own data directory; silent unless given a logger.
+ * It has a metrics token, so tests read its private figures from /metrics (support/server-status.ts).
+ */
 export async function startServer(overrides: Partial<Config> = {}, options: { logger?: Logger } = {}): Promise<RunningServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'whispr-test-'));
   const { config } = loadConfig({
     env: {},
     file: undefined,
-    overrides: { host: '127.0.0.1', port: 0, data_dir: dataDir, log_level: 'silent', max_requests_per_ip_per_second: 10_000, ...ROOMY_BUDGETS, ...overrides },
+    overrides: {
+      host: '127.0.0.1',
+      port: 0,
+      data_dir: dataDir,
+      log_level: 'silent',
+      max_requests_per_ip_per_second: 10_000,
+      metrics_token: randomBytes(16).toString('hex'),
+      ...ROOMY_BUDGETS,
+      ...overrides,
+    },
   });
   const server = await createWhisprServer(config, { logger: options.logger ?? pino({ level: 'silent' }) });
   const url = await server.listen();

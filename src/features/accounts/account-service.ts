@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { Ed25519Verifier } from '../../core/ed25519.js';
 import { ApiError, notFound, unauthorized } from '../../core/errors.js';
 import type { Hs256Tokens } from '../../core/hs256-jwt.js';
@@ -16,12 +16,21 @@ export interface AccountLimits {
 const ED25519_KEY_BYTES = 32;
 const isPrekeyLength = (key: Buffer) => key.length === 32 || (key.length === 33 && key[0] === 0x05);
 const unprocessable = (code: string, detail: string) => new ApiError(422, code, detail);
+const loginRefused = () => unauthorized('INVALID_SIGNATURE', 'Invalid signature');
+
+/** A real Ed25519 public key no account holds (the last 32 bytes of its SPKI form). */
+function decoyPublicKey(): Buffer {
+  return generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-ED25519_KEY_BYTES);
+}
 
 /**
  * Private-comm accounts: registration with verified signed prekeys, prekey bundles whose one-time
  * prekey is claimed once, and an Ed25519 login that yields a 30-minute account token.
  */
 export class AccountService {
+  /** Checked instead of an identity key when the phone hash is unknown: the same work, the same answer. */
+  private readonly decoyKey = decoyPublicKey();
+
   constructor(
     private readonly deps: {
       store: AccountStore;
@@ -99,8 +108,9 @@ export class AccountService {
   async token(phoneHash: string, nonce: string, signature: Buffer): Promise<{ token: string; expires_in: number; user_id: string }> {
     const { store, verifier, tokens, mode, limits, now } = this.deps;
     const account = await store.findByPhoneHash(phoneHash);
-    if (account === undefined) throw unauthorized('USER_NOT_FOUND', 'User not found');
-    if (!verifier.verify(account.identityKey, Buffer.from(nonce, 'utf8'), signature)) throw unauthorized('INVALID_SIGNATURE', 'Invalid signature');
+    // An unknown phone hash and a wrong signature get one answer after one verification: the login tells no one who is registered.
+    const verified = verifier.verify(account?.identityKey ?? this.decoyKey, Buffer.from(nonce, 'utf8'), signature);
+    if (account === undefined || !verified) throw loginRefused();
     const at = now();
     const fresh =
       (await store.redeemIssuedNonce(phoneHash, nonce, at)) ||

@@ -3,8 +3,9 @@ import type { AnalyticsBatch, AnalyticsStore, CounterDelta, Day, Metric } from '
 
 /** What features report. Calls are synchronous and only touch memory; counts reach the store on flush. */
 export interface AnalyticsRecorder {
-  /** A direct message queued (not a replay): its sender's key and ciphertext size. */
+  /** A direct message queued (not a replay): the key that signed it (verified) and its ciphertext size. */
   directMessage(senderKey: string, bytes: number): void;
+  /** A group message stored: its sender as authenticated (the bearer token's key in strict mode). */
   groupMessage(senderKey: string, bytes: number): void;
   attachment(bytes: number): void;
   groupAttachment(bytes: number): void;

@@ -183,7 +183,7 @@ export class CallService {
   /** Waits for the roster, then enters; a refused join closes the room it opened here. */
   private async joinAcrossNodes(link: GroupLink<CallPeer>, peer: CallPeer, id: string, room: SignalRoom, current: string | undefined): Promise<void> {
     room.joining += 1;
-    let admitted: string[] | undefined;
+    let admitted: string[] | 'taken' | undefined; // never 'taken': calls ask for no unique prefix
     try {
       admitted = await link.join(id, peer, '', this.limits.maxParticipants);
     } finally {

@@ -6,11 +6,10 @@ import type { UserQueueStore } from '../queues/user-queue-store.js';
 import { chatQueueId, queueFull, storedEvent, type EventInput } from './chat-queue.js';
 import { deliverToGroup, type GroupPostResult } from './group-delivery.js';
 
+/** Nothing about whether the recipient is online: the answer would tell any sender who is (a presence oracle). */
 export interface PostResult {
   success: true;
   event_id: string;
-  delivered: boolean;
-  queued: boolean;
 }
 
 const recipientNotFound = () => notFound('RECIPIENT_NOT_FOUND', 'Recipient not found');
@@ -74,7 +73,6 @@ export class EventService {
     const result = await queue.append({ ...event, recipientId: queueId }, limits.queue);
     if (result.status === 'full') throw queueFull(result.cap);
     if (result.status === 'queued') await hub.notify(queueId, { kind: 'queued' });
-    const delivered = await hub.isOnline(queueId);
-    return { success: true, event_id: event.eventId, delivered, queued: !delivered };
+    return { success: true, event_id: event.eventId };
   }
 }

@@ -13,8 +13,6 @@ const ID = (description: string) => Type.String({ minLength: 1, maxLength: 128, 
 const POST_ANSWER = Type.Object({
   success: Type.Boolean(),
   event_id: Type.String(),
-  delivered: Type.Boolean({ description: 'A socket of the recipient is open (group: of every member holding a copy)' }),
-  queued: Type.Boolean({ description: 'Not delivered: waiting for the recipient to connect (the event is stored until acknowledged either way)' }),
   recipients: Type.Optional(Type.Integer({ description: 'Group events only: members, the sender aside, holding a copy' })),
   queue_full: Type.Optional(
     Type.Array(Type.String(), {

@@ -33,7 +33,5 @@ export async function deliverToGroup(
   if (full.length > 0 && full.length === memberIds.length && first?.status === 'full') throw queueFull(first.cap);
   await Promise.all(withStatus('queued').map((id) => hub.notify(chatQueueId(id), { kind: 'queued' })));
   const holders = memberIds.filter((_, i) => outcomes[i]?.status !== 'full');
-  const online = await Promise.all(holders.map((id) => hub.isOnline(chatQueueId(id))));
-  const delivered = online.every(Boolean);
-  return { success: true, event_id: event.eventId, delivered, queued: !delivered, recipients: holders.length, queue_full: full };
+  return { success: true, event_id: event.eventId, recipients: holders.length, queue_full: full };
 }

@@ -47,7 +47,7 @@ export interface RelayServiceDeps {
   senderLimiter: RateLimiter;
   limits: RelayLimits;
   now: () => number;
-  /** Counts queued messages and their senders (as keyed hashes); never the recipient. */
+  /** Counts queued messages and their verified senders (as keyed hashes); never the recipient. */
   analytics: AnalyticsRecorder;
 }
 
@@ -97,7 +97,8 @@ export class RelayService {
       throw tooMany('RECIPIENT_QUEUE_FULL', 'The recipient has too many undelivered messages; retry later', 60);
     }
     if (result.status === 'duplicate') return { id: result.id, timestamp: result.timestamp, duplicate: true };
-    this.deps.analytics.directMessage(encPub, ciphertext.length);
+    // The verified signing key, never the unsigned enc_pub: anyone could name any key there and count it active.
+    this.deps.analytics.directMessage(fromHex, ciphertext.length);
 
     await this.deps.bus.publish(userChannel(to), { kind: 'queued', message: result.message } satisfies DirectMessageEvent);
     if (encPub !== to) {

@@ -13,6 +13,7 @@ export type RoomErrorCode =
   | 'INVALID_MESSAGE'
   | 'NOT_IN_ROOM'
   | 'ROOM_FULL'
+  | 'USER_ID_TAKEN'
   | 'UNAVAILABLE';
 
 export class RoomProtocolError extends Error {

@@ -10,6 +10,11 @@ export interface RoomMember {
 
 /** A user as the roster stores it: the id (no spaces) and the name after the first space. */
 const encodeUser = (user: RoomUser): string => `${user.id} ${user.name}`;
+/** The roster's unique prefix of a user: its id and the space after it (so `ab` does not hold `abc`). */
+const idPrefix = (user: RoomUser): string => `${user.id} `;
+
+/** Why a join was refused: the room is at its cap, or a live connection holds the user id. */
+export type RoomRefusal = 'full' | 'taken';
 const decodeUser = (data: string): RoomUser => {
   const space = data.indexOf(' ');
   return { id: data.slice(0, space), name: data.slice(space + 1) };
@@ -48,19 +53,23 @@ export class RoomRegistry {
   }
 
   /**
-   * Adds `member` (joining as `user`) unless the room is full; returns the users already there,
-   * oldest first, or undefined when the room is full. At once on one node, a promise in a cluster.
+   * Adds `member` (joining as `user`) unless the room is full or another live connection of the room
+   * (on any node) holds `user.id`: one id, one connection, so nobody types, reacts or leaves as
+   * someone else. Returns the users already there, oldest first, or why not. At once on one node, a
+   * promise in a cluster.
    */
-  join(roomId: string, member: RoomMember, user: RoomUser): RoomUser[] | undefined | Promise<RoomUser[] | undefined> {
+  join(roomId: string, member: RoomMember, user: RoomUser): RoomUser[] | RoomRefusal | Promise<RoomUser[] | RoomRefusal> {
     if (this.link === undefined) {
       const room = this.members(roomId);
-      if (room.size >= this.maxMembers) return undefined;
       const others = [...room].map((m) => m.user);
+      if (others.some((other) => other.id === user.id)) return 'taken';
+      if (room.size >= this.maxMembers) return 'full';
       room.add(member);
       return others;
     }
-    return this.link.join(roomId, member, encodeUser(user), this.maxMembers).then((present) => {
-      if (present === undefined) return undefined;
+    return this.link.join(roomId, member, encodeUser(user), this.maxMembers, idPrefix(user)).then((present) => {
+      if (present === undefined) return 'full';
+      if (present === 'taken') return present;
       this.members(roomId).add(member);
       return present.map(decodeUser);
     });

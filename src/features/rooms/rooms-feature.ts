@@ -45,6 +45,8 @@ export const roomsFeature = feature({
         const rooms = { ...registry.stats(), ...counters, ...penalties.stats() };
         return { active_rooms: rooms.active_rooms, total_users: rooms.total_users, rooms };
       },
+      // The original rooms server's /health figures: rooms are public by design (anyone may join one by its name).
+      health: () => ({ active_connections: gateway.countsByDialect().rooms ?? 0, ...registry.stats() }),
       close: () => {
         penalties.close();
         registry.close();

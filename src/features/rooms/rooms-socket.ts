@@ -26,6 +26,8 @@ export interface RoomCounters {
 
 /** Frames up to this many times the size limit get a MESSAGE_TOO_LARGE error; larger ones close the socket (1009). */
 const HARD_FRAME_FACTOR = 4;
+/** Refusals that count no violation against the address. */
+const NOT_VIOLATIONS: ReadonlySet<string> = new Set(['ROOM_FULL', 'USER_ID_TAKEN']);
 
 /** How the endpoint answers a session's failed frame, and where unexpected failures after a promise go. */
 interface SessionErrors {
@@ -89,8 +91,8 @@ export function roomsSocketEndpoint(deps: {
     if (err.code === 'RATE_LIMITED') counters.rate_limited += 1;
     else counters.invalid_frames += 1;
     session.send(roomFrames.error(err.code, err.message));
-    // A full room is nobody's fault; everything else is a protocol violation of this address.
-    if (err.code !== 'ROOM_FULL' && penalties.violation(session.connection.ip))
+    // A full room or a held id is nobody's fault (a reconnect may find its old socket not yet gone); anything else is a violation.
+    if (!NOT_VIOLATIONS.has(err.code) && penalties.violation(session.connection.ip))
       session.connection.close(CLOSE.policy, 'address blocked for repeated violations');
   };
   const errors: SessionErrors = { reject, onError: deps.onError };
@@ -121,7 +123,8 @@ export function roomsSocketEndpoint(deps: {
         // Rejoining gives up its own place first; a member refused by another room stays where it was.
         if (roomId === session.roomId) leaveRoom(session);
         return after(registry.join(roomId, session, user), (others) => {
-          if (others === undefined) throw new RoomProtocolError('ROOM_FULL', 'Room is full');
+          if (others === 'full') throw new RoomProtocolError('ROOM_FULL', 'Room is full');
+          if (others === 'taken') throw new RoomProtocolError('USER_ID_TAKEN', 'Another connection in this room has this userId');
           leaveRoom(session);
           session.user = user;
           session.roomId = roomId;
