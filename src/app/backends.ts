@@ -115,16 +115,19 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
     }
     const url = redisUrlWithPassword(config.redis_url, config.redis_password);
     const prefix = config.redis_prefix;
-    // ioredis rejects with "Connection is closed"; the socket's own error says why.
+    // ioredis rejects with "Connection is closed"; the socket's own error says why. Until the first
+    // connection stands, that error is the one-line start failure, not a logged stack.
     let firstError: unknown;
+    let connected = false;
     const noteError = (err: unknown) => {
-      firstError ??= err;
-      onError(err);
+      if (connected) onError(err);
+      else firstError ??= err;
     };
     const redis = await explainFailure(
       () => connectRedis(url, `${prefix}node`, noteError),
       (reason) => redisUnreachable(config.redis_url)(firstError === undefined ? reason : reasonOf(firstError)),
     );
+    connected = true;
     closers.push(() => closeRedis(redis));
     const bus = await createRedisBus(url, { channelPrefix: prefix, onError });
     closers.push(() => bus.close());

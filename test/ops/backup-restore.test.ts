@@ -3,7 +3,7 @@
 // messages, their attachments, a group and its file, the server's key). Plus the refusals.
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -66,18 +66,19 @@ describe('whispr backup and restore (SQLite)', () => {
   afterAll(() => source.stop());
 
   it('a backup taken under traffic, restored into a new directory, serves everything acknowledged before it began', async () => {
-    // Traffic from other clients for as long as the backup runs: messages and attachments.
-    const carol = on(source.url, generateIdentity());
+    // Traffic from other clients for as long as the backup runs: messages and attachments, four senders at once.
     const dave = on(source.url, generateIdentity());
     let busy = true;
     let duringBackup = 0;
-    const traffic = (async () => {
+    const sender = async () => {
+      const carol = on(source.url, generateIdentity());
       while (busy) {
         await carol.send(dave.address, `during the backup #${duringBackup}`);
         await carol.upload(dave.address, randomBytes(1024), 'during.bin');
         duringBackup++;
       }
-    })();
+    };
+    const traffic = Promise.all([sender(), sender(), sender(), sender()]);
     backupDir = freshDir('backup');
     const backup = await runWhispr(['backup', '--data-dir', source.dataDir, '--out', backupDir], { cwd });
     busy = false;
@@ -86,6 +87,9 @@ describe('whispr backup and restore (SQLite)', () => {
     expect(backup.code).toBe(0);
     expect(backup.stdout).toContain(`backup written to ${backupDir}`);
     expect(duringBackup).toBeGreaterThan(0); // the backup really ran beside writes
+    const snapshot = new Database(join(backupDir, 'whispr.sqlite'), { readonly: true });
+    expect(snapshot.pragma('integrity_check', { simple: true })).toBe('ok');
+    snapshot.close();
 
     const restoredDir = freshDir('restored');
     const restore = await runWhispr(['restore', '--from', backupDir, '--data-dir', restoredDir], { cwd });
@@ -109,9 +113,16 @@ describe('whispr backup and restore (SQLite)', () => {
     const first = await runWhispr(['restore', '--from', backupDir, '--data-dir', occupied], { cwd });
     expect(first.code).toBe(0);
     expectOneLineRefusal(await runWhispr(['restore', '--from', backupDir, '--data-dir', occupied], { cwd }), 'is not empty', '--force');
+    // --force replaces the data paths (a stray attachment goes) and leaves anything else alone.
+    mkdirSync(join(occupied, 'attachments', 'zz'), { recursive: true });
+    writeFileSync(join(occupied, 'attachments', 'zz', 'stray.bin'), 'x');
+    writeFileSync(join(occupied, 'notes.txt'), 'mine');
     const forced = await runWhispr(['restore', '--from', backupDir, '--data-dir', occupied, '--force'], { cwd });
     expect(forced.stderr).toBe('');
     expect(forced.code).toBe(0);
+    expect(existsSync(join(occupied, 'attachments', 'zz', 'stray.bin'))).toBe(false);
+    expect(readFileSync(join(occupied, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(readFileSync(join(occupied, 'server-key.json'), 'utf8')).toBe(readFileSync(join(backupDir, 'server-key.json'), 'utf8'));
   });
 
   it('backup refuses an output directory that holds something; restore refuses a directory that is no backup', async () => {

@@ -54,6 +54,7 @@ describe.concurrent('whispr serve: one-line start errors', () => {
     const port = await freeTcpPort();
     const result = await serve(['--port', '0', '--bus', 'redis', '--redis-url', `redis://127.0.0.1:${port}`], { WHISPR_JWT_SECRET: 'x'.repeat(40) });
     expectOneLine(result, `Redis at redis://127.0.0.1:${port}`, 'ECONNREFUSED', 'redis_url');
+    expect(result.stdout).not.toContain('"stack"'); // not logged as well
   });
 
   it('a data directory that cannot be created names it and --data-dir', async () => {
