@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createLocalBus } from '../bus/local-bus.js';
 import type { MessageBus } from '../bus/message-bus.js';
@@ -23,9 +23,12 @@ import { createRedisRateLimiter } from '../rate-limit/redis-rate-limiter.js';
 import { closeRedis, connectRedis } from '../redis/redis-connection.js';
 import { openPostgresStorage } from '../storage/postgres/open-postgres-storage.js';
 import { createRedisInboxStore } from '../storage/redis/redis-inbox-store.js';
-import { openEmbeddedStorage } from '../storage/sqlite/open-embedded-storage.js';
+import { SchemaTooNewError } from '../storage/schema.js';
+import { openEmbeddedStorage, SQLITE_FILE } from '../storage/sqlite/open-embedded-storage.js';
 import type { Storage } from '../storage/storage.js';
 import { redisUrlWithPassword } from '../redis/redis-url.js';
+import { postgresUnreachable, redisUnreachable, serviceAddress } from './service-address.js';
+import { explainFailure, reasonOf } from './startup-error.js';
 
 /**
  * What the features run on: the embedded default (SQLite file, in-process bus and counters) or the
@@ -48,12 +51,27 @@ export interface Backends {
   close(): Promise<void>;
 }
 
-async function openStorage(config: Config, log: Logger): Promise<Storage> {
-  if (config.storage === 'sqlite') return openEmbeddedStorage(config.data_dir);
-  return openPostgresStorage(config.database_url, {
-    spoolDir: join(config.data_dir, 'spool'),
-    onIdleError: (err) => log.warn({ err }, 'idle database connection failed; it is replaced'),
-  });
+/** Where the storage is, for the startup summary and the errors: never a password. */
+export const storageLocation = (config: Pick<Config, 'storage' | 'data_dir' | 'database_url'>): string =>
+  config.storage === 'sqlite' ? resolve(config.data_dir, SQLITE_FILE) : serviceAddress(config.database_url);
+
+/** Opens (and migrates) the configured storage; a failure the operator can fix is one line (StartupError). */
+export async function openStorage(config: Config, log: Logger): Promise<Storage> {
+  const isSchemaRefusal = (err: unknown) => err instanceof SchemaTooNewError;
+  if (config.storage === 'sqlite') {
+    return explainFailure(
+      () => openEmbeddedStorage(config.data_dir),
+      (reason) =>
+        `cannot open the SQLite database ${storageLocation(config)} (${reason}): check that it is a Whispr database and that the data directory is writable`,
+      isSchemaRefusal,
+    );
+  }
+  const open = () =>
+    openPostgresStorage(config.database_url, {
+      spoolDir: join(config.data_dir, 'spool'),
+      onIdleError: (err) => log.warn({ err }, 'idle database connection failed; it is replaced'),
+    });
+  return explainFailure(open, postgresUnreachable(config.database_url), isSchemaRefusal);
 }
 
 const challengeCaps = (config: Config): ChallengeCaps => ({
@@ -102,7 +120,19 @@ export async function openBackends(config: Config, log: Logger): Promise<Backend
     }
     const url = redisUrlWithPassword(config.redis_url, config.redis_password);
     const prefix = config.redis_prefix;
-    const redis = await connectRedis(url, `${prefix}node`, onError);
+    // ioredis rejects with "Connection is closed"; the socket's own error says why. Until the first
+    // connection stands, that error is the one-line start failure, not a logged stack.
+    let firstError: unknown;
+    let connected = false;
+    const noteError = (err: unknown) => {
+      if (connected) onError(err);
+      else firstError ??= err;
+    };
+    const redis = await explainFailure(
+      () => connectRedis(url, `${prefix}node`, noteError),
+      (reason) => redisUnreachable(config.redis_url)(firstError === undefined ? reason : reasonOf(firstError)),
+    );
+    connected = true;
     closers.push(() => closeRedis(redis));
     const bus = await createRedisBus(url, { channelPrefix: prefix, onError });
     closers.push(() => bus.close());

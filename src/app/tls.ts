@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { checkTlsPair, ConfigError } from '../config/load-config.js';
 import type { Config } from '../config/settings.js';
 
@@ -15,8 +16,17 @@ export function readTlsFiles(config: Pick<Config, 'tls_cert' | 'tls_key'>): TlsF
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new ConfigError(`setting "${setting}": cannot read ${path}: ${(err as Error).message}`);
+      throw new ConfigError(`setting "${setting}": cannot read ${path}: ${(err as Error).message}: point it at a readable PEM file`);
     }
   };
-  return { cert: read('tls_cert', config.tls_cert), key: read('tls_key', config.tls_key) };
+  const files = { cert: read('tls_cert', config.tls_cert), key: read('tls_key', config.tls_key) };
+  try {
+    // Parsed now, so a wrong file stops the start with its name, not a stack trace from the listener.
+    createSecureContext(files);
+  } catch (err) {
+    throw new ConfigError(
+      `settings "tls_cert" (${config.tls_cert}) and "tls_key" (${config.tls_key}) are not a usable certificate and key (${(err as Error).message}): give the PEM certificate chain and its own private key`,
+    );
+  }
+  return files;
 }

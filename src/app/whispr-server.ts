@@ -15,6 +15,9 @@ import { createHttpApp } from './http-app.js';
 import { createLogger } from './logger.js';
 import { createPlatform } from './platform.js';
 import { registerFeatures, type RegisteredFeatures } from './register-features.js';
+import { prepareDataDir } from './data-dir.js';
+import { explainListenFailure } from './listen-failure.js';
+import { startupSummary } from './startup-summary.js';
 import { readTlsFiles } from './tls.js';
 import { VERSION } from './version.js';
 
@@ -37,11 +40,12 @@ export interface WhisprServer {
  * gateway, register every feature of FEATURES in order, then derive health, cleanup, the cluster
  * sweep and shutdown from what the features returned.
  */
-export async function createWhisprServer(config: Config, options: { logger?: Logger } = {}): Promise<WhisprServer> {
+export async function createWhisprServer(config: Config, options: { logger?: Logger; settingsFile?: string } = {}): Promise<WhisprServer> {
   const log = options.logger ?? createLogger(config.log_level);
   const tls = readTlsFiles(config);
   const chatSignIn = createChatAuth(config, log); // refuses an unusable OIDC setup before anything opens
   const startedAt = Date.now();
+  prepareDataDir(config.data_dir);
   const secrets = loadServerSecrets(config.data_dir, config.jwt_secret);
   const backends = await openBackends(config, log);
   const platform = await createPlatform(config, { backends, secrets, chatSignIn, startedAt, log });
@@ -86,6 +90,7 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   });
   await app.register(healthHttp, {
     pingStorage: () => storage.ping(),
+    pingBus: () => backends.bus.ping(),
     version: VERSION,
     startedAt,
     publicKeyHex: secrets.publicKeyHex,
@@ -128,14 +133,24 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
     config,
     log,
     async listen() {
-      const address = await app.listen({ host: config.host, port: config.port });
-      if (config.metrics_port !== 0) metricsListener = await startMetricsListener(metrics.registry, config.metrics_host, config.metrics_port);
+      const address = await explainListenFailure(() => app.listen({ host: config.host, port: config.port }), config.host, config.port, 'port');
+      if (config.metrics_port !== 0) {
+        const listening = () => startMetricsListener(metrics.registry, config.metrics_host, config.metrics_port);
+        metricsListener = await explainListenFailure(listening, config.metrics_host, config.metrics_port, 'metrics_port');
+      }
       cleanup.start(config.cleanup_interval_seconds * 1000);
       ready = true;
-      log.info(
-        { address, security: config.security, storage: storage.kind, bus: config.bus, node: backends.nodeId, signatures: platform.verifier.backend },
-        'whispr listening',
-      );
+      const summary = startupSummary(config, {
+        address,
+        settingsFile: options.settingsFile,
+        metricsUrl: metricsListener?.url,
+        schema: storage.schema,
+        nodeId: backends.nodeId,
+        signatures: platform.verifier.backend,
+        features: FEATURES.map((f) => f.name),
+        sockets: Object.keys(gateway.countsByDialect()),
+      });
+      log.info(summary, 'whispr listening');
       return address;
     },
     async close() {

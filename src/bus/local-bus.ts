@@ -23,6 +23,8 @@ export function createLocalBus(): MessageBus {
         if (handlers.size === 0 && channels.get(channel) === handlers) channels.delete(channel);
       };
     },
+    // In-process delivery cannot be unreachable.
+    async ping() {},
     async close() {
       channels.clear();
     },

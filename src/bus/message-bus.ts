@@ -8,5 +8,7 @@ export type Unsubscribe = () => Promise<void>;
 export interface MessageBus {
   publish(channel: string, payload: unknown): Promise<void>;
   subscribe(channel: string, handler: BusHandler): Promise<Unsubscribe>;
+  /** Throws when the bus cannot deliver right now (GET /readyz). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

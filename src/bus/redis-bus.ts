@@ -85,6 +85,11 @@ export async function createRedisBus(url: string, options: RedisBusOptions): Pro
         if (forget(name, entry, own)) await subscriber.unsubscribe(name).catch(() => undefined);
       };
     },
+    // Both connections: a publisher that answers is no use while the subscriber is reconnecting.
+    async ping() {
+      await guardRedis(() => publisher.ping());
+      if (subscriber.status !== 'ready') throw new Error(`the Redis subscriber connection is ${subscriber.status}`);
+    },
     async close() {
       channels.clear();
       await Promise.all([closeRedis(publisher), closeRedis(subscriber)]);

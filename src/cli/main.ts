@@ -1,32 +1,24 @@
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { ConfigError, loadConfig, type ConfigSources } from '../config/load-config.js';
+import { ConfigError } from '../config/load-config.js';
 import { describeConfig } from '../config/describe-config.js';
-import { SETTINGS } from '../config/settings.js';
+import { createLogger } from '../app/logger.js';
+import { StartupError } from '../app/startup-error.js';
 import { createWhisprServer } from '../app/whispr-server.js';
 import { VERSION } from '../app/version.js';
 import { formatPasswordHash, hashPassword } from '../core/password-hash.js';
 import { generateIdentity, exportIdentity } from '../sdk/keys.js';
-
-type ServerFlags = Record<string, string | undefined> & { config?: string };
-
-/** Settings that have a command-line flag, from the one settings table (src/config/settings.ts). */
-const FLAGGED = SETTINGS.filter((spec): spec is Extract<(typeof SETTINGS)[number], { flag: string }> => 'flag' in spec);
-/** commander's option key of a flag: --data-dir -> dataDir. */
-const optionKey = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-const withServerFlags = (command: Command) => {
-  for (const spec of FLAGGED) command.option(`--${spec.flag} <value>`, `${spec.description} (${spec.env[0]})`);
-  return command.option('--config <file>', 'settings.json to read (WHISPR_CONFIG; default ./settings.json if present)');
-};
-
-function sourcesFrom(flags: ServerFlags): ConfigSources {
-  return { file: flags.config, flags: Object.fromEntries(FLAGGED.map((spec) => [spec.flag, flags[optionKey(spec.flag)]])) };
-}
+import { SchemaTooNewError } from '../storage/schema.js';
+import { registerBackupCommands } from './backup-commands.js';
+import { registerMigrateCommand } from './migrate-command.js';
+import { configFrom, printWarnings, withServerFlags, type ServerFlags } from './server-flags.js';
 
 async function serve(flags: ServerFlags): Promise<void> {
-  const { config } = loadConfig(sourcesFrom(flags));
-  const server = await createWhisprServer(config);
+  const loaded = configFrom(flags);
+  const { config } = loaded;
+  const log = createLogger(config.log_level);
+  for (const warning of loaded.warnings) log.warn(warning);
+  const server = await createWhisprServer(config, { logger: log, settingsFile: loaded.file });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -55,8 +47,13 @@ const program = new Command('whispr').description('Self-hostable zero-knowledge 
 withServerFlags(program.command('serve').description('run the server (embedded SQLite by default)')).action(serve);
 
 withServerFlags(program.command('check-config').description('print the effective configuration and the limits table')).action((flags: ServerFlags) => {
-  console.log(describeConfig(loadConfig(sourcesFrom(flags))));
+  const loaded = configFrom(flags);
+  printWarnings(loaded);
+  console.log(describeConfig(loaded));
 });
+
+registerMigrateCommand(program);
+registerBackupCommands(program);
 
 program
   .command('keygen')
@@ -94,6 +91,11 @@ program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     console.error(`whispr: configuration error: ${err.message}`);
     process.exit(2);
+  }
+  // A failure the operator can fix: one line saying what and how, no stack trace.
+  if (err instanceof StartupError || err instanceof SchemaTooNewError) {
+    console.error(`whispr: ${err.message}`);
+    process.exit(1);
   }
   console.error(err);
   process.exit(1);

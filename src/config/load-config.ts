@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isPasswordHash, parsePasswordHash } from '../core/password-hash.js';
 import { compileProxyTrust, LEGACY_TRUE } from '../core/proxy-trust.js';
 import { SETTINGS, type Config, type SettingSpec } from './settings.js';
+import { unknownWhisprVariables } from './unknown-env.js';
 
 export class ConfigError extends Error {}
 
@@ -19,13 +20,17 @@ export interface LoadedConfig {
   config: Config;
   /** Where each setting's effective value came from. */
   origin: Record<string, string>;
+  /** The settings file that was read, if any. */
+  file: string | undefined;
+  /** What the operator should hear about but that does not stop the start (unknown WHISPR_* variables). */
+  warnings: string[];
 }
 
 const DEFAULT_FILE = 'settings.json';
 // Number() would also take hex, octal, binary and 'Infinity'; settings are plain decimals.
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-/** defaults < settings file < environment < CLI flags < overrides */
+/** defaults < settings file < environment (a WHISPR_* name before a generic one) < CLI flags < overrides */
 export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   const env = sources.env ?? process.env;
   const values: Record<string, unknown> = {};
@@ -68,7 +73,7 @@ export function loadConfig(sources: ConfigSources = {}): LoadedConfig {
   checkTlsPair(config);
   checkBackends(config);
   checkAdminSecrets(config);
-  return { config, origin };
+  return { config, origin, file: filePath, warnings: unknownWhisprVariables(env) };
 }
 
 function readSettingsFile(path: string): Record<string, unknown> {

@@ -9,6 +9,9 @@ export interface ServerSecrets {
   publicKeyHex: string;
 }
 
+/** The files in the data directory that hold the server's secrets (backed up with the data). */
+export const SECRET_FILES = { tokenSecret: 'token-secret', serverKey: 'server-key.json' } as const;
+
 interface StoredKey {
   public_key: string;
   private_key: string;
@@ -20,9 +23,9 @@ export function loadServerSecrets(dataDir: string, configuredTokenSecret: string
   const tokenSecret =
     configuredTokenSecret !== ''
       ? new TextEncoder().encode(configuredTokenSecret)
-      : Buffer.from(readOrCreate(join(dataDir, 'token-secret'), () => randomBytes(32).toString('hex')).trim(), 'hex');
+      : Buffer.from(readOrCreate(join(dataDir, SECRET_FILES.tokenSecret), () => randomBytes(32).toString('hex')).trim(), 'hex');
   const stored = JSON.parse(
-    readOrCreate(join(dataDir, 'server-key.json'), () => {
+    readOrCreate(join(dataDir, SECRET_FILES.serverKey), () => {
       const { publicKey, privateKey } = generateKeyPairSync('x25519');
       const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x as string, 'base64url').toString('hex');
       const priv = Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url').toString('hex');

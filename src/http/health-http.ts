@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 
 export interface HealthSnapshot {
@@ -20,12 +20,14 @@ export interface HealthOptions {
   analyticsEnabled?: boolean;
   /** Throws when the database does not answer. */
   pingStorage(): Promise<void>;
+  /** Throws when the bus cannot deliver (Redis unreachable); /readyz checks it with storage. */
+  pingBus(): Promise<void>;
 }
 
 /** Liveness, readiness and the status document, plus the original GET /public-key. */
 export const healthHttp: FastifyPluginAsync<HealthOptions> = async (
   app,
-  { version, startedAt, publicKeyHex, health, pingStorage, analyticsEnabled = false },
+  { version, startedAt, publicKeyHex, health, pingStorage, pingBus, analyticsEnabled = false },
 ) => {
   const status = async () => {
     const uptime_seconds = Math.round((Date.now() - startedAt) / 1000);
@@ -51,8 +53,22 @@ export const healthHttp: FastifyPluginAsync<HealthOptions> = async (
     },
   );
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['operations'] } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { summary: 'Readiness: false while starting or draining', tags: ['operations'] } }, async (_request, reply) =>
-    reply.code(health.ready ? 200 : 503).send({ ready: health.ready }),
+  const passes = (check: () => Promise<void>, name: string, request: FastifyRequest) =>
+    check().then(
+      () => true,
+      (err: unknown) => {
+        request.log.warn({ err, check: name }, 'readiness check failed');
+        return false;
+      },
+    );
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness: false while starting or draining, or while storage or the bus does not answer', tags: ['operations'] } },
+    async (request, reply) => {
+      const [storage, bus] = await Promise.all([passes(pingStorage, 'storage', request), passes(pingBus, 'bus', request)]);
+      const ready = health.ready && storage && bus;
+      return reply.code(ready ? 200 : 503).send({ ready, storage, bus });
+    },
   );
   app.get(
     '/public-key',

@@ -6,10 +6,13 @@ import type { ChatGroupStore } from '../features/chat/chat-group-store.js';
 import type { ChatUserStore } from '../features/chat/chat-user-store.js';
 import type { GroupStore } from '../features/groups/group-store.js';
 import type { InboxStore } from '../features/relay/inbox-store.js';
+import type { SchemaReport } from './schema.js';
 
 /** Every storage port the features use, behind one handle. */
 export interface Storage {
   kind: string;
+  /** The schema version, and what this start migrated (logged in the startup summary). */
+  schema: SchemaReport;
   inbox: InboxStore;
   attachments: AttachmentStore;
   blobs: BlobStore;

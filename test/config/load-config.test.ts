@@ -71,14 +71,42 @@ describe('loadConfig', () => {
     });
   });
 
-  it('env aliases: the seed name and the WHISPR_ name both work, the seed name first', () => {
+  it('env aliases: the seed name and the WHISPR_ name both work, the WHISPR_ name first', () => {
     expect(loadConfig({ env: { WHISPR_MAX_MESSAGES_PER_SECOND: '3.5' }, file: settingsFile({}) }).config.max_messages_per_second).toBe(3.5);
-    expect(
-      loadConfig({ env: { MAX_MESSAGES_PER_SECOND: '4', WHISPR_MAX_MESSAGES_PER_SECOND: '5' }, file: settingsFile({}) }).config.max_messages_per_second,
-    ).toBe(4);
+    expect(loadConfig({ env: { MAX_MESSAGES_PER_SECOND: '4' }, file: settingsFile({}) }).config.max_messages_per_second).toBe(4);
+    const both = loadConfig({ env: { MAX_MESSAGES_PER_SECOND: '4', WHISPR_MAX_MESSAGES_PER_SECOND: '5' }, file: settingsFile({}) });
+    expect(both.config.max_messages_per_second).toBe(5);
+    expect(both.origin.max_messages_per_second).toBe('env WHISPR_MAX_MESSAGES_PER_SECOND');
+    const redis = loadConfig({ env: { REDIS_URL: 'redis://generic:6379', WHISPR_REDIS_URL: 'redis://whispr:6379' }, file: settingsFile({}) });
+    expect(redis.config.redis_url).toBe('redis://whispr:6379');
     expect(loadConfig({ env: { WHISPR_PORT: '9100' }, file: settingsFile({}) }).config.port).toBe(9100);
     // An empty variable counts as unset.
     expect(loadConfig({ env: { WHISPR_PORT: '' }, file: settingsFile({}) }).config.port).toBe(8000);
+  });
+
+  it('every setting lists its WHISPR_ name before any generic one', () => {
+    for (const spec of SETTINGS) {
+      const first = spec.env.findIndex((name) => !name.startsWith('WHISPR_'));
+      expect(
+        spec.env.slice(first === -1 ? spec.env.length : first).some((name) => name.startsWith('WHISPR_')),
+        spec.key,
+      ).toBe(false);
+    }
+  });
+
+  it('warns about a WHISPR_ variable no setting reads, suggesting the near name, and keeps the default', () => {
+    const loaded = loadConfig({
+      env: { WHISPR_PROT: '9000', WHISPR_PORT_X_Y_Z_UNRELATED: '1', WHISPR_HOST: '127.0.0.1', PATH: '/bin' },
+      file: settingsFile({}),
+    });
+    expect(loaded.config.port).toBe(8000);
+    expect(loaded.warnings).toHaveLength(2);
+    expect(loaded.warnings[0]).toContain('WHISPR_PORT_X_Y_Z_UNRELATED');
+    expect(loaded.warnings[0]).not.toContain('did you mean');
+    expect(loaded.warnings[1]).toContain('unknown environment variable WHISPR_PROT');
+    expect(loaded.warnings[1]).toContain('did you mean WHISPR_PORT?');
+    // Known names, WHISPR_CONFIG and generic variables are no cause for a warning.
+    expect(loadConfig({ env: { WHISPR_CONFIG: settingsFile({}), REDIS_URL: 'redis://x:1', HOME: '/' } }).warnings).toEqual([]);
   });
 
   it('WHISPR_CONFIG names the settings file; an explicit file wins over it', () => {

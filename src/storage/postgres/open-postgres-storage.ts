@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { SchemaReport } from '../schema.js';
 import type { Storage } from '../storage.js';
 import { createBlobSpool } from './blob-spool.js';
 import { migratePostgres } from './migrate.js';
@@ -26,14 +27,16 @@ export interface PostgresStorage extends Storage {
 /** Connects one node to the shared database and migrates it (safe when several nodes start at once). */
 export async function openPostgresStorage(databaseUrl: string, options: PostgresStorageOptions): Promise<PostgresStorage> {
   const db = openPgDatabase(databaseUrl, options);
+  let schema: SchemaReport;
   try {
-    await migratePostgres(db);
+    schema = await migratePostgres(db);
   } catch (error) {
     await db.close();
     throw error;
   }
   return {
     kind: 'postgres',
+    schema,
     inbox: createPgInboxStore(db),
     attachments: createPgAttachmentStore(db),
     blobs: createPgBlobStore(db, 'attachments', createBlobSpool(join(options.spoolDir, 'attachments'))),
