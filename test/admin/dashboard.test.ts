@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { VERSION } from '../../src/app/version.js';
-import type { WhisprError } from '../../src/sdk/index.js';
+import type { WhisprError } from 'whispr-sdk';
 import type { RunningServer } from '../support/test-server.js';
 import { PINNED_DAY, pinnedDay } from '../support/fake-date.js';
 import { ADMIN_PASSWORD, ADMIN_USER, call, directTraffic, groupWithMessages, login, startAdminServer, type GroupTraffic } from './admin-kit.js';
