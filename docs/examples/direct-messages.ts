@@ -7,7 +7,7 @@ export async function directMessages(baseUrl: string): Promise<{ fromInbox: stri
   const saved = JSON.stringify(exportIdentity(generateIdentity()));
   const bob = new WhisprClient({ baseUrl, identity: importIdentity(JSON.parse(saved)) });
 
-  // Sealed to bob's X25519 key and signed with alice's Ed25519 key; the server sees neither text nor sender identity beyond the keys.
+  // Sealed to bob's X25519 key and signed with alice's Ed25519 key: the server relays a ciphertext it cannot read.
   await alice.send(bob.address, 'hello bob');
   const [message] = await bob.fetchInbox(); // proves bob's key first, then drains his queue
   const { plaintext, verified } = bob.open(message!);

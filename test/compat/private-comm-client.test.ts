@@ -18,7 +18,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TurnCredentials } from '../../src/features/calls/turn-credentials.js';
-import { openSealed, seal, sign, verify, type KeyPair, toBase64, toHex } from 'whispr-sdk';
+import { openSealed, seal, sign, text, verify, type KeyPair, toBase64, toHex } from 'whispr-sdk';
 import { accountSocket, identityKey, x25519, type AccountSocket } from '../accounts/account-kit.js';
 import { expectError, getJson, postText, type RawResponse } from '../relay/helpers.js';
 import { coturnInstalled, expectRefused, expectRelayed, startServerWithCoturn, type Coturn, type TurnSetup } from '../support/coturn.js';
@@ -147,7 +147,7 @@ describe.skipIf(!coturnInstalled('test/compat/private-comm-client.test.ts'))(
       alice.socket.send({ type: 'encrypted_message', recipient_id: bobBundle.user_id, payload });
       const message = await bob.socket.next((f) => f.type === 'encrypted_message');
       expect(message).toMatchObject({ sender_id: alice.userId, payload, timestamp: expect.any(String) });
-      expect(openSealed(bob.oneTimePrekeys[0]!.pair, Buffer.from(message.payload as string, 'base64')).toString()).toBe('hello Bob');
+      expect(text(openSealed(bob.oneTimePrekeys[0]!.pair, Buffer.from(message.payload as string, 'base64')))).toBe('hello Bob');
 
       // startCall: TURN credentials first, then the offer.
       const aliceTurn = await fetchTurn(alice);

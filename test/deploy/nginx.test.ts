@@ -128,7 +128,7 @@ describe.runIf(NGINX_OK)('deploy/nginx.conf with a real nginx in front', () => {
 
     test('a 3 MB attachment passes client_max_body_size and comes back', async () => {
       const bytes = Buffer.alloc(3 * 1024 * 1024, 9);
-      const upload = await request('POST', '/upload', { body: alice.buildUpload(bob.address, bytes, 'big.bin') });
+      const upload = await request('POST', '/upload', { body: await alice.buildUpload(bob.address, bytes, 'big.bin') });
       expect(upload.status, upload.body).toBe(200);
       const { att_id } = JSON.parse(upload.body);
       const download = await request('GET', `/download/${att_id}?recipient=${bob.address}`, { headers: { authorization: `Bearer ${bobToken}` } });
