@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { generateIdentity, type Identity } from '../src/sdk/keys.js';
+import { generateIdentity, type Identity, toHex } from 'whispr-sdk';
 import { tsWorker } from './tsx-loader.js';
 
 /** What a body worker needs: hex keys only, so the job crosses the thread boundary as plain data. */
@@ -42,11 +42,11 @@ export class BodyPool {
     private readonly plaintextBytes: number,
   ) {
     this.senders = senders.map((s) => ({
-      signPub: s.signing.publicKey.toString('hex'),
-      signSecret: s.signing.secretKey.toString('hex'),
-      encPub: s.encryption.publicKey.toString('hex'),
+      signPub: toHex(s.signing.publicKey),
+      signSecret: toHex(s.signing.secretKey),
+      encPub: toHex(s.encryption.publicKey),
     }));
-    this.recipients = recipients.map((r) => r.encryption.publicKey.toString('hex'));
+    this.recipients = recipients.map((r) => toHex(r.encryption.publicKey));
   }
 
   get size(): number {

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { seal, sign } from '../src/sdk/crypto.js';
+import { seal, sign, toBase64 } from 'whispr-sdk';
 import type { BodyJob, BodyBatch } from './bodies.js';
 
 /** Builds signed, sealed /send bodies [start, end) of a job; the bytes come back in one transferable buffer. */
@@ -13,9 +13,9 @@ function build(job: BodyJob): BodyBatch {
     const to = job.recipients[recipientIndex(i, senders.length, job.recipients.length)]!;
     plaintext.write(`msg ${i} `, 0, 'latin1');
     const ciphertext = seal(Buffer.from(to, 'hex'), plaintext);
-    const signature = sign({ publicKey: Buffer.alloc(0), secretKey: sender.secret }, ciphertext).toString('base64');
+    const signature = toBase64(sign({ publicKey: Buffer.alloc(0), secretKey: sender.secret }, ciphertext));
     signatures.push(signature);
-    chunks.push(Buffer.from(JSON.stringify({ to, from_: sender.signPub, enc_pub: sender.encPub, message: ciphertext.toString('base64'), signature })));
+    chunks.push(Buffer.from(JSON.stringify({ to, from_: sender.signPub, enc_pub: sender.encPub, message: toBase64(ciphertext), signature })));
   }
   const all = Buffer.concat(chunks);
   const offsets = new Uint32Array(chunks.length + 1);

@@ -7,8 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { Identity } from '../src/sdk/keys.js';
-import { WhisprClient } from '../src/sdk/whispr-client.js';
+import { type Identity, WhisprClient, toHex } from 'whispr-sdk';
 import type { BodyPool } from './bodies.js';
 import { startServerChild, type ServerChild } from './child.js';
 import type { BenchConfig } from './config.js';
@@ -244,9 +243,7 @@ async function measureLatency(options: {
   );
   const onFrame = signatureFrames(tally, pool.bySignature);
   const wsBase = options.on.url.replace(/^http/, 'ws');
-  const sockets = await Promise.all(
-    options.recipients.map((r) => tally.openPushSocket(wsBase, r.identity.encryption.publicKey.toString('hex'), r.token, onFrame)),
-  );
+  const sockets = await Promise.all(options.recipients.map((r) => tally.openPushSocket(wsBase, toHex(r.identity.encryption.publicKey), r.token, onFrame)));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const target = new URL('/send', options.to.url);
   let accepted = 0;

@@ -1,4 +1,4 @@
-import { encryptForGroup } from '../src/sdk/group-crypto.js';
+import { encryptForGroup } from 'whispr-sdk';
 import { growTimes, type RequestFeed } from './load.js';
 
 /** One member of the bench group: its X25519 address and a bearer token for it. */
@@ -20,7 +20,7 @@ export class GroupSendPool {
 
   constructor(
     readonly members: BenchMember[],
-    private readonly target: { groupId: string; channelId: string; key: Buffer; keyVersion: number },
+    private readonly target: { groupId: string; channelId: string; key: Uint8Array; keyVersion: number },
     private readonly plaintextBytes: number,
   ) {}
 

@@ -1,7 +1,5 @@
 import type WebSocket from 'ws';
-import { GroupClient } from '../src/sdk/group-client.js';
-import { newGroupKey } from '../src/sdk/group-crypto.js';
-import { WhisprClient } from '../src/sdk/whispr-client.js';
+import { GroupClient, newGroupKey, WhisprClient } from 'whispr-sdk';
 import { generateIdentities } from './bodies.js';
 import { DeliveryTally, type DeliveryFigures } from './delivery-tally.js';
 import { cpuMeter, type CpuShares } from './cpu.js';

@@ -1,5 +1,4 @@
-import { WhisprClient } from '../src/sdk/whispr-client.js';
-import type { Identity } from '../src/sdk/keys.js';
+import { WhisprClient, type Identity } from 'whispr-sdk';
 import type { BodyPool } from './bodies.js';
 import { DeliveryTally, signatureFrames, type DeliveryFigures } from './delivery-tally.js';
 import { cpuMeter, type CpuShares } from './cpu.js';

@@ -7,7 +7,7 @@ import { StartupError } from '../app/startup-error.js';
 import { createWhisprServer } from '../app/whispr-server.js';
 import { VERSION } from '../app/version.js';
 import { formatPasswordHash, hashPassword } from '../core/password-hash.js';
-import { generateIdentity, exportIdentity } from '../sdk/keys.js';
+import { generateIdentityJson } from './keygen.js';
 import { SchemaTooNewError } from '../storage/schema.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
@@ -60,7 +60,7 @@ program
   .description('generate a Whispr identity (X25519 encryption key + Ed25519 signing key) as JSON')
   .option('--out <file>', 'write to this file (mode 0600) instead of stdout')
   .action((flags: { out?: string }) => {
-    const json = JSON.stringify(exportIdentity(generateIdentity()), null, 2);
+    const json = JSON.stringify(generateIdentityJson(), null, 2);
     if (flags.out === undefined) console.log(json);
     else {
       try {

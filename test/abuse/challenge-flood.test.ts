@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { nowSeconds } from '../../src/core/clock.js';
 import { createMemoryChallengeStore } from '../../src/features/auth/challenge-store.js';
 import { addressKey } from '../../src/http/address-key.js';
-import { generateIdentity, sign } from '../../src/sdk/index.js';
+import { generateIdentity, sign, toBase64, toHex } from 'whispr-sdk';
 import { type RunningServer, startServer } from '../support/test-server.js';
 import { callFrom, expectRefused, inTurn, shippedDefaults } from './abuse-kit.js';
 
@@ -32,24 +32,24 @@ describe('a server on its defaults', () => {
 
   test('one address holds at most its share of unanswered challenges; a bystander still signs in; answering frees a place', async () => {
     const mallory = generateIdentity().signing;
-    const key = mallory.publicKey.toString('hex');
+    const key = toHex(mallory.publicKey);
     const issued = await inTurn(PER_ADDRESS, () => challenge(ATTACKER, key));
     expect(issued.map((a) => a.status)).toEqual(Array(PER_ADDRESS).fill(200));
     // Other keys from the same address change nothing: the cap is the address's.
-    for (const other of [key, generateIdentity().signing.publicKey.toString('hex')]) {
+    for (const other of [key, toHex(generateIdentity().signing.publicKey)]) {
       expectRefused(await challenge(ATTACKER, other), 'CHALLENGES_PENDING');
     }
 
     const alice = generateIdentity().signing;
-    const hers = await challenge(BYSTANDER, alice.publicKey.toString('hex'));
+    const hers = await challenge(BYSTANDER, toHex(alice.publicKey));
     expect(hers.status).toBe(200);
-    const signature = sign(alice, Buffer.from(hers.body.nonce, 'base64')).toString('base64');
+    const signature = toBase64(sign(alice, Buffer.from(hers.body.nonce, 'base64')));
     const token = await callFrom(BYSTANDER, srv.url, 'POST', '/auth/token', { json: { challenge_id: hers.body.challenge_id, signature } });
-    expect({ status: token.status, key: token.body.key }).toEqual({ status: 200, key: alice.publicKey.toString('hex') });
+    expect({ status: token.status, key: token.body.key }).toEqual({ status: 200, key: toHex(alice.publicKey) });
 
     // The attacker answering one of its own challenges gets one more: a cap, not a lockout.
     const first = issued[0]?.body as { challenge_id: string; nonce: string };
-    const answer = { challenge_id: first.challenge_id, signature: sign(mallory, Buffer.from(first.nonce, 'base64')).toString('base64') };
+    const answer = { challenge_id: first.challenge_id, signature: toBase64(sign(mallory, Buffer.from(first.nonce, 'base64'))) };
     expect((await callFrom(ATTACKER, srv.url, 'POST', '/auth/token', { json: answer })).status).toBe(200);
     expect((await challenge(ATTACKER, key)).status).toBe(200);
     expect((await challenge(ATTACKER, key)).status).toBe(429);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { fileCharge } from '../../src/core/storage-charge.js';
 import { messageCost } from '../../src/features/groups/group-quotas.js';
-import { type GroupClient, newGroupKey, WhisprError } from '../../src/sdk/index.js';
+import { type GroupClient, newGroupKey, WhisprError } from 'whispr-sdk';
 import { useGroupServer } from '../groups/group-kit.js';
 import { fromAddress } from './source-address.js';
 
@@ -122,7 +122,7 @@ describe('group files', () => {
     const stored = [...first.accepted, ...second.accepted];
     expect(stored).toHaveLength(Math.floor(GROUP_FILES / fileCharge(FILE)));
     expect(groupFiles()).toBe(stored.length);
-    for (const file of stored) expect((await attackers[1]!.g.download(grp.id, file.id)).equals(file.bytes)).toBe(true);
+    for (const file of stored) expect(Buffer.from(await attackers[1]!.g.download(grp.id, file.id)).equals(file.bytes)).toBe(true);
 
     // The bystander's group, from another address, still takes a file.
     const bystander = user();
@@ -130,7 +130,7 @@ describe('group files', () => {
       const own = await groupOf(bystander.g);
       const bytes = randomBytes(FILE);
       const { id } = await bystander.g.upload(own.id, bytes);
-      expect((await bystander.g.download(own.id, id)).equals(bytes)).toBe(true);
+      expect(Buffer.from(await bystander.g.download(own.id, id)).equals(bytes)).toBe(true);
     });
   });
 });
@@ -140,12 +140,12 @@ describe('direct-message attachments', () => {
     const [attacker, bystander, recipient] = [kit.s.client(), kit.s.client(), kit.s.client()];
     const { accepted, refusal } = await untilRefused(async () => {
       const bytes = randomBytes(FILE);
-      return { bytes, id: await attacker.upload(recipient.address, bytes, 'fill.bin') };
+      return { bytes, id: await attacker.uploadRaw(recipient.address, bytes, 'fill.bin') };
     });
     expect({ status: refusal.status, code: refusal.errorCode }).toEqual({ status: 413, code: 'QUOTA_EXCEEDED' });
     expect(accepted).toHaveLength(Math.floor(KEY_ATTACHMENTS / fileCharge(FILE)));
     const bytes = randomBytes(FILE);
-    const id = await fromAddress(BYSTANDER_ADDRESS, () => bystander.upload(recipient.address, bytes, 'hello.bin'));
-    for (const file of [...accepted, { bytes, id }]) expect((await recipient.downloadRaw(file.id)).equals(file.bytes)).toBe(true);
+    const id = await fromAddress(BYSTANDER_ADDRESS, () => bystander.uploadRaw(recipient.address, bytes, 'hello.bin'));
+    for (const file of [...accepted, { bytes, id }]) expect(Buffer.from(await recipient.downloadRaw(file.id)).equals(file.bytes)).toBe(true);
   });
 });

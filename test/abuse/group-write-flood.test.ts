@@ -6,7 +6,7 @@
  * another address, or even at the same one) are still served.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptForGroup, GroupClient, newGroupKey } from '../../src/sdk/index.js';
+import { encryptForGroup, GroupClient, newGroupKey } from 'whispr-sdk';
 import { type RunningServer, startServer } from '../support/test-server.js';
 import { callFrom, expectRefused, floodUntilRefused, shippedDefaults } from './abuse-kit.js';
 

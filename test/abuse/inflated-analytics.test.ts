@@ -1,3 +1,4 @@
+import { text } from 'whispr-sdk';
 /**
  * Inflated analytics: a stranger with one signing key sends messages that each name a different
  * made-up `enc_pub` (which nothing signs). The admin's active users count that stranger once, by
@@ -29,7 +30,7 @@ test('made-up enc_pub keys are not active users; the stranger counts once, the b
 
   const inbox = await recipient.fetchInbox();
   expect(inbox).toHaveLength(MADE_UP_KEYS + 1);
-  expect(recipient.open(inbox.at(-1)!).plaintext.toString()).toBe('hello');
+  expect(text(recipient.open(inbox.at(-1)!).plaintext)).toBe('hello');
 
   const overview = await call(srv.url, 'GET', '/api/stats/overview', { token: await login(srv.url) });
   expect(overview.body).toMatchObject({ total_messages: MADE_UP_KEYS + 1, active_users: 2 });

@@ -6,7 +6,7 @@
  * another address still joins.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { GroupClient } from '../../src/sdk/index.js';
+import { GroupClient } from 'whispr-sdk';
 import { type RunningServer, startServer } from '../support/test-server.js';
 import { callFrom, expectRefused, floodUntilRefused, shippedDefaults } from './abuse-kit.js';
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Config } from '../../src/config/settings.js';
-import { GroupClient } from '../../src/sdk/index.js';
+import { GroupClient } from 'whispr-sdk';
 import { account, accountSocket, ask, LIFTED } from '../accounts/account-kit.js';
 import { call, expectError, type CallOptions } from '../auth/api.js';
 import { openCollecting, refusedStatus, wsUrl } from '../relay/helpers.js';

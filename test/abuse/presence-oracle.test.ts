@@ -1,3 +1,4 @@
+import { text, type InboxMessage } from 'whispr-sdk';
 /**
  * Presence oracles: a stranger who sends to a key, or posts a chat-app event to a user, and then
  * reads the public /health (or /), learns nothing about that key or user: /health holds only the
@@ -7,7 +8,6 @@
  * bystanders get what was sent to them.
  */
 import { expect, test } from 'vitest';
-import type { InboxMessage } from '../../src/sdk/whispr-client.js';
 import { ADMIN_SETTINGS, adminStatus } from '../admin/admin-kit.js';
 import { message, payloadText, useEventServer } from '../events/event-kit.js';
 import { eventually } from '../support/eventually.js';
@@ -43,7 +43,7 @@ test('a direct message to a key and its push socket change nothing in /health; /
   const push = bob.subscribe((m) => received.push(m));
   await push.waitOpen();
   await eventually(() => received.length === 1);
-  expect(bob.open(received[0]!).plaintext.toString()).toBe('are you there?');
+  expect(text(bob.open(received[0]!).plaintext)).toBe('are you there?');
   expect(await publicStatus()).toEqual(before);
   expect(await statusFigure(kit.srv, 'websocket_connections.whispr')).toBe(1);
   expect((await adminStatus(kit.srv)).websocket_connections.whispr).toBe(1);

@@ -1,3 +1,4 @@
+import { text, type WhisprClient } from 'whispr-sdk';
 /**
  * Queue filling: a stranger with free keys tries to fill someone's queue (direct messages, chat-app
  * events, account pending messages) so that nobody else gets through. One sender may hold at most
@@ -10,7 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Config } from '../../src/config/settings.js';
-import type { WhisprClient } from '../../src/sdk/whispr-client.js';
 import { type AccountSocket, LIFTED, account, accountSocket } from '../accounts/account-kit.js';
 import { message, payloadText, useEventServer } from '../events/event-kit.js';
 import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
@@ -80,7 +80,7 @@ describe.each(deployments)('direct messages ($name)', ({ cluster, inbox }) => {
       const alice = srv.client();
       expect((await send(alice, BYSTANDER, 'hello bob')).status).toBe(200);
 
-      const texts = (await bob.fetchInbox()).map((m) => bob.open(m).plaintext.toString());
+      const texts = (await bob.fetchInbox()).map((m) => text(bob.open(m).plaintext));
       expect(texts).toHaveLength(2 * SHARE + 1);
       expect(texts.filter((t) => t.startsWith('mallory '))).toHaveLength(SHARE);
       expect(texts.filter((t) => t.startsWith('spread '))).toHaveLength(SHARE);

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import WebSocket from 'ws';
 import type { Config } from '../../src/config/settings.js';
-import { requireSodium } from '../../src/core/sodium.js';
-import { AccountClient, generateIdentity, sign, type KeyPair } from '../../src/sdk/index.js';
+import { AccountClient, generateIdentity, sign, type KeyPair, toHex, x25519KeyPair } from 'whispr-sdk';
 import { call, type ApiResponse } from '../auth/api.js';
 import { collectFrames, wsUrl } from '../relay/helpers.js';
 import { eventually, type RunningServer } from '../support/test-server.js';
@@ -22,22 +21,18 @@ export const LIFTED: Partial<Config> = {
 };
 
 export const phoneHash = (): string => randomBytes(32).toString('hex');
-export const b64 = (b: Buffer): string => b.toString('base64');
+export const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 
 /** A fresh Ed25519 identity key pair. */
 export const identityKey = (): KeyPair => generateIdentity().signing;
 
-export function x25519(): KeyPair {
-  const sodium = requireSodium('tests');
-  const pair = { publicKey: Buffer.alloc(32), secretKey: Buffer.alloc(32) };
-  sodium.crypto_box_keypair(pair.publicKey, pair.secretKey);
-  return pair;
-}
+/** A fresh X25519 key pair (prekeys). */
+export const x25519 = (): KeyPair => x25519KeyPair();
 
 export interface RegistrationParts {
   phoneHash: string;
   identity: KeyPair;
-  signedPrekey: Buffer;
+  signedPrekey: Uint8Array;
   body: Record<string, unknown> & { one_time_prekeys: Array<Record<string, unknown>> };
 }
 
@@ -78,7 +73,7 @@ export const fetchBundle = (srv: RunningServer, hash: string, token?: string): P
   call(srv.url, 'GET', `/api/v1/keys/${hash}`, token === undefined ? {} : { token });
 
 /** Signs the UTF-8 text of a nonce, as the original client does: 128 hex characters. */
-export const signNonce = (identity: KeyPair, nonce: string): string => sign(identity, Buffer.from(nonce, 'utf8')).toString('hex');
+export const signNonce = (identity: KeyPair, nonce: string): string => toHex(sign(identity, Buffer.from(nonce, 'utf8')));
 
 /** A registered SDK account (strict-mode login through the challenge). */
 export async function account(srv: RunningServer, prekeys = 3, ownNonce = false): Promise<AccountClient & { userId: string }> {

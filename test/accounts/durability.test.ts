@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccountClient } from '../../src/sdk/index.js';
+import { AccountClient } from 'whispr-sdk';
 import { killAllChildren, killChild, startChildServer } from '../durability/child-server.js';
 import { eventually } from '../support/test-server.js';
 import { accountSocket, ask, identityKey, phoneHash } from './account-kit.js';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { sign } from '../../src/sdk/index.js';
+import { sign, toHex } from 'whispr-sdk';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import {
   accountSocket,
@@ -134,7 +134,7 @@ describe('strict mode (default)', () => {
     ];
     for (const signature of attempts) expectError(await login(srv, { phone_hash: user.phoneHash, nonce, signature }), 401, 'INVALID_SIGNATURE');
     // The signature is over the UTF-8 text of the hex nonce, not its decoded bytes.
-    const overBytes = sign(user.identity, Buffer.from(nonce, 'hex')).toString('hex');
+    const overBytes = toHex(sign(user.identity, Buffer.from(nonce, 'hex')));
     expectError(await login(srv, { phone_hash: user.phoneHash, nonce, signature: overBytes }), 401, 'INVALID_SIGNATURE');
     expect((await login(srv, { phone_hash: user.phoneHash, nonce, signature: signNonce(user.identity, nonce) })).status).toBe(200);
   });

@@ -1,6 +1,6 @@
 /** POST /api/v1/register: the upsert, signed-prekey verification, validation of hostile input, limits. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { sign } from '../../src/sdk/index.js';
+import { sign } from 'whispr-sdk';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { b64, expectError, fetchBundle, identityKey, LIFTED, phoneHash, register, registerRaw, registration, x25519, type ApiResponse } from './account-kit.js';
 
@@ -162,8 +162,8 @@ describe('refused registrations store nothing', () => {
   });
 
   test.each([
-    ['identity_key of 31 bytes', (id: Buffer) => ({ identity_key: b64(id.subarray(0, 31)) })],
-    ['identity_key of 33 bytes', (id: Buffer) => ({ identity_key: b64(Buffer.concat([Buffer.from([5]), id])) })],
+    ['identity_key of 31 bytes', (id: Uint8Array) => ({ identity_key: b64(id.subarray(0, 31)) })],
+    ['identity_key of 33 bytes', (id: Uint8Array) => ({ identity_key: b64(Buffer.concat([Buffer.from([5]), id])) })],
     ['signed_prekey of 31 bytes', () => ({ signed_prekey: b64(Buffer.alloc(31, 1)) })],
     ['signed_prekey of 33 bytes without the 0x05 prefix', () => ({ signed_prekey: b64(Buffer.alloc(33, 1)) })],
     ['one-time prekey of 16 bytes', () => ({ one_time_prekeys: [{ key_id: 1, public_key: b64(Buffer.alloc(16, 1)) }] })],

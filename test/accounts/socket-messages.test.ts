@@ -1,7 +1,7 @@
 /** encrypted_message over /ws?token=: durable queueing, live and offline delivery, error frames, queue caps. */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { encryptedMessage } from '../../src/sdk/index.js';
+import { encryptedMessage } from 'whispr-sdk';
 import { statusFigures } from '../support/server-status.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { account, accountSocket, ask, connectAs, LIFTED, roundTrip, type AccountSocket } from './account-kit.js';

@@ -5,8 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config } from '../../src/config/settings.js';
-import { GroupClient, newGroupKey } from '../../src/sdk/index.js';
-import type { WhisprClient } from '../../src/sdk/whispr-client.js';
+import { GroupClient, newGroupKey, type WhisprClient } from 'whispr-sdk';
 import { startServer, type RunningServer } from '../support/test-server.js';
 
 export const ADMIN_USER = 'operator';
@@ -128,7 +127,7 @@ export interface GroupTraffic {
   owner: GroupClient;
   groupId: string;
   channelId: string;
-  key: Buffer;
+  key: Uint8Array;
 }
 
 /** A group of `owner`'s with its key distributed, and `messages` messages in #general. */

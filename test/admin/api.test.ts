@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { WhisprError } from '../../src/sdk/index.js';
+import { WhisprError } from 'whispr-sdk';
 import type { RunningServer } from '../support/test-server.js';
 import { call, directTraffic, expectApiError, groupWithMessages, login, startAdminServer, type GroupTraffic } from './admin-kit.js';
 import { PINNED_DAY, pinnedDay } from '../support/fake-date.js';

@@ -3,23 +3,19 @@
  * playwright-core): log in through the page, read the figures of traffic generated here through
  * the SDK, delete a group through the UI, take a screenshot.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { VERSION } from '../../src/app/version.js';
-import type { WhisprError } from '../../src/sdk/index.js';
+import type { WhisprError } from 'whispr-sdk';
 import type { RunningServer } from '../support/test-server.js';
+import { chromiumInstalled, launchChromium } from '../support/chromium.js';
 import { PINNED_DAY, pinnedDay } from '../support/fake-date.js';
 import { ADMIN_PASSWORD, ADMIN_USER, call, directTraffic, groupWithMessages, login, startAdminServer, type GroupTraffic } from './admin-kit.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is required in CI: apt-get install chromium (.ci/run does)`);
-  console.warn(`SKIPPED: test/admin/dashboard.test.ts needs ${CHROMIUM} (Debian package chromium)`);
-}
+const haveChromium = chromiumInstalled('test/admin/dashboard.test.ts');
 
 describe.skipIf(!haveChromium)('the admin dashboard in Chromium', () => {
   // The charts are per UTC day: the server and the browser both run on the pinned day.
@@ -42,21 +38,7 @@ describe.skipIf(!haveChromium)('the admin dashboard in Chromium', () => {
 
     profileDir = mkdtempSync(join(tmpdir(), 'whispr-chromium-'));
     shotDir = mkdtempSync(join(tmpdir(), 'whispr-screenshots-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 1000 },
-    });
+    context = await launchChromium(profileDir, { width: 1280, height: 1000 });
     await context.clock.install({ time: Date.now() }); // the pinned Date: the page's clock runs on from it
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));

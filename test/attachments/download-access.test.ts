@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSealed, seal, sign, WhisprError } from '../../src/sdk/index.js';
+import { openSealed, seal, sign, WhisprError, toBase64 } from 'whispr-sdk';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { call, expectError } from '../auth/api.js';
 import { sha256Hex } from './upload.js';
@@ -28,18 +28,18 @@ describe('attachments: upload and download (strict)', () => {
     const bob = srv.client();
     const plaintext = randomBytes(5000);
     const bytes = seal(bob.identity.encryption.publicKey, plaintext);
-    const attId = await alice.upload(bob.address, bytes, 'holiday.jpg');
+    const attId = await alice.uploadRaw(bob.address, bytes, 'holiday.jpg');
     expect(attId).toBe(sha256Hex(bytes));
 
     const got = await bob.download(attId);
     expect(got).toEqual({ bytes, name: 'holiday.jpg', from: alice.signingKey, size: bytes.length });
-    expect(openSealed(bob.identity.encryption, got.bytes)).toEqual(plaintext);
+    expect(openSealed(bob.identity.encryption, got.bytes)).toEqual(new Uint8Array(plaintext));
 
     const res = await call(srv.url, 'GET', `/download/${attId}`, { query: { recipient: bob.address }, token: await bob.authenticate('x25519') });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       att_id: attId,
-      blob: bytes.toString('base64'),
+      blob: toBase64(bytes),
       name: 'holiday.jpg',
       size: bytes.length,
       from: alice.signingKey,
@@ -51,8 +51,8 @@ describe('attachments: upload and download (strict)', () => {
     const alice = srv.client();
     const bob = srv.client();
     const bytes = randomBytes(70_000); // larger than one stream chunk
-    const attId = await alice.upload(bob.address, bytes, 'raw.bin');
-    expect((await bob.downloadRaw(attId)).equals(bytes)).toBe(true);
+    const attId = await alice.uploadRaw(bob.address, bytes, 'raw.bin');
+    expect(Buffer.from(await bob.downloadRaw(attId)).equals(bytes)).toBe(true);
 
     const res = await fetch(new URL(`/download/raw/${attId}?recipient=${bob.address}`, srv.url), {
       headers: { authorization: `Bearer ${await bob.authenticate('x25519')}` },
@@ -75,7 +75,7 @@ describe('attachments: upload and download (strict)', () => {
       size: 10,
       sha256: sha256Hex(bytes).toUpperCase(),
     };
-    const res = await call(srv.url, 'POST', '/upload', { json: { ...body, signature: sign(alice.identity.signing, bytes).toString('base64') } });
+    const res = await call(srv.url, 'POST', '/upload', { json: { ...body, signature: toBase64(sign(alice.identity.signing, bytes)) } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ att_id: sha256Hex(bytes), status: 'ok' });
     expect((await bob.download(sha256Hex(bytes).toUpperCase())).name).toBeNull();
@@ -85,7 +85,7 @@ describe('attachments: upload and download (strict)', () => {
     const alice = srv.client();
     const bob = srv.client();
     const eve = srv.client();
-    const attId = await alice.upload(bob.address, randomBytes(64), 'secret.pdf');
+    const attId = await alice.uploadRaw(bob.address, randomBytes(64), 'secret.pdf');
 
     for (const attempt of [eve.download(attId), eve.downloadRaw(attId), alice.download(attId)]) {
       const err = await rejection(attempt);
@@ -106,7 +106,7 @@ describe('attachments: upload and download (strict)', () => {
   it('without a token, download and raw download are 401 in strict mode', async () => {
     const alice = srv.client();
     const bob = srv.client();
-    const attId = await alice.upload(bob.address, randomBytes(64), 'x');
+    const attId = await alice.uploadRaw(bob.address, randomBytes(64), 'x');
     expectError(await call(srv.url, 'GET', `/download/${attId}`, { query: { recipient: bob.address } }), 401, 'TOKEN_REQUIRED');
     expectError(await call(srv.url, 'GET', `/download/raw/${attId}`, { query: { recipient: bob.address } }), 401, 'TOKEN_REQUIRED');
     const sdkNoAuth = await rejection(srv.client({ auth: 'none' }).download(attId));
@@ -136,16 +136,16 @@ describe('attachments: compat mode (original unauthenticated downloads)', () => 
     const alice = srv.client({ auth: 'none' });
     const bob = srv.client({ auth: 'none' });
     const bytes = randomBytes(300);
-    const attId = await alice.upload(bob.address, bytes, 'a.txt');
-    expect(await bob.download(attId)).toEqual({ bytes, name: 'a.txt', from: alice.signingKey, size: 300 });
-    expect((await bob.downloadRaw(attId)).equals(bytes)).toBe(true);
+    const attId = await alice.uploadRaw(bob.address, bytes, 'a.txt');
+    expect(await bob.download(attId)).toEqual({ bytes: new Uint8Array(bytes), name: 'a.txt', from: alice.signingKey, size: 300 });
+    expect(Buffer.from(await bob.downloadRaw(attId)).equals(bytes)).toBe(true);
   });
 
   it('still checks the recipient: any other key in ?recipient= is 404, never an open fallback', async () => {
     const alice = srv.client({ auth: 'none' });
     const bob = srv.client({ auth: 'none' });
     const eve = srv.client({ auth: 'none' });
-    const attId = await alice.upload(bob.address, randomBytes(300), 'a.txt');
+    const attId = await alice.uploadRaw(bob.address, randomBytes(300), 'a.txt');
     for (const recipient of [eve.address, alice.address, alice.signingKey]) {
       expectError(await call(srv.url, 'GET', `/download/${attId}`, { query: { recipient } }), 404, 'NOT_FOUND');
       expectError(await call(srv.url, 'GET', `/download/raw/${attId}`, { query: { recipient } }), 404, 'NOT_FOUND');

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createWhisprServer, type WhisprServer } from '../../src/app/whispr-server.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/settings.js';
-import { generateIdentity, WhisprClient, WhisprError } from '../../src/sdk/index.js';
+import { generateIdentity, WhisprClient, WhisprError } from 'whispr-sdk';
 import { advanceDate, stoppedDate } from '../support/fake-date.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { blobPath } from './upload.js';
@@ -37,8 +37,8 @@ describe('attachments: expiry', () => {
     const alice = srv.client();
     const bob = srv.client();
     const bytes = randomBytes(2000);
-    const attId = await alice.upload(bob.address, bytes, 'soon-gone.bin');
-    expect((await bob.downloadRaw(attId)).equals(bytes)).toBe(true);
+    const attId = await alice.uploadRaw(bob.address, bytes, 'soon-gone.bin');
+    expect(Buffer.from(await bob.downloadRaw(attId)).equals(bytes)).toBe(true);
     const file = blobPath(srv.dataDir, attId);
     expect(existsSync(file)).toBe(true);
 
@@ -58,11 +58,11 @@ describe('attachments: expiry', () => {
     const carol = srv.client();
     const eve = srv.client();
     const bytes = randomBytes(500);
-    const forBob = await alice.upload(bob.address, bytes, 'for-bob');
-    const forCarol = await alice.upload(carol.address, bytes, 'for-carol');
+    const forBob = await alice.uploadRaw(bob.address, bytes, 'for-bob');
+    const forCarol = await alice.uploadRaw(carol.address, bytes, 'for-carol');
     expect(forCarol).toBe(forBob);
-    expect(await bob.download(forBob)).toMatchObject({ bytes, name: 'for-bob' });
-    expect(await carol.download(forBob)).toMatchObject({ bytes, name: 'for-carol' });
+    expect(await bob.download(forBob)).toMatchObject({ bytes: new Uint8Array(bytes), name: 'for-bob' });
+    expect(await carol.download(forBob)).toMatchObject({ bytes: new Uint8Array(bytes), name: 'for-carol' });
     expect(await status(eve.download(forBob))).toBe(404);
   });
 });
@@ -97,22 +97,22 @@ describe('attachments: one grant expiring keeps the file for another', () => {
       // First run: attachments never expire; alice sends the file to bob.
       let url = await start({ attachment_ttl_seconds: 0 });
       const client = (identity = alice) => new WhisprClient({ baseUrl: url, identity });
-      const attId = await client().upload(client(bob).address, bytes, 'shared');
+      const attId = await client().uploadRaw(client(bob).address, bytes, 'shared');
       await server!.close();
       server = undefined;
 
       // Second run: 1 s expiry; the same bytes to carol, whose grant then lapses.
       url = await start({ attachment_ttl_seconds: 1 });
       const carolClient = client(carol);
-      expect(await client().upload(carolClient.address, bytes, 'shared')).toBe(attId);
-      expect((await carolClient.downloadRaw(attId)).equals(bytes)).toBe(true);
+      expect(await client().uploadRaw(carolClient.address, bytes, 'shared')).toBe(attId);
+      expect(Buffer.from(await carolClient.downloadRaw(attId)).equals(bytes)).toBe(true);
       advanceDate(1_200);
       await server!.runCleanup();
 
       expect(await status(carolClient.download(attId))).toBe(404);
       expect(existsSync(blobPath(dataDir, attId))).toBe(true);
-      expect((await client(bob).downloadRaw(attId)).equals(bytes)).toBe(true);
-      expect(await client(bob).download(attId)).toMatchObject({ bytes, from: client().signingKey });
+      expect(Buffer.from(await client(bob).downloadRaw(attId)).equals(bytes)).toBe(true);
+      expect(await client(bob).download(attId)).toMatchObject({ bytes: new Uint8Array(bytes), from: client().signingKey });
     } finally {
       await server?.close();
       server = undefined;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sign } from '../../src/sdk/index.js';
+import { sign, toBase64 } from 'whispr-sdk';
 import { statusFigure } from '../support/server-status.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { call, expectError, type ApiResponse } from '../auth/api.js';
@@ -30,14 +30,14 @@ describe('attachments: what a bad upload gets', () => {
     return res;
   }
 
-  function valid(bytes = randomBytes(100)): { body: UploadBody; bytes: Buffer } {
+  async function valid(bytes = randomBytes(100)): Promise<{ body: UploadBody; bytes: Buffer }> {
     const alice = srv.client();
     const bob = srv.client();
-    return { body: uploadBody(alice, bob.address, bytes), bytes };
+    return { body: await uploadBody(alice, bob.address, bytes), bytes };
   }
 
   it('accepts exactly the limit', async () => {
-    const { body, bytes } = valid(randomBytes(LIMIT));
+    const { body, bytes } = await valid(randomBytes(LIMIT));
     const res = await upload(body);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ att_id: sha256Hex(bytes), status: 'ok' });
@@ -45,14 +45,14 @@ describe('attachments: what a bad upload gets', () => {
   });
 
   it('a declared size over attachment_max_size_bytes is 413 ATTACHMENT_TOO_LARGE', async () => {
-    const { body } = valid(randomBytes(10));
+    const { body } = await valid(randomBytes(10));
     await refused({ ...body, size: LIMIT + 1 }, 413, 'ATTACHMENT_TOO_LARGE');
   });
 
   it('real bytes over the limit with a lying small size are 413, and nothing is stored', async () => {
-    const { body } = valid(randomBytes(LIMIT + 1));
+    const { body } = await valid(randomBytes(LIMIT + 1));
     await refused({ ...body, size: 1 }, 413, 'ATTACHMENT_TOO_LARGE');
-    const { body: twice } = valid(randomBytes(LIMIT * 2));
+    const { body: twice } = await valid(randomBytes(LIMIT * 2));
     await refused({ ...twice, size: 10 }, 413, 'ATTACHMENT_TOO_LARGE');
   });
 
@@ -92,20 +92,20 @@ describe('attachments: what a bad upload gets', () => {
   });
 
   it('a bad signature is 400 SIGNATURE_INVALID', async () => {
-    const { body, bytes } = valid();
+    const { body, bytes } = await valid();
     const stranger = srv.client();
-    await refused({ ...body, signature: sign(stranger.identity.signing, bytes).toString('base64') }, 400, 'SIGNATURE_INVALID');
-    await refused({ ...body, signature: sign(srv.client().identity.signing, randomBytes(100)).toString('base64') }, 400, 'SIGNATURE_INVALID');
+    await refused({ ...body, signature: toBase64(sign(stranger.identity.signing, bytes)) }, 400, 'SIGNATURE_INVALID');
+    await refused({ ...body, signature: toBase64(sign(srv.client().identity.signing, randomBytes(100))) }, 400, 'SIGNATURE_INVALID');
     await refused({ ...body, signature: randomBytes(10).toString('base64') }, 400, 'SIGNATURE_INVALID');
   });
 
   it('a sha256 that does not match the bytes is 400 SHA256_MISMATCH', async () => {
-    const { body } = valid();
+    const { body } = await valid();
     await refused({ ...body, sha256: sha256Hex(randomBytes(100)) }, 400, 'SHA256_MISMATCH');
   });
 
   it('a sha256 that is not 64 hex characters is 400', async () => {
-    const { body } = valid();
+    const { body } = await valid();
     await refused({ ...body, sha256: 'z'.repeat(64) }, 400, 'INVALID_ATTACHMENT_ID');
     await refused({ ...body, sha256: body.sha256.slice(1) }, 400, 'INVALID_ATTACHMENT_ID');
     await refused({ ...body, sha256: `${body.sha256}0` }, 400, 'VALIDATION_FAILED');
@@ -113,20 +113,20 @@ describe('attachments: what a bad upload gets', () => {
   });
 
   it('a size that differs from the bytes is 400 SIZE_MISMATCH', async () => {
-    const { body } = valid(randomBytes(100));
+    const { body } = await valid(randomBytes(100));
     await refused({ ...body, size: 99 }, 400, 'SIZE_MISMATCH');
     await refused({ ...body, size: 101 }, 400, 'SIZE_MISMATCH');
   });
 
   it('a blob that is not strict base64 is 400 INVALID_BASE64', async () => {
-    const { body } = valid();
+    const { body } = await valid();
     await refused({ ...body, blob: 'not base64!' }, 400, 'INVALID_BASE64');
     await refused({ ...body, blob: `${body.blob.replace(/=+$/, '')}*` }, 400, 'INVALID_BASE64');
     await refused({ ...body, signature: 'sig?' }, 400, 'INVALID_BASE64');
   });
 
   it('malformed fields and bodies are 400', async () => {
-    const { body } = valid();
+    const { body } = await valid();
     await refused({ ...body, size: -1 }, 400, 'VALIDATION_FAILED');
     await refused({ ...body, size: '100' }, 400, 'VALIDATION_FAILED');
     await refused({ ...body, to: 'bob' }, 400);

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { UploadBody, WhisprClient } from '../../src/sdk/index.js';
+import type { UploadBody, WhisprClient } from 'whispr-sdk';
 
 export type { UploadBody };
 
 /** A correct /upload body, as the SDK sends it, for tests that then break one field. */
-export const uploadBody = (sender: WhisprClient, to: string, bytes: Buffer, name = 'file.bin'): UploadBody => sender.buildUpload(to, bytes, name);
+export const uploadBody = (sender: WhisprClient, to: string, bytes: Uint8Array, name = 'file.bin'): Promise<UploadBody> => sender.buildUpload(to, bytes, name);
 
-export const sha256Hex = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Where the server keeps an attachment's bytes. */
 export const blobPath = (dataDir: string, attId: string) => join(dataDir, 'attachments', attId.slice(0, 2), `${attId}.bin`);

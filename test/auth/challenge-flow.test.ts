@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdentity, openSealed, sign, type Identity } from '../../src/sdk/index.js';
+import { generateIdentity, openSealed, sign, type Identity } from 'whispr-sdk';
 import { statusFigure } from '../support/server-status.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { call, expectError } from './api.js';
 
-const hex = (b: Buffer) => b.toString('hex');
-const b64 = (b: Buffer) => b.toString('base64');
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 describe('auth: challenge -> token', () => {
   let srv: RunningServer;

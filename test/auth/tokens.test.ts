@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WhisprClient } from '../../src/sdk/index.js';
+import { WhisprClient, text, utf8 } from 'whispr-sdk';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { call, expectError } from './api.js';
 
@@ -32,7 +32,7 @@ describe('auth: bearer tokens on the inbox (strict mode)', () => {
     const sent = await alice.send(bob.address, 'hello bob');
     const messages = await bob.fetchInbox();
     expect(messages.map((m) => m.id)).toEqual([sent.id]);
-    expect(bob.open(messages[0]!)).toEqual({ plaintext: Buffer.from('hello bob'), verified: true });
+    expect(bob.open(messages[0]!)).toEqual({ plaintext: utf8('hello bob'), verified: true });
     expect(await bob.fetchInbox()).toEqual([]);
 
     const res = await inbox(bob.address, await bob.authenticate('x25519'));
@@ -47,7 +47,7 @@ describe('auth: bearer tokens on the inbox (strict mode)', () => {
     expectError(await inbox(bob.address), 401, 'TOKEN_REQUIRED');
     const res = await call(srv.url, 'GET', `/inbox/${bob.address}`, {});
     expectError(res, 401, 'TOKEN_REQUIRED');
-    expect((await bob.fetchInbox()).map((m) => bob.open(m).plaintext.toString())).toEqual(['still here']);
+    expect((await bob.fetchInbox()).map((m) => text(bob.open(m).plaintext))).toEqual(['still here']);
   });
 
   it('a token for key A used on /inbox/B is 403 KEY_MISMATCH and does not drain B', async () => {

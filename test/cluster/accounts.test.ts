@@ -1,7 +1,7 @@
 /** Private-comm accounts with their sockets on different nodes: messages, call events, one connection per account. */
 import { afterEach, describe, expect, test } from 'vitest';
 import type WebSocket from 'ws';
-import { AccountClient, encryptedMessage, sign } from '../../src/sdk/index.js';
+import { AccountClient, encryptedMessage, sign, toHex } from 'whispr-sdk';
 import { identityKey, phoneHash } from '../accounts/account-kit.js';
 import { eventually } from '../support/eventually.js';
 import { clusterServicesAvailable, httpCall, rawSocket, useCluster, wsOf, type ClusterNode, type Frame } from './cluster-kit.js';
@@ -75,7 +75,7 @@ describe.runIf(available)('cluster: private-comm accounts across nodes', () => {
     const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const challenge = await httpCall(`${A.url}/api/v1/auth/challenge`, json({ phone_hash: alice.phoneHash }));
     expect(challenge.status).toBe(200);
-    const signature = sign(alice.identity, Buffer.from(challenge.body.nonce as string, 'utf8')).toString('hex');
+    const signature = toHex(sign(alice.identity, Buffer.from(challenge.body.nonce as string, 'utf8')));
     const issued = await httpCall(`${B.url}/api/v1/auth/token`, json({ phone_hash: alice.phoneHash, nonce: challenge.body.nonce, signature }));
     expect(issued.status, JSON.stringify(issued.body)).toBe(200);
     expect(issued.body.user_id).toBe(alice.userId);

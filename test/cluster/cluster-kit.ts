@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
-import { generateIdentity, PushSubscription, WhisprClient, type Identity } from '../../src/sdk/index.js';
+import { generateIdentity, PushSubscription, WhisprClient, type Identity } from 'whispr-sdk';
 import { spawnWhispr } from '../config/cli.js';
 import { freePort } from '../durability/child-server.js';
 import { eventually } from '../support/eventually.js';

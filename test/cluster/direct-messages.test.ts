@@ -1,6 +1,6 @@
 /** Direct messages and group events across three nodes (PostgreSQL + Redis, strict mode). */
 import { afterEach, describe, expect, test } from 'vitest';
-import { GroupClient, newGroupKey, openSealed, type GroupMessageItem } from '../../src/sdk/index.js';
+import { GroupClient, newGroupKey, openSealed, type GroupMessageItem, toBase64, text } from 'whispr-sdk';
 import { clusterServicesAvailable, httpCall, pushSocket, useCluster, wsOf, type Listener } from './cluster-kit.js';
 import { openWs } from '../relay/helpers.js';
 
@@ -26,7 +26,7 @@ describe.runIf(available)('cluster: direct messages and groups across nodes', ()
     expect(frame).toMatchObject({ id: sent.id, from: alice.signingKey, enc_pub: alice.address, to: bob.address });
     const opened = bob.open(frame as never);
     expect(opened.verified).toBe(true);
-    expect(opened.plaintext.toString()).toBe('hello across nodes');
+    expect(text(opened.plaintext)).toBe('hello across nodes');
     // Pushed means removed: nothing is left for /inbox on any node.
     expect(await ctx.cluster.client(ctx.cluster.C, bob.identity).fetchInbox()).toEqual([]);
     expect(socket.frames.filter((f) => f.id === sent.id)).toHaveLength(1);
@@ -42,7 +42,7 @@ describe.runIf(available)('cluster: direct messages and groups across nodes', ()
     ];
     const inbox = await carol.fetchInbox();
     expect(inbox.map((m) => m.id)).toEqual(sent.map((s) => s.id));
-    expect(inbox.map((m) => carol.open(m).plaintext.toString())).toEqual(['one', 'two', 'three']);
+    expect(inbox.map((m) => text(carol.open(m).plaintext))).toEqual(['one', 'two', 'three']);
     // The fetch is a drain, on every node.
     for (const node of [A, B, C]) expect(await ctx.cluster.client(node, carol.identity).fetchInbox()).toEqual([]);
   });
@@ -65,7 +65,7 @@ describe.runIf(available)('cluster: direct messages and groups across nodes', ()
     const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const challenge = await httpCall(`${A.url}/auth/challenge`, json({ key: bob.address, key_type: 'x25519' }));
     expect(challenge.status).toBe(200);
-    const nonce = openSealed(bob.identity.encryption, Buffer.from(challenge.body.sealed_nonce as string, 'base64')).toString('base64');
+    const nonce = toBase64(openSealed(bob.identity.encryption, Buffer.from(challenge.body.sealed_nonce as string, 'base64')));
     const issued = await httpCall(`${B.url}/auth/token`, json({ challenge_id: challenge.body.challenge_id, nonce }));
     expect(issued.status, JSON.stringify(issued.body)).toBe(200);
     // The challenge was taken: answering it again on C fails.

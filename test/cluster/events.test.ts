@@ -1,7 +1,7 @@
 /** Chat-app events (durable per-user queues) with poster and recipient on different nodes. */
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import type WebSocket from 'ws';
-import { ChatEventsClient, type ChatEvent } from '../../src/sdk/index.js';
+import { ChatEventsClient, type ChatEvent } from 'whispr-sdk';
 import { eventually } from '../support/eventually.js';
 import { startOidcProvider, type OidcProvider } from '../support/oidc-provider.js';
 import { chatUser, clusterServicesAvailable, oidcEnv, rawSocket, useCluster, wsOf, type ClusterNode, type Frame } from './cluster-kit.js';

@@ -1,7 +1,7 @@
 /** Per-address limits hold summed over the nodes: the request rate budget and the WebSocket cap. */
 import { afterEach, describe, expect, test } from 'vitest';
 import type WebSocket from 'ws';
-import { generateIdentity, WhisprClient } from '../../src/sdk/index.js';
+import { generateIdentity, WhisprClient, toHex } from 'whispr-sdk';
 import { openWs, refusedStatus } from '../relay/helpers.js';
 import { eventually } from '../support/eventually.js';
 import { clusterServicesAvailable, httpCall, useCluster, wsOf } from './cluster-kit.js';
@@ -24,7 +24,7 @@ describe.runIf(available)('cluster: limits across nodes', () => {
 
   test('max_requests_per_ip_per_second is one budget over A, B and C: 429s once the shared burst is spent', async () => {
     const { nodes } = ctx.cluster;
-    const to = generateIdentity().encryption.publicKey.toString('hex');
+    const to = toHex(generateIdentity().encryption.publicKey);
     // Signed bodies built beforehand (each with its own sender: only the address budget is at stake).
     const bodies = Array.from({ length: 30 }, () => new WhisprClient({ baseUrl: nodes[0]!.url, identity: generateIdentity() }).buildSend(to, 'x'));
     const started = Date.now();

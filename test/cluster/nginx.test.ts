@@ -7,7 +7,7 @@
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { generateIdentity, WhisprClient } from '../../src/sdk/index.js';
+import { generateIdentity, WhisprClient } from 'whispr-sdk';
 import { nginxAvailable, startTestNginx, type TestNginx } from '../support/nginx.js';
 import { eventually } from '../support/eventually.js';
 import { statusFigure } from '../support/server-status.js';

@@ -4,7 +4,7 @@
  * answered 2xx must reach its recipient exactly once (by id), counted exactly.
  */
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { generateIdentity, WhisprClient, type Identity } from '../../src/sdk/index.js';
+import { generateIdentity, WhisprClient, type Identity } from 'whispr-sdk';
 import { eventually } from '../support/eventually.js';
 import { startOidcProvider, type OidcProvider } from '../support/oidc-provider.js';
 import {

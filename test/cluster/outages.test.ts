@@ -4,7 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { WhisprClient } from '../../src/sdk/index.js';
+import type { WhisprClient } from 'whispr-sdk';
 import { eventually } from '../support/eventually.js';
 import { REDIS_URL } from '../support/services.js';
 import { UpgradeRefused, openWs } from '../relay/helpers.js';

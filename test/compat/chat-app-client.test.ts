@@ -13,7 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import type { ChatEvent } from '../../src/sdk/chat-events-client.js';
+import type { ChatEvent } from 'whispr-sdk';
 import { call, type ApiResponse, type CallOptions } from '../auth/api.js';
 import { eventually } from '../support/eventually.js';
 import { startServer, type RunningServer } from '../support/test-server.js';

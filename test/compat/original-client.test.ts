@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { PYTHON, requirePyNaCl } from './python.js';
+import { text } from 'whispr-sdk';
 
 const SCRIPT = new URL('./original_client.py', import.meta.url).pathname;
 const available = requirePyNaCl();
@@ -46,14 +47,14 @@ describe.skipIf(!available)('the original Python client (PyNaCl) against a compa
     expect(message?.from).toBe(pySigningKey);
     const opened = sdk.open(message!);
     expect(opened.verified).toBe(true);
-    expect(opened.plaintext.toString()).toBe('hello from Python');
+    expect(text(opened.plaintext)).toBe('hello from Python');
   });
 
   test('an attachment uploaded by the original client downloads for its recipient only', async () => {
     const recipient = s.client({ auth: 'none' });
     const { att_id } = (await python('upload', s.url, identityFile, recipient.address, 'notes.txt', 'attachment body')) as { att_id: string };
     const file = await recipient.download(att_id);
-    expect(file.bytes.toString()).toBe('attachment body');
+    expect(text(file.bytes)).toBe('attachment body');
     expect(file.name).toBe('notes.txt');
     await expect(s.client({ auth: 'none' }).download(att_id)).rejects.toMatchObject({ status: 404 });
   });

@@ -18,7 +18,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TurnCredentials } from '../../src/features/calls/turn-credentials.js';
-import { openSealed, seal, sign, verify, type KeyPair } from '../../src/sdk/index.js';
+import { openSealed, seal, sign, text, verify, type KeyPair, toBase64, toHex } from 'whispr-sdk';
 import { accountSocket, identityKey, x25519, type AccountSocket } from '../accounts/account-kit.js';
 import { expectError, getJson, postText, type RawResponse } from '../relay/helpers.js';
 import { coturnInstalled, expectRefused, expectRelayed, startServerWithCoturn, type Coturn, type TurnSetup } from '../support/coturn.js';
@@ -70,17 +70,17 @@ describe.skipIf(!coturnInstalled('test/compat/private-comm-client.test.ts'))(
       const oneTimePrekeys = Array.from({ length: 100 }, () => ({ keyId: prekeyId++, pair: x25519() }));
       const registered = await post('/api/v1/register', {
         phone_hash: phoneHash,
-        identity_key: identity.publicKey.toString('base64'),
-        signed_prekey: signedPrekey.publicKey.toString('base64'),
-        prekey_signature: sign(identity, signedPrekey.publicKey).toString('base64'),
-        one_time_prekeys: oneTimePrekeys.map(({ keyId, pair }) => ({ keyId, publicKey: pair.publicKey.toString('base64') })),
+        identity_key: toBase64(identity.publicKey),
+        signed_prekey: toBase64(signedPrekey.publicKey),
+        prekey_signature: toBase64(sign(identity, signedPrekey.publicKey)),
+        one_time_prekeys: oneTimePrekeys.map(({ keyId, pair }) => ({ keyId, publicKey: toBase64(pair.publicKey) })),
       });
       expect(registered.status, JSON.stringify(registered.body)).toBe(200);
       expect(registered.body).toEqual({ status: 'registered', user_id: expect.any(String) });
       const { user_id: userId } = registered.body as { user_id: string };
 
       const nonce = randomBytes(32).toString('hex');
-      const login = await post('/api/v1/auth/token', { phone_hash: phoneHash, nonce, signature: sign(identity, Buffer.from(nonce, 'utf8')).toString('hex') });
+      const login = await post('/api/v1/auth/token', { phone_hash: phoneHash, nonce, signature: toHex(sign(identity, Buffer.from(nonce, 'utf8'))) });
       expect(login.status, JSON.stringify(login.body)).toBe(200);
       expect(login.body).toMatchObject({ token: expect.any(String), expires_in: 1800, user_id: userId });
       return { phoneHash, identity, oneTimePrekeys, userId, token: (login.body as { token: string }).token };
@@ -97,13 +97,13 @@ describe.skipIf(!coturnInstalled('test/compat/private-comm-client.test.ts'))(
         prekey_signature: string;
         one_time_prekey: { key_id: number; public_key: string };
       };
-      expect(bundle.identity_key).toBe(of.identity.publicKey.toString('base64'));
+      expect(bundle.identity_key).toBe(toBase64(of.identity.publicKey));
       expect(
         verify(Buffer.from(bundle.identity_key, 'base64'), Buffer.from(bundle.signed_prekey, 'base64'), Buffer.from(bundle.prekey_signature, 'base64')),
       ).toBe(true);
       const [first] = of.oneTimePrekeys;
       // A Date.now()-sized key id, beyond 32 bits, comes back as sent.
-      expect(bundle.one_time_prekey).toEqual({ key_id: first!.keyId, public_key: first!.pair.publicKey.toString('base64') });
+      expect(bundle.one_time_prekey).toEqual({ key_id: first!.keyId, public_key: toBase64(first!.pair.publicKey) });
       expect(bundle.user_id).toBe(of.userId);
       return { user_id: bundle.user_id, prekey: Buffer.from(bundle.one_time_prekey.public_key, 'base64') };
     }
@@ -143,11 +143,11 @@ describe.skipIf(!coturnInstalled('test/compat/private-comm-client.test.ts'))(
       const bob: Phone = { ...bobAccount, socket: await accountSocket(srv, bobAccount.token) };
 
       // An encrypted message, sealed to the one-time prekey from Bob's bundle; Bob reads sender_id and payload.
-      const payload = seal(bobBundle.prekey, 'hello Bob').toString('base64');
+      const payload = toBase64(seal(bobBundle.prekey, 'hello Bob'));
       alice.socket.send({ type: 'encrypted_message', recipient_id: bobBundle.user_id, payload });
       const message = await bob.socket.next((f) => f.type === 'encrypted_message');
       expect(message).toMatchObject({ sender_id: alice.userId, payload, timestamp: expect.any(String) });
-      expect(openSealed(bob.oneTimePrekeys[0]!.pair, Buffer.from(message.payload as string, 'base64')).toString()).toBe('hello Bob');
+      expect(text(openSealed(bob.oneTimePrekeys[0]!.pair, Buffer.from(message.payload as string, 'base64')))).toBe('hello Bob');
 
       // startCall: TURN credentials first, then the offer.
       const aliceTurn = await fetchTurn(alice);

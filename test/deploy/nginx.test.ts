@@ -7,7 +7,7 @@ import https from 'node:https';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import type { WhisprClient } from '../../src/sdk/whispr-client.js';
+import { type WhisprClient, text } from 'whispr-sdk';
 import { ADMIN_PASSWORD, ADMIN_SETTINGS, ADMIN_USER } from '../admin/admin-kit.js';
 import { collectFrames, closed } from '../relay/helpers.js';
 import { nginxAvailable, startTestNginx, type TestNginx } from '../support/nginx.js';
@@ -124,12 +124,12 @@ describe.runIf(NGINX_OK)('deploy/nginx.conf with a real nginx in front', () => {
       const inbox = await request('GET', `/inbox/${bob.address}`, { headers: { authorization: `Bearer ${bobToken}` } });
       expect(inbox.status).toBe(200);
       const [message] = JSON.parse(inbox.body).messages;
-      expect(bob.open(message).plaintext.toString()).toBe('through nginx');
+      expect(text(bob.open(message).plaintext)).toBe('through nginx');
     });
 
     test('a 3 MB attachment passes client_max_body_size and comes back', async () => {
       const bytes = Buffer.alloc(3 * 1024 * 1024, 9);
-      const upload = await request('POST', '/upload', { body: alice.buildUpload(bob.address, bytes, 'big.bin') });
+      const upload = await request('POST', '/upload', { body: await alice.buildUpload(bob.address, bytes, 'big.bin') });
       expect(upload.status, upload.body).toBe(200);
       const { att_id } = JSON.parse(upload.body);
       const download = await request('GET', `/download/${att_id}?recipient=${bob.address}`, { headers: { authorization: `Bearer ${bobToken}` } });
@@ -148,7 +148,7 @@ describe.runIf(NGINX_OK)('deploy/nginx.conf with a real nginx in front', () => {
       expect((await request('POST', '/send', { body: alice.buildSend(bob.address, marker) })).status).toBe(200);
       const frame = await nextFrame(frames, (f) => typeof f.message === 'string');
       expect(frame).toMatchObject({ to: bob.address, from: alice.signingKey });
-      expect(bob.open(frame as never).plaintext.toString()).toBe(marker);
+      expect(text(bob.open(frame as never).plaintext)).toBe(marker);
       ws.close();
       await closed(ws);
       await eventually(async () => (await statusFigure(srv, 'websocket_connections.whispr')) === 0);

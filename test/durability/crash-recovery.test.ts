@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateIdentity, WhisprClient, type Identity, type InboxMessage } from '../../src/sdk/index.js';
+import { generateIdentity, WhisprClient, type Identity, type InboxMessage, toHex, text } from 'whispr-sdk';
 import { killAllChildren, killChild, startChildServer } from './child-server.js';
 
 const N = 200;
@@ -30,7 +30,7 @@ describe('durability: SIGKILL after acknowledged sends', () => {
     const senders: Identity[] = Array.from({ length: 5 }, () => generateIdentity());
     const recipients: Identity[] = Array.from({ length: 3 }, () => generateIdentity());
     const client = (url: string, identity: Identity) => new WhisprClient({ baseUrl: url, identity, auth: 'none' });
-    const address = (identity: Identity) => identity.encryption.publicKey.toString('hex');
+    const address = (identity: Identity) => toHex(identity.encryption.publicKey);
 
     // message ciphertext (base64) -> what the server acknowledged for it
     const accepted = new Map<string, Accepted>();
@@ -74,7 +74,7 @@ describe('durability: SIGKILL after acknowledged sends', () => {
         for (const m of batch) {
           const opened = inbox.open(m);
           expect(opened.verified).toBe(true);
-          expect(accepted.get(m.message)?.plaintext).toBe(opened.plaintext.toString());
+          expect(accepted.get(m.message)?.plaintext).toBe(text(opened.plaintext));
           delivered.push({ ...m, recipient: inbox.address });
         }
       }
@@ -104,7 +104,7 @@ describe('durability: SIGKILL after acknowledged sends', () => {
     const first = await startChildServer(dataDir);
     const senders = Array.from({ length: 4 }, () => new WhisprClient({ baseUrl: first.url, identity: generateIdentity(), auth: 'none' }));
     const recipients = Array.from({ length: 2 }, () => generateIdentity());
-    const to = (i: number) => recipients[i % recipients.length]!.encryption.publicKey.toString('hex');
+    const to = (i: number) => toHex(recipients[i % recipients.length]!.encryption.publicKey);
 
     const attempted = new Set<string>();
     const acknowledged = new Map<string, number>();

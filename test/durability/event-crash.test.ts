@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ChatEventsClient, type ChatEvent } from '../../src/sdk/chat-events-client.js';
+import { ChatEventsClient, type ChatEvent } from 'whispr-sdk';
 import { startOidcProvider, type OidcProvider } from '../support/oidc-provider.js';
 import { eventually } from '../support/test-server.js';
 import { openCollecting, wsUrl } from '../relay/helpers.js';

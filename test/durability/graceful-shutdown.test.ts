@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateIdentity, WhisprClient, type InboxMessage, type PushSubscription } from '../../src/sdk/index.js';
+import { generateIdentity, WhisprClient, type InboxMessage, type PushSubscription, text } from 'whispr-sdk';
 import { killAllChildren, startChildServer } from './child-server.js';
 
 const SHUTDOWN_TIMEOUT_SECONDS = 5;
@@ -63,7 +63,7 @@ describe('durability: SIGTERM', () => {
     const bobAgain = new WhisprClient({ baseUrl: restarted.url, identity: bob.identity, auth: 'none' });
     const inbox = await carolAgain.fetchInbox();
     expect(inbox.map((m) => m.id)).toEqual([waiting.id]);
-    expect(carolAgain.open(inbox[0]!).plaintext.toString()).toBe('waiting for carol');
+    expect(text(carolAgain.open(inbox[0]!).plaintext)).toBe('waiting for carol');
     expect(await bobAgain.fetchInbox()).toEqual([]);
   });
 

@@ -1,7 +1,6 @@
 /** Chat-app events end to end: POST /api/events, WS /ws/{user_id}, sequence, ACK and redelivery. */
 import { describe, expect, test } from 'vitest';
-import { WhisprError } from '../../src/sdk/http.js';
-import type { ChatEvent } from '../../src/sdk/chat-events-client.js';
+import { WhisprError, type ChatEvent } from 'whispr-sdk';
 import { eventually } from '../support/test-server.js';
 import { sleep } from '../relay/helpers.js';
 import { message, payloadText, useEventServer } from './event-kit.js';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type WebSocket from 'ws';
 import type { Config } from '../../src/config/settings.js';
-import { ChatEventsClient, type ChatEvent } from '../../src/sdk/chat-events-client.js';
+import { ChatEventsClient, type ChatEvent } from 'whispr-sdk';
 import { call } from '../auth/api.js';
 import { startOidcProvider } from '../support/oidc-provider.js';
 import { createTempSchema, type TempSchema } from '../support/pg-schema.js';

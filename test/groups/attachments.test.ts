@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { GroupClient } from '../../src/sdk/index.js';
+import { GroupClient } from 'whispr-sdk';
 import { startServer, type RunningServer } from '../support/test-server.js';
 
 let s: RunningServer;
@@ -75,7 +75,7 @@ describe('upload encodings', () => {
   test('raw body with no Content-Type, as the original client posts it (SDK)', async () => {
     const bytes = randomBytes(70_000);
     await expectStored(await owner.g.upload(groupId, bytes), bytes);
-    expect((await bob.g.download(groupId, sha256(bytes))).equals(bytes)).toBe(true);
+    expect(Buffer.from(await bob.g.download(groupId, sha256(bytes))).equals(bytes)).toBe(true);
   });
 
   test('raw body with no Content-Type header at all, over fetch', async () => {
@@ -145,7 +145,7 @@ describe('the same bytes in two groups', () => {
     expect(existsSync(blobFile(id))).toBe(false);
     const again = await groupWith(alice);
     expect(await alice.g.upload(again, bytes)).toEqual({ id, size: bytes.length });
-    expect((await alice.g.download(again, id)).equals(bytes)).toBe(true);
+    expect(Buffer.from(await alice.g.download(again, id)).equals(bytes)).toBe(true);
   });
 });
 
@@ -159,7 +159,7 @@ describe('shutdown', () => {
       const { id } = await g.create('shutdown');
       const bytes = randomBytes(333);
       const { id: attId } = await g.upload(id, bytes);
-      expect((await g.download(id, attId)).equals(bytes)).toBe(true);
+      expect(Buffer.from(await g.download(id, attId)).equals(bytes)).toBe(true);
       const started = performance.now();
       await srv.stop();
       expect(performance.now() - started).toBeLessThan(2_000);

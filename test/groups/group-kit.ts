@@ -3,8 +3,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config } from '../../src/config/settings.js';
-import { GroupClient, PushSubscription, WhisprError } from '../../src/sdk/index.js';
-import type { WhisprClient } from '../../src/sdk/whispr-client.js';
+import { GroupClient, PushSubscription, WhisprError, type WhisprClient } from 'whispr-sdk';
 import { startServer, type RunningServer } from '../support/test-server.js';
 
 export interface ErrorBody {

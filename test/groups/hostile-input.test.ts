@@ -5,14 +5,14 @@ import Database from 'better-sqlite3';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { GroupClient, newGroupKey } from '../../src/sdk/index.js';
+import { GroupClient, newGroupKey, text } from 'whispr-sdk';
 import { call, expectError, type ApiResponse, type CallOptions } from '../auth/api.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 
 let s: RunningServer;
 let db: Database.Database;
 let owner: { id: string; token: string; g: GroupClient };
-let grp: { id: string; general: string; key: Buffer };
+let grp: { id: string; general: string; key: Uint8Array };
 const statuses: number[] = [];
 
 beforeAll(async () => {
@@ -226,6 +226,6 @@ describe('attachments', () => {
     expectError(await api('GET', '/attachments/%zz', { query: { group_id: grp.id } }), 400, 'BAD_URL');
     // So is U+0000, refused in every text a request carries (docs/security.md).
     expectError(await api('GET', `/attachments/${id}%00`, { query: { group_id: grp.id } }), 400, 'INVALID_STRING');
-    expect((await owner.g.download(grp.id, id)).toString()).toBe('real file');
+    expect(text(await owner.g.download(grp.id, id))).toBe('real file');
   });
 });

@@ -8,8 +8,7 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { GroupClient, newGroupKey, type GroupMessageItem } from '../../src/sdk/index.js';
-import type { WhisprClient } from '../../src/sdk/whispr-client.js';
+import { GroupClient, newGroupKey, type GroupMessageItem, type WhisprClient, text } from 'whispr-sdk';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { denied, expectError, listen, raw, recordErrorBodies, type Listener } from './group-kit.js';
 
@@ -23,8 +22,8 @@ const listeners: Listener[] = [];
 let g = '';
 let invite = '';
 let general = '';
-let key1: Buffer = Buffer.alloc(0);
-let key2: Buffer = Buffer.alloc(0);
+let key1: Uint8Array = new Uint8Array(0);
+let key2: Uint8Array = new Uint8Array(0);
 let attachment = '';
 const name = `lifecycle-${Date.now()}`;
 
@@ -115,7 +114,7 @@ describe('group lifecycle (strict mode)', () => {
     for (const member of [A, B, C]) {
       const mine = await member.myKey(g);
       expect(mine.keyVersion).toBe(1);
-      expect(mine.key.equals(key1)).toBe(true);
+      expect(Buffer.from(mine.key).equals(key1)).toBe(true);
     }
   });
 
@@ -160,7 +159,7 @@ describe('group lifecycle (strict mode)', () => {
     expect(up).toEqual({ id: expect.stringMatching(/^[0-9a-f]{64}$/), size: 17 });
     attachment = up.id;
     expect(existsSync(join(s.dataDir, 'group-attachments', attachment.slice(0, 2), `${attachment}.bin`))).toBe(true);
-    expect((await C.download(g, up.id)).toString()).toBe('sealed file bytes');
+    expect(text(await C.download(g, up.id))).toBe('sealed file bytes');
   });
 
   test('rekey: a stale send is 409, members hear the new version, sends work under the new key', async () => {
@@ -173,7 +172,7 @@ describe('group lifecycle (strict mode)', () => {
     await A.distributeKey(g, key2, 2);
     const { key, keyVersion } = await B.myKey(g);
     expect(keyVersion).toBe(2);
-    expect(key.equals(key2)).toBe(true);
+    expect(Buffer.from(key).equals(key2)).toBe(true);
     await B.send(g, general, key, 2, 'after rekey');
     const { messages } = await C.fetch(g, general);
     expect(messages.map((m) => m.key_version)).toEqual([1, 1, 2]);

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { newGroupKey } from '../../src/sdk/index.js';
+import { newGroupKey } from 'whispr-sdk';
 import { call, expectError } from '../auth/api.js';
 import { rawExchange, rawSocket } from '../relay/helpers.js';
 import { useGroupServer, type GroupTestUser } from './group-kit.js';

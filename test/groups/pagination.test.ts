@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { newGroupKey, type GroupMessageItem } from '../../src/sdk/index.js';
+import { newGroupKey, type GroupMessageItem, text } from 'whispr-sdk';
 import { useGroupServer, type GroupTestUser } from './group-kit.js';
 
 const { kit, user } = useGroupServer();
@@ -173,7 +173,7 @@ describe('deletion takes the messages and files with it', () => {
     expect(messageRows('group_id', grp.id)).toBe(0);
     expect(existsSync(blobFile(own.id))).toBe(false);
     expect(existsSync(blobFile(shared.id))).toBe(true);
-    expect((await owner.g.download(other.id, shared.id)).toString()).toBe('in both groups');
+    expect(text(await owner.g.download(other.id, shared.id))).toBe('in both groups');
 
     // When the last group holding them goes, so do the bytes.
     await owner.g.delete(other.id);

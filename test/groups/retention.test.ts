@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { newGroupKey } from '../../src/sdk/index.js';
+import { newGroupKey } from 'whispr-sdk';
 import { advanceDate, stoppedDate } from '../support/fake-date.js';
 import { type GroupTestUser, useGroupServer } from './group-kit.js';
 
@@ -63,7 +63,7 @@ describe('with retention set', () => {
     advanceDate(HOUR_MS / 2 + 1000);
     await kit.s.server.runCleanup();
     await expect(owner.g.download(first.id, id)).rejects.toMatchObject({ status: 404 });
-    expect((await owner.g.download(second.id, id)).equals(bytes)).toBe(true);
+    expect(Buffer.from(await owner.g.download(second.id, id)).equals(bytes)).toBe(true);
     expect(filesOnDisk()).toBe(before + 1);
 
     advanceDate(HOUR_MS / 2);
@@ -85,6 +85,6 @@ describe('by default', () => {
     advanceDate(10 * 365 * 24 * HOUR_MS);
     await kit.s.server.runCleanup();
     expect(await grp.texts()).toEqual(['kept']);
-    expect((await owner.g.download(grp.id, id)).equals(bytes)).toBe(true);
+    expect(Buffer.from(await owner.g.download(grp.id, id)).equals(bytes)).toBe(true);
   });
 });

@@ -10,9 +10,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createWhisprServer, type WhisprServer } from '../../src/app/whispr-server.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { AccountClient, ChatEventsClient, encryptedMessage, GroupClient, newGroupKey, WhisprError, type InboxMessage } from '../../src/sdk/index.js';
-import { generateIdentity } from '../../src/sdk/keys.js';
-import { WhisprClient } from '../../src/sdk/whispr-client.js';
+import {
+  AccountClient,
+  ChatEventsClient,
+  encryptedMessage,
+  GroupClient,
+  newGroupKey,
+  WhisprError,
+  type InboxMessage,
+  generateIdentity,
+  WhisprClient,
+  toBase64,
+  toHex,
+} from 'whispr-sdk';
 import { collectFrames, openWs, sleep, wsUrl } from '../relay/helpers.js';
 import { captureLog } from '../support/log-capture.js';
 import { eventually } from '../support/test-server.js';
@@ -131,13 +141,13 @@ describe('log privacy (issue 7)', () => {
     // A fresh sender: alice's per-key send budget is spent by the 429 burst.
     const dave = client();
     pairs.push([dave.signingKey, bob.address], [dave.address, bob.address]);
-    const upload = dave.buildUpload(bob.address, bytes, 'secret-name.bin');
+    const upload = await dave.buildUpload(bob.address, bytes, 'secret-name.bin');
     secret('attachment base64', upload.blob);
     secret('attachment signature', upload.signature);
     secret('attachment sha256', upload.sha256);
-    const attId = await dave.upload(bob.address, bytes, 'secret-name.bin');
-    expect((await bob.download(attId)).bytes.equals(bytes)).toBe(true);
-    expect((await bob.downloadRaw(attId)).equals(bytes)).toBe(true);
+    const attId = await dave.uploadRaw(bob.address, bytes, 'secret-name.bin');
+    expect(Buffer.from((await bob.download(attId)).bytes).equals(bytes)).toBe(true);
+    expect(Buffer.from(await bob.downloadRaw(attId)).equals(bytes)).toBe(true);
 
     // Group create / join / key / send / fetch.
     const A = new GroupClient(alice);
@@ -146,8 +156,8 @@ describe('log privacy (issue 7)', () => {
     secret('invite code', invite_code);
     await B.join({ invite_code });
     const key = newGroupKey();
-    secret('group key hex', key.toString('hex'));
-    secret('group key base64', key.toString('base64'));
+    secret('group key hex', toHex(key));
+    secret('group key base64', toBase64(key));
     await A.distributeKey(groupId, key, 1);
     const { members } = await A.memberKeys(groupId);
     for (const m of members) secret(`sealed group key for ${m.user_id}`, m.encrypted_group_key ?? undefined);
@@ -198,7 +208,7 @@ describe('log privacy (issue 7)', () => {
     await accountB.register(2);
     secret('account token', await accountA.accessToken());
     secret('account token', await accountB.accessToken());
-    secret('identity key', accountA.identity.publicKey.toString('base64'));
+    secret('identity key', toBase64(accountA.identity.publicKey));
     const bundle = await accountA.bundle(phoneB);
     secret('prekey', bundle.one_time_prekey?.public_key);
     secret('signed prekey', bundle.signed_prekey);

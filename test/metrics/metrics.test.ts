@@ -1,6 +1,6 @@
 /** Prometheus metrics: the separate listener and the token route, over real HTTP. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { PushSubscription } from '../../src/sdk/push-subscription.js';
+import type { PushSubscription } from 'whispr-sdk';
 import { freeTcpPort } from '../support/daemon.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { postText } from '../relay/helpers.js';

@@ -7,10 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GroupClient } from '../../src/sdk/index.js';
 import { POSTGRES_MIGRATIONS } from '../../src/storage/postgres/migrations.js';
-import { generateIdentity, type Identity } from '../../src/sdk/keys.js';
-import { WhisprClient } from '../../src/sdk/whispr-client.js';
+import { GroupClient, generateIdentity, type Identity, text, WhisprClient } from 'whispr-sdk';
 import { runWhispr, type CliResult } from '../config/cli.js';
 import { killAllChildren, startChildServer } from '../durability/child-server.js';
 import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
@@ -57,7 +55,7 @@ describe('whispr backup and restore (SQLite)', () => {
     }
     for (let i = 0; i < 3; i++) {
       const bytes = randomBytes(2048 + i);
-      acknowledged.attachments.push({ id: await from.upload(to.address, bytes, `file-${i}.bin`), bytes });
+      acknowledged.attachments.push({ id: await from.uploadRaw(to.address, bytes, `file-${i}.bin`), bytes });
     }
     const owner = new GroupClient(from);
     const { id } = await owner.create('backed up');
@@ -75,7 +73,7 @@ describe('whispr backup and restore (SQLite)', () => {
       const carol = on(source.url, generateIdentity());
       while (busy) {
         await carol.send(dave.address, `during the backup #${duringBackup}`);
-        await carol.upload(dave.address, randomBytes(1024), 'during.bin');
+        await carol.uploadRaw(dave.address, randomBytes(1024), 'during.bin');
         duringBackup++;
       }
     };
@@ -101,12 +99,12 @@ describe('whispr backup and restore (SQLite)', () => {
     expect(await fetch(`${restored.url}/public-key`).then((r) => r.json())).toEqual(await fetch(`${source.url}/public-key`).then((r) => r.json()));
     const to = on(restored.url, bob);
     const inbox = await to.fetchInbox();
-    const texts = inbox.map((m) => to.open(m).plaintext.toString('utf8'));
+    const texts = inbox.map((m) => text(to.open(m).plaintext));
     expect(texts.filter((t) => t.startsWith('before the backup'))).toEqual(acknowledged.messages);
-    for (const { id, bytes } of acknowledged.attachments) expect((await to.download(id)).bytes.equals(bytes)).toBe(true);
+    for (const { id, bytes } of acknowledged.attachments) expect(Buffer.from((await to.download(id)).bytes).equals(bytes)).toBe(true);
     const owner = new GroupClient(on(restored.url, alice));
     expect((await owner.info(acknowledged.group.id)).name).toBe('backed up');
-    expect((await owner.download(acknowledged.group.id, acknowledged.group.fileId)).equals(acknowledged.group.bytes)).toBe(true);
+    expect(Buffer.from(await owner.download(acknowledged.group.id, acknowledged.group.fileId)).equals(acknowledged.group.bytes)).toBe(true);
   });
 
   it('restore refuses a data directory that holds something unless --force, and then replaces its data', async () => {

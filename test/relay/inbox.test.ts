@@ -4,6 +4,7 @@ import { advanceDate } from '../support/fake-date.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { expectError, getJson } from './helpers.js';
 import { statusFigure } from '../support/server-status.js';
+import { text } from 'whispr-sdk';
 
 let srv: RunningServer;
 beforeAll(async () => {
@@ -26,7 +27,7 @@ describe('fetching', () => {
     }
     const opened = inbox.map((m) => bob.open(m));
     expect(opened.every((o) => o.verified)).toBe(true);
-    expect(opened[0]!.plaintext.toString()).toBe('first');
+    expect(text(opened[0]!.plaintext)).toBe('first');
     expect([...opened[1]!.plaintext]).toEqual([0, 1, 2, 255]);
     expect(await bob.fetchInbox()).toEqual([]);
   });
@@ -38,8 +39,8 @@ describe('fetching', () => {
     await alice.send(bob.address, 'for bob');
     await alice.send(carol.address, 'for carol');
     const bobs = await bob.fetchInbox();
-    expect(bobs.map((m) => bob.open(m).plaintext.toString())).toEqual(['for bob']);
-    expect((await carol.fetchInbox()).map((m) => carol.open(m).plaintext.toString())).toEqual(['for carol']);
+    expect(bobs.map((m) => text(bob.open(m).plaintext))).toEqual(['for bob']);
+    expect((await carol.fetchInbox()).map((m) => text(carol.open(m).plaintext))).toEqual(['for carol']);
   });
 
   test('a since far in the future returns nothing and keeps the messages', async () => {
@@ -60,7 +61,7 @@ describe('fetching', () => {
     expect(backDated).toBeLessThan(first!.timestamp);
     await alice.sendBody(alice.buildSend(bob.address, 'late', backDated));
     const next = await bob.fetchInbox(first!.timestamp);
-    expect(next.map((m) => bob.open(m).plaintext.toString())).toEqual(['late']);
+    expect(next.map((m) => text(bob.open(m).plaintext))).toEqual(['late']);
   });
 
   test('a non-numeric since is 400 and removes nothing', async () => {
@@ -126,7 +127,7 @@ describe('compat mode', () => {
       const bob = compat.client({ auth: 'none' });
       await alice.send(bob.address, 'hi');
       const inbox = await bob.fetchInbox();
-      expect(inbox.map((m) => bob.open(m).plaintext.toString())).toEqual(['hi']);
+      expect(inbox.map((m) => text(bob.open(m).plaintext))).toEqual(['hi']);
       expect(await bob.fetchInbox()).toEqual([]);
     } finally {
       await compat.stop();
@@ -170,7 +171,7 @@ describe('expiry', () => {
       await forever.server.runCleanup();
       expect(await statusFigure(forever, 'queued_messages')).toBe(1);
       const inbox = await bob.fetchInbox();
-      expect(inbox.map((m) => bob.open(m).plaintext.toString())).toEqual(['still here']);
+      expect(inbox.map((m) => text(bob.open(m).plaintext))).toEqual(['still here']);
     } finally {
       vi.useRealTimers();
       await forever.stop();

@@ -1,6 +1,6 @@
 /** POST /send: validation, size limits, rate limits, queue caps, replay and server-assigned timestamps. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { WhisprClient } from '../../src/sdk/whispr-client.js';
+import { type WhisprClient, text } from 'whispr-sdk';
 import { stoppedDate } from '../support/fake-date.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 import { expectError, postText, rawExchange, rawSocket, type RawResponse } from './helpers.js';
@@ -31,7 +31,7 @@ describe('accepted sends', () => {
     expect(result.timestamp).toBeLessThanOrEqual(Date.now() / 1000);
     const inbox = await bob.fetchInbox();
     expect(inbox.map((m) => m.id)).toEqual([result.id]);
-    expect(bob.open(inbox[0]!).plaintext.toString()).toBe('hello bob');
+    expect(text(bob.open(inbox[0]!).plaintext)).toBe('hello bob');
   });
 
   test('a message of exactly max_message_size decoded bytes is accepted', async () => {
@@ -191,7 +191,7 @@ describe('recipient queue cap', () => {
     expect(Number(full.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const inbox = await bob.fetchInbox();
     expect(inbox.map((m) => m.id)).toEqual(ids);
-    expect(inbox.map((m) => bob.open(m).plaintext.toString())).toEqual(['m0', 'm1', 'm2']);
+    expect(inbox.map((m) => text(bob.open(m).plaintext))).toEqual(['m0', 'm1', 'm2']);
     // Once drained, the recipient accepts messages again.
     expect((await alice.send(bob.address, 'm4')).duplicate).toBe(false);
   });

@@ -2,8 +2,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createWhisprServer } from '../../src/app/whispr-server.js';
-import type { InboxMessage, WhisprClient } from '../../src/sdk/whispr-client.js';
-import type { PushSubscription } from '../../src/sdk/push-subscription.js';
+import { type InboxMessage, type WhisprClient, type PushSubscription, text, utf8 } from 'whispr-sdk';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 
 let srv: RunningServer;
@@ -48,9 +47,9 @@ describe.each(['key', 'query'] as const)('subscribe with path %s', (path) => {
       to: bob.address,
     });
     expect(received.map((m) => bob.open(m))).toEqual([
-      { plaintext: Buffer.from('queued 1'), verified: true },
-      { plaintext: Buffer.from('queued 2'), verified: true },
-      { plaintext: Buffer.from('live'), verified: true },
+      { plaintext: utf8('queued 1'), verified: true },
+      { plaintext: utf8('queued 2'), verified: true },
+      { plaintext: utf8('live'), verified: true },
     ]);
     // Delivered over the socket: the inbox does not hand them out a second time.
     expect(await bob.fetchInbox()).toEqual([]);
@@ -85,7 +84,7 @@ test("the sender's own sockets get a copy of what it sent; the recipient still g
   // The copy is sealed to bob: only its metadata is useful to alice, and it does not consume bob's message.
   const inbox = await bob.fetchInbox();
   expect(inbox.map((m) => m.id)).toEqual([sent.id]);
-  expect(bob.open(inbox[0]!).plaintext.toString()).toBe('copy me');
+  expect(text(bob.open(inbox[0]!).plaintext)).toBe('copy me');
 });
 
 test('after the subscriber disconnects, new messages wait in the inbox', async () => {
@@ -157,7 +156,7 @@ describe('server restart', () => {
       await eventually(() => received.length === 3, 10_000);
       expect(closes[0]).toBe(1012);
       expect(received.map((m) => m.id).slice(1)).toEqual([whileAway.id, live.id]);
-      expect(received.map((m) => bob.open(m).plaintext.toString())).toEqual(['before', 'while reconnecting', 'after']);
+      expect(received.map((m) => text(bob.open(m).plaintext))).toEqual(['before', 'while reconnecting', 'after']);
     } finally {
       for (const s of subscriptions.splice(0)) s.close();
       await second?.close();

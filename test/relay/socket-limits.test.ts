@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import type { WhisprClient } from '../../src/sdk/whispr-client.js';
+import type { WhisprClient } from 'whispr-sdk';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 import { closed, collectFrames, openWs, rawExchange, rawSocket, serverFrames, sleep, upgradeRequest, wsUrl } from './helpers.js';
 import { statusFigure } from '../support/server-status.js';

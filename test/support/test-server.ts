@@ -6,8 +6,7 @@ import { pino, type Logger } from 'pino';
 import { createWhisprServer, type WhisprServer } from '../../src/app/whispr-server.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/settings.js';
-import { generateIdentity } from '../../src/sdk/keys.js';
-import { WhisprClient } from '../../src/sdk/whispr-client.js';
+import { generateIdentity, WhisprClient } from 'whispr-sdk';
 
 export interface RunningServer {
   server: WhisprServer;

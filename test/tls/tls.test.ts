@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createWhisprServer } from '../../src/app/whispr-server.js';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
-import { generateIdentity } from '../../src/sdk/keys.js';
-import { WhisprClient, type InboxMessage } from '../../src/sdk/whispr-client.js';
+import { generateIdentity, WhisprClient, type InboxMessage, text } from 'whispr-sdk';
 import { startServer, type RunningServer } from '../support/test-server.js';
 
 const run = promisify(execFile);
@@ -103,7 +102,7 @@ describe('direct TLS', () => {
       const message = await received;
       expect(message.from).toBe(alice.signingKey);
       const opened = bob.open(message);
-      expect(opened.plaintext.toString()).toBe('hello over TLS');
+      expect(text(opened.plaintext)).toBe('hello over TLS');
       expect(opened.verified).toBe(true);
     } finally {
       socket.close();

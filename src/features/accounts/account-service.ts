@@ -4,7 +4,7 @@ import { ApiError, notFound, unauthorized } from '../../core/errors.js';
 import type { Hs256Tokens } from '../../core/hs256-jwt.js';
 import type { SecurityMode } from '../auth/key-authorizer.js';
 import type { AccountStore, Registration } from './account-store.js';
-import type { PrekeyBundle } from '../../wire/accounts.js';
+import type { PrekeyBundle } from 'whispr-sdk/wire';
 
 export interface AccountLimits {
   maxUnusedPrekeys: number;

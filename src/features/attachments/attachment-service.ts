@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { UploadBody } from 'whispr-sdk/wire';
 import { base64DecodedLength, decodeBase64, decodeHexKey } from '../../core/encoding.js';
 import type { Ed25519Verifier } from '../../core/ed25519.js';
 import { badRequest, notFound, tooLarge, tooMany } from '../../core/errors.js';
@@ -9,16 +10,7 @@ import type { AttachmentGrant, AttachmentStore, BlobStore } from './attachment-s
 import type { KeyLocks } from '../../cluster/key-locks.js';
 
 /** The original Whispr /upload body; the signature covers the raw file bytes. */
-export interface SignedUpload {
-  to: string;
-  from_: string;
-  enc_pub: string;
-  blob: string;
-  signature: string;
-  name?: string | null;
-  size: number;
-  sha256: string;
-}
+export type SignedUpload = UploadBody;
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 

@@ -1,4 +1,5 @@
 import { openSealed, seal } from './crypto.js';
+import { fromBase64, fromHex, text, toBase64 } from './encoding.js';
 import { decryptFromGroup, encryptForGroup } from './group-crypto.js';
 import { request, requestJson, type RequestOptions } from './http.js';
 import type { WhisprClient } from './whispr-client.js';
@@ -43,7 +44,7 @@ export class GroupClient {
     return this.client.address;
   }
 
-  private async call<T>(method: string, path: string, query: Params, body?: unknown, rawBody?: Buffer): Promise<T> {
+  private async call<T>(method: string, path: string, query: Params, body?: unknown, rawBody?: Uint8Array): Promise<T> {
     const options: RequestOptions = {
       query: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, v === undefined ? undefined : String(v)])),
       token: await this.client.token(),
@@ -163,20 +164,19 @@ export class GroupClient {
     });
   }
   /** Seals `key` to every current member and stores it under `keyVersion` (what an owner/admin does after a rekey). */
-  async distributeKey(groupId: string, key: Buffer, keyVersion: number): Promise<void> {
+  async distributeKey(groupId: string, key: Uint8Array, keyVersion: number): Promise<void> {
     const { members } = await this.memberKeys(groupId);
-    for (const member of members)
-      await this.updateMemberKey(groupId, member.user_id, seal(Buffer.from(member.user_id, 'hex'), key).toString('base64'), keyVersion);
+    for (const member of members) await this.updateMemberKey(groupId, member.user_id, toBase64(seal(fromHex(member.user_id), key)), keyVersion);
   }
   /** Opens the caller's sealed group key at the group's current version. */
-  async myKey(groupId: string): Promise<{ key: Buffer; keyVersion: number }> {
+  async myKey(groupId: string): Promise<{ key: Uint8Array; keyVersion: number }> {
     const { members, key_version } = await this.memberKeys(groupId);
     const mine = members.find((m) => m.user_id === this.me);
     if (mine?.encrypted_group_key == null) throw new Error('no group key has been distributed to this member yet');
-    return { key: openSealed(this.client.identity.encryption, Buffer.from(mine.encrypted_group_key, 'base64')), keyVersion: key_version };
+    return { key: openSealed(this.client.identity.encryption, fromBase64(mine.encrypted_group_key)), keyVersion: key_version };
   }
 
-  async send(groupId: string, channelId: string, key: Buffer, keyVersion: number, plaintext: string, attachmentMeta?: string) {
+  async send(groupId: string, channelId: string, key: Uint8Array, keyVersion: number, plaintext: string, attachmentMeta?: string) {
     const { ciphertext, nonce } = encryptForGroup(key, plaintext);
     const body = {
       group_id: groupId,
@@ -197,19 +197,19 @@ export class GroupClient {
       { group_id: groupId, channel_id: channelId, ...options },
     );
   }
-  decrypt(message: GroupMessageItem, key: Buffer): string {
-    return decryptFromGroup(key, message.ciphertext, message.nonce).toString('utf8');
+  decrypt(message: GroupMessageItem, key: Uint8Array): string {
+    return text(decryptFromGroup(key, message.ciphertext, message.nonce));
   }
 
   /** Raw bytes with no Content-Type, as the original client uploads. */
-  upload(groupId: string, bytes: Buffer) {
+  upload(groupId: string, bytes: Uint8Array) {
     return this.call<{ id: string; size: number }>('POST', '/attachments/upload', { group_id: groupId, user_id: this.me }, undefined, bytes);
   }
-  async download(groupId: string, attId: string): Promise<Buffer> {
+  async download(groupId: string, attId: string): Promise<Uint8Array> {
     const response = await request(this.client.baseUrl, 'GET', `/groups/attachments/${attId}`, {
       query: { group_id: groupId, user_id: this.me },
       token: await this.client.token(),
     });
-    return Buffer.from(await response.arrayBuffer());
+    return new Uint8Array(await response.arrayBuffer());
   }
 }

@@ -1,5 +1,3 @@
-import WebSocket from 'ws';
-
 export interface PushSubscriptionOptions {
   /** Builds the URL for each (re)connect, e.g. with a fresh token. */
   url: () => Promise<string>;
@@ -11,12 +9,17 @@ export interface PushSubscriptionOptions {
   maxBackoffMs?: number;
 }
 
-/** A push socket that reconnects with exponential backoff until closed. */
+const decoder = new TextDecoder();
+
+/**
+ * A push socket that reconnects with exponential backoff until closed. It uses the platform's
+ * WebSocket (browsers, Node >= 22), so credentials travel in the URL, never in headers.
+ */
 export class PushSubscription {
   private socket: WebSocket | undefined;
   private closed = false;
   private attempt = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private openWaiters: Array<() => void> = [];
 
   constructor(private readonly options: PushSubscriptionOptions) {
@@ -56,24 +59,24 @@ export class PushSubscription {
     }
     if (this.closed) return;
     const socket = new WebSocket(url);
+    socket.binaryType = 'arraybuffer';
     this.socket = socket;
-    socket.on('open', () => {
+    socket.addEventListener('open', () => {
       this.attempt = 0;
       this.options.onOpen?.();
       for (const resolve of this.openWaiters.splice(0)) resolve();
     });
-    socket.on('message', (data) => {
+    socket.addEventListener('message', (event) => {
       let frame: unknown;
       try {
-        frame = JSON.parse(data.toString());
+        frame = JSON.parse(typeof event.data === 'string' ? event.data : decoder.decode(event.data as ArrayBuffer));
       } catch {
         return;
       }
       this.options.onFrame(frame);
     });
-    socket.on('error', () => {});
-    socket.on('close', (code, reason) => {
-      this.options.onClose?.(code, reason.toString());
+    socket.addEventListener('close', (event) => {
+      this.options.onClose?.(event.code, event.reason);
       this.retry();
     });
   }

@@ -1,8 +1,13 @@
-import { createHash } from 'node:crypto';
 import { openSealed, seal, sign, verify } from './crypto.js';
+import { fromBase64, fromHex, sha256Hex, toBase64, toHex } from './encoding.js';
+import { decryptFile, encryptFile } from './file-crypto.js';
+import { encodeFileEnvelope, type FileEnvelope } from './file-envelope.js';
+import type { UploadBody } from './wire/attachments.js';
 import { request, requestJson } from './http.js';
 import type { Identity } from './keys.js';
 import { PushSubscription } from './push-subscription.js';
+
+export type { UploadBody };
 
 export interface InboxMessage {
   id: number;
@@ -24,22 +29,22 @@ export interface SendBody {
   timestamp?: number;
 }
 
-export interface UploadBody {
-  to: string;
-  from_: string;
-  enc_pub: string;
-  blob: string;
-  signature: string;
-  name?: string | null;
-  size: number;
-  sha256: string;
-}
-
 export interface SendResult {
   status: 'ok';
   id: number;
   timestamp: number;
   duplicate: boolean;
+}
+
+/** An encrypted file as `sendFile` sent it: the message that carries its key, and the stored ciphertext's id. */
+export interface SentFile extends SendResult {
+  attachment_id: string;
+}
+
+export interface ReceivedFile {
+  bytes: Uint8Array;
+  name: string;
+  mime: string | undefined;
 }
 
 export type KeyType = 'ed25519' | 'x25519';
@@ -68,27 +73,27 @@ export class WhisprClient {
 
   /** The inbox address: the X25519 public key in hex. */
   get address(): string {
-    return this.identity.encryption.publicKey.toString('hex');
+    return toHex(this.identity.encryption.publicKey);
   }
 
   get signingKey(): string {
-    return this.identity.signing.publicKey.toString('hex');
+    return toHex(this.identity.signing.publicKey);
   }
 
   /** Seals `plaintext` to `to` and signs the ciphertext, exactly as the original client does. */
-  buildSend(to: string, plaintext: Buffer | string, timestamp?: number): SendBody {
-    const ciphertext = seal(Buffer.from(to, 'hex'), plaintext);
+  buildSend(to: string, plaintext: Uint8Array | string, timestamp?: number): SendBody {
+    const ciphertext = seal(fromHex(to), plaintext);
     return {
       to,
       from_: this.signingKey,
       enc_pub: this.address,
-      message: ciphertext.toString('base64'),
-      signature: sign(this.identity.signing, ciphertext).toString('base64'),
+      message: toBase64(ciphertext),
+      signature: toBase64(sign(this.identity.signing, ciphertext)),
       ...(timestamp === undefined ? {} : { timestamp }),
     };
   }
 
-  send(to: string, plaintext: Buffer | string): Promise<SendResult> {
+  send(to: string, plaintext: Uint8Array | string): Promise<SendResult> {
     return this.sendBody(this.buildSend(to, plaintext));
   }
 
@@ -106,43 +111,72 @@ export class WhisprClient {
   }
 
   /** Verifies the sender's signature and opens the sealed box. */
-  open(message: InboxMessage): { plaintext: Buffer; verified: boolean } {
-    const ciphertext = Buffer.from(message.message, 'base64');
-    const verified = verify(Buffer.from(message.from, 'hex'), ciphertext, Buffer.from(message.signature, 'base64'));
+  open(message: InboxMessage): { plaintext: Uint8Array; verified: boolean } {
+    const ciphertext = fromBase64(message.message);
+    const verified = verify(fromHex(message.from), ciphertext, fromBase64(message.signature));
     return { plaintext: openSealed(this.identity.encryption, ciphertext), verified };
   }
 
-  /** The /upload body for `to`: the raw bytes signed, with their size and sha256, as the original client sends them. */
-  buildUpload(to: string, bytes: Buffer, name: string): UploadBody {
+  /**
+   * Sends a file end-to-end encrypted: the bytes go up encrypted under a fresh key and with no
+   * name, and a sealed, signed message carries the key, name, size and hash to `to`.
+   */
+  async sendFile(to: string, bytes: Uint8Array, name: string, mime?: string): Promise<SentFile> {
+    const { key, ciphertext } = encryptFile(bytes);
+    const attachmentId = await this.uploadRaw(to, ciphertext, null);
+    const envelope: FileEnvelope = {
+      type: 'file',
+      attachment_id: attachmentId,
+      key: toBase64(key),
+      name,
+      size: bytes.length,
+      sha256: await sha256Hex(bytes),
+      ...(mime === undefined ? {} : { mime }),
+    };
+    return { ...(await this.send(to, encodeFileEnvelope(envelope))), attachment_id: attachmentId };
+  }
+
+  /** Fetches and decrypts the file a received envelope points at (see `fileEnvelopeOf`); throws if it does not match. */
+  async downloadFile(envelope: FileEnvelope): Promise<ReceivedFile> {
+    const bytes = decryptFile(fromBase64(envelope.key), (await this.download(envelope.attachment_id)).bytes);
+    if (bytes.length !== envelope.size || (await sha256Hex(bytes)) !== envelope.sha256) throw new Error('file does not match its envelope');
+    return { bytes, name: envelope.name, mime: envelope.mime };
+  }
+
+  /** The original /upload body: the bytes as given (no encryption), signed, with their size and sha256. */
+  async buildUpload(to: string, bytes: Uint8Array, name: string | null): Promise<UploadBody> {
     return {
       to,
       from_: this.signingKey,
       enc_pub: this.address,
-      blob: bytes.toString('base64'),
-      signature: sign(this.identity.signing, bytes).toString('base64'),
+      blob: toBase64(bytes),
+      signature: toBase64(sign(this.identity.signing, bytes)),
       name,
       size: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha256: await sha256Hex(bytes),
     };
   }
 
-  /** Uploads an attachment for `to` (bytes as given; seal them first for confidentiality). */
-  async upload(to: string, bytes: Buffer, name: string): Promise<string> {
-    const { att_id } = await requestJson<{ att_id: string }>(this.baseUrl, 'POST', '/upload', { body: this.buildUpload(to, bytes, name) });
+  /**
+   * The original client's upload: the server stores the bytes and the name as given. Prefer
+   * `sendFile`, which encrypts both; this stays for peers that speak the original protocol.
+   */
+  async uploadRaw(to: string, bytes: Uint8Array, name: string | null): Promise<string> {
+    const { att_id } = await requestJson<{ att_id: string }>(this.baseUrl, 'POST', '/upload', { body: await this.buildUpload(to, bytes, name) });
     return att_id;
   }
 
-  async download(attId: string): Promise<{ bytes: Buffer; name: string | null; from: string; size: number }> {
+  async download(attId: string): Promise<{ bytes: Uint8Array; name: string | null; from: string; size: number }> {
     const result = await requestJson<{ blob: string; name: string | null; from: string; size: number }>(this.baseUrl, 'GET', `/download/${attId}`, {
       query: { recipient: this.address },
       token: await this.tokenFor('x25519'),
     });
-    return { bytes: Buffer.from(result.blob, 'base64'), name: result.name, from: result.from, size: result.size };
+    return { bytes: fromBase64(result.blob), name: result.name, from: result.from, size: result.size };
   }
 
-  async downloadRaw(attId: string): Promise<Buffer> {
+  async downloadRaw(attId: string): Promise<Uint8Array> {
     const response = await request(this.baseUrl, 'GET', `/download/raw/${attId}`, { query: { recipient: this.address }, token: await this.tokenFor('x25519') });
-    return Buffer.from(await response.arrayBuffer());
+    return new Uint8Array(await response.arrayBuffer());
   }
 
   /**
@@ -154,12 +188,12 @@ export class WhisprClient {
     if (cached !== undefined && cached.expiresAt > Date.now() / 1000 + TOKEN_MARGIN_SECONDS) return cached.token;
     const pair = keyType === 'x25519' ? this.identity.encryption : this.identity.signing;
     const challenge = await requestJson<{ challenge_id: string; nonce?: string; sealed_nonce?: string }>(this.baseUrl, 'POST', '/auth/challenge', {
-      body: { key: pair.publicKey.toString('hex'), key_type: keyType },
+      body: { key: toHex(pair.publicKey), key_type: keyType },
     });
     const answer =
       keyType === 'ed25519'
-        ? { signature: sign(pair, Buffer.from(challenge.nonce ?? '', 'base64')).toString('base64') }
-        : { nonce: openSealed(pair, Buffer.from(challenge.sealed_nonce ?? '', 'base64')).toString('base64') };
+        ? { signature: toBase64(sign(pair, fromBase64(challenge.nonce ?? ''))) }
+        : { nonce: toBase64(openSealed(pair, fromBase64(challenge.sealed_nonce ?? ''))) };
     const issued = await requestJson<{ access_token: string; expires_in: number }>(this.baseUrl, 'POST', '/auth/token', {
       body: { challenge_id: challenge.challenge_id, ...answer },
     });

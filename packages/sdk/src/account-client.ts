@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { requireSodium } from '../core/sodium.js';
-import type { PrekeyBundle } from '../wire/accounts.js';
 import { sign } from './crypto.js';
+import { toBase64, toHex } from './encoding.js';
 import { requestJson } from './http.js';
-import type { KeyPair } from './keys.js';
+import { type KeyPair, x25519KeyPair } from './keys.js';
 import { PushSubscription } from './push-subscription.js';
+import { sodium } from './sodium.js';
+import type { PrekeyBundle } from './wire/accounts.js';
 
 export type { PrekeyBundle };
 
@@ -17,13 +17,6 @@ export interface PrekeySecrets {
 export interface AccountSocketOptions {
   onFrame: (frame: Record<string, unknown>) => void;
   onClose?: (code: number, reason: string) => void;
-}
-
-function x25519Pair(): KeyPair {
-  const sodium = requireSodium('prekey generation');
-  const pair = { publicKey: Buffer.alloc(sodium.crypto_box_PUBLICKEYBYTES), secretKey: Buffer.alloc(sodium.crypto_box_SECRETKEYBYTES) };
-  sodium.crypto_box_keypair(pair.publicKey, pair.secretKey);
-  return pair;
 }
 
 /**
@@ -45,17 +38,17 @@ export class AccountClient {
 
   /** Registers (or re-registers) with a new signed prekey and `count` one-time prekeys numbered from `firstKeyId`. */
   async register(count: number, firstKeyId = 1): Promise<PrekeySecrets> {
-    const signedPrekey = x25519Pair();
-    const oneTimePrekeys = new Map(Array.from({ length: count }, (_, i) => [firstKeyId + i, x25519Pair()] as const));
+    const signedPrekey = x25519KeyPair();
+    const oneTimePrekeys = new Map(Array.from({ length: count }, (_, i) => [firstKeyId + i, x25519KeyPair()] as const));
     // Re-registering an existing account (strict mode) needs its token.
     const result = await requestJson<{ user_id: string }>(this.baseUrl, 'POST', '/api/v1/register', {
       ...(this.userId === undefined ? {} : { token: await this.accessToken() }),
       body: {
         phone_hash: this.phoneHash,
-        identity_key: this.identity.publicKey.toString('base64'),
-        signed_prekey: signedPrekey.publicKey.toString('base64'),
-        prekey_signature: sign(this.identity, signedPrekey.publicKey).toString('base64'),
-        one_time_prekeys: [...oneTimePrekeys].map(([key_id, pair]) => ({ key_id, public_key: pair.publicKey.toString('base64') })),
+        identity_key: toBase64(this.identity.publicKey),
+        signed_prekey: toBase64(signedPrekey.publicKey),
+        prekey_signature: toBase64(sign(this.identity, signedPrekey.publicKey)),
+        one_time_prekeys: [...oneTimePrekeys].map(([key_id, pair]) => ({ key_id, public_key: toBase64(pair.publicKey) })),
       },
     });
     this.userId = result.user_id;
@@ -66,9 +59,9 @@ export class AccountClient {
   async accessToken(): Promise<string> {
     if (this.token !== undefined && this.token.expiresAt - Date.now() > 30_000) return this.token.value;
     const nonce = this.ownNonce
-      ? randomBytes(32).toString('hex')
+      ? toHex(sodium.randombytes_buf(32))
       : (await requestJson<{ nonce: string }>(this.baseUrl, 'POST', '/api/v1/auth/challenge', { body: { phone_hash: this.phoneHash } })).nonce;
-    const signature = sign(this.identity, Buffer.from(nonce, 'utf8')).toString('hex');
+    const signature = toHex(sign(this.identity, nonce));
     const issued = await requestJson<{ token: string; expires_in: number; user_id: string }>(this.baseUrl, 'POST', '/api/v1/auth/token', {
       body: { phone_hash: this.phoneHash, nonce, signature },
     });
@@ -99,6 +92,6 @@ export class AccountClient {
 }
 
 /** The `encrypted_message` frame: `payload` is the opaque ciphertext, base64. */
-export function encryptedMessage(recipientId: string, payload: Buffer): Record<string, unknown> {
-  return { type: 'encrypted_message', recipient_id: recipientId, payload: payload.toString('base64') };
+export function encryptedMessage(recipientId: string, payload: Uint8Array): Record<string, unknown> {
+  return { type: 'encrypted_message', recipient_id: recipientId, payload: toBase64(payload) };
 }

@@ -1,3 +1,5 @@
+import { bufferSource } from './encoding.js';
+
 /** A non-2xx answer from a Whispr server, with its error body. */
 export class WhisprError extends Error {
   constructor(
@@ -13,7 +15,7 @@ export class WhisprError extends Error {
 export interface RequestOptions {
   body?: unknown;
   /** Sent as-is with no Content-Type, as the original client uploads group files. */
-  rawBody?: Buffer;
+  rawBody?: Uint8Array;
   token?: string;
   query?: Record<string, string | number | undefined>;
 }
@@ -30,7 +32,7 @@ export async function request(baseUrl: string, method: string, path: string, opt
   const headers: Record<string, string> = {};
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const body = options.rawBody !== undefined ? bufferSource(options.rawBody) : options.body === undefined ? undefined : JSON.stringify(options.body);
   const response = await fetch(url, { method, headers, body });
   if (!response.ok) {
     const text = await response.text();

@@ -1,0 +1,3 @@
+// `whispr-sdk/wire`: the request and answer shapes shared with the server (types only).
+export type { PrekeyBundle } from './accounts.js';
+export type { UploadBody } from './attachments.js';
