@@ -15,7 +15,7 @@ import { createRedisRoster } from '../cluster/redis-roster.js';
 import { KeyedLock } from '../core/keyed-lock.js';
 import type { Config } from '../config/settings.js';
 import { nowSeconds } from '../core/clock.js';
-import { type ChallengeCaps, createMemoryChallengeStore, type ChallengeStore } from '../features/auth/challenge-store.js';
+import { type ChallengeCaps, createMemoryChallengeStore, type ChallengeStore } from '../features/auth/index.js';
 import { createRedisChallengeStore } from '../storage/redis/redis-challenge-store.js';
 import { createLocalRateLimiter } from '../rate-limit/local-rate-limiter.js';
 import type { BucketPolicy, RateLimiter } from '../rate-limit/rate-limiter.js';

@@ -1,14 +1,13 @@
-import { accountSocketFeature } from '../features/accounts/account-socket-feature.js';
-import { accountsFeature } from '../features/accounts/accounts-feature.js';
-import { adminFeature } from '../features/admin/admin-feature.js';
-import { attachmentsFeature } from '../features/attachments/attachments-feature.js';
-import { authFeature } from '../features/auth/auth-feature.js';
-import { callsFeature } from '../features/calls/calls-feature.js';
-import { chatFeature } from '../features/chat/chat-feature.js';
-import { eventsFeature } from '../features/events/events-feature.js';
-import { groupsFeature } from '../features/groups/groups-feature.js';
-import { relayFeature } from '../features/relay/relay-feature.js';
-import { roomsFeature } from '../features/rooms/rooms-feature.js';
+import { accountSocketFeature, accountsFeature } from '../features/accounts/index.js';
+import { adminFeature } from '../features/admin/index.js';
+import { attachmentsFeature } from '../features/attachments/index.js';
+import { authFeature } from '../features/auth/index.js';
+import { callsFeature } from '../features/calls/index.js';
+import { chatFeature } from '../features/chat/index.js';
+import { eventsFeature } from '../features/events/index.js';
+import { groupsFeature } from '../features/groups/index.js';
+import { relayFeature } from '../features/relay/index.js';
+import { roomsFeature } from '../features/rooms/index.js';
 import type { AnyFeature } from './feature.js';
 
 /**

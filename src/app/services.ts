@@ -1,9 +1,7 @@
-import type { AccountService } from '../features/accounts/account-service.js';
-import type { AccountSockets } from '../features/accounts/account-socket.js';
-import type { CallService } from '../features/calls/call-service.js';
-import type { TurnCallers } from '../features/calls/turn-http.js';
-import type { ChatEventSink } from '../features/chat/chat-event-sink.js';
-import type { GroupOperations } from '../features/groups/groups-feature.js';
+import type { AccountService, AccountSockets } from '../features/accounts/index.js';
+import type { CallService, TurnCallers } from '../features/calls/index.js';
+import type { ChatEventSink } from '../features/chat/index.js';
+import type { GroupOperations } from '../features/groups/index.js';
 
 /**
  * What one feature offers the features registered after it, by name. A feature lists the names it

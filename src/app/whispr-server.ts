@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/settings.js';
 import { compileProxyTrust, LEGACY_TRUE } from '../core/proxy-trust.js';
 import { loadServerSecrets } from '../core/server-secrets.js';
-import { createChatAuth } from '../features/chat/chat-auth.js';
+import { createChatAuth } from '../features/chat/index.js';
 import { healthHttp } from '../http/health-http.js';
 import { CLOSE, WsGateway } from '../http/ws-gateway.js';
 import { CleanupScheduler } from '../maintenance/cleanup-scheduler.js';
@@ -14,7 +14,8 @@ import { FEATURES } from './features.js';
 import { createHttpApp } from './http-app.js';
 import { createLogger } from './logger.js';
 import { createPlatform } from './platform.js';
-import { registerFeatures, type RegisteredFeatures } from './register-features.js';
+import { registerFeatures } from './register-features.js';
+import { ServerStatus } from './server-status.js';
 import { prepareDataDir } from './data-dir.js';
 import { explainListenFailure } from './listen-failure.js';
 import { startupSummary } from './startup-summary.js';
@@ -65,29 +66,17 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
   });
   let ready = false;
   let closing = false;
+  const status = new ServerStatus(config, platform, gateway);
   const metrics = createMetrics({
     nodeId: backends.nodeId,
     countsByDialect: () => gateway.countsByDialect(),
     totalQueued: () => storage.inbox.totalQueued(),
-    cleanup: () => cleanup.snapshot(),
-    status: () => systemDetails(),
+    cleanup: status.cleanup,
+    status: status.details,
   });
   const app = await createHttpApp(config, { log, tls, metrics, proxyTrust, isClosing: () => closing });
   let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
 
-  // The admin status (and /metrics): every figure. /health publishes the rooms figures only.
-  const systemDetails = async () => ({
-    active_connections: gateway.connectionCount(),
-    security: config.security,
-    storage: storage.kind,
-    bus: config.bus,
-    node_id: backends.nodeId,
-    signature_backend: platform.verifier.backend,
-    websocket_connections: gateway.countsByDialect(),
-    queued_user_events: await storage.userQueues.depth(),
-    ...(await features.stats()),
-    cleanup: cleanup.snapshot(),
-  });
   await app.register(healthHttp, {
     pingStorage: () => storage.ping(),
     pingBus: () => backends.bus.ping(),
@@ -99,15 +88,16 @@ export async function createWhisprServer(config: Config, options: { logger?: Log
       get ready() {
         return ready;
       },
-      published: () => features.health(),
+      published: status.published,
     },
   });
-  const features: RegisteredFeatures = await registerFeatures(FEATURES, { app, gateway, platform }, config, { systemDetails });
+  const features = await registerFeatures(FEATURES, { app, gateway, platform }, config, { systemDetails: status.details });
   gateway.attach(app.server);
 
   // Chat-app events and private-comm pending messages share the durable user queues.
   const userQueues = { name: 'user_queues', run: () => storage.userQueues.purgeExpired(platform.now()) };
   const cleanup = new CleanupScheduler([...features.jobs, userQueues], (job, err) => log.error({ err, job }, 'cleanup job failed'));
+  status.assembled({ features, cleanup });
   const sweeps = [...features.sweeps, () => hub.sweep((ids) => storage.userQueues.nonEmpty(ids, platform.now()))];
   let sweeping: Promise<unknown> | undefined;
   const sweeper =

@@ -1,4 +1,4 @@
-import type { Account } from '../features/accounts/account-store.js';
+import type { Account } from '../features/accounts/index.js';
 
 /** A row of phone_accounts as both SQL drivers select it (bytes as Buffers). */
 export interface AccountRow {

@@ -1,4 +1,4 @@
-import type { Counters, DayCounters, HourCounters, Metric } from '../features/analytics/analytics-store.js';
+import type { Counters, DayCounters, HourCounters, Metric } from '../features/analytics/index.js';
 
 /** A row of analytics_counters as both SQL drivers select it. */
 export interface CounterRow {

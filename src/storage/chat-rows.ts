@@ -1,5 +1,4 @@
-import type { ChatGroup } from '../features/chat/chat-group-store.js';
-import type { ChatUser } from '../features/chat/chat-user-store.js';
+import type { ChatGroup, ChatUser } from '../features/chat/index.js';
 
 /** A row of chat_users as both SQL drivers select it. */
 export interface ChatUserRow {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobStore } from '../features/attachments/attachment-store.js';
+import type { BlobStore } from '../features/attachments/index.js';
 import { assertBlobId } from './blob-id.js';
 
 /** Attachment files under <dir>/<first two hex>/<id>.bin, written atomically (temp file + rename). */

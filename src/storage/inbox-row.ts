@@ -1,4 +1,4 @@
-import type { QueuedMessage } from '../features/relay/inbox-store.js';
+import type { QueuedMessage } from '../features/relay/index.js';
 
 /** A row of inbox_messages as both SQL drivers select it (the sender column is `from` on the wire). */
 export interface InboxRow {

@@ -1,11 +1,10 @@
-import type { AccountStore } from '../features/accounts/account-store.js';
-import type { UserQueueStore } from '../features/queues/user-queue-store.js';
-import type { AnalyticsStore } from '../features/analytics/analytics-store.js';
-import type { AttachmentStore, BlobStore } from '../features/attachments/attachment-store.js';
-import type { ChatGroupStore } from '../features/chat/chat-group-store.js';
-import type { ChatUserStore } from '../features/chat/chat-user-store.js';
-import type { GroupStore } from '../features/groups/group-store.js';
-import type { InboxStore } from '../features/relay/inbox-store.js';
+import type { AccountStore } from '../features/accounts/index.js';
+import type { UserQueueStore } from '../features/queues/index.js';
+import type { AnalyticsStore } from '../features/analytics/index.js';
+import type { AttachmentStore, BlobStore } from '../features/attachments/index.js';
+import type { ChatGroupStore, ChatUserStore } from '../features/chat/index.js';
+import type { GroupStore } from '../features/groups/index.js';
+import type { InboxStore } from '../features/relay/index.js';
 import type { SchemaReport } from './schema.js';
 
 /** Every storage port the features use, behind one handle. */

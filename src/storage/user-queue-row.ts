@@ -1,4 +1,4 @@
-import type { NewEvent, QueuedEvent } from '../features/queues/user-queue-store.js';
+import type { NewEvent, QueuedEvent } from '../features/queues/index.js';
 
 /** A row of user_queue_events as both SQL drivers select it. */
 export interface UserQueueRow {

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { Ed25519Verifier } from '../../core/ed25519.js';
 import { ApiError, notFound, unauthorized } from '../../core/errors.js';
 import type { Hs256Tokens } from '../../core/hs256-jwt.js';
-import type { SecurityMode } from '../auth/key-authorizer.js';
+import type { SecurityMode } from '../auth/index.js';
 import type { AccountStore, Registration } from './account-store.js';
 import type { PrekeyBundle } from 'whispr-sdk/wire';
 

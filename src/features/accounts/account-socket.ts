@@ -7,11 +7,8 @@ import { CLOSE, type WsConnection, type WsEndpoint } from '../../http/ws-gateway
 import { errorFrame, jsonObjectFrame } from '../../http/ws-frames.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
-import { CallError, USER_CALL_EVENTS, type CallService, type UserCallEvent, type UserDelivery } from '../calls/call-service.js';
-import { fairShareRefusal, type QueueCaps } from '../queues/fair-share.js';
-import type { QueueHub } from '../queues/queue-hub.js';
-import { openQueueSession } from '../queues/queue-session.js';
-import type { QueuedEvent, UserQueueStore } from '../queues/user-queue-store.js';
+import { CallError, USER_CALL_EVENTS, type CallService, type UserCallEvent, type UserDelivery } from '../calls/index.js';
+import { fairShareRefusal, type QueueCaps, type QueueHub, openQueueSession, type QueuedEvent, type UserQueueStore } from '../queues/index.js';
 import type { AccountService } from './account-service.js';
 
 export interface AccountSocketDeps {

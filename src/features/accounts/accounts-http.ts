@@ -4,7 +4,7 @@ import { BASE64_PATTERN } from '../../core/encoding.js';
 import { unauthorized } from '../../core/errors.js';
 import { FASTAPI_ROUTE } from '../../http/error-handler.js';
 import { bearerToken } from '../../http/bearer-token.js';
-import type { SecurityMode } from '../auth/key-authorizer.js';
+import type { SecurityMode } from '../auth/index.js';
 import type { AccountService } from './account-service.js';
 
 export interface AccountsHttpOptions {

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
-import { dayRange, dailyRows, hourlyRows, overview, pick, toCsv } from '../analytics/analytics-report.js';
-import type { Analytics } from '../analytics/analytics.js';
-import { F } from '../groups/group-input.js';
-import type { GroupOperations } from '../groups/groups-feature.js';
+import { dayRange, dailyRows, hourlyRows, overview, pick, toCsv, type Analytics } from '../analytics/index.js';
+import { type GroupOperations, groupFields } from '../groups/index.js';
 import { requireAdmin, type AdminAuth } from './admin-auth.js';
 import { directorySize } from './disk-usage.js';
 
@@ -172,7 +170,14 @@ export const adminHttp: FastifyPluginAsync<AdminHttpOptions> = async (app, optio
 
     admin.delete<{ Querystring: { group_id: string } }>(
       '/api/groups/delete',
-      { schema: { tags, security, summary: 'Delete any group with its channels, messages, keys and files', querystring: Type.Object({ group_id: F.id }) } },
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'Delete any group with its channels, messages, keys and files',
+          querystring: Type.Object({ group_id: groupFields.id }),
+        },
+      },
       async (request) => {
         await groups.delete(request.query.group_id);
         return { status: 'deleted' as const, group_id: request.query.group_id.toLowerCase() };

@@ -5,7 +5,7 @@ import type { Ed25519Verifier } from '../../core/ed25519.js';
 import { badRequest, notFound, tooLarge, tooMany } from '../../core/errors.js';
 import { fileCharge } from '../../core/storage-charge.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
-import type { AnalyticsRecorder } from '../analytics/analytics.js';
+import type { AnalyticsRecorder } from '../analytics/index.js';
 import type { AttachmentGrant, AttachmentStore, BlobStore } from './attachment-store.js';
 import type { KeyLocks } from '../../cluster/key-locks.js';
 

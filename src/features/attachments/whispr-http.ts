@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import { Type } from 'typebox';
 import { HEX_KEY_PATTERN, base64LengthFor } from '../../core/encoding.js';
 import { bearerToken } from '../../http/bearer-token.js';
-import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import type { KeyAuthorizer } from '../auth/index.js';
 import type { AttachmentService, SignedUpload } from './attachment-service.js';
 
 export interface AttachmentHttpOptions {

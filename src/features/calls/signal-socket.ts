@@ -5,7 +5,7 @@ import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
 import { FrameOrder } from '../../cluster/frame-order.js';
 import { bearerToken } from '../../http/bearer-token.js';
-import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import type { KeyAuthorizer } from '../auth/index.js';
 import { CallError, type CallPeer, type CallService } from './call-service.js';
 
 const MAX_FRAME = 65_536;

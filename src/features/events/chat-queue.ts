@@ -1,7 +1,6 @@
 // How chat-app events lie in the shared user queues: whose queue, the stored envelope, the wire frame.
 import { type ApiError, tooMany } from '../../core/errors.js';
-import { type FullQueue, fairShareRefusal, type Origin } from '../queues/fair-share.js';
-import type { NewEvent, QueuedEvent } from '../queues/user-queue-store.js';
+import { type FullQueue, fairShareRefusal, type Origin, type NewEvent, type QueuedEvent } from '../queues/index.js';
 
 /** The chat-app event envelope as clients post it (`sequence` is assigned by the server). */
 export interface EventInput {

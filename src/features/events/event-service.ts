@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { forbidden, notFound } from '../../core/errors.js';
-import type { Origin, QueueCaps } from '../queues/fair-share.js';
-import type { QueueHub } from '../queues/queue-hub.js';
-import type { UserQueueStore } from '../queues/user-queue-store.js';
+import type { Origin, QueueCaps, QueueHub, UserQueueStore } from '../queues/index.js';
 import { chatQueueId, queueFull, storedEvent, type EventInput } from './chat-queue.js';
 import { deliverToGroup, type GroupPostResult } from './group-delivery.js';
 

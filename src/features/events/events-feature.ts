@@ -1,7 +1,7 @@
 import { feature } from '../../app/feature.js';
 import { base64LengthFor } from '../../core/encoding.js';
 import { perSecond } from '../../rate-limit/policies.js';
-import { requireAdmin } from '../admin/admin-auth.js';
+import { requireAdmin } from '../admin/index.js';
 import { EventService } from './event-service.js';
 import { eventsHttp } from './events-http.js';
 import { eventsSocketEndpoint } from './events-socket.js';

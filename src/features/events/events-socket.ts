@@ -5,10 +5,8 @@ import { errorFrame, jsonObjectFrame } from '../../http/ws-frames.js';
 import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
 import { bearerToken } from '../../http/bearer-token.js';
-import type { SecurityMode } from '../auth/key-authorizer.js';
-import type { QueueHub } from '../queues/queue-hub.js';
-import { openQueueSession } from '../queues/queue-session.js';
-import type { UserQueueStore } from '../queues/user-queue-store.js';
+import type { SecurityMode } from '../auth/index.js';
+import { type QueueHub, openQueueSession, type UserQueueStore } from '../queues/index.js';
 import type { ChatIdentity } from './chat-identity.js';
 import { chatQueueId, eventFrame } from './chat-queue.js';
 

@@ -1,6 +1,4 @@
-import type { QueueCaps } from '../queues/fair-share.js';
-import type { QueueHub } from '../queues/queue-hub.js';
-import type { NewEvent, UserQueueStore } from '../queues/user-queue-store.js';
+import type { QueueCaps, QueueHub, NewEvent, UserQueueStore } from '../queues/index.js';
 import { chatQueueId, queueFull } from './chat-queue.js';
 import type { PostResult } from './event-service.js';
 

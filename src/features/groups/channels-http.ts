@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import type { KeyAuthorizer } from '../auth/index.js';
 import type { ChannelService } from './channel-service.js';
 import { F, actorOf, fields, queryFields, optional, readInput, required, type Input } from './group-input.js';
 

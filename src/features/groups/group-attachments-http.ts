@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { base64LengthFor, decodeBase64 } from '../../core/encoding.js';
 import { ApiError, badRequest } from '../../core/errors.js';
-import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import type { KeyAuthorizer } from '../auth/index.js';
 import type { GroupAttachmentService } from './group-attachment-service.js';
 import { F, actorOf, queryFields, readInput, required } from './group-input.js';
 

@@ -3,7 +3,7 @@ import { Type, type TSchema } from 'typebox';
 import { HEX_KEY_PATTERN } from '../../core/encoding.js';
 import { badRequest } from '../../core/errors.js';
 import { bearerToken } from '../../http/bearer-token.js';
-import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import type { KeyAuthorizer } from '../auth/index.js';
 import { ID_PATTERN } from './group-ids.js';
 
 /** Schemas of the values the group routes take. */

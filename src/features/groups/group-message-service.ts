@@ -1,6 +1,6 @@
 import { base64DecodedLength, decodeBase64 } from '../../core/encoding.js';
 import { ApiError, badRequest, forbidden, tooLarge } from '../../core/errors.js';
-import type { AnalyticsRecorder } from '../analytics/analytics.js';
+import type { AnalyticsRecorder } from '../analytics/index.js';
 import { GroupAccess } from './group-access.js';
 import type { GroupEvents } from './group-events.js';
 import { newId } from './group-ids.js';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { base64LengthFor } from '../../core/encoding.js';
 import { bearerToken } from '../../http/bearer-token.js';
-import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import type { KeyAuthorizer } from '../auth/index.js';
 import { F, actorOf, fields, queryFields, optional, readInput, required } from './group-input.js';
 import type { GroupMessageService, GroupSend } from './group-message-service.js';
 import type { GroupService } from './group-service.js';

@@ -1,6 +1,6 @@
 import { badRequest, ApiError, forbidden, notFound } from '../../core/errors.js';
 import { decodeBase64 } from '../../core/encoding.js';
-import type { AnalyticsRecorder } from '../analytics/analytics.js';
+import type { AnalyticsRecorder } from '../analytics/index.js';
 import { GroupAccess, MANAGERS } from './group-access.js';
 import type { GroupEvents } from './group-events.js';
 import { newId, newInviteCode } from './group-ids.js';

@@ -3,7 +3,7 @@ import { ApiError } from '../../core/errors.js';
 import { addressKey } from '../../http/address-key.js';
 import { bearerToken } from '../../http/bearer-token.js';
 import { type Budget, spend } from '../../http/budget.js';
-import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import type { KeyAuthorizer } from '../auth/index.js';
 import { readInput } from './group-input.js';
 
 export interface GroupBudgets {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { bearerToken } from '../../http/bearer-token.js';
-import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import type { KeyAuthorizer } from '../auth/index.js';
 import type { GroupAttachmentService } from './group-attachment-service.js';
 import { F, actorOf, fields, queryFields, optional, readInput, required, requiredFlag } from './group-input.js';
 import type { GroupService } from './group-service.js';

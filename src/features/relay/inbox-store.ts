@@ -1,4 +1,4 @@
-import type { FullQueue, QueueCaps } from '../queues/fair-share.js';
+import type { FullQueue, QueueCaps } from '../queues/index.js';
 
 /** A direct message waiting in a recipient's queue, in the Whispr wire shape. */
 export interface QueuedMessage {

@@ -4,9 +4,9 @@ import { base64DecodedLength, decodeBase64, decodeHexKey } from '../../core/enco
 import type { Ed25519Verifier } from '../../core/ed25519.js';
 import { badRequest, tooLarge, tooMany } from '../../core/errors.js';
 import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
-import type { AnalyticsRecorder } from '../analytics/analytics.js';
+import type { AnalyticsRecorder } from '../analytics/index.js';
 import { userChannel } from '../../push/user-channel.js';
-import { fairShareRefusal, type QueueCaps } from '../queues/fair-share.js';
+import { fairShareRefusal, type QueueCaps } from '../queues/index.js';
 import type { InboxStore, QueuedMessage } from './inbox-store.js';
 
 export interface RelayLimits {

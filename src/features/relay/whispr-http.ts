@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { HEX_KEY_PATTERN, base64LengthFor } from '../../core/encoding.js';
 import { addressKey } from '../../http/address-key.js';
 import { bearerToken } from '../../http/bearer-token.js';
-import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import type { KeyAuthorizer } from '../auth/index.js';
 import type { RelayService } from './relay-service.js';
 
 export interface RelayHttpOptions {

@@ -4,7 +4,7 @@ import type { RateLimiter } from '../../rate-limit/rate-limiter.js';
 import { CLOSE, type WsConnection, type WsEndpoint } from '../../http/ws-gateway.js';
 import { frameText } from '../../http/ws-frames.js';
 import { bearerToken } from '../../http/bearer-token.js';
-import type { KeyAuthorizer } from '../auth/key-authorizer.js';
+import type { KeyAuthorizer } from '../auth/index.js';
 import type { InboxPush } from './inbox-push.js';
 
 const HEX_KEY = /^[0-9a-fA-F]{64}$/;

@@ -1,4 +1,4 @@
-import type { AnalyticsBatch, AnalyticsStore, Day } from '../../features/analytics/analytics-store.js';
+import type { AnalyticsBatch, AnalyticsStore, Day } from '../../features/analytics/index.js';
 import { toDaily, toHourly, toTotals, type CounterRow } from '../analytics-rows.js';
 import { LockSpace, lockUntilCommit } from './advisory-locks.js';
 import type { PgDatabase, PgQueryable } from './pg-database.js';

@@ -1,4 +1,4 @@
-import type { AttachmentGrant, AttachmentStore } from '../../features/attachments/attachment-store.js';
+import type { AttachmentGrant, AttachmentStore } from '../../features/attachments/index.js';
 import type { PgDatabase } from './pg-database.js';
 
 const COLUMNS = 'att_id, recipient, sender, enc_pub, name, size, created_at, expires_at';

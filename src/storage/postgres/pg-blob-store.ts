@@ -1,4 +1,4 @@
-import type { BlobStore } from '../../features/attachments/attachment-store.js';
+import type { BlobStore } from '../../features/attachments/index.js';
 import { assertBlobId } from '../blob-id.js';
 import type { BlobSpool } from './blob-spool.js';
 import type { PgDatabase } from './pg-database.js';

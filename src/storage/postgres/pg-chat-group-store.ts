@@ -1,4 +1,4 @@
-import type { ChatGroupStore, MembershipChange } from '../../features/chat/chat-group-store.js';
+import type { ChatGroupStore, MembershipChange } from '../../features/chat/index.js';
 import { toChatGroup, type ChatGroupRow as Row } from '../chat-rows.js';
 import { anyRow, countOf, type PgDatabase, type PgQueryable } from './pg-database.js';
 

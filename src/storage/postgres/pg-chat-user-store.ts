@@ -1,4 +1,4 @@
-import type { ChatUserStore } from '../../features/chat/chat-user-store.js';
+import type { ChatUserStore } from '../../features/chat/index.js';
 import { CHAT_USER_COLUMNS as COLUMNS, foldCase, toChatUser, type ChatUserRow as Row } from '../chat-rows.js';
 import type { PgDatabase } from './pg-database.js';
 

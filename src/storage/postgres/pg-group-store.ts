@@ -8,7 +8,7 @@ import {
   type Member,
   type MemberKey,
   type StorageUsage,
-} from '../../features/groups/group-store.js';
+} from '../../features/groups/index.js';
 import type { PgDatabase, PgQueryable } from './pg-database.js';
 
 const GROUP_COLUMNS = 'id, name, owner_id, is_public, invite_code, key_version, server_distribute, server_store_history, created_at';

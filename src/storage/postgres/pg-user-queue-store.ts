@@ -1,5 +1,4 @@
-import { capReached, storedOrigin, type QueueCaps } from '../../features/queues/fair-share.js';
-import type { AppendResult, NewEvent, UserQueueStore } from '../../features/queues/user-queue-store.js';
+import { capReached, storedOrigin, type QueueCaps, type AppendResult, type NewEvent, type UserQueueStore } from '../../features/queues/index.js';
 import { requireDistinctRecipients, toQueuedEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
 import { LockSpace, lockEachUntilCommit } from './advisory-locks.js';
 import { anyRow, countOf, type PgDatabase, type PgQueryable } from './pg-database.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { guardRedis } from '../../redis/redis-connection.js';
-import type { Challenge, ChallengeCaps, ChallengeStore } from '../../features/auth/challenge-store.js';
+import type { Challenge, ChallengeCaps, ChallengeStore } from '../../features/auth/index.js';
 import { redisScript } from '../../redis/redis-script.js';
 
 export interface RedisChallengeStoreOptions {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { FullQueue, QueueCaps } from '../../features/queues/fair-share.js';
-import { type EnqueueResult, type InboxStore, type NewMessage, type QueuedMessage, queuedMessage } from '../../features/relay/inbox-store.js';
+import type { FullQueue, QueueCaps } from '../../features/queues/index.js';
+import { type EnqueueResult, type InboxStore, type NewMessage, type QueuedMessage, queuedMessage } from '../../features/relay/index.js';
 import { guardRedis } from '../../redis/redis-connection.js';
 import { redisScript } from '../../redis/redis-script.js';
 

@@ -1,4 +1,4 @@
-import type { AccountStore, ClaimedBundle, KeyOwner, Registration, RegisterResult } from '../../features/accounts/account-store.js';
+import type { AccountStore, ClaimedBundle, KeyOwner, Registration, RegisterResult } from '../../features/accounts/index.js';
 import { ACCOUNT_COLUMNS, refusingTooManyPrekeys, toAccount, TooManyPrekeys, type AccountRow } from '../account-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';

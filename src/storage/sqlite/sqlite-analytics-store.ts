@@ -1,4 +1,4 @@
-import type { AnalyticsStore } from '../../features/analytics/analytics-store.js';
+import type { AnalyticsStore } from '../../features/analytics/index.js';
 import { toDaily, toHourly, toTotals, type CounterRow } from '../analytics-rows.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';

@@ -1,4 +1,4 @@
-import type { AttachmentGrant, AttachmentStore } from '../../features/attachments/attachment-store.js';
+import type { AttachmentGrant, AttachmentStore } from '../../features/attachments/index.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
 

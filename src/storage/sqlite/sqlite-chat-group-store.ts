@@ -1,4 +1,4 @@
-import type { ChatGroup, ChatGroupStore, MembershipChange } from '../../features/chat/chat-group-store.js';
+import type { ChatGroup, ChatGroupStore, MembershipChange } from '../../features/chat/index.js';
 import { toChatGroup, type ChatGroupRow } from '../chat-rows.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';

@@ -10,7 +10,7 @@ import {
   type Member,
   type MemberKey,
   type StorageUsage,
-} from '../../features/groups/group-store.js';
+} from '../../features/groups/index.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
 

@@ -1,5 +1,5 @@
-import { capReached, type QueueCaps, type QueueCounts } from '../../features/queues/fair-share.js';
-import { type EnqueueResult, type InboxStore, type NewMessage, queuedMessage } from '../../features/relay/inbox-store.js';
+import { capReached, type QueueCaps, type QueueCounts } from '../../features/queues/index.js';
+import { type EnqueueResult, type InboxStore, type NewMessage, queuedMessage } from '../../features/relay/index.js';
 import { oldestFirst, type InboxRow as Row } from '../inbox-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';

@@ -1,5 +1,12 @@
-import { capReached, storedOrigin, type QueueCaps, type QueueCounts } from '../../features/queues/fair-share.js';
-import type { AppendResult, NewEvent, UserQueueStore } from '../../features/queues/user-queue-store.js';
+import {
+  capReached,
+  storedOrigin,
+  type QueueCaps,
+  type QueueCounts,
+  type AppendResult,
+  type NewEvent,
+  type UserQueueStore,
+} from '../../features/queues/index.js';
 import { requireDistinctRecipients, toQueuedEvent as toEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
 import type { SqliteWriteBatcher } from './write-batcher.js';
