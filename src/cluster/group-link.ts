@@ -102,12 +102,13 @@ export class GroupLink<M> {
     return taken ? 'taken' : undefined;
   }
 
-  leave(group: string, ref: M): void {
+  /** Resolves once Redis took the leave, or it was queued for the next sweep (an outage). */
+  leave(group: string, ref: M): Promise<void> {
     const linked = this.groups.get(group);
     const membership = linked?.members.get(ref);
-    if (linked === undefined || membership === undefined) return;
+    if (linked === undefined || membership === undefined) return Promise.resolve();
     this.unlink(group, linked, ref);
-    this.unlist({ group, member: membership.member, announce: membership.data });
+    return this.unlist({ group, member: membership.member, announce: membership.data });
   }
 
   /** Sends a frame to the members of `group` on the other nodes. */
@@ -173,9 +174,9 @@ export class GroupLink<M> {
    * A leave Redis did not take is sent again with the next sweep; once taken, the departure is told
    * again (the owner's broadcast most likely failed with it; a second userLeft does no harm).
    */
-  private unlist(leave: Unsent, retried = false): void {
-    if (this.closed) return;
-    this.cluster.roster.leave(this.channel(leave.group), leave.member).then(
+  private unlist(leave: Unsent, retried = false): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.cluster.roster.leave(this.channel(leave.group), leave.member).then(
       () => {
         this.recovered();
         if (retried && leave.announce !== undefined) this.hooks.departed(leave.group, [leave.announce]);

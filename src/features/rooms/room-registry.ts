@@ -75,12 +75,15 @@ export class RoomRegistry {
     });
   }
 
-  leave(roomId: string, member: RoomMember): void {
-    this.link?.leave(roomId, member);
+  /** In a cluster, resolves once the other nodes' roster has it (a rejoin under the same id waits for that). */
+  leave(roomId: string, member: RoomMember): void | Promise<void> {
+    const listed = this.link?.leave(roomId, member);
     const room = this.rooms.get(roomId);
-    if (room === undefined) return;
-    room.delete(member);
-    if (room.size === 0) this.rooms.delete(roomId);
+    if (room !== undefined) {
+      room.delete(member);
+      if (room.size === 0) this.rooms.delete(roomId);
+    }
+    return listed;
   }
 
   /** Writes one serialized frame to every member of the room but `except`, on every node. */

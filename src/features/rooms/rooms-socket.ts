@@ -97,11 +97,12 @@ export function roomsSocketEndpoint(deps: {
   };
   const errors: SessionErrors = { reject, onError: deps.onError };
 
-  const leaveRoom = (session: RoomSession) => {
+  const leaveRoom = (session: RoomSession): void | Promise<void> => {
     if (session.roomId === undefined) return;
-    registry.leave(session.roomId, session);
+    const left = registry.leave(session.roomId, session);
     registry.broadcast(session.roomId, roomFrames.userLeft(session.user.id));
     session.roomId = undefined;
+    return left;
   };
 
   const inRoom = (session: RoomSession): string => {
@@ -120,9 +121,11 @@ export function roomsSocketEndpoint(deps: {
       case 'join': {
         const { roomId } = command;
         const user = { id: command.userId, name: command.username };
-        // Rejoining gives up its own place first; a member refused by another room stays where it was.
-        if (roomId === session.roomId) leaveRoom(session);
-        return after(registry.join(roomId, session, user), (others) => {
+        // Rejoining gives up its own place first (in a cluster, once the roster has taken it: its
+        // own old entry would hold the id); a member refused by another room stays where it was.
+        const left = roomId === session.roomId ? leaveRoom(session) : undefined;
+        const joined = left instanceof Promise ? left.then(() => registry.join(roomId, session, user)) : registry.join(roomId, session, user);
+        return after(joined, (others) => {
           if (others === 'full') throw new RoomProtocolError('ROOM_FULL', 'Room is full');
           if (others === 'taken') throw new RoomProtocolError('USER_ID_TAKEN', 'Another connection in this room has this userId');
           leaveRoom(session);
