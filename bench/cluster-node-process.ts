@@ -4,6 +4,7 @@
 import { createWhisprServer } from '../src/app/whispr-server.js';
 import { loadConfig } from '../src/config/load-config.js';
 import type { Config } from '../src/config/settings.js';
+import { BUDGETS_LIFTED } from './budgets-lifted.js';
 import { serveUntilStopped } from './child.js';
 
 const required = (name: string): string => {
@@ -29,6 +30,7 @@ const overrides: Partial<Config> = {
   max_messages_per_second: 1_000_000,
   max_requests_per_ip_per_second: 1_000_000,
   max_messages_per_recipient: 1_000_000,
+  ...BUDGETS_LIFTED,
 };
 // env: {} so nothing from the bench's environment (WHISPR_*, MAX_*) changes what is measured.
 const { config } = loadConfig({ env: {}, overrides });

@@ -1,15 +1,30 @@
-/** queued_messages from a server's GET /health (Whispr's status document; the bare server answers the same field). */
-export async function queuedMessages(url: string): Promise<number> {
-  const response = await fetch(new URL('/health', url));
-  const body = (await response.json()) as { queued_messages?: unknown };
-  if (typeof body.queued_messages !== 'number') throw new Error(`GET ${url}/health has no queued_messages`);
-  return body.queued_messages;
+import { randomBytes } from 'node:crypto';
+
+/**
+ * The bench's metrics token: every Whispr child gets it (WHISPR_METRICS_TOKEN in the children's
+ * environment) so the bench can read the queue figures Whispr keeps off its public /health.
+ */
+export const METRICS_TOKEN = randomBytes(16).toString('hex');
+
+const STATUS_FIGURE = /^whispr_status\{field="([^"]+)"\} (\S+)$/;
+
+/**
+ * A queue figure of a server: the bare servers answer it on GET /health; Whispr in its admin status,
+ * which /metrics exports as `whispr_status{field="..."}`.
+ */
+async function figure(url: string, field: string): Promise<number> {
+  const health = (await (await fetch(new URL('/health', url))).json()) as Record<string, unknown>;
+  if (typeof health[field] === 'number') return health[field];
+  const metrics = await fetch(new URL('/metrics', url), { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  for (const line of (await metrics.text()).split('\n')) {
+    const match = STATUS_FIGURE.exec(line);
+    if (match?.[1] === field) return Number(match[2]);
+  }
+  throw new Error(`${url} has no ${field} on /health or /metrics (status ${metrics.status})`);
 }
 
-/** queued_user_events (chat-app events not yet acknowledged) from a server's GET /health; the bare events server answers the same field. */
-export async function queuedUserEvents(url: string): Promise<number> {
-  const response = await fetch(new URL('/health', url));
-  const body = (await response.json()) as { queued_user_events?: unknown };
-  if (typeof body.queued_user_events !== 'number') throw new Error(`GET ${url}/health has no queued_user_events`);
-  return body.queued_user_events;
-}
+/** Direct messages still queued. */
+export const queuedMessages = (url: string): Promise<number> => figure(url, 'queued_messages');
+
+/** Chat-app events not yet acknowledged. */
+export const queuedUserEvents = (url: string): Promise<number> => figure(url, 'queued_user_events');

@@ -15,6 +15,7 @@ import { reexecWithOpenFiles } from './open-files.js';
 import { measurePush } from './push-rate.js';
 import { evaluateGoals, renderReport, type BenchResults } from './report.js';
 import { measureRooms, roomsOpenFilesNeeded } from './rooms-phase.js';
+import { METRICS_TOKEN } from './health.js';
 import { measureSend, type SendPhaseResult } from './send-load.js';
 import { measureSignal } from './signal-relay.js';
 import { round } from './stats.js';
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   }
   const cpuProfDir = cfg.cpuProf ? new URL('./profiles/', RESULTS_DIR).pathname : undefined;
   if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
-  const childEnv = { BENCH_LOG_LEVEL: cfg.logLevel, BENCH_BARE_MODE: cfg.bareMode };
+  const childEnv = { BENCH_LOG_LEVEL: cfg.logLevel, BENCH_BARE_MODE: cfg.bareMode, BENCH_METRICS_TOKEN: METRICS_TOKEN };
   const meta = {
     date: new Date().toISOString(),
     node: process.version,

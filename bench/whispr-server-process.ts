@@ -2,6 +2,7 @@
 import { createWhisprServer } from '../src/app/whispr-server.js';
 import { loadConfig } from '../src/config/load-config.js';
 import type { Config } from '../src/config/settings.js';
+import { BUDGETS_LIFTED } from './budgets-lifted.js';
 import { serveUntilStopped } from './child.js';
 
 const dataDir = process.env.BENCH_DATA_DIR;
@@ -19,6 +20,7 @@ const overrides: Partial<Config> = {
   max_messages_per_second: 1_000_000,
   max_requests_per_ip_per_second: 1_000_000,
   max_messages_per_recipient: 1_000_000,
+  ...BUDGETS_LIFTED,
   // The rooms phase: one sender relays as fast as the window allows, and 10,000 sockets join from one
   // machine. Rate limiting stays on (its per-connection buckets are part of the cost) with the message
   // budget lifted; the connection caps are raised above what the run opens.
