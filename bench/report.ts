@@ -5,6 +5,7 @@ import type { PushPhaseResult } from './push-rate.js';
 import type { RoomsPhaseResult } from './rooms-phase.js';
 import type { SendPhaseResult } from './send-load.js';
 import type { SignalPhaseResult } from './signal-relay.js';
+import { round } from './stats.js';
 
 export interface BenchResults {
   meta: Record<string, unknown>;
@@ -32,9 +33,22 @@ export const GOALS = {
   roomsFanoutRatio: 0.8,
   roomsP99Ms: 10,
   roomsMemoryRatio: 1.2,
+  /** Issue 18: sockets opened and joined per second, beside the bare ws server's. */
+  roomsJoinRateRatio: 0.8,
   eventsRatio: 0.5,
   eventsP99Ms: 100,
 } as const;
+
+/** Open-and-join rate of the memory run's sockets (each join announced to its room), whispr/bare: the bare server's seconds over Whispr's. */
+function joinRateGoal(memory: { whispr?: { connect_seconds: number }; bare?: { connect_seconds: number } } | undefined): BenchResults['goals'][number] {
+  const ratio = memory?.whispr && memory.bare ? round(memory.bare.connect_seconds / memory.whispr.connect_seconds, 3) : null;
+  return {
+    name: 'rooms open+join/s whispr/bare',
+    target: `>= ${GOALS.roomsJoinRateRatio}`,
+    value: ratio,
+    pass: ratio === null ? null : ratio >= GOALS.roomsJoinRateRatio,
+  };
+}
 
 /** A run's correctness goal: nothing answered 2xx went missing, came twice or stayed queued. */
 function nothingLost(name: string, x: { lost: number; duplicates: number; left_queued: number } | undefined): BenchResults['goals'][number] {
@@ -79,6 +93,7 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
       value: r.rooms?.memory.ratio ?? null,
       pass: r.rooms?.memory.ratio == null ? null : r.rooms.memory.ratio <= GOALS.roomsMemoryRatio,
     },
+    joinRateGoal(r.rooms?.memory),
     // Chat-app events: delivered beside the bare node:http + ws + SQLite server, POST-to-receive latency, nothing lost or left queued.
     {
       name: 'events delivered/s whispr/bare',
