@@ -1,0 +1,37 @@
+import type { Identity } from 'whispr-sdk';
+import { field, h } from '../dom.js';
+import { fingerprint } from '../fingerprint.js';
+import { identityFileText } from '../identity-file.js';
+
+/** Saves the identity as the JSON `whispr keygen` writes: it holds the secret keys, so the browser asks where to put it. */
+function exportIdentity(identity: Identity): void {
+  const url = URL.createObjectURL(new Blob([identityFileText(identity)], { type: 'application/json' }));
+  h('a', { href: url, download: 'whispr-identity.json' }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Who you are: the address to give others, its fingerprint to compare, and the export of your keys. */
+export async function identityPanel(address: string, identity: Identity): Promise<HTMLElement> {
+  const addressField = h('input', { readonly: true, value: address, class: 'mono', spellcheck: 'false' });
+  const copied = h('span', { role: 'status' });
+  const copy = async () => {
+    await navigator.clipboard.writeText(address).then(
+      () => (copied.textContent = 'Copied'),
+      () => addressField.select(),
+    );
+  };
+  return h(
+    'section',
+    { class: 'me', 'aria-labelledby': 'me-title' },
+    h('h2', { id: 'me-title' }, 'You'),
+    field('Your address', addressField),
+    h('p', {}, 'Fingerprint ', h('span', { class: 'mono fingerprint', 'data-testid': 'own-fingerprint' }, await fingerprint(address))),
+    h(
+      'p',
+      { class: 'actions' },
+      h('button', { type: 'button', onclick: () => void copy() }, 'Copy address'),
+      h('button', { type: 'button', onclick: () => exportIdentity(identity) }, 'Export identity'),
+      copied,
+    ),
+  );
+}
