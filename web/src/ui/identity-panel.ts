@@ -12,7 +12,8 @@ function exportIdentity(identity: Identity): void {
 
 /** Who you are: the address to give others, its fingerprint to compare, and the export of your keys. */
 export async function identityPanel(address: string, identity: Identity): Promise<HTMLElement> {
-  const addressField = h('input', { readonly: true, value: address, class: 'mono', spellcheck: 'false' });
+  // A textarea, so the 64 characters wrap on a narrow screen instead of hiding behind a scroll.
+  const addressField = h('textarea', { readonly: true, rows: '1', class: 'mono address', spellcheck: 'false' }, address);
   const copied = h('span', { role: 'status' });
   const copy = async () => {
     await navigator.clipboard.writeText(address).then(
