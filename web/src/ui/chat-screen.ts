@@ -1,4 +1,5 @@
 import type { Messenger } from '../chat/messenger.js';
+import { takeLinkedAddress } from '../contact-link.js';
 import { h } from '../dom.js';
 import { contactsPanel } from './contacts-panel.js';
 import { conversationPanel } from './conversation-panel.js';
@@ -13,7 +14,7 @@ export async function chatScreen(messenger: Messenger): Promise<HTMLElement> {
     selected = address;
     render();
   };
-  const contacts = contactsPanel(messenger, select);
+  const contacts = contactsPanel(messenger, select, takeLinkedAddress());
   const render = () => {
     status.textContent = messenger.connected ? 'Connected' : 'Offline: reconnecting…';
     status.dataset.connected = String(messenger.connected);

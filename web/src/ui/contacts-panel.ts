@@ -4,13 +4,14 @@ import { field, h, onSubmit } from '../dom.js';
 
 export const contactLabel = (contact: Contact): string => contact.name || `${contact.address.slice(0, 12)}…`;
 
-/** The contact list and the form that adds one by pasting an address; `select` opens a conversation. */
+/** The contact list and the form that adds one by pasting an address (or opening a contact link: `linked`); `select` opens a conversation. */
 export function contactsPanel(
   messenger: Messenger,
   select: (address: string) => void,
+  linked: string | undefined,
 ): { element: HTMLElement; render: (selected: string | undefined) => void } {
   const list = h('ul', { class: 'contacts' });
-  const address = h('input', { required: true, autocomplete: 'off', spellcheck: 'false', class: 'mono' });
+  const address = h('input', { required: true, autocomplete: 'off', spellcheck: 'false', class: 'mono', value: linked });
   const name = h('input', { autocomplete: 'off' });
   const alert = h('p', { role: 'alert', class: 'error' });
   const form = h(

@@ -1,4 +1,5 @@
 import type { Identity } from 'whispr-sdk';
+import { contactLink } from '../contact-link.js';
 import { field, h } from '../dom.js';
 import { fingerprint } from '../fingerprint.js';
 import { identityFileText } from '../identity-file.js';
@@ -10,13 +11,13 @@ function exportIdentity(identity: Identity): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Who you are: the address to give others, its fingerprint to compare, and the export of your keys. */
+/** Who you are: the address (or a link to it) to give others, its fingerprint to compare, and the export of your keys. */
 export async function identityPanel(address: string, identity: Identity): Promise<HTMLElement> {
   // A textarea, so the 64 characters wrap on a narrow screen instead of hiding behind a scroll.
   const addressField = h('textarea', { readonly: true, rows: '1', class: 'mono address', spellcheck: 'false' }, address);
   const copied = h('span', { role: 'status' });
-  const copy = async () => {
-    await navigator.clipboard.writeText(address).then(
+  const copy = async (text: string) => {
+    await navigator.clipboard.writeText(text).then(
       () => (copied.textContent = 'Copied'),
       () => addressField.select(),
     );
@@ -30,7 +31,8 @@ export async function identityPanel(address: string, identity: Identity): Promis
     h(
       'p',
       { class: 'actions' },
-      h('button', { type: 'button', onclick: () => void copy() }, 'Copy address'),
+      h('button', { type: 'button', onclick: () => void copy(address) }, 'Copy address'),
+      h('button', { type: 'button', onclick: () => void copy(contactLink(address)) }, 'Copy contact link'),
       h('button', { type: 'button', onclick: () => exportIdentity(identity) }, 'Export identity'),
       copied,
     ),
