@@ -8,6 +8,7 @@ import { eventsFeature } from '../features/events/index.js';
 import { groupsFeature } from '../features/groups/index.js';
 import { relayFeature } from '../features/relay/index.js';
 import { roomsFeature } from '../features/rooms/index.js';
+import { webFeature } from '../features/web/index.js';
 import type { AnyFeature } from './feature.js';
 
 /**
@@ -26,4 +27,5 @@ export const FEATURES: readonly AnyFeature[] = [
   eventsFeature,
   chatFeature,
   adminFeature,
+  webFeature,
 ];

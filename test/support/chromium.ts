@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 
 /** Debian's chromium, driven by playwright-core (.ci/run installs it). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -12,21 +12,29 @@ export function chromiumInstalled(testFile: string): boolean {
   return false;
 }
 
-/** Headless Chromium on a throwaway profile: no sandbox (containers), no GPU, no background traffic. */
+/** Headless, no sandbox (containers), no GPU, no background traffic. */
+const HEADLESS_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Headless Chromium on a throwaway profile. */
 export function launchChromium(profileDir: string, viewport?: { width: number; height: number }): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: HEADLESS_ARGS,
     ...(viewport === undefined ? {} : { viewport }),
   });
+}
+
+/** One headless Chromium whose contexts (browser.newContext()) are separate people: each its own storage. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: HEADLESS_ARGS });
 }

@@ -1,0 +1,48 @@
+/** The browser's IndexedDB, promised: one database, two stores (the passphrase-sealed identity, and sealed records). */
+export type StoreName = 'vault' | 'records';
+
+const DATABASE = 'whispr-web';
+
+const settled = <T>(request: IDBRequest<T>): Promise<T> =>
+  new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+
+const committed = (transaction: IDBTransaction): Promise<void> =>
+  new Promise((resolve, reject) => {
+    transaction.oncomplete = () => resolve();
+    transaction.onerror = () => reject(transaction.error);
+    transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB transaction aborted'));
+  });
+
+export class Idb {
+  private constructor(private readonly db: IDBDatabase) {}
+
+  static async open(): Promise<Idb> {
+    const request = indexedDB.open(DATABASE, 1);
+    request.onupgradeneeded = () => {
+      request.result.createObjectStore('vault');
+      request.result.createObjectStore('records');
+    };
+    return new Idb(await settled(request));
+  }
+
+  async get<T>(store: StoreName, key: string): Promise<T | undefined> {
+    return (await settled(this.db.transaction(store).objectStore(store).get(key))) as T | undefined;
+  }
+
+  /** Resolves once the write is committed, so what the user saw acknowledged survives a reload. */
+  put(store: StoreName, key: string, value: unknown): Promise<void> {
+    const transaction = this.db.transaction(store, 'readwrite');
+    transaction.objectStore(store).put(value, key);
+    return committed(transaction);
+  }
+
+  /** Every key with its value, read in one transaction. */
+  async entries<T>(store: StoreName): Promise<Array<[string, T]>> {
+    const objects = this.db.transaction(store).objectStore(store);
+    const [keys, values] = await Promise.all([settled(objects.getAllKeys()), settled(objects.getAll())]);
+    return keys.map((key, i) => [String(key), values[i] as T]);
+  }
+}

@@ -1,0 +1,33 @@
+import type { Messenger } from '../chat/messenger.js';
+import { takeLinkedAddress } from '../contact-link.js';
+import { h } from '../dom.js';
+import { contactsPanel } from './contacts-panel.js';
+import { conversationPanel } from './conversation-panel.js';
+import { identityPanel } from './identity-panel.js';
+
+/** The signed-in screen: who you are, your contacts, one conversation; redrawn whenever the messenger changes. */
+export async function chatScreen(messenger: Messenger): Promise<HTMLElement> {
+  let selected = messenger.contacts[0]?.address;
+  const status = h('p', { role: 'status', class: 'status' });
+  const conversation = conversationPanel(messenger);
+  const select = (address: string) => {
+    selected = address;
+    render();
+  };
+  const contacts = contactsPanel(messenger, select, takeLinkedAddress());
+  const render = () => {
+    status.textContent = messenger.connected ? 'Connected' : 'Offline: reconnecting…';
+    status.dataset.connected = String(messenger.connected);
+    contacts.render(selected);
+    void conversation.render(selected);
+  };
+  messenger.addEventListener('change', render);
+  render();
+  return h(
+    'div',
+    { class: 'chat' },
+    h('header', { class: 'topbar' }, h('h1', {}, 'Whispr'), status),
+    await identityPanel(messenger.client.address, messenger.client.identity),
+    h('div', { class: 'layout' }, contacts.element, conversation.element),
+  );
+}

@@ -1,0 +1,60 @@
+import type { Messenger } from '../chat/messenger.js';
+import type { ChatMessage } from '../chat/records.js';
+import { field, h, onSubmit } from '../dom.js';
+import { fingerprint } from '../fingerprint.js';
+import { contactLabel } from './contacts-panel.js';
+
+const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+const DELIVERY = { queued: 'queued', sent: 'sent', failed: 'not sent' } as const;
+
+function messageItem(message: ChatMessage): HTMLLIElement {
+  const state = message.direction === 'out' ? ` · ${DELIVERY[message.delivery ?? 'sent']}${message.error === undefined ? '' : `: ${message.error}`}` : '';
+  return h(
+    'li',
+    { class: `message ${message.direction}`, 'data-delivery': message.delivery },
+    h('p', { class: 'text' }, message.text),
+    message.keyChanged === true && h('p', { class: 'warning' }, 'Signed by a different key than this contact used before'),
+    h('small', { class: 'meta' }, `${message.direction === 'out' ? 'You' : 'Them'}, ${time.format(message.at)}${state}`),
+  );
+}
+
+/** One conversation: the other person's fingerprint, the history in arrival order, and the compose form. */
+export function conversationPanel(messenger: Messenger): { element: HTMLElement; render: (peer: string | undefined) => Promise<void> } {
+  const title = h('h2', { id: 'conversation-title' }, 'No conversation');
+  const details = h('p', { class: 'hint' }, 'Add a contact, or choose one, to write to them.');
+  const list = h('ol', { class: 'messages', 'aria-live': 'polite', 'aria-label': 'Messages' });
+  const input = h('textarea', { rows: '2', required: true });
+  const alert = h('p', { role: 'alert', class: 'error' });
+  const form = h('form', { class: 'compose', hidden: true }, h('fieldset', {}, field('Message', input), h('button', { type: 'submit' }, 'Send')), alert);
+  let peer: string | undefined;
+  onSubmit(
+    form,
+    alert,
+    async () => {
+      if (peer === undefined || input.value.trim() === '') return;
+      const text = input.value;
+      input.value = '';
+      await messenger.send(peer, text);
+    },
+    false,
+  );
+  // Enter sends, Shift+Enter starts a new line, as in most messengers.
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  const render = async (selected: string | undefined) => {
+    const contact = selected === undefined ? undefined : messenger.contact(selected);
+    form.hidden = contact === undefined;
+    if (contact === undefined) return;
+    if (peer !== contact.address) details.replaceChildren('Fingerprint ', h('span', { class: 'mono fingerprint' }, await fingerprint(contact.address)));
+    peer = contact.address;
+    title.textContent = contactLabel(contact);
+    list.replaceChildren(...messenger.conversation(contact.address).map(messageItem));
+    list.lastElementChild?.scrollIntoView({ block: 'end' });
+  };
+  return { element: h('section', { class: 'conversation', 'aria-labelledby': 'conversation-title' }, title, details, list, form), render };
+}
