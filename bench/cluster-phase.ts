@@ -39,6 +39,10 @@ export interface ClusterSendResult extends LoadResult, ClusterCpu {
   nodes_cpu_us_per_req: number | null;
   /** CPU time of nodes + PostgreSQL + Redis per 2xx answer. */
   backend_cpu_us_per_req: number | null;
+  /** CPU time of every postgres process of the machine per 2xx answer. */
+  postgres_cpu_us_per_req: number | null;
+  /** Statements the nodes sent PostgreSQL (each a round trip) per 2xx answer. */
+  pg_round_trips_per_req: number | null;
 }
 
 export interface ClusterLatencyResult extends DeliveryFigures {
@@ -93,7 +97,9 @@ function commandCpuSeconds(name: string): number | undefined {
   return found ? total : undefined;
 }
 
-function clusterCpuMeter(nodePids: number[]): () => ClusterCpu & { nodesSeconds: number | null; backendSeconds: number | null } {
+function clusterCpuMeter(
+  nodePids: number[],
+): () => ClusterCpu & { nodesSeconds: number | null; postgresSeconds: number | null; backendSeconds: number | null } {
   const start = performance.now();
   const sum = (values: (number | undefined)[]) => (values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0));
   const nodes0 = sum(nodePids.map(processCpuSeconds));
@@ -119,6 +125,7 @@ function clusterCpuMeter(nodePids: number[]): () => ClusterCpu & { nodesSeconds:
       redis_cpu_pct: pct(rds),
       other_cpu_pct: known === undefined || machine === undefined ? null : Math.max(0, pct(machine - known)!),
       nodesSeconds: nodes ?? null,
+      postgresSeconds: pgs ?? null,
       backendSeconds: nodes === undefined ? null : nodes + (pgs ?? 0) + (rds ?? 0),
     };
   };
@@ -204,9 +211,12 @@ async function measureClusterSend(topology: Topology, pool: BodyPool, cfg: Bench
   }
   const generated = await pool.growTo(cursor.used + Math.ceil(Math.max(warmupRps, 1000) * 1.5 * cfg.seconds) + 2 * cfg.connections);
   if (generated > 0) log(`  built ${generated} more bodies (pool ${pool.size})`);
+  const roundTrips = async () => (await Promise.all(topology.nodes.map((n) => n.counters()))).reduce((sum, c) => sum + (c.pg_round_trips ?? 0), 0);
+  const roundTrips0 = await roundTrips();
   const meter = clusterCpuMeter(topology.nodes.map((n) => n.pid));
   const run = await runLoad({ url: urls, path: '/send', connections: cfg.connections, seconds: cfg.seconds, cursor });
-  const { nodesSeconds, backendSeconds, ...cpu } = meter();
+  const { nodesSeconds, postgresSeconds, backendSeconds, ...cpu } = meter();
+  const roundTripsRun = (await roundTrips()) - roundTrips0;
   const [stored] = await topology.sql<{ n: string }>(`SELECT count(*) AS n FROM ${topology.schema}.inbox_messages`);
   const accepted = warmupOk + run.ok;
   return {
@@ -217,6 +227,8 @@ async function measureClusterSend(topology: Topology, pool: BodyPool, cfg: Bench
     stored: Number(stored?.n ?? 0),
     nodes_cpu_us_per_req: nodesSeconds === null || run.ok === 0 ? null : Math.round((nodesSeconds * 1e6) / run.ok),
     backend_cpu_us_per_req: backendSeconds === null || run.ok === 0 ? null : Math.round((backendSeconds * 1e6) / run.ok),
+    postgres_cpu_us_per_req: postgresSeconds === null || run.ok === 0 ? null : Math.round((postgresSeconds * 1e6) / run.ok),
+    pg_round_trips_per_req: run.ok === 0 ? null : round(roundTripsRun / run.ok, 2),
   };
 }
 
