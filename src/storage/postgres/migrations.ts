@@ -403,11 +403,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
         RETURN NEXT;
         CONTINUE;
       END IF;
-      -- Expired and leased rows count until they are gone, as in the embedded store.
-      SELECT (SELECT count(*) FROM inbox_messages AS m WHERE m.recipient = recipients[i]) AS total,
-        (SELECT count(*) FROM inbox_messages AS m WHERE m.recipient = recipients[i] AND m.sender = senders[i]) AS sender,
-        (SELECT count(*) FROM inbox_messages AS m WHERE m.recipient = recipients[i] AND m.sender_address = addresses[i]) AS address
-        INTO counts;
+      -- Expired and leased rows count until they are gone, as in the embedded store. One scan of the
+      -- recipient's rows (at most its cap) costs less than three index-only counts of them.
+      SELECT count(*) AS total, count(*) FILTER (WHERE m.sender = senders[i]) AS sender,
+        count(*) FILTER (WHERE m.sender_address = addresses[i]) AS address
+        FROM inbox_messages AS m WHERE m.recipient = recipients[i] INTO counts;
       outcome := CASE WHEN counts.total >= total_caps[i] THEN 'recipient' WHEN counts.sender >= sender_caps[i] THEN 'sender'
         WHEN counts.address >= address_caps[i] THEN 'address' ELSE 'queued' END;
       result_id := NULL; result_timestamp := NULL;
