@@ -7,7 +7,8 @@ interface Pending<I, O> {
 /**
  * Collects the calls made during one event-loop turn and runs them as one statement: a round trip
  * and a commit cost far more than a row, so concurrent requests share them, as SqliteWriteBatcher
- * shares a transaction. At most `maxInFlight` batches run at once; calls made meanwhile wait and go
+ * shares a transaction. At most `maxInFlight` batches run at once (one by default: in the bench that
+ * gave more sends/s and less PostgreSQL CPU per send than two); calls made meanwhile wait and go
  * together in the next one, so under load the batches grow instead of the statements multiplying.
  * `runBatch` answers one output per input, in order; if it fails, every call of the batch fails with its error.
  */
@@ -19,7 +20,7 @@ export class PgTurnBatcher<I, O> {
   constructor(
     private readonly runBatch: (inputs: readonly I[]) => Promise<readonly O[]>,
     private readonly maxBatch = 200,
-    private readonly maxInFlight = 2,
+    private readonly maxInFlight = 1,
   ) {}
 
   run(input: I): Promise<O> {
