@@ -20,6 +20,12 @@ export interface MemoryMessage {
   spaces: { name: string; size: number; used: number; physical: number }[];
 }
 
+/** The child's answer to a `counters` message. */
+export interface CountersMessage {
+  type: 'counters';
+  values: Record<string, number>;
+}
+
 export interface ServerChild {
   readonly pid: number;
   readonly url: string;
@@ -28,6 +34,8 @@ export interface ServerChild {
   collect(): Promise<MemoryMessage>;
   /** Writes a V8 heap snapshot of the child to `path` (allocates: later RSS readings grow). */
   heapSnapshot(path: string): Promise<void>;
+  /** The counters the child keeps (see serveUntilStopped), e.g. the PostgreSQL round trips of a cluster node. */
+  counters(): Promise<Record<string, number>>;
   /** Asks the child to close and exit (so --cpu-prof is written), then kills it by pid if it lingers; removes the data dir. */
   stop(): Promise<void>;
 }
@@ -135,6 +143,9 @@ export async function startServerChild(
     async heapSnapshot(path) {
       await request<{ type: 'heap-snapshot' }>({ type: 'heap-snapshot', path }, 'heap-snapshot', 300_000);
     },
+    async counters() {
+      return (await request<CountersMessage>({ type: 'counters' }, 'counters', 10_000)).values;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.send({ type: 'stop' });
@@ -157,8 +168,9 @@ export async function startServerChild(
 /**
  * Child side: exit when the parent asks, or when the parent goes away (no orphans even if it was
  * SIGKILLed; then the child also removes its own data dir, which the parent can no longer do).
+ * `counters` answers the parent's `counters` requests.
  */
-export function serveUntilStopped(url: string, close: () => Promise<void>): void {
+export function serveUntilStopped(url: string, close: () => Promise<void>, counters: () => Record<string, number> = () => ({})): void {
   let stopping = false;
   const stop = (orphaned: boolean) => {
     if (stopping) return;
@@ -175,6 +187,7 @@ export function serveUntilStopped(url: string, close: () => Promise<void>): void
   };
   process.on('message', (message: { type?: string; path?: string }) => {
     if (message.type === 'stop') stop(false);
+    if (message.type === 'counters') process.send?.({ type: 'counters', values: counters() } satisfies CountersMessage);
     if (message.type === 'heap-snapshot' && message.path !== undefined) {
       writeHeapSnapshot(message.path);
       process.send?.({ type: 'heap-snapshot' });

@@ -39,6 +39,12 @@ export interface ClusterSendResult extends LoadResult, ClusterCpu {
   nodes_cpu_us_per_req: number | null;
   /** CPU time of nodes + PostgreSQL + Redis per 2xx answer. */
   backend_cpu_us_per_req: number | null;
+  /** CPU time of every postgres process of the machine per 2xx answer (other users of that PostgreSQL included). */
+  postgres_cpu_us_per_req: number | null;
+  /** CPU time of the PostgreSQL backends of the nodes' own connections per 2xx answer. */
+  pg_backends_cpu_us_per_req: number | null;
+  /** Statements the nodes sent PostgreSQL (each a round trip) per 2xx answer. */
+  pg_round_trips_per_req: number | null;
 }
 
 export interface ClusterLatencyResult extends DeliveryFigures {
@@ -93,7 +99,23 @@ function commandCpuSeconds(name: string): number | undefined {
   return found ? total : undefined;
 }
 
-function clusterCpuMeter(nodePids: number[]): () => ClusterCpu & { nodesSeconds: number | null; backendSeconds: number | null } {
+/**
+ * CPU seconds of the PostgreSQL backends serving the topology's nodes, by pid: the backends of the
+ * other users of the machine's PostgreSQL (and its background processes) are left out.
+ */
+async function nodeBackendsCpu(topology: Topology): Promise<Map<number, number>> {
+  const rows = await topology.sql<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [topology.schema]);
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const seconds = processCpuSeconds(pid);
+    if (seconds !== undefined) cpu.set(pid, seconds);
+  }
+  return cpu;
+}
+
+function clusterCpuMeter(
+  nodePids: number[],
+): () => ClusterCpu & { nodesSeconds: number | null; postgresSeconds: number | null; backendSeconds: number | null } {
   const start = performance.now();
   const sum = (values: (number | undefined)[]) => (values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0));
   const nodes0 = sum(nodePids.map(processCpuSeconds));
@@ -119,6 +141,7 @@ function clusterCpuMeter(nodePids: number[]): () => ClusterCpu & { nodesSeconds:
       redis_cpu_pct: pct(rds),
       other_cpu_pct: known === undefined || machine === undefined ? null : Math.max(0, pct(machine - known)!),
       nodesSeconds: nodes ?? null,
+      postgresSeconds: pgs ?? null,
       backendSeconds: nodes === undefined ? null : nodes + (pgs ?? 0) + (rds ?? 0),
     };
   };
@@ -156,6 +179,8 @@ async function startTopology(
   await admin.query(`CREATE SCHEMA ${schema}`);
   const url = new URL(cfg.clusterDatabaseUrl);
   url.searchParams.set('options', `-c search_path=${schema}`);
+  // Names the nodes' connections, so the run can read the CPU of their PostgreSQL backends alone.
+  url.searchParams.set('application_name', schema);
   const env = {
     ...childEnv,
     BENCH_CLUSTER_DATABASE_URL: url.toString(),
@@ -204,9 +229,15 @@ async function measureClusterSend(topology: Topology, pool: BodyPool, cfg: Bench
   }
   const generated = await pool.growTo(cursor.used + Math.ceil(Math.max(warmupRps, 1000) * 1.5 * cfg.seconds) + 2 * cfg.connections);
   if (generated > 0) log(`  built ${generated} more bodies (pool ${pool.size})`);
+  const roundTrips = async () => (await Promise.all(topology.nodes.map((n) => n.counters()))).reduce((sum, c) => sum + (c.pg_round_trips ?? 0), 0);
+  const roundTrips0 = await roundTrips();
+  const backends0 = await nodeBackendsCpu(topology);
   const meter = clusterCpuMeter(topology.nodes.map((n) => n.pid));
   const run = await runLoad({ url: urls, path: '/send', connections: cfg.connections, seconds: cfg.seconds, cursor });
-  const { nodesSeconds, backendSeconds, ...cpu } = meter();
+  const { nodesSeconds, postgresSeconds, backendSeconds, ...cpu } = meter();
+  const roundTripsRun = (await roundTrips()) - roundTrips0;
+  // A backend that started during the run counts whole; one that ended during it is missed (pools keep theirs under load).
+  const backendsSeconds = [...(await nodeBackendsCpu(topology))].reduce((sum, [pid, seconds]) => sum + seconds - (backends0.get(pid) ?? 0), 0);
   const [stored] = await topology.sql<{ n: string }>(`SELECT count(*) AS n FROM ${topology.schema}.inbox_messages`);
   const accepted = warmupOk + run.ok;
   return {
@@ -217,6 +248,9 @@ async function measureClusterSend(topology: Topology, pool: BodyPool, cfg: Bench
     stored: Number(stored?.n ?? 0),
     nodes_cpu_us_per_req: nodesSeconds === null || run.ok === 0 ? null : Math.round((nodesSeconds * 1e6) / run.ok),
     backend_cpu_us_per_req: backendSeconds === null || run.ok === 0 ? null : Math.round((backendSeconds * 1e6) / run.ok),
+    postgres_cpu_us_per_req: postgresSeconds === null || run.ok === 0 ? null : Math.round((postgresSeconds * 1e6) / run.ok),
+    pg_backends_cpu_us_per_req: run.ok === 0 ? null : Math.round((backendsSeconds * 1e6) / run.ok),
+    pg_round_trips_per_req: run.ok === 0 ? null : round(roundTripsRun / run.ok, 2),
   };
 }
 

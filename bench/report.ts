@@ -37,6 +37,10 @@ export const GOALS = {
   roomsJoinRateRatio: 0.8,
   eventsRatio: 0.5,
   eventsP99Ms: 100,
+  // Issue 18: one node on PostgreSQL + Redis beside the embedded node of the same run, and its cost in PostgreSQL.
+  clusterOneNodeRatio: 0.6,
+  clusterPgRoundTrips: 2,
+  clusterPgCpuUs: 150,
 } as const;
 
 /** Open-and-join rate of the memory run's sockets (each join announced to its room), whispr/bare: the bare server's seconds over Whispr's. */
@@ -110,6 +114,29 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
     nothingLost('events lost + duplicated + left queued', r.events?.whispr),
     // Group events: every member but the sender gets each post that was answered 2xx, once.
     nothingLost('group events lost + duplicated + left queued', r.events?.group),
+    ...clusterGoals(r),
+  ];
+}
+
+/** Issue 18: the signed sends of one cluster node (PostgreSQL + Redis) against the embedded node measured in the same run. */
+function clusterGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goals'] {
+  const single = r.cluster?.single?.send;
+  const ratio = single === undefined || r.send === undefined || r.send.rps === 0 ? null : round(single.rps / r.send.rps, 3);
+  const atMost = (name: string, target: number, value: number | null | undefined): BenchResults['goals'][number] => ({
+    name,
+    target: `<= ${target}`,
+    value: value ?? null,
+    pass: value == null ? null : value <= target,
+  });
+  return [
+    {
+      name: '1 cluster node / embedded sends/s',
+      target: `>= ${GOALS.clusterOneNodeRatio}`,
+      value: ratio,
+      pass: ratio === null ? null : ratio >= GOALS.clusterOneNodeRatio,
+    },
+    atMost('1 cluster node pg round trips/send', GOALS.clusterPgRoundTrips, single?.pg_round_trips_per_req),
+    atMost('1 cluster node pg backend cpu us/send', GOALS.clusterPgCpuUs, single?.pg_backends_cpu_us_per_req),
   ];
 }
 
@@ -538,6 +565,9 @@ function renderCluster(c: ClusterPhaseResult): string[] {
         'stored/accepted',
         'nodes cpu us/req',
         'all cpu us/req',
+        'pg cpu us/req',
+        'pg backends us/req',
+        'pg trips/req',
         'cpu% nodes/pg/redis/gen/other',
       ],
       ...runs.map((x) => [
@@ -551,11 +581,16 @@ function renderCluster(c: ClusterPhaseResult): string[] {
         `${x.send.stored}/${x.send.accepted}`,
         show(x.send.nodes_cpu_us_per_req),
         show(x.send.backend_cpu_us_per_req),
+        show(x.send.postgres_cpu_us_per_req),
+        show(x.send.pg_backends_cpu_us_per_req),
+        show(x.send.pg_round_trips_per_req),
         `${show(x.send.nodes_cpu_pct)}/${show(x.send.postgres_cpu_pct)}/${show(x.send.redis_cpu_pct)}/${x.send.loadgen_cpu_pct}/${show(x.send.other_cpu_pct)}`,
       ]),
     ]),
   );
-  out.push(`${c.multi?.nodes ?? '-'} nodes / 1 node sends/s: ${show(c.ratio)}  (all cpu us/req: nodes + PostgreSQL + Redis CPU per accepted send)`);
+  out.push(
+    `${c.multi?.nodes ?? '-'} nodes / 1 node sends/s: ${show(c.ratio)}  (all cpu us/req: nodes + PostgreSQL + Redis CPU per accepted send; pg: every postgres process of the machine; pg backends: those of the nodes' connections; pg trips: statements the nodes sent)`,
+  );
   out.push(
     table([
       ['push latency', 'rate/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'delivered/accepted', 'lost', 'dup', 'left queued'],

@@ -186,6 +186,30 @@ export function inboxStoreContract(backend: () => InboxBackend): void {
     expect(handedOut.sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
   });
 
+  test('sends made at the same moment are answered as if made one after the other: replays, shares and the cap', async () => {
+    const store = await backend().node();
+    const caps = { total: 4, perSender: 2, perAddress: 4 };
+    const bySender = (n: number, sender: string) => message(ALICE, n, { from: sender.repeat(64) });
+    const results = await Promise.all([
+      store.enqueue(bySender(1, '1'), caps, 1000),
+      store.enqueue(bySender(1, '1'), caps, 1000), // the same signed message again
+      store.enqueue(bySender(2, '1'), caps, 1000),
+      store.enqueue(bySender(3, '1'), caps, 1000), // the sender's share is used up
+      store.enqueue(message(BOB, 3, { replayKey: bySender(3, '1').replayKey }), caps, 1000), // refused above, so not a replay here
+      store.enqueue(bySender(4, '2'), caps, 1000),
+      store.enqueue(bySender(5, '3'), caps, 1000),
+      store.enqueue(bySender(6, '4'), caps, 1000), // the queue is full
+    ]);
+    const [first, replay, second, share, elsewhere, third, fourth, full] = results;
+    if (first?.status !== 'queued' || second?.status !== 'queued') throw new Error('not queued');
+    expect(replay).toEqual({ status: 'duplicate', id: first.message.id, timestamp: first.message.timestamp });
+    expect(share).toEqual({ status: 'full', cap: 'sender' });
+    expect(elsewhere).toMatchObject({ status: 'queued', message: { recipient: BOB } });
+    expect([third?.status, fourth?.status]).toEqual(['queued', 'queued']);
+    expect(full).toEqual({ status: 'full', cap: 'recipient' });
+    expect(texts(await store.drain(ALICE, 0, 10, 1000))).toEqual(['ciphertext 1', 'ciphertext 2', 'ciphertext 4', 'ciphertext 5']);
+  });
+
   test('two nodes enqueueing at once never pass the cap, and a replay is queued once', async () => {
     const nodes = [await backend().node(), await backend().node()];
     const on = (i: number) => nodes[i % 2] as InboxStore;

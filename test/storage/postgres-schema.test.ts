@@ -74,6 +74,7 @@ describe.runIf(available)('PostgreSQL schema and storage', () => {
       'group_usage',
       'groups',
       'inbox_messages',
+      'inbox_recipient_locks',
       'one_time_prekeys',
       'phone_accounts',
       'schema_migrations',

@@ -2,10 +2,11 @@ import type { PgQueryable } from './pg-database.js';
 
 /**
  * First key of the two-key advisory locks: one space per use, so a hash of a recipient can never
- * collide with a hash of a replay key or of a schema name. `recipient` is an inbox recipient,
- * `userQueue` the recipient of a durable user queue, `analytics` every analytics write.
+ * collide with a hash of a schema name. `userQueue` is the recipient of a durable user queue,
+ * `analytics` every analytics write. (2 and 3 were the inbox's recipients and replay keys, before
+ * its enqueues took row locks: left unused, so a node of an older release never shares a lock by mistake.)
  */
-export const LockSpace = { migrations: 1, recipient: 2, replayKey: 3, userQueue: 4, analytics: 5 } as const;
+export const LockSpace = { migrations: 1, userQueue: 4, analytics: 5 } as const;
 
 /** Waits for the transaction-scoped lock on (space, key); it is released at COMMIT or ROLLBACK. */
 export async function lockUntilCommit(tx: PgQueryable, space: (typeof LockSpace)[keyof typeof LockSpace], key: string): Promise<void> {

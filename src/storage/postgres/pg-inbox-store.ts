@@ -1,53 +1,76 @@
-import { capReached, type QueueCaps, type QueueCounts } from '../../features/queues/index.js';
+import type { FullQueue, QueueCaps } from '../../features/queues/index.js';
 import { type EnqueueResult, type InboxStore, type NewMessage, queuedMessage } from '../../features/relay/index.js';
 import { oldestFirst, type InboxRow as Row } from '../inbox-row.js';
-import { LockSpace, lockUntilCommit } from './advisory-locks.js';
-import type { PgDatabase, PgQueryable } from './pg-database.js';
+import type { PgDatabase } from './pg-database.js';
+import { PgTurnBatcher } from './pg-turn-batcher.js';
 
 const COLUMNS = 'id, recipient, sender, enc_pub, message, signature, "timestamp"';
 /** Unleased and unexpired at the time in the statement parameter `now` (e.g. '$4'). */
 const available = (now: string) => `(lease_until IS NULL OR lease_until <= ${now}) AND (expires_at IS NULL OR expires_at > ${now})`;
 
+/** One enqueue waiting for its batch. */
+interface EnqueueCall {
+  message: NewMessage;
+  caps: QueueCaps;
+  now: number;
+}
+
+/** A result row of inbox_enqueue_batch (migration 8). */
+interface EnqueueRow {
+  outcome: 'queued' | 'duplicate' | FullQueue;
+  result_id: number;
+  result_timestamp: number;
+}
+
+const ENQUEUE_BATCH = `SELECT outcome, result_id, result_timestamp FROM inbox_enqueue_batch(
+  $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[], $9::text[], $10::float8[],
+  $11::bigint[], $12::bigint[], $13::bigint[], $14)`;
+
+/** The message fields inbox_enqueue_batch takes, in the order of its array parameters. */
+const MESSAGE_FIELDS = [
+  'recipient',
+  'from',
+  'fromAddress',
+  'enc_pub',
+  'message',
+  'signature',
+  'timestamp',
+  'expiresAt',
+  'replayKey',
+  'replayExpiresAt',
+] as const satisfies readonly (keyof NewMessage)[];
+const CAP_FIELDS = ['total', 'perSender', 'perAddress'] as const satisfies readonly (keyof QueueCaps)[];
+
+/** The calls of one batch as the function's parameters, one array per column. */
+function enqueueParams(calls: readonly EnqueueCall[]): unknown[] {
+  return [
+    ...MESSAGE_FIELDS.map((field) => calls.map((c) => c.message[field])),
+    ...CAP_FIELDS.map((field) => calls.map((c) => c.caps[field])),
+    // A receipt counts as expired from the newest clock reading of the batch: they differ by a turn at most.
+    Math.max(...calls.map((c) => c.now)),
+  ];
+}
+
+function enqueueResult(row: EnqueueRow, call: EnqueueCall): EnqueueResult {
+  if (row.outcome === 'queued') return { status: 'queued', message: queuedMessage(row.result_id, call.message) };
+  if (row.outcome === 'duplicate') return { status: 'duplicate', id: row.result_id, timestamp: row.result_timestamp };
+  return { status: 'full', cap: row.outcome };
+}
+
 /**
- * The inbox on PostgreSQL, safe with any number of nodes on one database. Enqueue serializes per
- * recipient and per replay key with advisory locks, so the cap and the replay check hold across
- * processes; lease and drain claim rows with FOR UPDATE SKIP LOCKED, so no row is handed out twice.
+ * The inbox on PostgreSQL, safe with any number of nodes on one database. The enqueues of one
+ * event-loop turn go to the database as one statement (inbox_enqueue_batch, one round trip, atomic
+ * on its own), which serializes per recipient with a row lock, so the caps and the replay check hold
+ * across processes; lease and drain claim rows with FOR UPDATE SKIP LOCKED, so no row is handed out twice.
  */
 export function createPgInboxStore(db: PgDatabase): InboxStore {
-  const enqueueLocked = async (tx: PgQueryable, m: NewMessage, caps: QueueCaps, now: number): Promise<EnqueueResult> => {
-    // Always recipient first, then replay key: one order for every transaction, so no deadlock.
-    await lockUntilCommit(tx, LockSpace.recipient, m.recipient);
-    await lockUntilCommit(tx, LockSpace.replayKey, m.replayKey);
-    const [receipt] = await tx.query<{ message_id: number; timestamp: number }>(
-      'SELECT message_id, "timestamp" FROM send_receipts WHERE replay_key = $1 AND expires_at > $2',
-      [m.replayKey, now],
-    );
-    if (receipt !== undefined) return { status: 'duplicate', id: receipt.message_id, timestamp: receipt.timestamp };
-    // Expired and leased rows count until they are gone, as in the embedded store; one statement, three index-only counts.
-    const [counts] = await tx.query<QueueCounts>(
-      `SELECT (SELECT count(*) FROM inbox_messages WHERE recipient = $1) AS total,
-         (SELECT count(*) FROM inbox_messages WHERE recipient = $1 AND sender = $2) AS sender,
-         (SELECT count(*) FROM inbox_messages WHERE recipient = $1 AND sender_address = $3) AS address`,
-      [m.recipient, m.from, m.fromAddress],
-    );
-    const cap = capReached(counts as QueueCounts, caps, { sender: m.from, address: m.fromAddress });
-    if (cap !== undefined) return { status: 'full', cap };
-    const [inserted] = await tx.query<{ id: number }>(
-      `INSERT INTO inbox_messages (recipient, sender, sender_address, enc_pub, message, signature, "timestamp", expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-      [m.recipient, m.from, m.fromAddress, m.enc_pub, m.message, m.signature, m.timestamp, m.expiresAt],
-    );
-    const id = inserted!.id; // INSERT ... RETURNING yields exactly one row
-    await tx.query(
-      `INSERT INTO send_receipts (replay_key, message_id, "timestamp", expires_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (replay_key) DO UPDATE SET message_id = excluded.message_id, "timestamp" = excluded."timestamp", expires_at = excluded.expires_at`,
-      [m.replayKey, id, m.timestamp, m.replayExpiresAt],
-    );
-    return { status: 'queued', message: queuedMessage(id, m) };
-  };
+  const enqueues = new PgTurnBatcher<EnqueueCall, EnqueueResult>(async (calls) => {
+    const rows = await db.query<EnqueueRow>(ENQUEUE_BATCH, enqueueParams(calls));
+    return rows.map((row, i) => enqueueResult(row, calls[i] as EnqueueCall));
+  });
 
   return {
-    enqueue: (message, caps, now) => db.transaction((tx) => enqueueLocked(tx, message, caps, now)),
+    enqueue: (message, caps, now) => enqueues.run({ message, caps, now }),
     async drain(recipient, since, limit, now) {
       const rows = await db.query<Row>(
         `DELETE FROM inbox_messages WHERE id IN (
@@ -85,9 +108,16 @@ export function createPgInboxStore(db: PgDatabase): InboxStore {
       return rows.map((r) => r.recipient);
     },
     async purgeExpired(now) {
-      // One statement: both deletes run (a data-modifying WITH always does), only the count travels back.
+      // One statement: every delete runs (a data-modifying WITH always does), only the count travels back.
+      // Receipts and recipient locks that a batch holds are skipped (the next sweep takes them), so a
+      // sweep never waits for a batch that could be waiting for it. A recipient's lock row goes once
+      // nothing is queued for it, so keys that were sent to once do not pile up.
       const [row] = await db.query<{ n: number }>(
-        `WITH receipts AS (DELETE FROM send_receipts WHERE expires_at <= $1),
+        `WITH receipts AS (DELETE FROM send_receipts WHERE replay_key IN (
+                SELECT replay_key FROM send_receipts WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)),
+              locks AS (DELETE FROM inbox_recipient_locks WHERE recipient IN (
+                SELECT recipient FROM inbox_recipient_locks AS l
+                WHERE NOT EXISTS (SELECT 1 FROM inbox_messages AS m WHERE m.recipient = l.recipient) FOR UPDATE SKIP LOCKED)),
               messages AS (DELETE FROM inbox_messages WHERE expires_at IS NOT NULL AND expires_at <= $1 RETURNING 1)
          SELECT count(*) AS n FROM messages`,
         [now],

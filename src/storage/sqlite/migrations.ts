@@ -319,4 +319,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX group_attachments_by_created ON group_attachments (created_at);
   CREATE INDEX group_requests_by_time ON group_members (joined_at) WHERE pending = 1;
   `,
+  // 8: nothing: PostgreSQL's version 8 serializes the enqueues of several nodes; the embedded server is one writer.
+  '',
 ];
