@@ -15,11 +15,11 @@ import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { generateIdentity, PushSubscription, WhisprClient, type Identity } from 'whispr-sdk';
 import { spawnWhispr } from '../config/cli.js';
-import { freePort } from '../durability/child-server.js';
 import { eventually } from '../support/eventually.js';
 import type { OidcProvider } from '../support/oidc-provider.js';
 import { createTempSchema, type TempSchema } from '../support/pg-schema.js';
 import { POSTGRES_URL, REDIS_URL, requirePostgres, requireRedis } from '../support/services.js';
+import { onFreePort } from '../support/free-port.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { deleteRedisKeys } from '../support/redis-keys.js';
 
@@ -171,9 +171,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
 
   const startNode = async (name: string): Promise<ClusterNode> => {
-    const dataDir = mkdtempSync(join(tmpdir(), `whispr-cluster-${name}-`));
-    dirs.push(dataDir);
-    const port = await freePort();
     const own = { ...env };
     if (options.proxyRedis === true) {
       const proxy = idempotent(await startTcpProxy('127.0.0.1', redisPort));
@@ -185,6 +182,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       postgresProxies.set(name, proxy);
       own.DATABASE_URL = viaProxy(env.DATABASE_URL!, proxy.port);
     }
+    return onFreePort((port) => startNodeOn(name, port, own));
+  };
+
+  const startNodeOn = async (name: string, port: number, own: Record<string, string>): Promise<ClusterNode> => {
+    const dataDir = mkdtempSync(join(tmpdir(), `whispr-cluster-${name}-`));
+    dirs.push(dataDir);
     const child = spawnWhispr(['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], { cwd: dataDir, env: own });
     let output = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
@@ -213,9 +216,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     };
     nodes.push(node);
     const deadline = Date.now() + READY_TIMEOUT_MS;
+    const failed = async (why: string) => {
+      await node.kill();
+      nodes.splice(nodes.indexOf(node), 1);
+      return new Error(`node ${name} ${why}:\n${output}`);
+    };
     for (;;) {
-      if (!alive()) throw new Error(`node ${name} exited early:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`node ${name} not ready within ${READY_TIMEOUT_MS} ms:\n${output}`);
+      if (!alive()) throw await failed('exited early');
+      if (Date.now() > deadline) throw await failed(`not ready within ${READY_TIMEOUT_MS} ms`);
       const status = await fetch(`${node.url}/readyz`).then(
         (r) => r.status,
         () => 0,

@@ -4,7 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { WhisprClient } from 'whispr-sdk';
+import { WhisprError, type WhisprClient } from 'whispr-sdk';
 import { eventually } from '../support/eventually.js';
 import { REDIS_URL } from '../support/services.js';
 import { UpgradeRefused, openWs } from '../relay/helpers.js';
@@ -60,6 +60,19 @@ describe.runIf(available)('cluster: Redis and PostgreSQL outages', () => {
     return answer.body as { id: number };
   };
 
+  /** A call retried while its node still answers 503 (not yet reconnected after the restore), bounded. */
+  const callOnceUp = async <T>(call: () => Promise<T>): Promise<T> => {
+    const deadline = Date.now() + 8_000;
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!(err instanceof WhisprError && err.status === 503) || Date.now() > deadline) throw err;
+        await sleep(50);
+      }
+    }
+  };
+
   test('Redis cut for 2 s: 503 REDIS_UNAVAILABLE (no 500, no crash); after the restore subscriptions are back and nothing durable is lost', async () => {
     const { A, B, C } = ctx.cluster;
     const proxy = ctx.cluster.redisProxy!;
@@ -103,7 +116,7 @@ describe.runIf(available)('cluster: Redis and PostgreSQL outages', () => {
       `Redis outage: ${during.length} sends refused with 503 over ${OUTAGE_MS} ms; after the restore B resubscribed in ${resubscribedMs} ms, a send was accepted after ${acceptedMs} ms; push socket opened ${socket.opens()} time(s), closes ${JSON.stringify(socket.closes())}; a push upgrade during the cut: ${upgrade}`,
     );
     // Nothing accepted before the cut is lost, and nothing refused during it was queued.
-    const inbox = await ctx.cluster.client(C, offline.identity).fetchInbox();
+    const inbox = await callOnceUp(() => ctx.cluster.client(C, offline.identity).fetchInbox());
     expect(inbox.map((m) => m.id)).toEqual([durable]);
     const pushed = socket.frames.filter((f) => typeof f.id === 'number').map((f) => f.id as number);
     expect(pushed).toEqual([before, after.id]);

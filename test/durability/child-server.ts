@@ -1,18 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { spawnWhispr } from '../config/cli.js';
-
-/** A free TCP port on 127.0.0.1 (released before returning; good enough for tests). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { onFreePort } from '../support/free-port.js';
 
 export interface ChildServer {
   child: ChildProcess;
@@ -27,8 +15,11 @@ export interface ChildServer {
 const started = new Set<ChildProcess>();
 
 /** `whispr serve` as its own process on a data directory; resolves once /readyz answers 200. */
-export async function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
-  const port = await freePort();
+export function startChildServer(dataDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  return onFreePort((port) => startOnPort(port, dataDir, env));
+}
+
+async function startOnPort(port: number, dataDir: string, env: Record<string, string>): Promise<ChildServer> {
   const child = spawnWhispr(['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--security', 'compat'], {
     cwd: dataDir,
     env: {

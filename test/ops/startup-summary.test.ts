@@ -8,7 +8,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { runWhispr } from '../config/cli.js';
 import { eventually } from '../support/eventually.js';
-import { freePort, killAllChildren, startChildServer } from '../durability/child-server.js';
+import { killAllChildren, startChildServer } from '../durability/child-server.js';
+import { freePort } from '../support/free-port.js';
 
 const cwd = mkdtempSync(join(tmpdir(), 'whispr-summary-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
