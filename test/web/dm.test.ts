@@ -4,87 +4,24 @@
  * and sealed in the browser, direct messages both ways, one person away while the other writes,
  * the outbox across a lost connection and a reload, and no duplicate after a reload.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWeb, WEB_OUT_DIR, type WebBuild } from '../../scripts/build-web.js';
-import { chromiumInstalled, launchBrowser } from '../support/chromium.js';
-import { startServer, type RunningServer } from '../support/test-server.js';
+import { describe, expect, it } from 'vitest';
+import { WEB_OUT_DIR } from '../../scripts/build-web.js';
+import { chromiumInstalled } from '../support/chromium.js';
+import { addContact, alerts, createIdentity, deliveries, nameContact, SLOW, send, texts, unlock, useWebApp } from './web-kit.js';
 
 const haveChromium = chromiumInstalled('test/web/dm.test.ts');
 const FIRST_SCREEN_BUDGET_BYTES = 250 * 1024;
-const SLOW = { timeout: 20_000 }; // a key derivation (scrypt, 128 MiB) on a busy CI machine
 
 describe.skipIf(!haveChromium)('Whispr Web (Chromium)', () => {
-  let srv: RunningServer;
-  let built: WebBuild;
-  let browser: Browser;
-  let shots = '';
-  const problems: string[] = [];
-
-  beforeAll(async () => {
-    built = await buildWeb();
-    srv = await startServer();
-    browser = await launchBrowser();
-    shots = mkdtempSync(join(tmpdir(), 'whispr-web-screens-'));
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await srv?.stop();
-  });
-
-  /** A new tab on /app/ that records page errors and CSP refusals (a strict CSP breaks silently otherwise). */
-  async function openApp(context: BrowserContext, fragment = ''): Promise<Page> {
-    const page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
-    await page.goto(`${srv.url}/app/${fragment}`);
-    return page;
-  }
-
-  async function createIdentity(page: Page, passphrase: string): Promise<string> {
-    const form = page.getByRole('group', { name: 'New identity' });
-    await form.getByLabel('Passphrase', { exact: true }).fill(passphrase);
-    await form.getByLabel('Confirm passphrase').fill(passphrase);
-    await form.getByRole('button', { name: 'Create identity' }).click();
-    return page.getByLabel('Your address').inputValue(SLOW);
-  }
-
-  async function unlock(page: Page, passphrase: string): Promise<void> {
-    await page.getByLabel('Passphrase').fill(passphrase);
-    await page.getByRole('button', { name: 'Unlock' }).click();
-    await page.getByLabel('Your address').waitFor(SLOW);
-  }
-
-  async function addContact(page: Page, address: string, name: string): Promise<void> {
-    await page.getByLabel('Contact address').fill(address);
-    await nameContact(page, name);
-  }
-
-  async function nameContact(page: Page, name: string): Promise<void> {
-    await page.getByLabel('Name').fill(name);
-    await page.getByRole('button', { name: 'Add contact' }).click();
-    await expect.poll(() => page.getByRole('heading', { name, exact: true }).count()).toBe(1);
-  }
-
-  async function send(page: Page, text: string): Promise<void> {
-    await page.getByLabel('Message', { exact: true }).fill(text);
-    await page.getByRole('button', { name: 'Send' }).click();
-  }
-
-  /** The alert lines that say something (empty ones are hidden): read at once, never waited for. */
-  const alerts = (page: Page) => page.locator('[role="alert"]:not(:empty)').allTextContents();
-  const texts = (page: Page) => page.locator('.messages .text').allTextContents();
-  const deliveries = (page: Page) => page.locator('.message.out').evaluateAll((items) => items.map((item) => item.getAttribute('data-delivery')));
+  const web = useWebApp();
+  const { problems, openApp } = web;
 
   /** Headers and status of a GET, its body read to the end (an unread body keeps the connection busy, and the server's close waiting). */
   async function get(path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: string }> {
-    const response = await fetch(`${srv.url}${path}`, init);
+    const response = await fetch(`${web.srv.url}${path}`, init);
     return { status: response.status, headers: response.headers, body: await response.text() };
   }
 
@@ -105,7 +42,7 @@ describe.skipIf(!haveChromium)('Whispr Web (Chromium)', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // every script is a file of this origin
     expect(html).not.toMatch(/<style|\sstyle=/);
 
-    const script = await get(`/app/${built.script}`);
+    const script = await get(`/app/${web.built.script}`);
     expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await get('/app/sw.js')).headers.get('cache-control')).toBe('no-store');
@@ -116,16 +53,16 @@ describe.skipIf(!haveChromium)('Whispr Web (Chromium)', () => {
   it(`ships at most ${FIRST_SCREEN_BUDGET_BYTES / 1024} KB of JavaScript (gzip -9) for the first screen`, () => {
     const html = readFileSync(join(WEB_OUT_DIR, 'index.html'), 'utf8');
     const scripts = [...html.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map(([, src]) => src!);
-    expect(scripts).toEqual([built.script]);
-    const raw = readFileSync(join(WEB_OUT_DIR, built.script));
+    expect(scripts).toEqual([web.built.script]);
+    const raw = readFileSync(join(WEB_OUT_DIR, web.built.script));
     const compressed = gzipSync(raw, { level: 9 }).length;
-    console.log(`first screen JavaScript: ${(raw.length / 1024).toFixed(1)} KB raw, ${(compressed / 1024).toFixed(1)} KB gzip -9 (${built.script})`);
+    console.log(`first screen JavaScript: ${(raw.length / 1024).toFixed(1)} KB raw, ${(compressed / 1024).toFixed(1)} KB gzip -9 (${web.built.script})`);
     expect(compressed).toBeLessThanOrEqual(FIRST_SCREEN_BUDGET_BYTES);
   });
 
   it('two people exchange messages; one away, then back: everything in order, nothing twice; the outbox survives a lost connection and a reload', async () => {
-    const aliceContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const bobContext = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const aliceContext = await web.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const bobContext = await web.browser.newContext({ viewport: { width: 390, height: 844 } });
     const started = Date.now();
     const alice = await openApp(aliceContext);
     await alice.getByRole('button', { name: 'Create identity' }).waitFor();
@@ -186,17 +123,16 @@ describe.skipIf(!haveChromium)('Whispr Web (Chromium)', () => {
 
     // 390 px wide: nothing wider than the screen.
     expect(await bob.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth')).toBe(true);
-    await alice.screenshot({ path: join(shots, 'conversation-1280.png'), fullPage: true });
-    await bob.screenshot({ path: join(shots, 'conversation-390.png'), fullPage: true });
-    console.log(`screenshots: ${shots}`);
+    await web.screenshot(alice, 'conversation');
+    await web.screenshot(bob, 'conversation');
     expect(problems).toEqual([]);
     await aliceContext.close();
     await bobContext.close();
   }, 180_000);
 
   it('exports the identity as the `whispr keygen` JSON and imports it in another browser as the same address', async () => {
-    const first = await browser.newContext();
-    const second = await browser.newContext();
+    const first = await web.browser.newContext();
+    const second = await web.browser.newContext();
     const page = await openApp(first);
     const address = await createIdentity(page, 'export passphrase');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export identity' }).click()]);

@@ -4,8 +4,9 @@ import { h } from '../dom.js';
 import { contactsPanel } from './contacts-panel.js';
 import { conversationPanel } from './conversation-panel.js';
 import { identityPanel } from './identity-panel.js';
+import { type Section, sectionTabs } from './sections.js';
 
-/** The signed-in screen: who you are, your contacts, one conversation; redrawn whenever the messenger changes. */
+/** The signed-in screen: who you are, then the sections (direct messages first); redrawn whenever the messenger changes. */
 export async function chatScreen(messenger: Messenger): Promise<HTMLElement> {
   let selected = messenger.contacts[0]?.address;
   const status = h('p', { role: 'status', class: 'status' });
@@ -23,11 +24,12 @@ export async function chatScreen(messenger: Messenger): Promise<HTMLElement> {
   };
   messenger.addEventListener('change', render);
   render();
+  const sections: Section[] = [{ name: 'Messages', element: h('div', { class: 'layout' }, contacts.element, conversation.element) }];
   return h(
     'div',
     { class: 'chat' },
     h('header', { class: 'topbar' }, h('h1', {}, 'Whispr'), status),
     await identityPanel(messenger.client.address, messenger.client.identity),
-    h('div', { class: 'layout' }, contacts.element, conversation.element),
+    sectionTabs(sections),
   );
 }
