@@ -1,0 +1,67 @@
+import type { SettingSpec } from './setting-spec.js';
+
+/** Calls: participants, concurrent calls, room timeouts, and the TURN/STUN servers handed to clients. */
+export const CALL_SETTINGS = [
+  {
+    key: 'call_max_participants',
+    kind: 'int',
+    default: 2,
+    min: 2,
+    max: 100,
+    env: ['WHISPR_CALL_MAX_PARTICIPANTS', 'CALL_MAX_PARTICIPANTS'],
+    limit: true,
+    description: 'Sockets in one /signal call room (CALL_FULL error frame above)',
+  },
+  {
+    key: 'max_concurrent_calls',
+    kind: 'int',
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    env: ['WHISPR_MAX_CONCURRENT_CALLS', 'MAX_CONCURRENT_CALLS'],
+    limit: true,
+    description: 'Open calls (signal rooms plus private-comm calls) at once (TOO_MANY_CALLS above)',
+  },
+  {
+    key: 'call_room_timeout_seconds',
+    kind: 'float',
+    default: 3600,
+    min: 0.1,
+    max: 86_400,
+    env: ['WHISPR_CALL_ROOM_TIMEOUT', 'CALL_ROOM_TIMEOUT'],
+    limit: true,
+    description: 'A call is closed this long after it opened (CALL_TIMEOUT error frame)',
+  },
+  {
+    key: 'turn_secret',
+    kind: 'string',
+    default: '',
+    env: ['WHISPR_TURN_SECRET', 'TURN_SECRET'],
+    secret: true,
+    description: "coturn's static-auth-secret (use-auth-secret); empty: /api/v1/turn-credentials answers 503",
+  },
+  {
+    key: 'turn_urls',
+    kind: 'list',
+    default: [],
+    env: ['WHISPR_TURN_URLS', 'TURN_URLS'],
+    description: 'TURN URLs handed out with credentials, e.g. turn:turn.example.org:3478,turns:turn.example.org:5349',
+  },
+  {
+    key: 'turn_ttl_seconds',
+    kind: 'int',
+    default: 3600,
+    min: 60,
+    max: 604_800,
+    env: ['WHISPR_TURN_TTL_SECONDS', 'TURN_TTL_SECONDS'],
+    limit: true,
+    description: 'Lifetime of issued TURN credentials',
+  },
+  {
+    key: 'stun_urls',
+    kind: 'list',
+    default: [],
+    env: ['WHISPR_STUN_URLS', 'STUN_URLS'],
+    description: 'STUN URLs added to the ICE servers, e.g. stun:turn.example.org:3478',
+  },
+] as const satisfies readonly SettingSpec[];
