@@ -24,9 +24,9 @@ export interface BenchConfig {
   roomsWindow: number;
   /** Rooms phase: random ciphertext bytes per message (plus a 15-byte stamp). */
   roomsPayloadBytes: number;
-  /** Rooms phase: idle sockets of the memory run, the rooms they join, the source addresses they come from. */
-  roomsIdleSockets: number;
-  roomsIdleRooms: number;
+  /** Rooms phase: the memory run's curve (idle sockets at each reading), the size of the rooms they fill in turn, the source addresses they come from. */
+  roomsIdleSockets: number[];
+  roomsIdleRoomSize: number;
   roomsSourceAddresses: number;
   /** Rooms memory run: V8 semi-space size (MB) of both servers, pinned (0: V8's default, growing 1-16 MB). */
   roomsSemiSpaceMb: number;
@@ -60,6 +60,15 @@ function num(name: string, fallback: number, min: number): number {
   return value;
 }
 
+/** A comma-separated list of whole numbers >= 1, e.g. BENCH_ROOMS_IDLE_SOCKETS=1000,18000. */
+function counts(name: string, fallback: number[]): number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const list = raw.split(',').map((part) => Number(part.trim()));
+  if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`${name}: expected whole numbers >= 1 separated by commas, got "${raw}"`);
+  return list;
+}
+
 export function benchConfig(): BenchConfig {
   const phases = (process.env.BENCH_PHASES ?? PHASES.join(',')).split(',').map((p) => p.trim());
   const known: readonly string[] = [...PHASES, ...ROOMS_PARTS];
@@ -83,8 +92,8 @@ export function benchConfig(): BenchConfig {
     roomsReceivers: Math.min(60_000, Math.round(num('BENCH_ROOMS_RECEIVERS', 100, 1))),
     roomsWindow: Math.round(num('BENCH_ROOMS_WINDOW', 4, 1)),
     roomsPayloadBytes: Math.round(num('BENCH_ROOMS_PAYLOAD_BYTES', 120, 0)),
-    roomsIdleSockets: Math.round(num('BENCH_ROOMS_IDLE_SOCKETS', 10_000, 1)),
-    roomsIdleRooms: Math.round(num('BENCH_ROOMS_IDLE_ROOMS', 100, 1)),
+    roomsIdleSockets: counts('BENCH_ROOMS_IDLE_SOCKETS', [1_000, 5_000, 10_000, 18_000]),
+    roomsIdleRoomSize: Math.round(num('BENCH_ROOMS_IDLE_ROOM_SIZE', 100, 2)),
     roomsSourceAddresses: Math.min(254 * 254, Math.round(num('BENCH_ROOMS_SOURCE_ADDRESSES', 100, 1))),
     roomsSemiSpaceMb: Math.round(num('BENCH_ROOMS_SEMI_SPACE_MB', 1, 0)),
     heapSnapshot: process.env.BENCH_HEAP_SNAPSHOT === '1',

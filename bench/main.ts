@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     rooms_window: cfg.roomsWindow,
     rooms_payload_bytes: cfg.roomsPayloadBytes,
     rooms_idle_sockets: cfg.roomsIdleSockets,
-    rooms_idle_rooms: cfg.roomsIdleRooms,
+    rooms_idle_room_size: cfg.roomsIdleRoomSize,
     rooms_source_addresses: cfg.roomsSourceAddresses,
     signal_pairs: cfg.signalPairs,
     signal_window: cfg.signalWindow,

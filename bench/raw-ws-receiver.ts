@@ -38,7 +38,12 @@ function clientFrame(opcode: number, payload: Buffer): Buffer {
  * Connects to `wsUrl` and calls `onText(buffer, start, end)` for every text frame; `buffer` is only
  * valid during the call. Answers pings; a close frame or a protocol error ends the socket.
  */
-export function openRawReceiver(wsUrl: string, onText: (data: Buffer, start: number, end: number) => void, timeoutMs: number): Promise<RawReceiver> {
+export function openRawReceiver(
+  wsUrl: string,
+  onText: (data: Buffer, start: number, end: number) => void,
+  timeoutMs: number,
+  localAddress?: string,
+): Promise<RawReceiver> {
   const url = new URL(wsUrl);
   const key = randomBytes(16).toString('base64');
   return new Promise((resolve, reject) => {
@@ -47,6 +52,7 @@ export function openRawReceiver(wsUrl: string, onText: (data: Buffer, start: num
       port: url.port,
       path: `${url.pathname}${url.search}`,
       timeout: timeoutMs,
+      ...(localAddress === undefined ? {} : { localAddress }),
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' },
     });
     req.once('timeout', () => req.destroy(new Error('handshake timed out')));

@@ -35,6 +35,9 @@ export const GOALS = {
   roomsMemoryRatio: 1.2,
   /** Issue 18: sockets opened and joined per second, beside the bare ws server's. */
   roomsJoinRateRatio: 0.8,
+  /** Issue 18: KB of server RSS per idle socket at the largest reading, and the curve flat (largest over smallest reading). */
+  roomsSocketKb: 3,
+  roomsCurveFlatness: 1.2,
   eventsRatio: 0.5,
   eventsP99Ms: 100,
   // Issue 18: one node on PostgreSQL + Redis beside the embedded node of the same run, and its cost in PostgreSQL.
@@ -52,6 +55,26 @@ function joinRateGoal(memory: { whispr?: { connect_seconds: number }; bare?: { c
     value: ratio,
     pass: ratio === null ? null : ratio >= GOALS.roomsJoinRateRatio,
   };
+}
+
+/** Whispr's RSS per idle socket at the curve's largest reading, and how flat the curve is (largest reading's figure over the smallest's). */
+function socketMemoryGoals(m: IdleMemory | undefined): BenchResults['goals'] {
+  const first = m?.steps[0];
+  const flatness = m !== undefined && first !== undefined && first.kb_per_socket > 0 ? round(m.kb_per_socket / first.kb_per_socket, 3) : null;
+  return [
+    {
+      name: `rooms KB/socket at ${m?.sockets ?? '-'} sockets`,
+      target: `<= ${GOALS.roomsSocketKb}`,
+      value: m?.kb_per_socket ?? null,
+      pass: m === undefined ? null : m.kb_per_socket <= GOALS.roomsSocketKb,
+    },
+    {
+      name: `rooms KB/socket ${m?.sockets ?? '-'} / ${first?.sockets ?? '-'} sockets`,
+      target: `<= ${GOALS.roomsCurveFlatness}`,
+      value: flatness,
+      pass: flatness === null ? null : flatness <= GOALS.roomsCurveFlatness,
+    },
+  ];
 }
 
 /** A run's correctness goal: nothing answered 2xx went missing, came twice or stayed queued. */
@@ -98,6 +121,7 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
       pass: r.rooms?.memory.ratio == null ? null : r.rooms.memory.ratio <= GOALS.roomsMemoryRatio,
     },
     joinRateGoal(r.rooms?.memory),
+    ...socketMemoryGoals(r.rooms?.memory.whispr),
     // Chat-app events: delivered beside the bare node:http + ws + SQLite server, POST-to-receive latency, nothing lost or left queued.
     {
       name: 'events delivered/s whispr/bare',
@@ -393,26 +417,27 @@ function renderRooms(rooms: RoomsPhaseResult): string[] {
     if (out.length > 0) out.push('');
     const semi = memory.semi_space_mb === null ? "V8's default young generation" : `young generation pinned at 2 x ${memory.semi_space_mb} MB`;
     out.push(
-      `Rooms memory per idle socket (${m.sockets} sockets joined to ${m.rooms} rooms from ${m.source_addresses} source addresses; server RSS after GC + 2 s settle; ${semi})`,
+      `Rooms memory per idle socket (sockets joined to rooms of ${m.room_size} in turn, from ${m.source_addresses} source addresses; server RSS after GC + 2 s settle at each reading; ${semi})`,
     );
-    const row = (name: string, x: IdleMemory | undefined) =>
+    const rows = [memory.whispr, memory.bare].flatMap((x) =>
       x === undefined
-        ? [name, '-', '-', '-', '-', '-', '-', '-']
-        : [
-            name,
+        ? []
+        : x.steps.map((step) => [
+            x.server,
+            step.sockets,
             x.rss_before_kb,
-            x.rss_after_kb,
-            x.kb_per_socket,
-            x.heap_used_kb_per_socket,
-            x.external_kb_per_socket,
-            x.connect_seconds,
+            step.rss_after_kb,
+            step.kb_per_socket,
+            step.heap_used_kb_per_socket,
+            step.external_kb_per_socket,
+            step.connect_seconds,
             show(x.server_open_files),
-          ];
+          ]),
+    );
     out.push(
       table([
-        ['server', 'RSS before KB', 'RSS after KB', 'KB/socket', 'heap KB/socket', 'external KB/socket', 'connect s', 'srv open files'],
-        row('whispr', memory.whispr),
-        row('bare ws', memory.bare),
+        ['server', 'sockets', 'RSS before KB', 'RSS after KB', 'KB/socket', 'heap KB/socket', 'external KB/socket', 'open+join s', 'srv open files'],
+        ...rows,
       ]),
     );
     if (memory.ratio !== null) out.push(`whispr/bare memory per socket: ${memory.ratio}`);

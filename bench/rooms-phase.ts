@@ -33,7 +33,7 @@ export interface RoomsPhaseResult {
 }
 
 /** Open files the load generator needs for the memory run (its sockets plus a margin). */
-export const roomsOpenFilesNeeded = (cfg: BenchConfig) => cfg.roomsIdleSockets + 1_000;
+export const roomsOpenFilesNeeded = (cfg: BenchConfig) => Math.max(...cfg.roomsIdleSockets) + 1_000;
 
 type Kind = 'whispr' | 'bare';
 
@@ -119,8 +119,8 @@ export async function measureRooms(
         server,
         name: kind,
         wsUrl,
-        sockets: cfg.roomsIdleSockets,
-        rooms: cfg.roomsIdleRooms,
+        steps: cfg.roomsIdleSockets,
+        roomSize: cfg.roomsIdleRoomSize,
         addresses: cfg.roomsSourceAddresses,
         repliesPerJoin: kind === 'whispr' ? 1 : 0,
         settleMs: 2_000,

@@ -5,6 +5,7 @@ import { encodeFileEnvelope, type FileEnvelope } from './file-envelope.js';
 import type { UploadBody } from './wire/attachments.js';
 import { request, requestJson } from './http.js';
 import type { Identity } from './keys.js';
+import { AckBatcher } from './ack-batcher.js';
 import { PushSubscription } from './push-subscription.js';
 
 export type { UploadBody };
@@ -201,25 +202,42 @@ export class WhisprClient {
     return issued.access_token;
   }
 
-  /** Push socket for this inbox: queued messages first, then live ones; reconnects with backoff. */
+  /**
+   * Push socket for this inbox: queued messages first, then live ones; reconnects with backoff.
+   * With `acknowledge`, each message is acknowledged once `onMessage` (which may then return a
+   * promise, e.g. of storing it) has settled without throwing; the server keeps the others and
+   * pushes them again on the next connection, so a client that closes mid-way loses nothing (and
+   * may see a message twice: keep it once, e.g. by its signature).
+   */
   subscribe(
-    onMessage: (message: InboxMessage) => void,
-    options: { path?: 'key' | 'query'; onOpen?: () => void; onClose?: (code: number, reason: string) => void } = {},
+    onMessage: (message: InboxMessage) => unknown,
+    options: { path?: 'key' | 'query'; acknowledge?: boolean; onOpen?: () => void; onClose?: (code: number, reason: string) => void } = {},
   ): PushSubscription {
     const wsBase = this.baseUrl.replace(/^http/, 'ws');
-    return new PushSubscription({
+    const acks = options.acknowledge === true ? new AckBatcher((ids) => subscription.send({ type: 'ack', ids })) : undefined;
+    const subscription = new PushSubscription({
       url: async () => {
         const url = options.path === 'query' ? new URL(`/ws?recipient=${this.address}`, wsBase) : new URL(`/ws/${this.address}`, wsBase);
         const token = await this.tokenFor('x25519');
         if (token !== undefined) url.searchParams.set('token', token);
+        if (acks !== undefined) url.searchParams.set('ack', '1');
         return url.toString();
       },
       onFrame: (frame) => {
-        if (typeof frame === 'object' && frame !== null && 'message' in frame) onMessage(frame as InboxMessage);
+        if (typeof frame !== 'object' || frame === null || !('message' in frame)) return;
+        const message = frame as InboxMessage;
+        if (acks === undefined) return void onMessage(message);
+        Promise.resolve()
+          .then(() => onMessage(message))
+          .then(
+            () => acks.add(message.id),
+            () => undefined, // not kept: left unacknowledged, so it comes again
+          );
       },
       ...(options.onOpen === undefined ? {} : { onOpen: options.onOpen }),
       ...(options.onClose === undefined ? {} : { onClose: options.onClose }),
     });
+    return subscription;
   }
 
   /** A bearer token for this identity's X25519 key, or undefined for a client in 'none' mode. */

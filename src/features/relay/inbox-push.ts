@@ -6,7 +6,15 @@ import type { DirectMessageEvent } from './relay-service.js';
 /** A live push connection; `send` resolves true once the frame was handed to the socket. */
 export interface PushTarget {
   send(frame: string): Promise<boolean>;
+  /**
+   * Present on a socket that acknowledges (`?ack=1`): the ids it was given and has not acknowledged.
+   * They stay leased (hidden from /inbox) until acknowledged, and go back to the queue when it closes.
+   */
+  readonly unacked?: Set<number>;
 }
+
+/** What became of one leased message: a plain socket took it, only acknowledging sockets did, or none. */
+type Written = 'taken' | 'held' | 'failed';
 
 export interface InboxPushDeps {
   inbox: InboxStore;
@@ -31,8 +39,9 @@ export function pushFrame(m: QueuedMessage): string {
 
 /**
  * Delivers queued direct messages to the push connections of this process. A message is leased
- * before it is written and removed only after at least one socket took it, so it is never lost to a
- * failed write and never handed out twice by a concurrent /inbox fetch.
+ * before it is written and removed only after at least one socket took it (or, on sockets that
+ * acknowledge, once one acknowledged it), so it is never lost to a failed write or a client that
+ * closed before keeping it, and never handed out twice by a concurrent /inbox fetch.
  */
 export class InboxPush {
   private readonly byKey = new Map<string, KeySubscribers>();
@@ -55,9 +64,20 @@ export class InboxPush {
 
   detach(key: string, target: PushTarget): void {
     const entry = this.byKey.get(key);
-    if (entry === undefined || !entry.targets.delete(target) || entry.targets.size > 0) return;
+    if (entry === undefined || !entry.targets.delete(target)) return;
+    this.returnUnacked(entry, target);
+    if (entry.targets.size > 0) return;
     this.byKey.delete(key);
     entry.unsubscribe.then((unsubscribe) => unsubscribe()).catch(this.deps.onError);
+  }
+
+  /** Removes from the queue the messages `target` was given and now acknowledges; other ids are ignored. */
+  async acknowledge(key: string, target: PushTarget, ids: readonly number[]): Promise<void> {
+    const mine = ids.filter((id) => target.unacked?.delete(id) === true);
+    if (mine.length === 0) return;
+    // Another socket of the key that was given the same message no longer holds it.
+    for (const other of this.byKey.get(key)?.targets ?? []) for (const id of mine) other.unacked?.delete(id);
+    await this.deps.inbox.remove(mine);
   }
 
   /**
@@ -98,15 +118,29 @@ export class InboxPush {
     const at = now();
     const leased = await inbox.lease(key, ids, at + leaseSeconds, at);
     if (leased.length === 0) return;
-    const written = await Promise.all(leased.map((m) => this.writeToAny(targets, pushFrame(m))));
-    const done = leased.filter((_, i) => written[i]).map((m) => m.id);
-    const failed = leased.filter((_, i) => !written[i]).map((m) => m.id);
+    const written = await Promise.all(leased.map((m) => this.writeToAny(targets, m)));
+    const done = leased.filter((_, i) => written[i] === 'taken').map((m) => m.id);
+    const failed = leased.filter((_, i) => written[i] === 'failed').map((m) => m.id);
     if (done.length > 0) await inbox.remove(done);
     if (failed.length > 0) await inbox.release(failed);
   }
 
-  private async writeToAny(targets: PushTarget[], frame: string): Promise<boolean> {
+  private async writeToAny(targets: PushTarget[], message: QueuedMessage): Promise<Written> {
+    const frame = pushFrame(message);
     const results = await Promise.all(targets.map((t) => t.send(frame)));
-    return results.includes(true);
+    const took = targets.filter((_, i) => results[i]);
+    if (took.length === 0) return 'failed';
+    if (took.some((t) => t.unacked === undefined)) return 'taken';
+    for (const t of took) t.unacked?.add(message.id);
+    return 'held';
+  }
+
+  /** A closing socket's unacknowledged messages go back to the queue, unless another open socket of the key holds them too. */
+  private returnUnacked(entry: KeySubscribers, target: PushTarget): void {
+    if (target.unacked === undefined || target.unacked.size === 0) return;
+    const held = new Set([...entry.targets].flatMap((t) => [...(t.unacked ?? [])]));
+    const ids = [...target.unacked].filter((id) => !held.has(id));
+    target.unacked.clear();
+    if (ids.length > 0) this.deps.inbox.release(ids).catch(this.deps.onError);
   }
 }

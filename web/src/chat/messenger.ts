@@ -49,7 +49,9 @@ export class Messenger extends EventTarget {
 
   /** Connects the push socket (queued messages come first) and sends what the outbox holds. */
   start(): void {
-    this.subscription = this.client.subscribe((message) => void this.receive(message), {
+    // Acknowledged once stored: a message pushed while the tab closes is pushed again next time.
+    this.subscription = this.client.subscribe((message) => this.receive(message), {
+      acknowledge: true,
       onOpen: () => {
         this.setConnected(true);
         this.outbox.kick();
