@@ -4,7 +4,17 @@
  * call is dropped; TURN credentials for the identity's key.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CallInvite, type CallRole, type CallSignal, CallSignaling, callInviteOf, encodeCallInvite, newCallInvite, type WhisprClient, WhisprError } from 'whispr-sdk';
+import {
+  type CallInvite,
+  type CallRole,
+  type CallSignal,
+  CallSignaling,
+  callInviteOf,
+  encodeCallInvite,
+  newCallInvite,
+  type WhisprClient,
+  WhisprError,
+} from 'whispr-sdk';
 import { collectFrames, openWs, wsUrl } from '../relay/helpers.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 
@@ -111,15 +121,22 @@ describe('SDK: call signaling (CallSignaling, call invitations, TURN credentials
     otherCallee.signaling.leave();
   });
 
-  it('TURN credentials name the identity\'s key; a server without TURN says so', async () => {
+  it("TURN credentials name the identity's key; a server without TURN says so", async () => {
     const client = srv.client();
     const credentials = await client.turnCredentials();
     expect(credentials.username).toMatch(new RegExp(`^\\d+:${client.address}$`));
-    expect(credentials.ice_servers).toContainEqual({ urls: ['turn:127.0.0.1:3478?transport=udp'], username: credentials.username, credential: credentials.credential });
+    expect(credentials.ice_servers).toContainEqual({
+      urls: ['turn:127.0.0.1:3478?transport=udp'],
+      username: credentials.username,
+      credential: credentials.credential,
+    });
 
     const bare = await startServer();
     try {
-      const refusal = await bare.client().turnCredentials().catch((err: unknown) => err);
+      const refusal = await bare
+        .client()
+        .turnCredentials()
+        .catch((err: unknown) => err);
       expect(refusal).toBeInstanceOf(WhisprError);
       expect((refusal as WhisprError).errorCode).toBe('TURN_NOT_CONFIGURED');
     } finally {

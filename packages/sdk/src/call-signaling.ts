@@ -88,7 +88,13 @@ export class CallSignaling {
   send(signal: CallSignal): boolean {
     if (!this.isOpen) return false;
     const nonce = sodium.randombytes_buf(NONCE_BYTES);
-    const sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(utf8(JSON.stringify(signal)), associatedData(this.invite.call_id, this.role), null, nonce, this.key);
+    const sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+      utf8(JSON.stringify(signal)),
+      associatedData(this.invite.call_id, this.role),
+      null,
+      nonce,
+      this.key,
+    );
     const enc = new Uint8Array(NONCE_BYTES + sealed.length);
     enc.set(nonce);
     enc.set(sealed, NONCE_BYTES);
@@ -111,12 +117,14 @@ export class CallSignaling {
     } catch {
       return;
     }
-    if (frame.type === 'peer-join') return this.handlers.onPeerJoin?.();
-    if (frame.type === 'peer-leave') return this.handlers.onPeerLeave?.();
-    if (frame.type === 'error') return this.handlers.onError?.(String(frame.error_code), String(frame.detail));
-    if (frame.type !== 'signal') return;
-    const signal = this.open(frame.payload);
-    if (signal !== undefined) this.handlers.onSignal(signal);
+    const { handlers } = this;
+    if (frame.type === 'peer-join') handlers.onPeerJoin?.();
+    else if (frame.type === 'peer-leave') handlers.onPeerLeave?.();
+    else if (frame.type === 'error') handlers.onError?.(String(frame.error_code), String(frame.detail));
+    else if (frame.type === 'signal') {
+      const signal = this.open(frame.payload);
+      if (signal !== undefined) handlers.onSignal(signal);
+    }
   }
 
   /** The signal in a payload from the other side, or undefined for anything that does not open under the call's key. */

@@ -19,9 +19,18 @@ function messageItem(message: ChatMessage): HTMLLIElement {
   );
 }
 
-/** One conversation: the other person's fingerprint, the history in arrival order, and the compose form. */
-export function conversationPanel(messenger: Messenger): { element: HTMLElement; render: (peer: string | undefined) => Promise<void> } {
+/** One conversation: the other person's fingerprint, the history in arrival order, and the compose form; `call` rings them (video or not). */
+export function conversationPanel(
+  messenger: Messenger,
+  call: (peer: string, video: boolean) => void,
+): { element: HTMLElement; render: (peer: string | undefined) => Promise<void> } {
   const title = h('h2', { id: 'conversation-title' }, 'No conversation');
+  const callButtons = h(
+    'div',
+    { class: 'call-buttons', hidden: true },
+    h('button', { type: 'button', onclick: () => peer !== undefined && call(peer, false) }, 'Call'),
+    h('button', { type: 'button', onclick: () => peer !== undefined && call(peer, true) }, 'Video call'),
+  );
   const details = h('p', { class: 'hint' }, 'Add a contact, or choose one, to write to them.');
   const list = h('ol', { class: 'messages', 'aria-live': 'polite', 'aria-label': 'Messages' });
   const input = h('textarea', { rows: '2', required: true });
@@ -48,7 +57,7 @@ export function conversationPanel(messenger: Messenger): { element: HTMLElement;
   });
   const render = async (selected: string | undefined) => {
     const contact = selected === undefined ? undefined : messenger.contact(selected);
-    form.hidden = contact === undefined;
+    form.hidden = callButtons.hidden = contact === undefined;
     if (contact === undefined) return;
     if (peer !== contact.address) details.replaceChildren('Fingerprint ', h('span', { class: 'mono fingerprint' }, await fingerprint(contact.address)));
     peer = contact.address;
@@ -56,5 +65,15 @@ export function conversationPanel(messenger: Messenger): { element: HTMLElement;
     list.replaceChildren(...messenger.conversation(contact.address).map(messageItem));
     list.lastElementChild?.scrollIntoView({ block: 'end' });
   };
-  return { element: h('section', { class: 'conversation', 'aria-labelledby': 'conversation-title' }, title, details, list, form), render };
+  return {
+    element: h(
+      'section',
+      { class: 'conversation', 'aria-labelledby': 'conversation-title' },
+      h('div', { class: 'conversation-head' }, title, callButtons),
+      details,
+      list,
+      form,
+    ),
+    render,
+  };
 }
