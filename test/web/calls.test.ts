@@ -126,6 +126,7 @@ describe.skipIf(!haveCoturn)('Whispr Web calls (Chromium, coturn)', () => {
     console.log(
       `received through the relay: Alice ${JSON.stringify((await callStats(alice.page)).received)}, Bob ${JSON.stringify((await callStats(bob.page)).received)} bytes`,
     );
+    expect(await alice.page.getByRole('button', { name: 'Video call' }).isDisabled()).toBe(true); // one call at a time
     expect(await bob.page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth')).toBe(true); // 390 px: no sideways scroll
     await web.screenshot(alice.page, 'call');
     await web.screenshot(bob.page, 'call');

@@ -21,6 +21,19 @@ function show(video: HTMLVideoElement, stream: MediaStream | undefined): void {
   if (video.srcObject !== (stream ?? null)) video.srcObject = stream ?? null;
 }
 
+/** Call and Video call for the conversation's person (`peer()`), disabled while a call goes on. */
+export function callButtonsFor(calls: Calls, peer: () => string | undefined): HTMLElement {
+  const ring = (video: boolean) => () => {
+    const address = peer();
+    if (address !== undefined) calls.start(address, video);
+  };
+  const buttons = [h('button', { type: 'button', onclick: ring(false) }, 'Call'), h('button', { type: 'button', onclick: ring(true) }, 'Video call')];
+  calls.addEventListener('change', () => {
+    for (const button of buttons) button.disabled = calls.busy;
+  });
+  return h('div', { class: 'call-buttons', hidden: true }, ...buttons);
+}
+
 /**
  * The call going on, above every section: an incoming call's Accept / Decline, then both videos
  * (your own muted) with Hang up, and how the call ended. Hidden when there is no call.

@@ -13,7 +13,7 @@ export async function chatScreen(messenger: Messenger): Promise<HTMLElement> {
   let selected = messenger.contacts[0]?.address;
   const status = h('p', { role: 'status', class: 'status' });
   const calls = new Calls(messenger);
-  const conversation = conversationPanel(messenger, (peer, video) => calls.start(peer, video));
+  const conversation = conversationPanel(messenger, calls);
   const select = (address: string) => {
     selected = address;
     render();

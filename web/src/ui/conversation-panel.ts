@@ -1,7 +1,9 @@
+import type { Calls } from '../calls/calls.js';
 import type { Messenger } from '../chat/messenger.js';
 import type { ChatMessage } from '../chat/records.js';
 import { field, h, onSubmit } from '../dom.js';
 import { fingerprint } from '../fingerprint.js';
+import { callButtonsFor } from './call-panel.js';
 import { contactLabel } from './contacts-panel.js';
 
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -19,18 +21,10 @@ function messageItem(message: ChatMessage): HTMLLIElement {
   );
 }
 
-/** One conversation: the other person's fingerprint, the history in arrival order, and the compose form; `call` rings them (video or not). */
-export function conversationPanel(
-  messenger: Messenger,
-  call: (peer: string, video: boolean) => void,
-): { element: HTMLElement; render: (peer: string | undefined) => Promise<void> } {
+/** One conversation: the other person's fingerprint, the history in arrival order, and the compose form; Call and Video call ring them. */
+export function conversationPanel(messenger: Messenger, calls: Calls): { element: HTMLElement; render: (peer: string | undefined) => Promise<void> } {
   const title = h('h2', { id: 'conversation-title' }, 'No conversation');
-  const callButtons = h(
-    'div',
-    { class: 'call-buttons', hidden: true },
-    h('button', { type: 'button', onclick: () => peer !== undefined && call(peer, false) }, 'Call'),
-    h('button', { type: 'button', onclick: () => peer !== undefined && call(peer, true) }, 'Video call'),
-  );
+  const callButtons = callButtonsFor(calls, () => peer);
   const details = h('p', { class: 'hint' }, 'Add a contact, or choose one, to write to them.');
   const list = h('ol', { class: 'messages', 'aria-live': 'polite', 'aria-label': 'Messages' });
   const input = h('textarea', { rows: '2', required: true });
