@@ -68,7 +68,7 @@ export class CallSession extends EventTarget {
     void session.guard(async () => {
       await session.join();
       session.signaling?.send({ kind: 'ringing' });
-      session.endAfter(REACH_MS, '');
+      session.endAfter(REACH_MS, 'no offer came');
     });
     return session;
   }
@@ -143,7 +143,7 @@ export class CallSession extends EventTarget {
       case 'decline':
         return this.end('Declined');
       case 'hangup':
-        return this.end(this.state === 'incoming' || this.state === 'waiting' ? 'Missed call' : 'They hung up');
+        return this.end(this.state === 'incoming' ? 'Missed call' : 'They hung up');
     }
   }
 
@@ -187,7 +187,7 @@ export class CallSession extends EventTarget {
     return pc;
   }
 
-  /** Ends the call unless it moved on within `ms` (a later call replaces the timer). An empty reason ends it unseen. */
+  /** Ends the call unless it moved on within `ms` (a later call replaces the timer). */
   private endAfter(ms: number, reason: string): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.end(reason), ms);
@@ -205,7 +205,8 @@ export class CallSession extends EventTarget {
   private end(reason: string): void {
     if (this.state === 'ended') return;
     clearTimeout(this.timer);
-    this.endReason = reason;
+    // A call that never rang here (no offer came) ends unseen, whatever ended it.
+    this.endReason = this.state === 'waiting' ? '' : reason;
     this.state = 'ended';
     this.signaling?.leave();
     this.pc?.close();
