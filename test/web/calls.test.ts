@@ -93,7 +93,7 @@ describe.skipIf(!haveCoturn)('Whispr Web calls (Chromium, coturn)', () => {
     return { context, page, address };
   }
 
-  it('a video call through the TURN relay: invitation, Accept, media both ways, then Hang up; a declined call and a call to someone offline say so', async () => {
+  it('a video call through the TURN relay: invitation, Accept, media both ways, then Hang up; a call to someone busy, a declined call and a call to someone offline say so', async () => {
     const alice = await person(1280);
     const bob = await person(390);
     await addContact(alice.page, bob.address, 'Bob');
@@ -127,6 +127,13 @@ describe.skipIf(!haveCoturn)('Whispr Web calls (Chromium, coturn)', () => {
       `received through the relay: Alice ${JSON.stringify((await callStats(alice.page)).received)}, Bob ${JSON.stringify((await callStats(bob.page)).received)} bytes`,
     );
     expect(await alice.page.getByRole('button', { name: 'Video call' }).isDisabled()).toBe(true); // one call at a time
+    // Carol rings Bob meanwhile: his app says busy, and the call goes on.
+    const carol = await person(800);
+    await addContact(carol.page, bob.address, 'Bob');
+    await carol.page.getByRole('button', { name: 'Call', exact: true }).click();
+    await expect.poll(() => callText(carol.page), CALL).toBe('Call ended: Busy: they are in another call');
+    await carol.context.close();
+    for (const side of [alice, bob]) expect(await callState(side.page)).toBe('connected');
     expect(await bob.page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth')).toBe(true); // 390 px: no sideways scroll
     await web.screenshot(alice.page, 'call');
     await web.screenshot(bob.page, 'call');

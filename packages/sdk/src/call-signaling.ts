@@ -8,7 +8,7 @@ export type CallRole = 'caller' | 'callee';
 
 /** What the two sides of a call tell each other, end to end: the server relays it as an opaque payload. */
 export type CallSignal =
-  | { kind: 'ringing' | 'decline' | 'hangup' }
+  | { kind: 'ringing' | 'decline' | 'busy' | 'hangup' }
   | { kind: 'offer' | 'answer'; sdp: string }
   | { kind: 'candidate'; candidate: string; sdpMid: string | null; sdpMLineIndex: number | null };
 
@@ -27,7 +27,7 @@ export interface CallSignalingHandlers {
 
 const NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 const OTHER: Record<CallRole, CallRole> = { caller: 'callee', callee: 'caller' };
-const KINDS = new Set(['ringing', 'decline', 'hangup', 'offer', 'answer', 'candidate']);
+const KINDS = new Set(['ringing', 'decline', 'busy', 'hangup', 'offer', 'answer', 'candidate']);
 
 /** Binds a signal to its call and its sender's role, so none can be moved to another call or reflected back to its sender. */
 const associatedData = (callId: string, from: CallRole) => utf8(`whispr-call|${callId}|${from}`);

@@ -73,10 +73,10 @@ export class CallSession extends EventTarget {
     return session;
   }
 
-  /** Refuses an invitation at once (this browser is in another call). */
+  /** Refuses an invitation at once: this browser is in another call. */
   static async refuse(client: WhisprClient, invite: CallInvite): Promise<void> {
     const signaling = await CallSignaling.join(client, invite, 'callee', { onSignal: () => undefined });
-    signaling.send({ kind: 'decline' });
+    signaling.send({ kind: 'busy' });
     signaling.leave();
   }
 
@@ -142,6 +142,8 @@ export class CallSession extends EventTarget {
         return this.addPendingCandidates();
       case 'decline':
         return this.end('Declined');
+      case 'busy':
+        return this.end('Busy: they are in another call');
       case 'hangup':
         return this.end(this.state === 'incoming' ? 'Missed call' : 'They hung up');
     }

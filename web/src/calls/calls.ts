@@ -14,7 +14,7 @@ const STALE_MS = 10 * 60_000;
 
 /**
  * The browser's calls: at most one at a time. Invitations come from the messenger (they are
- * direct messages); one that arrives during a call is declined. Fires 'change' when the call
+ * direct messages); one that arrives during a call is refused as busy. Fires 'change' when the call
  * shown changes or moves on.
  */
 export class Calls extends EventTarget {
