@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import { accounts } from '../../docs/examples/accounts.js';
+import { calls } from '../../docs/examples/calls.js';
 import { chatEvents } from '../../docs/examples/chat-events.js';
 import { cryptoPrimitives } from '../../docs/examples/crypto.js';
 import { directMessages } from '../../docs/examples/direct-messages.js';
@@ -44,6 +45,10 @@ describe('docs/sdk.md examples, run against a real server', () => {
   it('encrypted files: the recipient gets the bytes, name and type', async () => {
     const file = await encryptedFiles(srv.url);
     expect({ ...file, bytes: new TextDecoder().decode(file.bytes) }).toEqual({ name: 'notes.txt', mime: 'text/plain', bytes: 'minutes of the meeting' });
+  });
+
+  it('calls: bob gets alice’s offer, end to end over /signal', async () => {
+    expect(await calls(srv.url)).toEqual({ kind: 'offer', sdp: 'v=0\r\n' });
   });
 
   it('groups: a member reads the encrypted message and the file', async () => {

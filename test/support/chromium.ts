@@ -34,7 +34,7 @@ export function launchChromium(profileDir: string, viewport?: { width: number; h
   });
 }
 
-/** One headless Chromium whose contexts (browser.newContext()) are separate people: each its own storage. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: HEADLESS_ARGS });
+/** One headless Chromium whose contexts (browser.newContext()) are separate people: each its own storage. `extraArgs`: more switches, e.g. fake media devices. */
+export function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...HEADLESS_ARGS, ...extraArgs] });
 }

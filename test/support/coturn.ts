@@ -79,7 +79,7 @@ export interface Coturn {
 }
 
 /** turnserver on 127.0.0.1 checking TURN REST credentials made with `secret`, relaying on loopback only. */
-async function startCoturn(secret: string): Promise<Coturn> {
+export async function startCoturn(secret: string): Promise<Coturn> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'whispr-coturn-'));
   const args = [

@@ -30,16 +30,20 @@ export interface WebApp {
   screenshot(page: Page, name: string): Promise<void>;
 }
 
-/** Builds the client and starts a server and Chromium for a describe block; all stopped afterwards. */
-export function useWebApp(overrides: Partial<Config> = {}): WebApp {
+/**
+ * Builds the client and starts a server and Chromium for a describe block; all stopped afterwards.
+ * `overrides` may be a function, read when the server starts (after the file's earlier beforeAll hooks,
+ * e.g. one that started a TURN server); `chromiumArgs` are extra Chromium switches.
+ */
+export function useWebApp(overrides: Partial<Config> | (() => Partial<Config>) = {}, options: { chromiumArgs?: readonly string[] } = {}): WebApp {
   let srv: RunningServer | undefined;
   let built: WebBuild | undefined;
   let browser: Browser | undefined;
   const problems: string[] = [];
   beforeAll(async () => {
     built = await buildWeb();
-    srv = await startServer(overrides);
-    browser = await launchBrowser();
+    srv = await startServer(typeof overrides === 'function' ? overrides() : overrides);
+    browser = await launchBrowser(options.chromiumArgs);
     mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   }, 120_000);
   afterAll(async () => {

@@ -13,9 +13,12 @@ export {
   type UploadBody,
   type KeyType,
   type WhisprClientOptions,
+  type TurnCredentials,
 } from './whispr-client.js';
 export { fileEnvelopeOf, type FileEnvelope } from './file-envelope.js';
 export { GroupClient, type GroupInfo, type GroupMessageItem, type MemberKeys } from './group-client.js';
 export { newGroupKey, encryptForGroup, decryptFromGroup } from './group-crypto.js';
 export { AccountClient, encryptedMessage, type AccountSocketOptions, type PrekeyBundle, type PrekeySecrets } from './account-client.js';
 export { ChatEventsClient, type ChatEvent, type NewChatEvent, type PostedEvent } from './chat-events-client.js';
+export { newCallInvite, callInviteOf, encodeCallInvite, type CallInvite } from './call-invite.js';
+export { CallSignaling, type CallRole, type CallSignal, type CallSignalingHandlers } from './call-signaling.js';

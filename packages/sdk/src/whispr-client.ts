@@ -50,6 +50,17 @@ export interface ReceivedFile {
 
 export type KeyType = 'ed25519' | 'x25519';
 
+/** Time-limited TURN credentials (coturn's TURN REST scheme), named for this identity's key. */
+export interface TurnCredentials {
+  urls: string[];
+  username: string;
+  credential: string;
+  /** Seconds the credential stays valid. */
+  ttl: number;
+  /** Ready for `new RTCPeerConnection({ iceServers })`: STUN (if configured) and the TURN relay with the credential. */
+  ice_servers: Array<{ urls: string | string[]; username?: string; credential?: string }>;
+}
+
 export interface WhisprClientOptions {
   baseUrl: string;
   identity: Identity;
@@ -238,6 +249,11 @@ export class WhisprClient {
       ...(options.onClose === undefined ? {} : { onClose: options.onClose }),
     });
     return subscription;
+  }
+
+  /** TURN credentials for calls; a server without a TURN relay answers 503 TURN_NOT_CONFIGURED (a WhisprError). */
+  async turnCredentials(): Promise<TurnCredentials> {
+    return requestJson<TurnCredentials>(this.baseUrl, 'GET', '/api/v1/turn-credentials', { token: await this.authenticate('x25519') });
   }
 
   /** A bearer token for this identity's X25519 key, or undefined for a client in 'none' mode. */

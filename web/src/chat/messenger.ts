@@ -1,4 +1,5 @@
-import { type InboxMessage, type PushSubscription, text, toHex, type WhisprClient, WhisprError } from 'whispr-sdk';
+import { callInviteOf, type InboxMessage, type PushSubscription, text, toHex, type WhisprClient, WhisprError } from 'whispr-sdk';
+import type { IncomingCall } from '../calls/calls.js';
 import { isAddress } from '../fingerprint.js';
 import type { SealedRecords } from '../storage/sealed-records.js';
 import { byArrival, type ChatMessage, type Contact, type StoredRecord } from './records.js';
@@ -16,7 +17,8 @@ const incomingId = async (signature: string): Promise<string> =>
  * Direct messages for one unlocked identity: contacts, history and the outbox, all kept sealed in
  * IndexedDB and in memory while unlocked; live delivery over the SDK's push socket (which reconnects
  * with backoff and signs in with a fresh key proof); sends retried until the server accepts them.
- * Fires 'change' whenever what the screen shows changed.
+ * Fires 'change' whenever what the screen shows changed, and 'call' (an IncomingCall) for a call
+ * invitation, which is not kept in the history.
  */
 export class Messenger extends EventTarget {
   connected = false;
@@ -144,6 +146,11 @@ export class Messenger extends EventTarget {
       }
       if (!opened.verified) return; // not signed by the key it names
       const keyChanged = await this.knowSender(pushed.enc_pub, pushed.from);
+      const invite = callInviteOf(opened.plaintext);
+      if (invite !== undefined) {
+        const call: IncomingCall = { peer: pushed.enc_pub, invite, keyChanged };
+        return void this.dispatchEvent(new CustomEvent('call', { detail: call }));
+      }
       const message: ChatMessage = { peer: pushed.enc_pub, direction: 'in', text: text(opened.plaintext), at, seq, ...(keyChanged ? { keyChanged } : {}) };
       this.messages.set(id, message);
       await this.records.put(id, { kind: 'message', message });

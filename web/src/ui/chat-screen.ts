@@ -1,7 +1,9 @@
+import { Calls } from '../calls/calls.js';
 import type { Messenger } from '../chat/messenger.js';
 import { takeLinkedAddress } from '../contact-link.js';
 import { h } from '../dom.js';
-import { contactsPanel } from './contacts-panel.js';
+import { callPanel } from './call-panel.js';
+import { contactLabel, contactsPanel } from './contacts-panel.js';
 import { conversationPanel } from './conversation-panel.js';
 import { identityPanel } from './identity-panel.js';
 import { type Section, sectionTabs } from './sections.js';
@@ -10,7 +12,8 @@ import { type Section, sectionTabs } from './sections.js';
 export async function chatScreen(messenger: Messenger): Promise<HTMLElement> {
   let selected = messenger.contacts[0]?.address;
   const status = h('p', { role: 'status', class: 'status' });
-  const conversation = conversationPanel(messenger);
+  const calls = new Calls(messenger);
+  const conversation = conversationPanel(messenger, calls);
   const select = (address: string) => {
     selected = address;
     render();
@@ -29,6 +32,10 @@ export async function chatScreen(messenger: Messenger): Promise<HTMLElement> {
     'div',
     { class: 'chat' },
     h('header', { class: 'topbar' }, h('h1', {}, 'Whispr'), status),
+    callPanel(calls, (peer) => {
+      const contact = messenger.contact(peer);
+      return contact === undefined ? peer : contactLabel(contact);
+    }),
     await identityPanel(messenger.client.address, messenger.client.identity),
     sectionTabs(sections),
   );

@@ -1,7 +1,9 @@
+import type { Calls } from '../calls/calls.js';
 import type { Messenger } from '../chat/messenger.js';
 import type { ChatMessage } from '../chat/records.js';
 import { field, h, onSubmit } from '../dom.js';
 import { fingerprint } from '../fingerprint.js';
+import { callButtonsFor } from './call-panel.js';
 import { contactLabel } from './contacts-panel.js';
 
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -19,9 +21,10 @@ function messageItem(message: ChatMessage): HTMLLIElement {
   );
 }
 
-/** One conversation: the other person's fingerprint, the history in arrival order, and the compose form. */
-export function conversationPanel(messenger: Messenger): { element: HTMLElement; render: (peer: string | undefined) => Promise<void> } {
+/** One conversation: the other person's fingerprint, the history in arrival order, and the compose form; Call and Video call ring them. */
+export function conversationPanel(messenger: Messenger, calls: Calls): { element: HTMLElement; render: (peer: string | undefined) => Promise<void> } {
   const title = h('h2', { id: 'conversation-title' }, 'No conversation');
+  const callButtons = callButtonsFor(calls, () => peer);
   const details = h('p', { class: 'hint' }, 'Add a contact, or choose one, to write to them.');
   const list = h('ol', { class: 'messages', 'aria-live': 'polite', 'aria-label': 'Messages' });
   const input = h('textarea', { rows: '2', required: true });
@@ -48,7 +51,7 @@ export function conversationPanel(messenger: Messenger): { element: HTMLElement;
   });
   const render = async (selected: string | undefined) => {
     const contact = selected === undefined ? undefined : messenger.contact(selected);
-    form.hidden = contact === undefined;
+    form.hidden = callButtons.hidden = contact === undefined;
     if (contact === undefined) return;
     if (peer !== contact.address) details.replaceChildren('Fingerprint ', h('span', { class: 'mono fingerprint' }, await fingerprint(contact.address)));
     peer = contact.address;
@@ -56,5 +59,15 @@ export function conversationPanel(messenger: Messenger): { element: HTMLElement;
     list.replaceChildren(...messenger.conversation(contact.address).map(messageItem));
     list.lastElementChild?.scrollIntoView({ block: 'end' });
   };
-  return { element: h('section', { class: 'conversation', 'aria-labelledby': 'conversation-title' }, title, details, list, form), render };
+  return {
+    element: h(
+      'section',
+      { class: 'conversation', 'aria-labelledby': 'conversation-title' },
+      h('div', { class: 'conversation-head' }, title, callButtons),
+      details,
+      list,
+      form,
+    ),
+    render,
+  };
 }
