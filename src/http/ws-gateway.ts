@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { ConnectionSlots } from '../cluster/connection-slots.js';
 import { ApiError } from '../core/errors.js';
 import type { ProxyTrust } from '../core/proxy-trust.js';
@@ -25,6 +25,18 @@ export const CLOSE = {
 } as const;
 
 const TEXT_FRAME = { binary: false } as const;
+
+/**
+ * The server side of a socket, holding its gateway connection in a field of its own, so the
+ * listeners every socket needs are shared functions (`this` is the socket) instead of closures
+ * allocated per socket.
+ */
+class GatewaySocket extends WebSocket {
+  connection: WsConnection | undefined = undefined;
+}
+
+/** The connection of a socket this gateway accepted (ws types listeners' `this` as its own class). */
+const connectionOf = (ws: WebSocket): WsConnection | undefined => (ws as GatewaySocket).connection;
 
 /** One accepted socket, with writes that respect a send-buffer bound and the client's pings answered within a budget. */
 export class WsConnection {
@@ -126,14 +138,43 @@ export class WsGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
 
+  /** The listeners every socket has, shared by all of them. */
+  private readonly listeners: {
+    pong: (this: WebSocket) => void;
+    ping: (this: WebSocket, data: Buffer) => void;
+    close: (this: WebSocket) => void;
+  };
+
   constructor(private readonly options: WsGatewayOptions) {
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
     this.heartbeat.unref();
+    const { connections } = this;
+    this.listeners = {
+      pong() {
+        const connection = connectionOf(this);
+        if (connection !== undefined) connection.alive = true;
+      },
+      ping(data) {
+        connectionOf(this)?.answerPing(data, options.pings);
+      },
+      // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket. (The slots come back with the socket.)
+      close() {
+        const connection = connectionOf(this);
+        if (connection !== undefined) connections.delete(connection);
+      },
+    };
   }
 
   register<M>(endpoint: WsEndpoint<M>): void {
     // Pings are answered by WsConnection, within a budget: ws's own answer cuts a flood off without a close frame.
-    const server = new WebSocketServer({ noServer: true, maxPayload: endpoint.maxPayload, clientTracking: false, perMessageDeflate: false, autoPong: false });
+    const server = new WebSocketServer({
+      noServer: true,
+      maxPayload: endpoint.maxPayload,
+      clientTracking: false,
+      perMessageDeflate: false,
+      autoPong: false,
+      WebSocket: GatewaySocket,
+    });
     const registered: Registered = { endpoint: endpoint as WsEndpoint<unknown>, server };
     for (const route of endpoint.routes) this.routes.add(route, registered, endpoint.name);
     this.endpoints.push(registered);
@@ -185,23 +226,18 @@ export class WsGateway {
     await registered.endpoint.authorize?.(match, req, request.url, ip);
     // close() may have run while authorizing: a socket accepted now would never be told to go.
     if (!this.accepting) return writeRawError(socket, shuttingDown());
-    registered.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, registered.endpoint, match, ip, socket));
+    registered.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws as GatewaySocket, registered.endpoint, match, ip, socket));
   }
 
-  /**
-   * An upgraded socket. Kept out of handleUpgrade so that the listeners a socket keeps for its whole
-   * life close over this small scope only (not the request, URL and lookups of the upgrade).
-   */
-  private accept(ws: WebSocket, endpoint: WsEndpoint<unknown>, match: unknown, ip: string, socket: Duplex): void {
+  /** An upgraded socket: the gateway's connection, the shared listeners, then the endpoint's own. */
+  private accept(ws: GatewaySocket, endpoint: WsEndpoint<unknown>, match: unknown, ip: string, socket: Duplex): void {
     const connection = new WsConnection(ws, endpoint.name, ip, this.options.maxBufferedBytes, socket);
+    ws.connection = connection;
     this.connections.add(connection);
-    ws.on('pong', () => {
-      connection.alive = true;
-    });
-    ws.on('ping', (data) => connection.answerPing(data, this.options.pings));
+    ws.on('pong', this.listeners.pong);
+    ws.on('ping', this.listeners.ping);
     ws.on('error', terminateOnError);
-    // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket. (The slots come back with the socket.)
-    ws.on('close', () => this.connections.delete(connection));
+    ws.on('close', this.listeners.close);
     try {
       endpoint.onConnection(connection, match);
     } catch (err) {
