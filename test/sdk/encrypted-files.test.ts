@@ -80,4 +80,17 @@ describe('SDK: encrypted files (sendFile / downloadFile)', () => {
     const opened = (await bob.fetchInbox()).map((m) => fileEnvelopeOf(bob.open(m).plaintext));
     expect(opened).toEqual([undefined, undefined]);
   });
+
+  it('prepareFile makes the upload and the message up front, for an outbox: the id is known before the upload, and a retried upload stores nothing new', async () => {
+    const [alice, bob] = [srv.client(), srv.client()];
+    const bytes = randomBytes(2000);
+    const prepared = await alice.prepareFile(bob.address, bytes, 'photo.png', 'image/png');
+    expect(prepared.upload.name).toBeNull();
+    expect(await alice.uploadBody(prepared.upload)).toBe(prepared.envelope.attachment_id);
+    expect(await alice.uploadBody(prepared.upload)).toBe(prepared.envelope.attachment_id); // a retry after a lost answer
+    await alice.sendBody(prepared.message);
+    const envelope = await receivedEnvelope(bob);
+    expect(envelope).toEqual(prepared.envelope);
+    expect(Buffer.from((await bob.downloadFile(envelope)).bytes).equals(bytes)).toBe(true);
+  });
 });

@@ -9,6 +9,7 @@ export {
   type SendBody,
   type SendResult,
   type SentFile,
+  type PreparedFile,
   type ReceivedFile,
   type UploadBody,
   type KeyType,
