@@ -16,6 +16,7 @@ export {
   type WhisprClientOptions,
 } from './whispr-client.js';
 export { fileEnvelopeOf, type FileEnvelope } from './file-envelope.js';
+export { ENCRYPTED_FILE_OVERHEAD } from './file-crypto.js';
 export { GroupClient, type GroupInfo, type GroupMessageItem, type MemberKeys } from './group-client.js';
 export { newGroupKey, encryptForGroup, decryptFromGroup } from './group-crypto.js';
 export { AccountClient, encryptedMessage, type AccountSocketOptions, type PrekeyBundle, type PrekeySecrets } from './account-client.js';

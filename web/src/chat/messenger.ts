@@ -1,6 +1,10 @@
-import { type InboxMessage, type PushSubscription, text, toHex, type WhisprClient, WhisprError } from 'whispr-sdk';
+import { fileEnvelopeOf, type InboxMessage, type PushSubscription, text, toHex, type WhisprClient, WhisprError } from 'whispr-sdk';
+import { fileSize } from '../file-size.js';
 import { isAddress } from '../fingerprint.js';
 import type { SealedRecords } from '../storage/sealed-records.js';
+import { changePassphrase } from '../storage/vault.js';
+import { Downloads } from './downloads.js';
+import { largestFile } from './file-limit.js';
 import { byArrival, type ChatMessage, type Contact, type StoredRecord } from './records.js';
 import { Retrier } from './retrier.js';
 
@@ -20,6 +24,7 @@ const incomingId = async (signature: string): Promise<string> =>
  */
 export class Messenger extends EventTarget {
   connected = false;
+  readonly downloads: Downloads;
   private readonly contactsByAddress = new Map<string, Contact>();
   private readonly messages = new Map<string, ChatMessage>();
   private readonly receiving = new Set<string>();
@@ -33,6 +38,7 @@ export class Messenger extends EventTarget {
     private readonly records: SealedRecords<StoredRecord>,
   ) {
     super();
+    this.downloads = new Downloads(client);
   }
 
   static async open(client: WhisprClient, records: SealedRecords<StoredRecord>): Promise<Messenger> {
@@ -63,6 +69,7 @@ export class Messenger extends EventTarget {
   stop(): void {
     this.subscription?.close();
     this.outbox.stop();
+    this.downloads.clear();
     window.removeEventListener('online', this.kickOutbox);
   }
 
@@ -90,16 +97,30 @@ export class Messenger extends EventTarget {
   }
 
   /** Seals and signs now, keeps it in the outbox (IndexedDB) and sends it as soon as the server can be reached. */
-  async send(peer: string, plaintext: string): Promise<void> {
-    const message: ChatMessage = {
-      peer,
-      direction: 'out',
-      text: plaintext,
-      at: Date.now(),
-      seq: ++this.seq,
-      delivery: 'queued',
-      body: this.client.buildSend(peer, plaintext),
-    };
+  send(peer: string, plaintext: string): Promise<void> {
+    return this.enqueue({ peer, text: plaintext, body: this.client.buildSend(peer, plaintext) });
+  }
+
+  /**
+   * Encrypts the file under a key of its own and signs both the upload and the message carrying
+   * the key now; the outbox uploads first, then sends the message. Refused at once when larger
+   * than the server takes.
+   */
+  async sendFile(peer: string, file: File): Promise<void> {
+    const largest = largestFile();
+    if (largest !== undefined && file.size > largest)
+      throw new Error(`${file.name} is too large to send (${fileSize(file.size)}): this server takes files of up to ${largest} bytes (${fileSize(largest)})`);
+    const prepared = await this.client.prepareFile(peer, new Uint8Array(await file.arrayBuffer()), file.name, file.type || undefined);
+    await this.enqueue({ peer, text: '', file: prepared.envelope, body: prepared.message, upload: prepared.upload });
+  }
+
+  /** Seals this browser's identity and records under a new passphrase (the current one must be right). */
+  changePassphrase(current: string, next: string): Promise<void> {
+    return changePassphrase(this.records, current, next);
+  }
+
+  private async enqueue(outgoing: Pick<ChatMessage, 'peer' | 'text' | 'file' | 'body' | 'upload'>): Promise<void> {
+    const message: ChatMessage = { ...outgoing, direction: 'out', at: Date.now(), seq: ++this.seq, delivery: 'queued' };
     const id = `m:${crypto.randomUUID()}`;
     this.messages.set(id, message);
     await this.records.put(id, { kind: 'message', message });
@@ -112,6 +133,11 @@ export class Messenger extends EventTarget {
     const queued = [...this.messages].filter(([, m]) => m.delivery === 'queued').sort(([, a], [, b]) => byArrival(a, b));
     for (const [id, message] of queued) {
       try {
+        if (message.upload !== undefined) {
+          await this.client.uploadBody(message.upload);
+          delete message.upload; // the server has it: the sealed copy in IndexedDB can go
+          await this.records.put(id, { kind: 'message', message });
+        }
         await this.client.sendBody(message.body!);
         message.delivery = 'sent';
         delete message.body;
@@ -119,6 +145,7 @@ export class Messenger extends EventTarget {
         if (!isPermanent(error)) return false;
         message.delivery = 'failed';
         message.error = error.detail || error.errorCode;
+        delete message.upload; // refused for good: no reason to keep the encrypted file
       }
       await this.records.put(id, { kind: 'message', message });
       this.changed();
@@ -142,7 +169,15 @@ export class Messenger extends EventTarget {
       }
       if (!opened.verified) return; // not signed by the key it names
       const keyChanged = await this.knowSender(pushed.enc_pub, pushed.from);
-      const message: ChatMessage = { peer: pushed.enc_pub, direction: 'in', text: text(opened.plaintext), at, seq, ...(keyChanged ? { keyChanged } : {}) };
+      const file = fileEnvelopeOf(opened.plaintext);
+      const message: ChatMessage = {
+        peer: pushed.enc_pub,
+        direction: 'in',
+        ...(file === undefined ? { text: text(opened.plaintext) } : { text: '', file }),
+        at,
+        seq,
+        ...(keyChanged ? { keyChanged } : {}),
+      };
       this.messages.set(id, message);
       await this.records.put(id, { kind: 'message', message });
       this.changed();

@@ -25,11 +25,5 @@ export async function chatScreen(messenger: Messenger): Promise<HTMLElement> {
   messenger.addEventListener('change', render);
   render();
   const sections: Section[] = [{ name: 'Messages', element: h('div', { class: 'layout' }, contacts.element, conversation.element) }];
-  return h(
-    'div',
-    { class: 'chat' },
-    h('header', { class: 'topbar' }, h('h1', {}, 'Whispr'), status),
-    await identityPanel(messenger.client.address, messenger.client.identity),
-    sectionTabs(sections),
-  );
+  return h('div', { class: 'chat' }, h('header', { class: 'topbar' }, h('h1', {}, 'Whispr'), status), await identityPanel(messenger), sectionTabs(sections));
 }
