@@ -117,7 +117,7 @@ describe.skipIf(!haveChromium)('Whispr Web: attachments and the passphrase chang
     await bobContext.close();
   }, 180_000);
 
-  it('changes the passphrase: the old one stops working, the new one unlocks, the history is still there', async () => {
+  it('changes the passphrase: the old one stops working, the new one unlocks, the history is still there; another tab locks', async () => {
     const context = await web.browser.newContext();
     const page = await openApp(context);
     const address = await createIdentity(page, 'first passphrase 1');
@@ -126,6 +126,8 @@ describe.skipIf(!haveChromium)('Whispr Web: attachments and the passphrase chang
     await send(page, 'before the change');
     await pat.send(address, 'from pat');
     await expect.poll(() => texts(page), SLOW).toEqual(['before the change', 'from pat']);
+    const otherTab = await openApp(context);
+    await unlock(otherTab, 'first passphrase 1');
 
     await page.locator('summary', { hasText: 'Passphrase' }).click();
     const change = async (current: string, next: string, confirm = next) => {
@@ -141,6 +143,7 @@ describe.skipIf(!haveChromium)('Whispr Web: attachments and the passphrase chang
     await change('first passphrase 1', 'second passphrase 2');
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Passphrase changed' }).count(), SLOW).toBe(1);
     expect(await alerts(page)).toEqual([]);
+    await otherTab.getByRole('button', { name: 'Unlock' }).waitFor(SLOW); // locked: its key no longer matches
     await send(page, 'after the change'); // written under the new key
     await expect.poll(() => deliveries(page), SLOW).toEqual(['sent', 'sent']);
 
@@ -152,5 +155,5 @@ describe.skipIf(!haveChromium)('Whispr Web: attachments and the passphrase chang
     await expect.poll(() => texts(page), SLOW).toEqual(['before the change', 'from pat', 'after the change']);
     expect(problems).toEqual([]);
     await context.close();
-  }, 120_000);
+  }, 180_000);
 });

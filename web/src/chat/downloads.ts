@@ -19,8 +19,10 @@ export class Downloads {
     return this.ready.get(envelope.attachment_id);
   }
 
-  url(envelope: FileEnvelope): Promise<string> {
+  /** Fetches once; after a failure (offline, expired) it fails again without fetching, unless `again` (a click on Download). */
+  url(envelope: FileEnvelope, again = false): Promise<string> {
     const id = envelope.attachment_id;
+    if (again && !this.ready.has(id)) this.urls.delete(id);
     let url = this.urls.get(id);
     if (url === undefined) {
       const type = envelope.mime !== undefined && PREVIEWABLE.has(envelope.mime) ? envelope.mime : 'application/octet-stream';
@@ -29,7 +31,6 @@ export class Downloads {
         this.ready.set(id, made);
         return made;
       });
-      url.catch(() => this.urls.delete(id)); // failed (offline, expired): the next try fetches again
       this.urls.set(id, url);
     }
     return url;

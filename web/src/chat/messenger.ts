@@ -32,6 +32,8 @@ export class Messenger extends EventTarget {
   private seq = 0;
   private subscription: PushSubscription | undefined;
   private readonly kickOutbox = () => this.outbox.kick();
+  /** Tells this browser's other tabs that the passphrase changed: their key no longer matches what is stored. */
+  private readonly vaultChannel = new BroadcastChannel('whispr-vault');
 
   private constructor(
     readonly client: WhisprClient,
@@ -63,6 +65,8 @@ export class Messenger extends EventTarget {
       onClose: () => this.setConnected(false),
     });
     window.addEventListener('online', this.kickOutbox);
+    // Another tab changed the passphrase: lock this one (a reload asks for the new passphrase) before it writes under the old key.
+    this.vaultChannel.onmessage = () => location.reload();
     this.outbox.kick();
   }
 
@@ -70,6 +74,7 @@ export class Messenger extends EventTarget {
     this.subscription?.close();
     this.outbox.stop();
     this.downloads.clear();
+    this.vaultChannel.close();
     window.removeEventListener('online', this.kickOutbox);
   }
 
@@ -115,8 +120,9 @@ export class Messenger extends EventTarget {
   }
 
   /** Seals this browser's identity and records under a new passphrase (the current one must be right). */
-  changePassphrase(current: string, next: string): Promise<void> {
-    return changePassphrase(this.records, current, next);
+  async changePassphrase(current: string, next: string): Promise<void> {
+    await changePassphrase(this.records, current, next);
+    this.vaultChannel.postMessage('passphrase changed');
   }
 
   private async enqueue(outgoing: Pick<ChatMessage, 'peer' | 'text' | 'file' | 'body' | 'upload'>): Promise<void> {

@@ -28,7 +28,11 @@ export function fileItem(file: FileEnvelope, downloads: Downloads | undefined): 
       }, failed);
     item.prepend(preview);
   }
-  const button = h('button', { type: 'button', onclick: () => void downloads.url(file).then((url) => save(url, file.name), failed) }, `Download ${file.name}`);
+  const button = h(
+    'button',
+    { type: 'button', onclick: () => void downloads.url(file, true).then((url) => save(url, file.name), failed) },
+    `Download ${file.name}`,
+  );
   item.append(button, problem);
   return item;
 }
