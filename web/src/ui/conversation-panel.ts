@@ -27,7 +27,7 @@ export function conversationPanel(messenger: Messenger): { element: HTMLElement;
   const details = h('p', { class: 'hint' }, 'Add a contact, or choose one, to write to them.');
   const list = h('ol', { class: 'messages', 'aria-live': 'polite', 'aria-label': 'Messages' });
   const input = h('textarea', { rows: '2', required: true });
-  const attach = h('input', { type: 'file' });
+  const attach = h('input', { type: 'file', 'aria-describedby': 'attach-hint' });
   const alert = h('p', { role: 'alert', class: 'error' });
   const form = h(
     'form',
@@ -41,7 +41,7 @@ export function conversationPanel(messenger: Messenger): { element: HTMLElement;
         'div',
         { class: 'attach' },
         field('Attach file', attach),
-        h('small', { class: 'hint' }, 'A file is sent as soon as you choose it, encrypted in this browser.'),
+        h('small', { class: 'hint', id: 'attach-hint' }, 'A file is sent as soon as you choose it, encrypted in this browser.'),
       ),
     ),
     alert,
