@@ -1,15 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileEnvelopeOf, toBase64, type FileEnvelope, type WhisprClient } from 'whispr-sdk';
+import { ENCRYPTED_FILE_OVERHEAD, fileEnvelopeOf, toBase64, type FileEnvelope, type WhisprClient } from 'whispr-sdk';
+import { serverDisk } from '../support/server-disk.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
-
-/** Every byte the server keeps on disk: the SQLite database, its WAL and the attachment files. */
-function serverDisk(dataDir: string): Buffer {
-  const files = readdirSync(dataDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  return Buffer.concat(files.map((e) => readFileSync(join(e.parentPath, e.name))));
-}
 
 async function receivedEnvelope(bob: WhisprClient): Promise<FileEnvelope> {
   const [message] = await bob.fetchInbox();
@@ -79,5 +72,19 @@ describe('SDK: encrypted files (sendFile / downloadFile)', () => {
     await alice.send(bob.address, JSON.stringify({ type: 'file', name: 'no key or id' }));
     const opened = (await bob.fetchInbox()).map((m) => fileEnvelopeOf(bob.open(m).plaintext));
     expect(opened).toEqual([undefined, undefined]);
+  });
+
+  it('prepareFile makes the upload and the message up front, for an outbox: the id is known before the upload, and a retried upload stores nothing new', async () => {
+    const [alice, bob] = [srv.client(), srv.client()];
+    const bytes = randomBytes(2000);
+    const prepared = await alice.prepareFile(bob.address, bytes, 'photo.png', 'image/png');
+    expect(prepared.upload.name).toBeNull();
+    expect(prepared.upload.size).toBe(bytes.length + ENCRYPTED_FILE_OVERHEAD);
+    expect(await alice.uploadBody(prepared.upload)).toBe(prepared.envelope.attachment_id);
+    expect(await alice.uploadBody(prepared.upload)).toBe(prepared.envelope.attachment_id); // a retry after a lost answer
+    await alice.sendBody(prepared.message);
+    const envelope = await receivedEnvelope(bob);
+    expect(envelope).toEqual(prepared.envelope);
+    expect(Buffer.from((await bob.downloadFile(envelope)).bytes).equals(bytes)).toBe(true);
   });
 });

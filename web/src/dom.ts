@@ -17,6 +17,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 /** A labelled control: the label wraps it, so screen readers and tests find it by its name. */
 export const field = (label: string, control: HTMLElement): HTMLLabelElement => h('label', { class: 'field' }, h('span', {}, label), control);
 
+/** What to show for a failure: its message. */
+export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /**
  * Runs a form's async action, showing a failure in its alert line. With `lock`, its controls are
  * disabled meanwhile (a slow key derivation must not start twice); without, typing goes on.
@@ -29,7 +32,7 @@ export function onSubmit(form: HTMLFormElement, alert: HTMLElement, action: () =
     alert.textContent = '';
     action()
       .catch((error: unknown) => {
-        alert.textContent = error instanceof Error ? error.message : String(error);
+        alert.textContent = errorText(error);
       })
       .finally(() => {
         if (fieldset !== null) fieldset.disabled = false;

@@ -5,6 +5,9 @@ import { sodium } from './sodium.js';
 
 const NONCE_BYTES = sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 
+/** How much larger an encrypted file is than the file (nonce and tag: 40 bytes), so a client can hold a file to the server's size limit. */
+export const ENCRYPTED_FILE_OVERHEAD = NONCE_BYTES + sodium.crypto_aead_xchacha20poly1305_ietf_ABYTES;
+
 /** Encrypts one file under a key made for it alone; returns both. */
 export function encryptFile(bytes: Uint8Array): { key: Uint8Array; ciphertext: Uint8Array } {
   const key = sodium.crypto_aead_xchacha20poly1305_ietf_keygen();

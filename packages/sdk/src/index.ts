@@ -9,6 +9,7 @@ export {
   type SendBody,
   type SendResult,
   type SentFile,
+  type PreparedFile,
   type ReceivedFile,
   type UploadBody,
   type KeyType,
@@ -16,6 +17,7 @@ export {
   type TurnCredentials,
 } from './whispr-client.js';
 export { fileEnvelopeOf, type FileEnvelope } from './file-envelope.js';
+export { ENCRYPTED_FILE_OVERHEAD } from './file-crypto.js';
 export { GroupClient, type GroupInfo, type GroupMessageItem, type MemberKeys } from './group-client.js';
 export { newGroupKey, encryptForGroup, decryptFromGroup } from './group-crypto.js';
 export { AccountClient, encryptedMessage, type AccountSocketOptions, type PrekeyBundle, type PrekeySecrets } from './account-client.js';

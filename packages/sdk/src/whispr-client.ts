@@ -42,6 +42,13 @@ export interface SentFile extends SendResult {
   attachment_id: string;
 }
 
+/** A file encrypted and signed for one recipient, not sent yet (see `prepareFile`). */
+export interface PreparedFile {
+  upload: UploadBody;
+  message: SendBody;
+  envelope: FileEnvelope;
+}
+
 export interface ReceivedFile {
   bytes: Uint8Array;
   name: string;
@@ -134,18 +141,29 @@ export class WhisprClient {
    * name, and a sealed, signed message carries the key, name, size and hash to `to`.
    */
   async sendFile(to: string, bytes: Uint8Array, name: string, mime?: string): Promise<SentFile> {
+    const prepared = await this.prepareFile(to, bytes, name, mime);
+    const attachmentId = await this.uploadBody(prepared.upload);
+    return { ...(await this.sendBody(prepared.message)), attachment_id: attachmentId };
+  }
+
+  /**
+   * `sendFile` in two steps, for an outbox: the encrypted upload and the message carrying its key
+   * are made and signed now, sent later (upload first). The attachment id is the ciphertext's
+   * SHA-256, known before the upload, and sending either body again stores nothing twice.
+   */
+  async prepareFile(to: string, bytes: Uint8Array, name: string, mime?: string): Promise<PreparedFile> {
     const { key, ciphertext } = encryptFile(bytes);
-    const attachmentId = await this.uploadRaw(to, ciphertext, null);
+    const upload = await this.buildUpload(to, ciphertext, null);
     const envelope: FileEnvelope = {
       type: 'file',
-      attachment_id: attachmentId,
+      attachment_id: upload.sha256,
       key: toBase64(key),
       name,
       size: bytes.length,
       sha256: await sha256Hex(bytes),
       ...(mime === undefined ? {} : { mime }),
     };
-    return { ...(await this.send(to, encodeFileEnvelope(envelope))), attachment_id: attachmentId };
+    return { upload, message: this.buildSend(to, encodeFileEnvelope(envelope)), envelope };
   }
 
   /** Fetches and decrypts the file a received envelope points at (see `fileEnvelopeOf`); throws if it does not match. */
@@ -174,7 +192,12 @@ export class WhisprClient {
    * `sendFile`, which encrypts both; this stays for peers that speak the original protocol.
    */
   async uploadRaw(to: string, bytes: Uint8Array, name: string | null): Promise<string> {
-    const { att_id } = await requestJson<{ att_id: string }>(this.baseUrl, 'POST', '/upload', { body: await this.buildUpload(to, bytes, name) });
+    return this.uploadBody(await this.buildUpload(to, bytes, name));
+  }
+
+  /** Posts an upload `buildUpload` (or `prepareFile`) made; returns the attachment id. */
+  async uploadBody(body: UploadBody): Promise<string> {
+    const { att_id } = await requestJson<{ att_id: string }>(this.baseUrl, 'POST', '/upload', { body });
     return att_id;
   }
 

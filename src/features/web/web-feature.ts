@@ -6,9 +6,10 @@ import { webHttp } from './web-http.js';
 export const webFeature = feature({
   name: 'web',
   needs: [],
-  options: () => ({ dir: WEB_DIR }),
-  async register({ app, platform }, { dir }) {
-    const files = loadWebFiles(dir);
+  // The page tells the client this server's limits, so it can refuse what the server would (offline too: the page is kept).
+  options: (config) => ({ dir: WEB_DIR, page: { ATTACHMENT_MAX_BYTES: String(config.attachment_max_size_bytes) } }),
+  async register({ app, platform }, { dir, page }) {
+    const files = loadWebFiles(dir, page);
     if (files === undefined) platform.log.info({ dir }, 'web client not built; /app answers 404 until `npm run build`');
     await app.register(webHttp, { files, dir });
     return {};

@@ -22,11 +22,17 @@ export interface WebFile {
   immutable: boolean;
 }
 
-/** Reads the built client once, by its path below /app/; undefined when the build output is missing. */
-export function loadWebFiles(dir = WEB_DIR): Map<string, WebFile> | undefined {
+/**
+ * Reads the built client once, by its path below /app/; undefined when the build output is missing.
+ * Each `%NAME%` in index.html becomes `page[NAME]` (the server's settings the client needs).
+ */
+export function loadWebFiles(dir = WEB_DIR, page: Record<string, string> = {}): Map<string, WebFile> | undefined {
   if (!existsSync(join(dir, 'index.html'))) return undefined;
   try {
-    return readWebFiles(dir);
+    const files = readWebFiles(dir);
+    const index = files.get('index.html');
+    if (index !== undefined) index.body = Buffer.from(index.body.toString('utf8').replace(/%([A-Z_]+)%/g, (text, name: string) => page[name] ?? text));
+    return files;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed while read: a build was replacing it
     throw error;

@@ -1,7 +1,11 @@
-import { callInviteOf, type InboxMessage, type PushSubscription, text, toHex, type WhisprClient, WhisprError } from 'whispr-sdk';
+import { callInviteOf, fileEnvelopeOf, type InboxMessage, type PushSubscription, text, toHex, type WhisprClient, WhisprError } from 'whispr-sdk';
 import type { IncomingCall } from '../calls/calls.js';
+import { fileSize } from '../file-size.js';
 import { isAddress } from '../fingerprint.js';
 import type { SealedRecords } from '../storage/sealed-records.js';
+import { changePassphrase } from '../storage/vault.js';
+import { Downloads } from './downloads.js';
+import { largestFile } from './file-limit.js';
 import { byArrival, type ChatMessage, type Contact, type StoredRecord } from './records.js';
 import { Retrier } from './retrier.js';
 
@@ -22,6 +26,7 @@ const incomingId = async (signature: string): Promise<string> =>
  */
 export class Messenger extends EventTarget {
   connected = false;
+  readonly downloads: Downloads;
   private readonly contactsByAddress = new Map<string, Contact>();
   private readonly messages = new Map<string, ChatMessage>();
   private readonly receiving = new Set<string>();
@@ -29,12 +34,15 @@ export class Messenger extends EventTarget {
   private seq = 0;
   private subscription: PushSubscription | undefined;
   private readonly kickOutbox = () => this.outbox.kick();
+  /** Tells this browser's other tabs that the passphrase changed: their key no longer matches what is stored. */
+  private readonly vaultChannel = new BroadcastChannel('whispr-vault');
 
   private constructor(
     readonly client: WhisprClient,
     private readonly records: SealedRecords<StoredRecord>,
   ) {
     super();
+    this.downloads = new Downloads(client);
   }
 
   static async open(client: WhisprClient, records: SealedRecords<StoredRecord>): Promise<Messenger> {
@@ -61,12 +69,16 @@ export class Messenger extends EventTarget {
       onClose: () => this.setConnected(false),
     });
     window.addEventListener('online', this.kickOutbox);
+    // Another tab changed the passphrase: lock this one (a reload asks for the new passphrase) before it writes under the old key.
+    this.vaultChannel.onmessage = () => location.reload();
     this.outbox.kick();
   }
 
   stop(): void {
     this.subscription?.close();
     this.outbox.stop();
+    this.downloads.clear();
+    this.vaultChannel.close();
     window.removeEventListener('online', this.kickOutbox);
   }
 
@@ -94,16 +106,31 @@ export class Messenger extends EventTarget {
   }
 
   /** Seals and signs now, keeps it in the outbox (IndexedDB) and sends it as soon as the server can be reached. */
-  async send(peer: string, plaintext: string): Promise<void> {
-    const message: ChatMessage = {
-      peer,
-      direction: 'out',
-      text: plaintext,
-      at: Date.now(),
-      seq: ++this.seq,
-      delivery: 'queued',
-      body: this.client.buildSend(peer, plaintext),
-    };
+  send(peer: string, plaintext: string): Promise<void> {
+    return this.enqueue({ peer, text: plaintext, body: this.client.buildSend(peer, plaintext) });
+  }
+
+  /**
+   * Encrypts the file under a key of its own and signs both the upload and the message carrying
+   * the key now; the outbox uploads first, then sends the message. Refused at once when larger
+   * than the server takes.
+   */
+  async sendFile(peer: string, file: File): Promise<void> {
+    const largest = largestFile();
+    if (largest !== undefined && file.size > largest)
+      throw new Error(`${file.name} is too large to send (${fileSize(file.size)}): this server takes files of up to ${largest} bytes (${fileSize(largest)})`);
+    const prepared = await this.client.prepareFile(peer, new Uint8Array(await file.arrayBuffer()), file.name, file.type || undefined);
+    await this.enqueue({ peer, text: '', file: prepared.envelope, body: prepared.message, upload: prepared.upload });
+  }
+
+  /** Seals this browser's identity and records under a new passphrase (the current one must be right). */
+  async changePassphrase(current: string, next: string): Promise<void> {
+    await changePassphrase(this.records, current, next);
+    this.vaultChannel.postMessage('passphrase changed');
+  }
+
+  private async enqueue(outgoing: Pick<ChatMessage, 'peer' | 'text' | 'file' | 'body' | 'upload'>): Promise<void> {
+    const message: ChatMessage = { ...outgoing, direction: 'out', at: Date.now(), seq: ++this.seq, delivery: 'queued' };
     const id = `m:${crypto.randomUUID()}`;
     this.messages.set(id, message);
     await this.records.put(id, { kind: 'message', message });
@@ -116,6 +143,11 @@ export class Messenger extends EventTarget {
     const queued = [...this.messages].filter(([, m]) => m.delivery === 'queued').sort(([, a], [, b]) => byArrival(a, b));
     for (const [id, message] of queued) {
       try {
+        if (message.upload !== undefined) {
+          await this.client.uploadBody(message.upload);
+          delete message.upload; // the server has it: the sealed copy in IndexedDB can go
+          await this.records.put(id, { kind: 'message', message });
+        }
         await this.client.sendBody(message.body!);
         message.delivery = 'sent';
         delete message.body;
@@ -123,6 +155,7 @@ export class Messenger extends EventTarget {
         if (!isPermanent(error)) return false;
         message.delivery = 'failed';
         message.error = error.detail || error.errorCode;
+        delete message.upload; // refused for good: no reason to keep the encrypted file
       }
       await this.records.put(id, { kind: 'message', message });
       this.changed();
@@ -151,7 +184,15 @@ export class Messenger extends EventTarget {
         const call: IncomingCall = { peer: pushed.enc_pub, invite, keyChanged };
         return void this.dispatchEvent(new CustomEvent('call', { detail: call }));
       }
-      const message: ChatMessage = { peer: pushed.enc_pub, direction: 'in', text: text(opened.plaintext), at, seq, ...(keyChanged ? { keyChanged } : {}) };
+      const file = fileEnvelopeOf(opened.plaintext);
+      const message: ChatMessage = {
+        peer: pushed.enc_pub,
+        direction: 'in',
+        ...(file === undefined ? { text: text(opened.plaintext) } : { text: '', file }),
+        at,
+        seq,
+        ...(keyChanged ? { keyChanged } : {}),
+      };
       this.messages.set(id, message);
       await this.records.put(id, { kind: 'message', message });
       this.changed();

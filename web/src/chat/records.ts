@@ -1,4 +1,4 @@
-import type { SendBody } from 'whispr-sdk';
+import type { FileEnvelope, SendBody, UploadBody } from 'whispr-sdk';
 
 export interface Contact {
   /** Random: the record's key in IndexedDB, which is stored in clear, so it must not be the address. */
@@ -18,13 +18,18 @@ export interface ChatMessage {
   /** The other person's address. */
   peer: string;
   direction: 'in' | 'out';
+  /** Empty for a file. */
   text: string;
+  /** A file's envelope (what the sealed message carried): its name, size and type, where it is stored and its key. */
+  file?: FileEnvelope;
   /** Local time (ms) it was written or arrived; `seq` orders those of the same millisecond. */
   at: number;
   seq: number;
   delivery?: Delivery;
   /** Sealed and signed once when written: a retry resends the same signature, which the server acknowledges without queueing twice. */
   body?: SendBody;
+  /** A file's encrypted upload, made and signed once with the message: kept (sealed) until the server took it, then dropped. */
+  upload?: UploadBody;
   error?: string;
   /** Signed by another key than the contact's first message was. */
   keyChanged?: boolean;

@@ -39,6 +39,13 @@ export class Idb {
     return committed(transaction);
   }
 
+  /** Several writes, to both stores, in one transaction: all of them land, or none. */
+  putAll(writes: ReadonlyArray<{ store: StoreName; key: string; value: unknown }>): Promise<void> {
+    const transaction = this.db.transaction(['vault', 'records'], 'readwrite');
+    for (const { store, key, value } of writes) transaction.objectStore(store).put(value, key);
+    return committed(transaction);
+  }
+
   /** Every key with its value, read in one transaction. */
   async entries<T>(store: StoreName): Promise<Array<[string, T]>> {
     const objects = this.db.transaction(store).objectStore(store);

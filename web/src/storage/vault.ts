@@ -1,6 +1,7 @@
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { exportIdentity, type ExportedIdentity, type Identity, importIdentity } from 'whispr-sdk';
 import type { Idb } from './idb.js';
+import type { SealedRecords } from './sealed-records.js';
 import { type Sealed, SealingKey } from './sealing-key.js';
 
 /**
@@ -33,13 +34,28 @@ async function deriveKey(passphrase: string, kdf: VaultRecord['kdf']): Promise<S
 
 export const hasVault = async (idb: Idb): Promise<boolean> => (await idb.get('vault', VAULT_KEY)) !== undefined;
 
-/** Seals a new or imported identity under a passphrase and keeps it in IndexedDB. */
-export async function createVault(idb: Idb, passphrase: string, identity: Identity): Promise<Unlocked> {
+/** The identity sealed under a key derived from `passphrase` with a fresh salt. */
+async function sealIdentity(passphrase: string, identity: Identity): Promise<{ record: VaultRecord; key: SealingKey }> {
   const kdf = { name: 'scrypt' as const, N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, salt: crypto.getRandomValues(new Uint8Array(16)) };
   const key = await deriveKey(passphrase, kdf);
-  const record: VaultRecord = { version: 1, kdf, identity: await key.seal(VAULT_KEY, exportIdentity(identity)) };
+  return { record: { version: 1, kdf, identity: await key.seal(VAULT_KEY, exportIdentity(identity)) }, key };
+}
+
+/** Seals a new or imported identity under a passphrase and keeps it in IndexedDB. */
+export async function createVault(idb: Idb, passphrase: string, identity: Identity): Promise<Unlocked> {
+  const { record, key } = await sealIdentity(passphrase, identity);
   await idb.put('vault', VAULT_KEY, record);
   return { identity, key };
+}
+
+/**
+ * Checks the current passphrase, then seals the identity and every record under a key derived from
+ * the new one (new salt), all in one transaction: a failure leaves everything under the old one.
+ */
+export async function changePassphrase<T>(records: SealedRecords<T>, current: string, next: string): Promise<void> {
+  const { identity } = await unlockVault(records.idb, current);
+  const { record, key } = await sealIdentity(next, identity);
+  await records.rekey(key, { store: 'vault', key: VAULT_KEY, value: record });
 }
 
 /** Opens the stored identity; throws 'Wrong passphrase' when the key does not open it. */

@@ -36,7 +36,7 @@ export async function chatScreen(messenger: Messenger): Promise<HTMLElement> {
       const contact = messenger.contact(peer);
       return contact === undefined ? peer : contactLabel(contact);
     }),
-    await identityPanel(messenger.client.address, messenger.client.identity),
+    await identityPanel(messenger),
     sectionTabs(sections),
   );
 }
