@@ -19,3 +19,5 @@ export { GroupClient, type GroupInfo, type GroupMessageItem, type MemberKeys } f
 export { newGroupKey, encryptForGroup, decryptFromGroup } from './group-crypto.js';
 export { AccountClient, encryptedMessage, type AccountSocketOptions, type PrekeyBundle, type PrekeySecrets } from './account-client.js';
 export { ChatEventsClient, type ChatEvent, type NewChatEvent, type PostedEvent } from './chat-events-client.js';
+export { RoomClient, TYPING_REFRESH_MS, type RoomEvent, type RoomJoinOptions, type RoomLimits, type RoomMember } from './room-client.js';
+export { ROOM_KDF, deriveRoomKey, encryptRoomContent, decryptRoomContent, type RoomContent, type RoomKey } from './room-crypto.js';
