@@ -218,14 +218,14 @@ export class RoomClient {
   }
 
   private onError(code: string, message: string): void {
-    if (this.joined) return this.emit({ type: 'error', code, message });
-    if (this.settle !== undefined) return this.settle.reject(new Error(`${code}: ${message}`));
-    // A rejoin after a drop: the server may not have seen the old socket go yet.
-    if (code === 'USER_ID_TAKEN' && this.rejoinAttempts < REJOIN_ATTEMPTS) {
+    if (this.settle !== undefined && !this.joined) {
+      this.settle.reject(new Error(`${code}: ${message}`));
+    } else if (!this.joined && code === 'USER_ID_TAKEN' && this.rejoinAttempts < REJOIN_ATTEMPTS) {
+      // A rejoin after a drop: the server may not have seen the old socket go yet.
       this.rejoinAttempts += 1;
       this.rejoinTimer = setTimeout(() => this.sendJoin(), REJOIN_RETRY_MS);
-      return;
+    } else {
+      this.emit({ type: 'error', code, message });
     }
-    this.emit({ type: 'error', code, message });
   }
 }
