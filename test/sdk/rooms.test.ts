@@ -1,13 +1,14 @@
 /**
  * The SDK's RoomClient against a real server: three members see each other come and go, typing
  * (sent once however often it is said), reactions and messages encrypted under the room
- * passphrase; a member with another passphrase gets undecryptable messages; the budget keeps a
- * fast writer under the server's rate limit. The content format is checked against Node's own
+ * passphrase; a member with another passphrase gets undecryptable messages; a dropped member
+ * rejoins under its id; the budget keeps a fast writer under the server's rate limit. The content format is checked against Node's own
  * PBKDF2 and AES-GCM, so another client can implement it from docs/sdk.md.
  */
 import { createCipheriv, createDecipheriv, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptRoomContent, deriveRoomKey, encryptRoomContent, ROOM_KDF, RoomClient, type RoomContent, type RoomEvent } from 'whispr-sdk';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { eventually, startServer, type RunningServer } from '../support/test-server.js';
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -32,9 +33,9 @@ describe('SDK: RoomClient (ephemeral rooms)', () => {
     await srv.stop();
   });
 
-  async function join(roomId: string, username: string, passphrase = PASSPHRASE): Promise<Member> {
+  async function join(roomId: string, username: string, passphrase = PASSPHRASE, baseUrl = srv.url): Promise<Member> {
     const events: RoomEvent[] = [];
-    const client = await RoomClient.join({ baseUrl: srv.url, roomId, passphrase, username, onEvent: (event) => events.push(event) });
+    const client = await RoomClient.join({ baseUrl, roomId, passphrase, username, onEvent: (event) => events.push(event) });
     joined.push(client);
     return { client, events };
   }
@@ -74,6 +75,29 @@ describe('SDK: RoomClient (ephemeral rooms)', () => {
     cy.client.leave();
     await eventually(() => names(ann).length === 3 && names(bob).length === 3);
     expect(names(ann)).toEqual(['Ann', 'Bob', 'Eve']);
+  });
+
+  it('a member whose connection drops rejoins under the same id, and reads and writes again', async () => {
+    const room = `drop-${randomBytes(4).toString('hex')}`;
+    const proxy = await startTcpProxy('127.0.0.1', Number(new URL(srv.url).port));
+    const ann = await join(room, 'Ann', PASSPHRASE, `http://127.0.0.1:${proxy.port}`);
+    const bob = await join(room, 'Bob');
+    await eventually(() => names(ann).length === 2);
+
+    await proxy.down();
+    await eventually(() => of(ann, 'connection').length === 1 && names(bob).length === 1);
+    expect(ann.client.connected).toBe(false);
+    await expect(ann.client.send('while away')).rejects.toThrow('Not connected to the room: reconnecting…');
+
+    await proxy.up();
+    await eventually(() => ann.client.connected && names(bob).length === 2, 15_000);
+    expect(of(ann, 'connection').map((e) => e.state)).toEqual(['reconnecting', 'joined']);
+    expect(bob.client.members.map((m) => m.id)).toEqual([bob.client.me.id, ann.client.me.id]);
+    expect(names(ann)).toEqual(['Ann', 'Bob']);
+    await ann.client.send('back again');
+    await eventually(() => of(bob, 'message').length === 1);
+    expect(of(bob, 'message')[0]!.content?.text).toBe('back again');
+    await proxy.down();
   });
 
   it('a refused join rejects with the server code; a fast writer is stopped by its budget before the server limits it', async () => {
