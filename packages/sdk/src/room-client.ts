@@ -76,6 +76,8 @@ export class RoomClient {
   private rejoinTimer: ReturnType<typeof setTimeout> | undefined;
   private typingSentAt: number | undefined;
   private settle: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  /** Frames are handled one after another: a message still decrypting must not be overtaken by a reaction to it. */
+  private handled: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly options: RoomJoinOptions,
@@ -88,7 +90,16 @@ export class RoomClient {
     this.socket = new PushSubscription({
       url: async () => `${wsBase}/rooms`,
       onOpen: () => this.sendJoin(),
-      onFrame: (frame) => void this.onFrame(frame as ServerFrame),
+      onFrame: (frame) => {
+        // A failure (a throwing onEvent) is reported as uncaught, as EventTarget reports a listener's, and the frames after it go on.
+        this.handled = this.handled
+          .then(() => this.onFrame(frame as ServerFrame))
+          .catch((error: unknown) => {
+            queueMicrotask(() => {
+              throw error;
+            });
+          });
+      },
       onClose: () => {
         if (!this.joined) return;
         this.joined = false;
