@@ -31,7 +31,7 @@ export class RoomSession extends EventTarget {
   readonly lines: RoomLine[] = [];
   members: RoomMember[] = [];
   connected = true;
-  /** The server's last error after the join (e.g. rate limited), shown until the next one. */
+  /** The last error after the join (the server's, or a refused reaction), shown until the next one or a reaction that went out. */
   problem = '';
   private readonly typists = new Map<string, ReturnType<typeof setTimeout>>();
   /** message id -> emoji -> the user ids that gave it. */
@@ -74,9 +74,15 @@ export class RoomSession extends EventTarget {
     this.live().typing(isTyping);
   }
 
-  /** Gives `emoji`, or takes it back if you gave it; the count changes when the server echoes it. */
+  /** Gives `emoji`, or takes it back if you gave it; the count changes when the server echoes it. A refusal (offline, over the budget) shows as the problem. */
   toggleReaction(messageId: string, emoji: string): void {
-    this.live().react(messageId, emoji, this.reactionsTo(messageId, emoji).mine ? 'remove' : 'add');
+    try {
+      this.live().react(messageId, emoji, this.reactionsTo(messageId, emoji).mine ? 'remove' : 'add');
+      this.problem = '';
+    } catch (error) {
+      this.problem = error instanceof Error ? error.message : String(error);
+      this.changed();
+    }
   }
 
   leave(): void {
