@@ -7,6 +7,7 @@ import { cryptoPrimitives } from '../../docs/examples/crypto.js';
 import { directMessages } from '../../docs/examples/direct-messages.js';
 import { encryptedFiles } from '../../docs/examples/encrypted-files.js';
 import { groups } from '../../docs/examples/groups.js';
+import { rooms } from '../../docs/examples/rooms.js';
 import { startOidcProvider } from '../support/oidc-provider.js';
 import { startServer, type RunningServer } from '../support/test-server.js';
 
@@ -59,6 +60,12 @@ describe('docs/sdk.md examples, run against a real server', () => {
 
   it('accounts: bob opens what alice sealed to his one-time prekey, which is spent', async () => {
     expect(await accounts(srv.url)).toEqual({ received: 'hi bob', prekeysLeft: 9 });
+  });
+
+  it('rooms: bob sees alice in the room and reads her message', async () => {
+    const { members, received } = await rooms(srv.url);
+    expect(members).toEqual(['Bob', 'Alice']);
+    expect(received).toMatchObject({ name: 'Alice', text: 'chapter 3 tonight?' });
   });
 
   it('chat events: bob receives alice’s event', async () => {

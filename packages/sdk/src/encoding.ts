@@ -20,9 +20,13 @@ export const bytesOf = (data: Uint8Array | string): Uint8Array => (typeof data =
 /** Bytes for fetch and Web Crypto, whose types want an ArrayBuffer-backed view (SharedArrayBuffer is not supported). */
 export const bufferSource = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => bytes as Uint8Array<ArrayBuffer>;
 
+/** Web Crypto's SubtleCrypto: browsers offer it only to secure contexts; say so rather than fail on `undefined`. */
+export function subtle(): typeof crypto.subtle {
+  if (globalThis.crypto?.subtle === undefined) throw new Error('Web Crypto is unavailable: in a browser, serve the app over https:// (or http://localhost)');
+  return crypto.subtle;
+}
+
 /** SHA-256 in hex, through Web Crypto (the non-sumo libsodium build has no SHA-256). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  // Browsers offer crypto.subtle only to secure contexts; say so rather than fail on `undefined`.
-  if (globalThis.crypto?.subtle === undefined) throw new Error('Web Crypto is unavailable: in a browser, serve the app over https:// (or http://localhost)');
-  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bufferSource(bytes))));
+  return toHex(new Uint8Array(await subtle().digest('SHA-256', bufferSource(bytes))));
 }

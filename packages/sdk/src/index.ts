@@ -24,3 +24,5 @@ export { AccountClient, encryptedMessage, type AccountSocketOptions, type Prekey
 export { ChatEventsClient, type ChatEvent, type NewChatEvent, type PostedEvent } from './chat-events-client.js';
 export { newCallInvite, callInviteOf, encodeCallInvite, type CallInvite } from './call-invite.js';
 export { CallSignaling, type CallRole, type CallSignal, type CallSignalingHandlers } from './call-signaling.js';
+export { RoomClient, TYPING_REFRESH_MS, type RoomEvent, type RoomJoinOptions, type RoomLimits, type RoomMember } from './room-client.js';
+export { ROOM_KDF, deriveRoomKey, encryptRoomContent, decryptRoomContent, type RoomContent, type RoomKey } from './room-crypto.js';

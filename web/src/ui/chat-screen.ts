@@ -6,6 +6,7 @@ import { callPanel } from './call-panel.js';
 import { contactLabel, contactsPanel } from './contacts-panel.js';
 import { conversationPanel } from './conversation-panel.js';
 import { identityPanel } from './identity-panel.js';
+import { roomsPanel } from './rooms-panel.js';
 import { type Section, sectionTabs } from './sections.js';
 
 /** The signed-in screen: who you are, then the sections (direct messages first); redrawn whenever the messenger changes. */
@@ -27,7 +28,10 @@ export async function chatScreen(messenger: Messenger): Promise<HTMLElement> {
   };
   messenger.addEventListener('change', render);
   render();
-  const sections: Section[] = [{ name: 'Messages', element: h('div', { class: 'layout' }, contacts.element, conversation.element) }];
+  const sections: Section[] = [
+    { name: 'Messages', element: h('div', { class: 'layout' }, contacts.element, conversation.element) },
+    { name: 'Rooms', element: roomsPanel() },
+  ];
   return h(
     'div',
     { class: 'chat' },
