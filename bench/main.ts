@@ -59,7 +59,7 @@ async function withServer<T>(
 /** The original Python server for the length of `body`; stopped (and its Redis keys and files removed) afterwards. */
 async function withOriginal<T>(setup: OriginalSetup, body: (server: OriginalServer) => Promise<T>): Promise<T> {
   const server = await startOriginalServer(setup);
-  log(`original: pid ${server.pid} at ${server.url} (${setup.dir}, Redis ${setup.redisUrl})`);
+  log(`original: pid ${server.pid} at ${server.url} (${setup.dir}, ${setup.redisUrl === undefined ? 'memory mode' : `Redis ${setup.redisUrl}`})`);
   try {
     return await body(server);
   } finally {
@@ -164,7 +164,9 @@ async function main(): Promise<void> {
   }
   results.send = medianRun(runs.whispr);
   results.bare = medianRun(runs.bare);
-  if (original !== undefined) results.original = 'skipped' in original ? { skipped: original.skipped } : { run: medianRun(runs.original) };
+  if (original !== undefined)
+    results.original =
+      'skipped' in original ? { skipped: original.skipped } : { mode: original.redisUrl === undefined ? 'memory' : 'redis', run: medianRun(runs.original) };
   if (cfg.rounds > 1 && rounds.length > 0) results.rounds = rounds;
   if (results.send !== undefined && results.bare !== undefined) results.ratio = round(results.send.rps / results.bare.rps, 3);
 

@@ -15,8 +15,8 @@ import { deleteRedisKeys } from '../test/support/redis-keys.js';
 export interface OriginalSetup {
   dir: string;
   python: string;
-  /** Redis URL with the database number the original gets (its code hard-codes localhost:6379 db 0). */
-  redisUrl: string;
+  /** Redis URL with the database number the original gets (its code hard-codes localhost:6379 db 0); undefined: memory mode. */
+  redisUrl: string | undefined;
 }
 
 /** The key families the original's /send writes (rate limit, inbox, analytics): deleted afterwards. */
@@ -26,17 +26,23 @@ const ORIGINAL_KEY_PREFIXES = ['rate:', 'inbox:', 'metrics:'];
 const SERVER_UTILS = ['config', 'groups_backend', 'analytics_backend'];
 
 /**
- * Starts uvicorn with server:app. Its Redis client is redirected to the bench's database number (the
- * original hard-codes db 0, which other users of this Redis share); nothing else is changed.
+ * Starts uvicorn with server:app. Redis mode: its Redis client is redirected to the bench's database
+ * (the original hard-codes localhost:6379 db 0, which other users of this Redis share). Memory mode:
+ * `redis` cannot be imported, as when it is not installed, and the original keeps its queues in memory.
+ * Nothing else is changed.
  */
 const LAUNCHER = `
-import sys, redis, uvicorn
+import sys, uvicorn
 app_dir, host, port, redis_host, redis_port, redis_db = sys.argv[1:]
-class BenchRedis(redis.Redis):
-    def __init__(self, *args, **kwargs):
-        kwargs.update(host=redis_host, port=int(redis_port), db=int(redis_db))
-        super().__init__(*args, **kwargs)
-redis.Redis = BenchRedis
+if redis_host == "":
+    sys.modules["redis"] = None
+else:
+    import redis
+    class BenchRedis(redis.Redis):
+        def __init__(self, *args, **kwargs):
+            kwargs.update(host=redis_host, port=int(redis_port), db=int(redis_db))
+            super().__init__(*args, **kwargs)
+    redis.Redis = BenchRedis
 sys.path.insert(0, app_dir)
 uvicorn.run("server:app", host=host, port=int(port))
 `;
@@ -46,6 +52,8 @@ export async function originalSetup(redisBaseUrl: string): Promise<OriginalSetup
   const dir = process.env.BENCH_ORIGINAL_DIR;
   if (dir === undefined || dir === '') return { skipped: 'BENCH_ORIGINAL_DIR is not set (a work tree of github:Akame1981/Whispr, see bench/README.md)' };
   if (!existsSync(join(dir, 'server.py'))) return { skipped: `BENCH_ORIGINAL_DIR=${dir} has no server.py` };
+  const python = process.env.BENCH_ORIGINAL_PYTHON ?? '/usr/bin/python3';
+  if (process.env.BENCH_ORIGINAL_MODE === 'memory') return { dir: resolve(dir), python, redisUrl: undefined };
   const url = new URL(redisBaseUrl);
   url.pathname = `/${process.env.BENCH_ORIGINAL_REDIS_DB ?? '9'}`;
   const redisUrl = url.toString();
@@ -61,7 +69,7 @@ export async function originalSetup(redisBaseUrl: string): Promise<OriginalSetup
   } finally {
     redis.disconnect();
   }
-  return { dir: resolve(dir), python: process.env.BENCH_ORIGINAL_PYTHON ?? '/usr/bin/python3', redisUrl };
+  return { dir: resolve(dir), python, redisUrl };
 }
 
 export interface OriginalServer {
@@ -89,8 +97,9 @@ export async function startOriginalServer(setup: OriginalSetup): Promise<Origina
   symlinkSync(join(setup.dir, 'server.py'), join(appDir, 'server.py'));
   for (const name of SERVER_UTILS) symlinkSync(join(setup.dir, 'server_utils', name), join(appDir, 'server_utils', name));
   const port = await freePort();
-  const redis = new URL(setup.redisUrl);
-  const child = spawn(setup.python, ['-c', LAUNCHER, appDir, '127.0.0.1', String(port), redis.hostname, redis.port || '6379', redis.pathname.slice(1)], {
+  const redis = setup.redisUrl === undefined ? undefined : new URL(setup.redisUrl);
+  const redisArgs = redis === undefined ? ['', '', ''] : [redis.hostname, redis.port || '6379', redis.pathname.slice(1)];
+  const child = spawn(setup.python, ['-c', LAUNCHER, appDir, '127.0.0.1', String(port), ...redisArgs], {
     cwd: appDir,
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
     // stdout: its per-request prints and uvicorn's access log go to /dev/null, as Whispr's request log does.
@@ -104,7 +113,8 @@ export async function startOriginalServer(setup: OriginalSetup): Promise<Origina
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
   const cleanup = async () => {
-    for (const prefix of ORIGINAL_KEY_PREFIXES) await deleteRedisKeys(setup.redisUrl, prefix);
+    const { redisUrl } = setup;
+    if (redisUrl !== undefined) for (const prefix of ORIGINAL_KEY_PREFIXES) await deleteRedisKeys(redisUrl, prefix);
     rmSync(appDir, { recursive: true, force: true });
   };
   const stop = async () => {

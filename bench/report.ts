@@ -13,7 +13,7 @@ export interface BenchResults {
   bare?: SendPhaseResult;
   ratio?: number;
   /** The original Python server under the same /send load (median run), or why it did not run. */
-  original?: { skipped?: string; run?: SendPhaseResult | undefined };
+  original?: { skipped?: string; mode?: 'redis' | 'memory'; run?: SendPhaseResult | undefined };
   /** Every /send run when BENCH_ROUNDS > 1 (send, bare and original above are the median runs). */
   rounds?: { round: number; server: SendServer; rps: number; p99_ms: number; server_cpu_us_per_req: number | null; other_cpu_pct: number | null }[];
   push?: PushPhaseResult;
@@ -204,7 +204,7 @@ export function renderReport(r: BenchResults): string {
   if (r.original?.skipped !== undefined) out.push(`original Whispr server: skipped (${r.original.skipped})`);
   if (r.original?.run !== undefined && r.send !== undefined)
     out.push(
-      `whispr/original: server CPU per send ${show(originalCpuRatio(r))} (goal <= ${GOALS.originalCpuRatio}), sends/s ${round(r.send.rps / r.original.run.rps, 2)}; original: uvicorn server:app, Redis mode`,
+      `whispr/original: server CPU per send ${show(originalCpuRatio(r))} (goal <= ${GOALS.originalCpuRatio}), sends/s ${round(r.send.rps / r.original.run.rps, 2)}; original: uvicorn server:app, ${r.original.mode === 'memory' ? 'memory mode (no Redis)' : 'Redis mode'}`,
     );
   if (r.rounds !== undefined) {
     out.push(`${Math.max(...r.rounds.map((x) => x.round))} rounds, median run shown; every run:`);
