@@ -210,7 +210,7 @@ export function renderReport(r: BenchResults): string {
     out.push(`${Math.max(...r.rounds.map((x) => x.round))} rounds, median run shown; every run:`);
     for (const x of r.rounds)
       out.push(
-        `  round ${x.round} ${x.server.padEnd(6)} ${String(x.rps).padStart(6)} req/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_req)} us/req  other cpu ${show(x.other_cpu_pct)}%`,
+        `  round ${x.round} ${x.server.padEnd(8)} ${String(x.rps).padStart(6)} req/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_req)} us/req  other cpu ${show(x.other_cpu_pct)}%`,
       );
   }
   if (r.ratio !== undefined) {
