@@ -1,4 +1,5 @@
-// npm run bench: signed /send throughput and latency (Whispr vs a bare node:http baseline), WebSocket
+// npm run bench: signed /send throughput and latency (Whispr vs a bare node:http baseline and the
+// original Python server's CPU per send), WebSocket
 // push rate, group send/fetch/push, rooms fan-out and memory per socket (Whispr vs bare ws), /signal
 // relaying, chat-app events (Whispr vs a bare node:http + ws + SQLite baseline, then group events
 // fanned out to every member), and cluster mode (one node vs three on PostgreSQL + Redis, cross-node
@@ -11,9 +12,10 @@ import { measureClusterPhase } from './cluster-phase.js';
 import { benchConfig } from './config.js';
 import { measureEventsPhase } from './events-phase.js';
 import { measureGroup } from './group-load.js';
+import { killOriginal, type OriginalServer, type OriginalSetup, originalSetup, startOriginalServer } from './original-server.js';
 import { reexecWithOpenFiles } from './open-files.js';
 import { measurePush } from './push-rate.js';
-import { evaluateGoals, renderReport, type BenchResults } from './report.js';
+import { evaluateGoals, renderReport, type BenchResults, type SendServer } from './report.js';
 import { measureRooms, roomsOpenFilesNeeded } from './rooms-phase.js';
 import { METRICS_TOKEN } from './health.js';
 import { measureSend, type SendPhaseResult } from './send-load.js';
@@ -26,10 +28,14 @@ const RESULTS_DIR = new URL('./results/', import.meta.url);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-process.once('exit', killAllChildren);
+process.once('exit', () => {
+  killAllChildren();
+  killOriginal();
+});
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     killAllChildren();
+    killOriginal();
     process.exit(130);
   });
 }
@@ -43,6 +49,17 @@ async function withServer<T>(
 ): Promise<T> {
   const server = await startServerChild(entry, { name, env, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) });
   log(`${name}: pid ${server.pid} at ${server.url}`);
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The original Python server for the length of `body`; stopped (and its Redis keys and files removed) afterwards. */
+async function withOriginal<T>(setup: OriginalSetup, body: (server: OriginalServer) => Promise<T>): Promise<T> {
+  const server = await startOriginalServer(setup);
+  log(`original: pid ${server.pid} at ${server.url} (${setup.dir}, ${setup.redisUrl === undefined ? 'memory mode' : `Redis ${setup.redisUrl}`})`);
   try {
     return await body(server);
   } finally {
@@ -103,7 +120,7 @@ async function main(): Promise<void> {
   const identities = generateIdentities(cfg.identities);
   const sendPool = new BodyPool(identities, identities, cfg.plaintextBytes);
   const initial = Math.ceil(cfg.poolRps * (cfg.seconds + cfg.warmupSeconds));
-  if (cfg.phases.has('send') || cfg.phases.has('bare')) {
+  if (cfg.phases.has('send') || cfg.phases.has('bare') || cfg.phases.has('original')) {
     await sendPool.growTo(initial);
     meta.body_bytes = sendPool.averageBytes;
     log(`built ${sendPool.size} distinct signed bodies (~${sendPool.averageBytes} bytes) in ${round((performance.now() - t) / 1000, 1)} s`);
@@ -112,16 +129,27 @@ async function main(): Promise<void> {
   const results: Omit<BenchResults, 'goals'> = { meta };
   const phase = { url: '', serverPid: 0, connections: cfg.connections, warmupSeconds: cfg.warmupSeconds, seconds: cfg.seconds, log };
 
-  // Whispr and bare alternate (and swap order every other round) so slow drift on a shared machine hits both.
-  const runs: Record<'whispr' | 'bare', SendPhaseResult[]> = { whispr: [], bare: [] };
+  // Whispr, bare and the original alternate (order reversed every other round) so slow drift on a shared machine hits all.
+  // The original phase compares with Whispr's run of the same load, so it runs Whispr's too.
+  const original = cfg.phases.has('original') ? await originalSetup(cfg.clusterRedisUrl) : undefined;
+  if (original !== undefined && 'skipped' in original) log(`original Whispr server: skipped (${original.skipped})`);
+  const wanted = (server: SendServer) =>
+    server === 'whispr'
+      ? cfg.phases.has('send') || original !== undefined
+      : server === 'bare'
+        ? cfg.phases.has('bare')
+        : original !== undefined && !('skipped' in original);
+  const runs: Record<SendServer, SendPhaseResult[]> = { whispr: [], bare: [], original: [] };
   const rounds: NonNullable<BenchResults['rounds']> = [];
   for (let n = 1; n <= cfg.rounds; n++) {
-    const order: ('whispr' | 'bare')[] = n % 2 === 1 ? ['whispr', 'bare'] : ['bare', 'whispr'];
-    for (const server of order) {
-      if (!cfg.phases.has(server === 'whispr' ? 'send' : 'bare')) continue;
-      const result = await withServer(server === 'whispr' ? WHISPR : BARE, server, childEnv, cpuProfDir, (s) =>
-        measureSend({ ...phase, url: s.url, serverPid: s.pid, pool: sendPool }),
-      );
+    const all: SendServer[] = ['whispr', 'bare', 'original'];
+    for (const server of (n % 2 === 1 ? all : all.reverse()).filter(wanted)) {
+      const measure = (url: string, serverPid: number, stored?: () => Promise<number>) =>
+        measureSend({ ...phase, url, serverPid, pool: sendPool, ...(stored === undefined ? {} : { stored }) });
+      const result =
+        server === 'original' && original !== undefined && !('skipped' in original)
+          ? await withOriginal(original, (s) => measure(s.url, s.pid, s.storedMessages))
+          : await withServer(server === 'whispr' ? WHISPR : BARE, server, childEnv, cpuProfDir, (s) => measure(s.url, s.pid));
       log(`  ${server}: ${result.rps} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.server_cpu_us_per_req} us server CPU/req`);
       runs[server].push(result);
       rounds.push({
@@ -136,6 +164,9 @@ async function main(): Promise<void> {
   }
   results.send = medianRun(runs.whispr);
   results.bare = medianRun(runs.bare);
+  if (original !== undefined)
+    results.original =
+      'skipped' in original ? { skipped: original.skipped } : { mode: original.redisUrl === undefined ? 'memory' : 'redis', run: medianRun(runs.original) };
   if (cfg.rounds > 1 && rounds.length > 0) results.rounds = rounds;
   if (results.send !== undefined && results.bare !== undefined) results.ratio = round(results.send.rps / results.bare.rps, 3);
 
@@ -215,6 +246,7 @@ main().then(
   (err: unknown) => {
     console.error(err);
     killAllChildren();
+    killOriginal();
     process.exit(1);
   },
 );

@@ -12,8 +12,10 @@ export interface BenchResults {
   send?: SendPhaseResult;
   bare?: SendPhaseResult;
   ratio?: number;
-  /** Every /send run when BENCH_ROUNDS > 1 (send and bare above are the median runs). */
-  rounds?: { round: number; server: 'whispr' | 'bare'; rps: number; p99_ms: number; server_cpu_us_per_req: number | null; other_cpu_pct: number | null }[];
+  /** The original Python server under the same /send load (median run), or why it did not run. */
+  original?: { skipped?: string; mode?: 'redis' | 'memory'; run?: SendPhaseResult | undefined };
+  /** Every /send run when BENCH_ROUNDS > 1 (send, bare and original above are the median runs). */
+  rounds?: { round: number; server: SendServer; rps: number; p99_ms: number; server_cpu_us_per_req: number | null; other_cpu_pct: number | null }[];
   push?: PushPhaseResult;
   group?: GroupPhaseResult;
   rooms?: RoomsPhaseResult;
@@ -23,12 +25,17 @@ export interface BenchResults {
   goals: { name: string; target: string; value: number | null; pass: boolean | null }[];
 }
 
+/** The servers of the signed /send runs: Whispr, the bare node:http baseline, the original Python server. */
+export type SendServer = 'whispr' | 'bare' | 'original';
+
 const NOISY_OTHER_CPU_PCT = 15;
 
 export const GOALS = {
   sendRps: 4000,
   p99Ms: 25,
   ratio: 0.7,
+  /** Issue 18: Whispr's server CPU per signed send beside the original Python server's in the same run. */
+  originalCpuRatio: 0.125,
   groupPushP99Ms: 100,
   roomsFanoutRatio: 0.8,
   roomsP99Ms: 10,
@@ -88,6 +95,15 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
     { name: 'signed sends/s', target: `>= ${GOALS.sendRps}`, value: r.send?.rps ?? null, pass: r.send === undefined ? null : r.send.rps >= GOALS.sendRps },
     { name: 'send p99 (ms)', target: `< ${GOALS.p99Ms}`, value: r.send?.p99_ms ?? null, pass: r.send === undefined ? null : r.send.p99_ms < GOALS.p99Ms },
     { name: 'whispr / bare', target: `>= ${GOALS.ratio}`, value: r.ratio ?? null, pass: r.ratio === undefined ? null : r.ratio >= GOALS.ratio },
+    (() => {
+      const value = originalCpuRatio(r);
+      return {
+        name: 'server CPU per send whispr/original',
+        target: `<= ${GOALS.originalCpuRatio}`,
+        value,
+        pass: value === null ? null : value <= GOALS.originalCpuRatio,
+      };
+    })(),
     // Issue 3: group messages reach connected members within 100 ms at p99 under load (every frame counted).
     {
       name: 'group push p99 (ms)',
@@ -164,6 +180,13 @@ function clusterGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goals'] {
   ];
 }
 
+/** Whispr's server CPU per accepted send over the original Python server's, of the same run. */
+function originalCpuRatio(r: Omit<BenchResults, 'goals'>): number | null {
+  const whispr = r.send?.server_cpu_us_per_req;
+  const original = r.original?.run?.server_cpu_us_per_req;
+  return whispr == null || original == null || original === 0 ? null : round(whispr / original, 3);
+}
+
 function table(rows: (string | number)[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => String(row[c] ?? '').length)));
   const line = (row: (string | number)[]) =>
@@ -198,14 +221,20 @@ export function renderReport(r: BenchResults): string {
         ['server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed', 'stored/2xx', 'srv cpu us/req', 'cpu% srv/gen/other'],
         sendRow('whispr', r.send),
         sendRow(`bare (${String(r.meta.bare_mode)})`, r.bare),
+        ...(r.original?.run === undefined ? [] : [sendRow('original (Python)', r.original.run)]),
       ]),
     );
   }
+  if (r.original?.skipped !== undefined) out.push(`original Whispr server: skipped (${r.original.skipped})`);
+  if (r.original?.run !== undefined && r.send !== undefined)
+    out.push(
+      `whispr/original: server CPU per send ${show(originalCpuRatio(r))} (goal <= ${GOALS.originalCpuRatio}), sends/s ${round(r.send.rps / r.original.run.rps, 2)}; original: uvicorn server:app, ${r.original.mode === 'memory' ? 'memory mode (no Redis)' : 'Redis mode'}`,
+    );
   if (r.rounds !== undefined) {
     out.push(`${Math.max(...r.rounds.map((x) => x.round))} rounds, median run shown; every run:`);
     for (const x of r.rounds)
       out.push(
-        `  round ${x.round} ${x.server.padEnd(6)} ${String(x.rps).padStart(6)} req/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_req)} us/req  other cpu ${show(x.other_cpu_pct)}%`,
+        `  round ${x.round} ${x.server.padEnd(8)} ${String(x.rps).padStart(6)} req/s  p99 ${x.p99_ms} ms  ${show(x.server_cpu_us_per_req)} us/req  other cpu ${show(x.other_cpu_pct)}%`,
       );
   }
   if (r.ratio !== undefined) {
@@ -218,6 +247,7 @@ export function renderReport(r: BenchResults): string {
   for (const [name, p] of [
     ['whispr', r.send],
     ['bare', r.bare],
+    ['original', r.original?.run],
   ] as const) {
     if (p === undefined) continue;
     if (p.reused > 0) out.push(`WARNING ${name}: ${p.reused} bodies were sent twice (pool too small): those answers are duplicates, not stores`);
@@ -280,6 +310,7 @@ export function renderReport(r: BenchResults): string {
   const noisy = [
     r.send,
     r.bare,
+    r.original?.run,
     r.push,
     r.group?.send,
     r.group?.fetch,

@@ -27,6 +27,8 @@ export async function measureSend(options: {
   warmupSeconds: number;
   seconds: number;
   log: (line: string) => void;
+  /** Messages the server holds afterwards; by default its queued_messages figure. */
+  stored?: () => Promise<number>;
 }): Promise<SendPhaseResult> {
   const { url, pool, connections, seconds } = options;
   const cursor = new BodyCursor(pool);
@@ -47,7 +49,7 @@ export async function measureSend(options: {
   const { serverSeconds, ...cpu } = meter();
   // Let the requests still in flight when the run stopped finish before counting rows.
   await new Promise((resolve) => setTimeout(resolve, 300));
-  const stored = await queuedMessages(url);
+  const stored = await (options.stored ?? (() => queuedMessages(url)))();
   return {
     ...run,
     warmup_rps: warmupRps,

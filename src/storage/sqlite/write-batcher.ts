@@ -14,8 +14,15 @@ interface PendingWrite {
 export class SqliteWriteBatcher {
   private pending: PendingWrite[] = [];
   private scheduled = false;
+  /**
+   * Runs its argument in a transaction, or in a savepoint when called inside one. Made once:
+   * db.transaction() builds four wrappers and defines their properties on every call.
+   */
+  private readonly atomically: (work: () => unknown) => unknown;
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(db: SqliteDatabase) {
+    this.atomically = db.transaction((work: () => unknown) => work());
+  }
 
   run<T>(work: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -33,16 +40,15 @@ export class SqliteWriteBatcher {
     this.pending = [];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
-      this.db.transaction(() => {
+      this.atomically(() => {
         for (const write of batch) {
           try {
-            // A nested better-sqlite3 transaction is a savepoint.
-            outcomes.push({ ok: true, value: this.db.transaction(write.work)() });
+            outcomes.push({ ok: true, value: this.atomically(write.work) });
           } catch (error) {
             outcomes.push({ ok: false, error });
           }
         }
-      })();
+      });
     } catch (error) {
       for (const write of batch) write.reject(error);
       return;
