@@ -163,10 +163,13 @@ export class GroupClient {
       by_user_id: this.me,
     });
   }
-  /** Seals `key` to every current member and stores it under `keyVersion` (what an owner/admin does after a rekey). */
-  async distributeKey(groupId: string, key: Uint8Array, keyVersion: number): Promise<void> {
-    const { members } = await this.memberKeys(groupId);
-    for (const member of members) await this.updateMemberKey(groupId, member.user_id, toBase64(seal(fromHex(member.user_id), key)), keyVersion);
+  /**
+   * Seals `key` to each member and stores it under `keyVersion` (what an owner/admin does after a
+   * rekey): by default every current member; `to` names some (those who joined since, say).
+   */
+  async distributeKey(groupId: string, key: Uint8Array, keyVersion: number, to?: readonly string[]): Promise<void> {
+    const members = to ?? (await this.memberKeys(groupId)).members.map((member) => member.user_id);
+    for (const member of members) await this.updateMemberKey(groupId, member, toBase64(seal(fromHex(member), key)), keyVersion);
   }
   /** Opens the caller's sealed group key at the group's current version. */
   async myKey(groupId: string): Promise<{ key: Uint8Array; keyVersion: number }> {

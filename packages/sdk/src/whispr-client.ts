@@ -2,6 +2,7 @@ import { openSealed, seal, sign, verify } from './crypto.js';
 import { fromBase64, fromHex, sha256Hex, toBase64, toHex } from './encoding.js';
 import { decryptFile, encryptFile } from './file-crypto.js';
 import { encodeFileEnvelope, type FileEnvelope } from './file-envelope.js';
+import type { GroupMessageItem } from './group-client.js';
 import type { UploadBody } from './wire/attachments.js';
 import { request, requestJson } from './http.js';
 import type { Identity } from './keys.js';
@@ -19,6 +20,14 @@ export interface InboxMessage {
   /** Present on pushed frames. */
   to?: string;
 }
+
+/**
+ * A typed push frame: a group's new message or key version (docs/groups.md, Live events). Best
+ * effort: the durable copy is the history. A later server may send other types: check `type`.
+ */
+export type PushEvent =
+  | { type: 'group_message'; group_id: string; channel_id: string; message: GroupMessageItem }
+  | { type: 'group_key_version'; group_id: string; key_version: number; reason: string };
 
 export interface SendBody {
   to: string;
@@ -201,10 +210,14 @@ export class WhisprClient {
     return issued.access_token;
   }
 
-  /** Push socket for this inbox: queued messages first, then live ones; reconnects with backoff. */
+  /**
+   * Push socket for this inbox: queued messages first, then live ones; reconnects with backoff.
+   * The same socket carries typed events (`group_message`, `group_key_version`): they go to
+   * `onEvent`, never to `onMessage` (a group_message frame also has a `message` field).
+   */
   subscribe(
     onMessage: (message: InboxMessage) => void,
-    options: { path?: 'key' | 'query'; onOpen?: () => void; onClose?: (code: number, reason: string) => void } = {},
+    options: { path?: 'key' | 'query'; onOpen?: () => void; onClose?: (code: number, reason: string) => void; onEvent?: (event: PushEvent) => void } = {},
   ): PushSubscription {
     const wsBase = this.baseUrl.replace(/^http/, 'ws');
     return new PushSubscription({
@@ -215,7 +228,9 @@ export class WhisprClient {
         return url.toString();
       },
       onFrame: (frame) => {
-        if (typeof frame === 'object' && frame !== null && 'message' in frame) onMessage(frame as InboxMessage);
+        if (typeof frame !== 'object' || frame === null) return;
+        if ('type' in frame && typeof frame.type === 'string') options.onEvent?.(frame as PushEvent);
+        else if ('message' in frame) onMessage(frame as InboxMessage);
       },
       ...(options.onOpen === undefined ? {} : { onOpen: options.onOpen }),
       ...(options.onClose === undefined ? {} : { onClose: options.onClose }),
