@@ -17,6 +17,13 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 /** A labelled control: the label wraps it, so screen readers and tests find it by its name. */
 export const field = (label: string, control: HTMLElement): HTMLLabelElement => h('label', { class: 'field' }, h('span', {}, label), control);
 
+/** What went wrong, in words for the person: a server refusal's detail (an SDK WhisprError), else the message. */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const detail = (error as { detail?: unknown }).detail;
+  return typeof detail === 'string' && detail !== '' ? detail : error.message;
+}
+
 /**
  * Runs a form's async action, showing a failure in its alert line. With `lock`, its controls are
  * disabled meanwhile (a slow key derivation must not start twice); without, typing goes on.
@@ -29,7 +36,7 @@ export function onSubmit(form: HTMLFormElement, alert: HTMLElement, action: () =
     alert.textContent = '';
     action()
       .catch((error: unknown) => {
-        alert.textContent = error instanceof Error ? error.message : String(error);
+        alert.textContent = errorText(error);
       })
       .finally(() => {
         if (fieldset !== null) fieldset.disabled = false;

@@ -1,6 +1,8 @@
 import { WhisprClient } from 'whispr-sdk';
 import { Messenger } from './chat/messenger.js';
 import type { StoredRecord } from './chat/records.js';
+import { Groups } from './groups/groups.js';
+import { type GroupRecord, GroupVault } from './groups/group-vault.js';
 import { Idb } from './storage/idb.js';
 import { SealedRecords } from './storage/sealed-records.js';
 import { createVault, hasVault, type Unlocked, unlockVault } from './storage/vault.js';
@@ -20,8 +22,10 @@ const idb = await Idb.open();
 async function start({ identity, key }: Unlocked): Promise<void> {
   const client = new WhisprClient({ baseUrl: location.origin, identity });
   const messenger = await Messenger.open(client, new SealedRecords<StoredRecord>(idb, key));
-  show(await chatScreen(messenger));
+  const groups = new Groups(client, await GroupVault.open(new SealedRecords<GroupRecord>(idb, key, 'group-records')), messenger);
+  show(await chatScreen(messenger, groups));
   messenger.start();
+  groups.start();
 }
 
 if (await hasVault(idb)) show(unlockScreen(async (passphrase) => start(await unlockVault(idb, passphrase))));

@@ -1,4 +1,4 @@
-import { type InboxMessage, type PushSubscription, text, toHex, type WhisprClient, WhisprError } from 'whispr-sdk';
+import { type InboxMessage, type PushEvent, type PushSubscription, text, toHex, type WhisprClient, WhisprError } from 'whispr-sdk';
 import { isAddress } from '../fingerprint.js';
 import type { SealedRecords } from '../storage/sealed-records.js';
 import { byArrival, type ChatMessage, type Contact, type StoredRecord } from './records.js';
@@ -16,7 +16,8 @@ const incomingId = async (signature: string): Promise<string> =>
  * Direct messages for one unlocked identity: contacts, history and the outbox, all kept sealed in
  * IndexedDB and in memory while unlocked; live delivery over the SDK's push socket (which reconnects
  * with backoff and signs in with a fresh key proof); sends retried until the server accepts them.
- * Fires 'change' whenever what the screen shows changed.
+ * Fires 'change' whenever what the screen shows changed, and 'push-event' (a CustomEvent<PushEvent>)
+ * for each typed event the socket carries (groups).
  */
 export class Messenger extends EventTarget {
   connected = false;
@@ -55,6 +56,8 @@ export class Messenger extends EventTarget {
         this.outbox.kick();
       },
       onClose: () => this.setConnected(false),
+      // Group events share this socket; whoever shows groups listens for 'push-event'.
+      onEvent: (event) => this.dispatchEvent(new CustomEvent<PushEvent>('push-event', { detail: event })),
     });
     window.addEventListener('online', this.kickOutbox);
     this.outbox.kick();

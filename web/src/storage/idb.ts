@@ -1,5 +1,7 @@
-/** The browser's IndexedDB, promised: one database, two stores (the passphrase-sealed identity, and sealed records). */
-export type StoreName = 'vault' | 'records';
+/** The browser's IndexedDB, promised: one database; stores for the passphrase-sealed identity, and sealed records (direct messages; groups). */
+export type StoreName = 'vault' | 'records' | 'group-records';
+
+const STORES: StoreName[] = ['vault', 'records', 'group-records'];
 
 const DATABASE = 'whispr-web';
 
@@ -20,10 +22,10 @@ export class Idb {
   private constructor(private readonly db: IDBDatabase) {}
 
   static async open(): Promise<Idb> {
-    const request = indexedDB.open(DATABASE, 1);
+    // Version 2 added 'group-records'; an upgrade creates only the stores a browser does not have yet.
+    const request = indexedDB.open(DATABASE, 2);
     request.onupgradeneeded = () => {
-      request.result.createObjectStore('vault');
-      request.result.createObjectStore('records');
+      for (const store of STORES) if (!request.result.objectStoreNames.contains(store)) request.result.createObjectStore(store);
     };
     return new Idb(await settled(request));
   }
