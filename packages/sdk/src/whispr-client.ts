@@ -1,6 +1,6 @@
 import { openSealed, seal, sign, verify } from './crypto.js';
 import { fromBase64, fromHex, sha256Hex, toBase64, toHex } from './encoding.js';
-import { decryptFile, encryptFile } from './file-crypto.js';
+import { openEncryptedFile, type ReceivedFile, storeEncryptedFile } from './encrypted-file.js';
 import { encodeFileEnvelope, type FileEnvelope } from './file-envelope.js';
 import type { GroupMessageItem } from './group-client.js';
 import type { UploadBody } from './wire/attachments.js';
@@ -8,7 +8,7 @@ import { request, requestJson } from './http.js';
 import type { Identity } from './keys.js';
 import { PushSubscription } from './push-subscription.js';
 
-export type { UploadBody };
+export type { ReceivedFile, UploadBody };
 
 export interface InboxMessage {
   id: number;
@@ -48,12 +48,6 @@ export interface SendResult {
 /** An encrypted file as `sendFile` sent it: the message that carries its key, and the stored ciphertext's id. */
 export interface SentFile extends SendResult {
   attachment_id: string;
-}
-
-export interface ReceivedFile {
-  bytes: Uint8Array;
-  name: string;
-  mime: string | undefined;
 }
 
 export type KeyType = 'ed25519' | 'x25519';
@@ -131,25 +125,13 @@ export class WhisprClient {
    * name, and a sealed, signed message carries the key, name, size and hash to `to`.
    */
   async sendFile(to: string, bytes: Uint8Array, name: string, mime?: string): Promise<SentFile> {
-    const { key, ciphertext } = encryptFile(bytes);
-    const attachmentId = await this.uploadRaw(to, ciphertext, null);
-    const envelope: FileEnvelope = {
-      type: 'file',
-      attachment_id: attachmentId,
-      key: toBase64(key),
-      name,
-      size: bytes.length,
-      sha256: await sha256Hex(bytes),
-      ...(mime === undefined ? {} : { mime }),
-    };
-    return { ...(await this.send(to, encodeFileEnvelope(envelope))), attachment_id: attachmentId };
+    const envelope = await storeEncryptedFile(bytes, name, mime, (ciphertext) => this.uploadRaw(to, ciphertext, null));
+    return { ...(await this.send(to, encodeFileEnvelope(envelope))), attachment_id: envelope.attachment_id };
   }
 
   /** Fetches and decrypts the file a received envelope points at (see `fileEnvelopeOf`); throws if it does not match. */
   async downloadFile(envelope: FileEnvelope): Promise<ReceivedFile> {
-    const bytes = decryptFile(fromBase64(envelope.key), (await this.download(envelope.attachment_id)).bytes);
-    if (bytes.length !== envelope.size || (await sha256Hex(bytes)) !== envelope.sha256) throw new Error('file does not match its envelope');
-    return { bytes, name: envelope.name, mime: envelope.mime };
+    return openEncryptedFile(envelope, (await this.download(envelope.attachment_id)).bytes);
   }
 
   /** The original /upload body: the bytes as given (no encryption), signed, with their size and sha256. */
