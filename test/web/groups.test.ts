@@ -1,8 +1,10 @@
 /**
  * Whispr Web groups end to end, three people in three Chromium contexts: a group made, two others
  * joining by its invite link, messages in two channels, one member removed, the key rotated for
- * those who stay, and the removed one unable to read what follows; then more history than a page.
+ * those who stay, and the removed one unable to read what follows; a shared file; then more
+ * history than a page.
  */
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { GroupClient, importIdentity, WhisprClient } from 'whispr-sdk';
@@ -28,7 +30,7 @@ describe.skipIf(!haveChromium)('Whispr Web groups (Chromium)', () => {
   // The test writes a page and more of history from one key at once; the client itself keeps to the default budget.
   const web = useWebApp({ max_group_writes_per_second: 200 });
 
-  it('three people: invite by link, two channels, one removed, the key rotated, the removed one reads nothing after; older history a page at a time', async () => {
+  it('three people: invite by link, two channels, one removed, the key rotated, the removed one reads nothing after; a file; older history a page at a time', async () => {
     const context = (width: number) => web.browser.newContext({ viewport: { width, height: 900 } });
     const [aliceContext, bobContext, carolContext] = [await context(1280), await context(390), await context(1280)];
     const alice = await web.openApp(aliceContext);
@@ -111,6 +113,16 @@ describe.skipIf(!haveChromium)('Whispr Web groups (Chromium)', () => {
     const after = (await aliceSdk.fetch(groupId, books)).messages.slice(-2);
     expect(after.map((message) => message.key_version)).toEqual([2, 2]);
     for (const message of after) expect(() => carolSdk.decrypt(message, carolKey.key)).toThrow();
+
+    // Bob shares a file in #books: encrypted under a key of its own, which the channel message carries; Alice saves the same bytes.
+    const notes = 'reading list: chapters 2 to 5';
+    await bob.getByLabel('File to share').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(notes) });
+    await bob.getByRole('button', { name: 'Send file' }).click();
+    const download = alice.getByRole('button', { name: 'Download notes.txt' });
+    await download.waitFor(SLOW);
+    const [saved] = await Promise.all([alice.waitForEvent('download'), download.click()]);
+    expect(saved.suggestedFilename()).toBe('notes.txt');
+    expect(readFileSync((await saved.path())!, 'utf8')).toBe(notes);
 
     // More than a page of history in #general: Bob sees the newest page, then the older ones on request.
     const { key, keyVersion } = await aliceSdk.myKey(groupId);

@@ -43,3 +43,10 @@ export function onSubmit(form: HTMLFormElement, alert: HTMLElement, action: () =
       });
   });
 }
+
+/** Saves a file through the browser's download (which asks where, or uses the downloads folder). */
+export function saveFile(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  h('a', { href: url, download: name }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

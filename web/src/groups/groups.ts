@@ -1,4 +1,13 @@
-import { GroupClient, type GroupInfo, type GroupMessageItem, type PushEvent, type WhisprClient, WhisprError } from 'whispr-sdk';
+import {
+  type FileEnvelope,
+  GroupClient,
+  type GroupInfo,
+  type GroupMessageItem,
+  type PushEvent,
+  type ReceivedFile,
+  type WhisprClient,
+  WhisprError,
+} from 'whispr-sdk';
 import { Retrier } from '../chat/retrier.js';
 import { fragmentLink, takeFragment } from '../fragment-link.js';
 import { ChannelHistory } from './channel-history.js';
@@ -179,12 +188,27 @@ export class Groups extends EventTarget {
     return history;
   }
 
-  async send(groupId: string, channelId: string, text: string): Promise<void> {
+  send(groupId: string, channelId: string, text: string): Promise<void> {
+    return this.post(groupId, channelId, (key, version) => this.api.send(groupId, channelId, key, version, text));
+  }
+
+  /** Encrypted under a key of its own, which the channel message carries (encrypted with the group key). */
+  async sendFile(groupId: string, channelId: string, file: File): Promise<void> {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    return this.post(groupId, channelId, (key, version) => this.api.sendFile(groupId, channelId, key, version, bytes, file.name, file.type || undefined));
+  }
+
+  downloadFile(groupId: string, envelope: FileEnvelope): Promise<ReceivedFile> {
+    return this.api.downloadFile(groupId, envelope);
+  }
+
+  /** Writes to a channel under the current key; a key version that moved on meanwhile asks for a retry once the new key is here. */
+  private async post(groupId: string, channelId: string, write: (key: Uint8Array, version: number) => Promise<unknown>): Promise<void> {
     const group = this.groups.get(groupId);
     const key = group === undefined ? undefined : this.vault.key(groupId, group.keyVersion);
     if (group === undefined || key === undefined) throw new Error('Waiting for the group key: the owner shares it with each member');
     try {
-      await this.api.send(groupId, channelId, key, group.keyVersion, text);
+      await write(key, group.keyVersion);
     } catch (error) {
       if (!(error instanceof WhisprError && error.errorCode === 'KEY_VERSION_MISMATCH')) throw error;
       void this.sync(groupId);

@@ -1,10 +1,12 @@
-import type { GroupMessageItem } from 'whispr-sdk';
-import { errorText, field, h, onSubmit } from '../dom.js';
+import { type FileEnvelope, fileEnvelopeOf, type GroupMessageItem, utf8 } from 'whispr-sdk';
+import { errorText, field, h, onSubmit, saveFile } from '../dom.js';
 import type { ChannelHistory } from '../groups/channel-history.js';
 import type { Group, Groups } from '../groups/groups.js';
 import { groupMembers } from './group-members.js';
 
 const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const bytes = new Intl.NumberFormat(undefined, { style: 'unit', unit: 'kilobyte', maximumFractionDigits: 1 });
+const sizeText = (size: number): string => (size < 1024 ? `${size} B` : bytes.format(size / 1024));
 
 /**
  * One group: its invite link (for managers), channels, the open channel's messages with older
@@ -69,6 +71,9 @@ export function groupView(
     h('fieldset', {}, field('Group message', input), h('button', { type: 'submit' }, 'Send to channel')),
     sendAlert,
   );
+  const file = h('input', { type: 'file', required: true });
+  const fileAlert = h('p', { role: 'alert', class: 'error' });
+  const fileForm = h('form', { hidden: true }, h('fieldset', {}, field('File to share', file), h('button', { type: 'submit' }, 'Send file')), fileAlert);
   const members = h('div');
 
   let current: Group | undefined;
@@ -96,6 +101,12 @@ export function groupView(
     },
     false,
   );
+  onSubmit(fileForm, fileAlert, async () => {
+    const chosen = file.files?.[0];
+    if (current === undefined || channel === undefined || chosen === undefined) return;
+    await groups.sendFile(current.info.id, channel, chosen);
+    fileForm.reset();
+  });
   // Enter sends, Shift+Enter starts a new line, as in direct messages.
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey) {
@@ -104,15 +115,34 @@ export function groupView(
     }
   });
 
+  const fileItem = (groupId: string, envelope: FileEnvelope): HTMLElement =>
+    h(
+      'p',
+      { class: 'text file' },
+      `${envelope.name} (${sizeText(envelope.size)}) `,
+      h(
+        'button',
+        {
+          type: 'button',
+          'aria-label': `Download ${envelope.name}`,
+          onclick: () => act(async () => saveFile(new Blob([(await groups.downloadFile(groupId, envelope)).bytes as Uint8Array<ArrayBuffer>]), envelope.name)),
+        },
+        'Download',
+      ),
+    );
+
   const messageItem = (groupId: string, message: GroupMessageItem): HTMLLIElement => {
     const text = groups.read(groupId, message);
     const mine = message.sender_id === groups.me;
+    const envelope = text === undefined ? undefined : fileEnvelopeOf(utf8(text));
     return h(
       'li',
       { class: `message ${mine ? 'out' : 'in'}` },
       text === undefined
         ? h('p', { class: 'text hint' }, `Cannot be read here: written under key version ${message.key_version}, which this browser was never given`)
-        : h('p', { class: 'text' }, text),
+        : envelope === undefined
+          ? h('p', { class: 'text' }, text)
+          : fileItem(groupId, envelope),
       h('small', { class: 'meta' }, `${nameOf(message.sender_id)}, ${time.format(message.timestamp * 1000)}`),
     );
   };
@@ -121,7 +151,7 @@ export function groupView(
     select = onSelect;
     current = groupId === undefined ? undefined : groups.group(groupId);
     const group = current;
-    for (const part of [compose, channelForm, invite]) part.hidden = true;
+    for (const part of [compose, fileForm, channelForm, invite]) part.hidden = true;
     if (group === undefined) return;
     title.textContent = group.info.name;
     if (group.gone) {
@@ -144,6 +174,7 @@ export function groupView(
       ),
     );
     compose.hidden = channel === undefined;
+    fileForm.hidden = channel === undefined;
     history = channel === undefined ? undefined : groups.history(group.info.id, channel);
     const visible = history?.visible ?? [];
     older.hidden = history?.hasOlder !== true;
@@ -166,6 +197,7 @@ export function groupView(
     older,
     list,
     compose,
+    fileForm,
     members,
   );
   return { element, render };

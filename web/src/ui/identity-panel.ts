@@ -1,14 +1,12 @@
 import type { Identity } from 'whispr-sdk';
 import { contactLink } from '../contact-link.js';
-import { field, h } from '../dom.js';
+import { field, h, saveFile } from '../dom.js';
 import { fingerprint } from '../fingerprint.js';
 import { identityFileText } from '../identity-file.js';
 
 /** Saves the identity as the JSON `whispr keygen` writes: it holds the secret keys, so the browser asks where to put it. */
 function exportIdentity(identity: Identity): void {
-  const url = URL.createObjectURL(new Blob([identityFileText(identity)], { type: 'application/json' }));
-  h('a', { href: url, download: 'whispr-identity.json' }).click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveFile(new Blob([identityFileText(identity)], { type: 'application/json' }), 'whispr-identity.json');
 }
 
 /** Who you are: the address (or a link to it) to give others, its fingerprint to compare, and the export of your keys. */
