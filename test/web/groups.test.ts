@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { GroupClient, importIdentity, WhisprClient } from 'whispr-sdk';
 import { chromiumInstalled } from '../support/chromium.js';
 import { PAGE_SIZE } from '../../web/src/groups/channel-history.js';
-import { addContact, alerts, createIdentity, exportedIdentity, SLOW, useWebApp } from './web-kit.js';
+import { addContact, alerts, createIdentity, exportedIdentity, SLOW, unlock, useWebApp } from './web-kit.js';
 
 const haveChromium = chromiumInstalled('test/web/groups.test.ts');
 
@@ -98,6 +98,7 @@ describe.skipIf(!haveChromium)('Whispr Web groups (Chromium)', () => {
     await alice.getByRole('button', { name: 'Remove Carol' }).click();
     for (const page of [alice, bob]) await expect.poll(() => keyState(page), SLOW).toMatch(/key version 2$/);
     await expect.poll(() => keyState(carol), SLOW).toBe('You are no longer a member of this group: nothing new can be read here.');
+    expect(await carol.getByRole('button', { name: 'Book club (no longer a member)' }).count()).toBe(1);
     await sendToGroup(alice, 'after carol left');
     await expect.poll(() => groupTexts(bob), SLOW).toEqual(['chapter one', 'carol was here', 'after carol left']);
     await sendToGroup(bob, 'just us now');
@@ -124,11 +125,15 @@ describe.skipIf(!haveChromium)('Whispr Web groups (Chromium)', () => {
     expect(saved.suggestedFilename()).toBe('notes.txt');
     expect(readFileSync((await saved.path())!, 'utf8')).toBe(notes);
 
-    // More than a page of history in #general: Bob sees the newest page, then the older ones on request.
+    // More than a page of history in #general: Bob sees the newest page, then the older ones (the first under key version 1) on request.
     const { key, keyVersion } = await aliceSdk.myKey(groupId);
     const general = (await aliceSdk.listChannels(groupId)).channels.find((channel) => channel.name === 'general')!.id;
     const written = Array.from({ length: PAGE_SIZE + 5 }, (_, i) => `history ${i + 1}`);
     for (const text of written) await aliceSdk.send(groupId, general, key, keyVersion, text);
+    // After a reload (keys from the browser's sealed store: the server no longer holds anyone's version-1 key).
+    await bob.reload();
+    await unlock(bob, 'bob passphrase 22');
+    await bob.getByRole('tab', { name: 'Groups' }).click();
     await openChannel(bob, 'general');
     await expect.poll(async () => (await groupTexts(bob)).length, SLOW).toBe(PAGE_SIZE);
     expect(await groupTexts(bob)).toEqual(written.slice(-PAGE_SIZE));

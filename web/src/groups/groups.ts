@@ -283,7 +283,11 @@ export class Groups extends EventTarget {
   private forget(groupId: string): void {
     const group = this.groups.get(groupId);
     if (group !== undefined) group.gone = true;
-    for (const history of this.histories.values()) if (history.groupId === groupId) history.stop();
+    for (const [id, history] of this.histories) {
+      if (history.groupId !== groupId) continue;
+      history.stop();
+      this.histories.delete(id);
+    }
     this.changed();
   }
 

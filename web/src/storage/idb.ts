@@ -27,7 +27,10 @@ export class Idb {
     request.onupgradeneeded = () => {
       for (const store of STORES) if (!request.result.objectStoreNames.contains(store)) request.result.createObjectStore(store);
     };
-    return new Idb(await settled(request));
+    const db = await settled(request);
+    // A newer build in another tab may need to upgrade: let go rather than block it (this tab is then out of date).
+    db.onversionchange = () => db.close();
+    return new Idb(db);
   }
 
   async get<T>(store: StoreName, key: string): Promise<T | undefined> {

@@ -50,7 +50,7 @@ export function groupsPanel(groups: Groups, nameOf: (address: string) => string,
           h(
             'button',
             { type: 'button', 'aria-current': group.info.id === selected ? 'true' : undefined, onclick: () => select(group.info.id) },
-            group.gone ? `${group.info.name} (left)` : group.info.name,
+            group.gone ? `${group.info.name} (no longer a member)` : group.info.name,
           ),
         ),
       ),
