@@ -224,10 +224,8 @@ export class Groups extends EventTarget {
     for (const [id, group] of this.groups) if (!listed.has(id) && !group.gone) this.forget(id);
     for (const info of groups) {
       const known = this.groups.get(info.id);
-      this.groups.set(
-        info.id,
-        known === undefined ? { info, role: 'member', members: [], channels: [], keyVersion: info.key_version, gone: false } : { ...known, info },
-      );
+      if (known === undefined) this.groups.set(info.id, { info, role: 'member', members: [], channels: [], keyVersion: info.key_version, gone: false });
+      else Object.assign(known, { info, gone: false }); // in place: a sync under way updates the same object; a group left and joined again is back
     }
     await Promise.all(groups.map((info) => this.sync(info.id)));
     for (const history of this.histories.values()) history.catchUp();
