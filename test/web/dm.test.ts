@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { WEB_OUT_DIR } from '../../scripts/build-web.js';
 import { chromiumInstalled } from '../support/chromium.js';
-import { addContact, alerts, createIdentity, deliveries, nameContact, SLOW, send, texts, unlock, useWebApp } from './web-kit.js';
+import { addContact, alerts, createIdentity, deliveries, exportIdentityFile, nameContact, SLOW, send, texts, unlock, useWebApp } from './web-kit.js';
 
 const haveChromium = chromiumInstalled('test/web/dm.test.ts');
 const FIRST_SCREEN_BUDGET_BYTES = 250 * 1024;
@@ -135,8 +135,7 @@ describe.skipIf(!haveChromium)('Whispr Web (Chromium)', () => {
     const second = await web.browser.newContext();
     const page = await openApp(first);
     const address = await createIdentity(page, 'export passphrase');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export identity' }).click()]);
-    const file = readFileSync((await download.path())!, 'utf8');
+    const file = await exportIdentityFile(page);
     const exported = JSON.parse(file) as { encryption: { public_key: string; secret_key: string }; signing: { public_key: string; secret_key: string } };
     expect(exported.encryption.public_key).toBe(address);
     expect(exported.signing.secret_key).toMatch(/^[0-9a-f]{128}$/);

@@ -3,10 +3,11 @@
  * serving it at /app/, one headless Chromium whose contexts are different people, and the steps a
  * person takes (make an identity, unlock, add a contact, write).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
+import type { ExportedIdentity } from 'whispr-sdk';
 import { buildWeb, type WebBuild } from '../../scripts/build-web.js';
 import { launchBrowser } from '../support/chromium.js';
 import type { Config } from '../../src/config/settings.js';
@@ -101,7 +102,7 @@ export async function addContact(page: Page, address: string, name: string): Pro
 }
 
 export async function nameContact(page: Page, name: string): Promise<void> {
-  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByRole('button', { name: 'Add contact' }).click();
   await expect.poll(() => page.getByRole('heading', { name, exact: true }).count()).toBe(1);
 }
@@ -111,9 +112,17 @@ export async function send(page: Page, text: string): Promise<void> {
   await page.getByRole('button', { name: 'Send' }).click();
 }
 
+/** Clicks Export identity and reads the file the browser saved: the `whispr keygen` JSON, as text. */
+export async function exportIdentityFile(page: Page): Promise<string> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export identity' }).click()]);
+  return readFileSync((await download.path())!, 'utf8');
+}
+
+export const exportedIdentity = async (page: Page): Promise<ExportedIdentity> => JSON.parse(await exportIdentityFile(page)) as ExportedIdentity;
+
 /** The alert lines that say something (empty ones are hidden): read at once, never waited for. */
 export const alerts = (page: Page) => page.locator('[role="alert"]:not(:empty)').allTextContents();
 /** The texts of the open conversation's messages, in the order shown. */
-export const texts = (page: Page) => page.locator('.messages .text').allTextContents();
+export const texts = (page: Page) => page.locator('[aria-label="Messages"] .text').allTextContents();
 /** The delivery state of each message written in the open conversation. */
 export const deliveries = (page: Page) => page.locator('.message.out').evaluateAll((items) => items.map((item) => item.getAttribute('data-delivery')));

@@ -17,8 +17,12 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 /** A labelled control: the label wraps it, so screen readers and tests find it by its name. */
 export const field = (label: string, control: HTMLElement): HTMLLabelElement => h('label', { class: 'field' }, h('span', {}, label), control);
 
-/** What to show for a failure: its message. */
-export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+/** What went wrong, in words for the person: a server refusal's detail (an SDK WhisprError), else the message. */
+export function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const detail = (error as { detail?: unknown }).detail;
+  return typeof detail === 'string' && detail !== '' ? detail : error.message;
+}
 
 /**
  * Runs a form's async action, showing a failure in its alert line. With `lock`, its controls are
@@ -38,4 +42,11 @@ export function onSubmit(form: HTMLFormElement, alert: HTMLElement, action: () =
         if (fieldset !== null) fieldset.disabled = false;
       });
   });
+}
+
+/** Saves a file through the browser's download (which asks where, or uses the downloads folder). */
+export function saveFile(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  h('a', { href: url, download: name }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

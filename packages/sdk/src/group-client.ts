@@ -1,5 +1,7 @@
 import { openSealed, seal } from './crypto.js';
 import { fromBase64, fromHex, text, toBase64 } from './encoding.js';
+import { openEncryptedFile, type ReceivedFile, storeEncryptedFile } from './encrypted-file.js';
+import { encodeFileEnvelope, type FileEnvelope } from './file-envelope.js';
 import { decryptFromGroup, encryptForGroup } from './group-crypto.js';
 import { request, requestJson, type RequestOptions } from './http.js';
 import type { WhisprClient } from './whispr-client.js';
@@ -163,10 +165,13 @@ export class GroupClient {
       by_user_id: this.me,
     });
   }
-  /** Seals `key` to every current member and stores it under `keyVersion` (what an owner/admin does after a rekey). */
-  async distributeKey(groupId: string, key: Uint8Array, keyVersion: number): Promise<void> {
-    const { members } = await this.memberKeys(groupId);
-    for (const member of members) await this.updateMemberKey(groupId, member.user_id, toBase64(seal(fromHex(member.user_id), key)), keyVersion);
+  /**
+   * Seals `key` to each member and stores it under `keyVersion` (what an owner/admin does after a
+   * rekey): by default every current member; `to` names some (those who joined since, say).
+   */
+  async distributeKey(groupId: string, key: Uint8Array, keyVersion: number, to?: readonly string[]): Promise<void> {
+    const members = to ?? (await this.memberKeys(groupId)).members.map((member) => member.user_id);
+    for (const member of members) await this.updateMemberKey(groupId, member, toBase64(seal(fromHex(member), key)), keyVersion);
   }
   /** Opens the caller's sealed group key at the group's current version. */
   async myKey(groupId: string): Promise<{ key: Uint8Array; keyVersion: number }> {
@@ -199,6 +204,20 @@ export class GroupClient {
   }
   decrypt(message: GroupMessageItem, key: Uint8Array): string {
     return text(decryptFromGroup(key, message.ciphertext, message.nonce));
+  }
+
+  /**
+   * A file end-to-end encrypted for the group: the bytes go up encrypted under a key made for the
+   * file alone, and a channel message (encrypted with the group key like any other) carries that
+   * key, the name, size and hash as a file envelope (read it with `fileEnvelopeOf`).
+   */
+  async sendFile(groupId: string, channelId: string, key: Uint8Array, keyVersion: number, bytes: Uint8Array, name: string, mime?: string) {
+    const envelope = await storeEncryptedFile(bytes, name, mime, async (ciphertext) => (await this.upload(groupId, ciphertext)).id);
+    return { ...(await this.send(groupId, channelId, key, keyVersion, text(encodeFileEnvelope(envelope)))), envelope };
+  }
+  /** Fetches and decrypts the file a group message's envelope points at; throws if it does not match. */
+  async downloadFile(groupId: string, envelope: FileEnvelope): Promise<ReceivedFile> {
+    return openEncryptedFile(envelope, await this.download(groupId, envelope.attachment_id));
   }
 
   /** Raw bytes with no Content-Type, as the original client uploads. */

@@ -6,6 +6,7 @@ export { PushSubscription, type PushSubscriptionOptions } from './push-subscript
 export {
   WhisprClient,
   type InboxMessage,
+  type PushEvent,
   type SendBody,
   type SendResult,
   type SentFile,

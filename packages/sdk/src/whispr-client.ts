@@ -1,14 +1,15 @@
 import { openSealed, seal, sign, verify } from './crypto.js';
 import { fromBase64, fromHex, sha256Hex, toBase64, toHex } from './encoding.js';
-import { decryptFile, encryptFile } from './file-crypto.js';
+import { openEncryptedFile, type ReceivedFile, storeEncryptedFile } from './encrypted-file.js';
 import { encodeFileEnvelope, type FileEnvelope } from './file-envelope.js';
+import type { GroupMessageItem } from './group-client.js';
 import type { UploadBody } from './wire/attachments.js';
 import { request, requestJson } from './http.js';
 import type { Identity } from './keys.js';
 import { AckBatcher } from './ack-batcher.js';
 import { PushSubscription } from './push-subscription.js';
 
-export type { UploadBody };
+export type { ReceivedFile, UploadBody };
 
 export interface InboxMessage {
   id: number;
@@ -20,6 +21,14 @@ export interface InboxMessage {
   /** Present on pushed frames. */
   to?: string;
 }
+
+/**
+ * A typed push frame: a group's new message or key version (docs/groups.md, Live events). Best
+ * effort: the durable copy is the history. A later server may send other types: check `type`.
+ */
+export type PushEvent =
+  | { type: 'group_message'; group_id: string; channel_id: string; message: GroupMessageItem }
+  | { type: 'group_key_version'; group_id: string; key_version: number; reason: string };
 
 export interface SendBody {
   to: string;
@@ -47,12 +56,6 @@ export interface PreparedFile {
   upload: UploadBody;
   message: SendBody;
   envelope: FileEnvelope;
-}
-
-export interface ReceivedFile {
-  bytes: Uint8Array;
-  name: string;
-  mime: string | undefined;
 }
 
 export type KeyType = 'ed25519' | 'x25519';
@@ -152,25 +155,17 @@ export class WhisprClient {
    * SHA-256, known before the upload, and sending either body again stores nothing twice.
    */
   async prepareFile(to: string, bytes: Uint8Array, name: string, mime?: string): Promise<PreparedFile> {
-    const { key, ciphertext } = encryptFile(bytes);
-    const upload = await this.buildUpload(to, ciphertext, null);
-    const envelope: FileEnvelope = {
-      type: 'file',
-      attachment_id: upload.sha256,
-      key: toBase64(key),
-      name,
-      size: bytes.length,
-      sha256: await sha256Hex(bytes),
-      ...(mime === undefined ? {} : { mime }),
-    };
-    return { upload, message: this.buildSend(to, encodeFileEnvelope(envelope)), envelope };
+    let upload: UploadBody | undefined;
+    const envelope = await storeEncryptedFile(bytes, name, mime, async (ciphertext) => {
+      upload = await this.buildUpload(to, ciphertext, null);
+      return upload.sha256;
+    });
+    return { upload: upload!, message: this.buildSend(to, encodeFileEnvelope(envelope)), envelope };
   }
 
   /** Fetches and decrypts the file a received envelope points at (see `fileEnvelopeOf`); throws if it does not match. */
   async downloadFile(envelope: FileEnvelope): Promise<ReceivedFile> {
-    const bytes = decryptFile(fromBase64(envelope.key), (await this.download(envelope.attachment_id)).bytes);
-    if (bytes.length !== envelope.size || (await sha256Hex(bytes)) !== envelope.sha256) throw new Error('file does not match its envelope');
-    return { bytes, name: envelope.name, mime: envelope.mime };
+    return openEncryptedFile(envelope, (await this.download(envelope.attachment_id)).bytes);
   }
 
   /** The original /upload body: the bytes as given (no encryption), signed, with their size and sha256. */
@@ -241,11 +236,19 @@ export class WhisprClient {
    * With `acknowledge`, each message is acknowledged once `onMessage` (which may then return a
    * promise, e.g. of storing it) has settled without throwing; the server keeps the others and
    * pushes them again on the next connection, so a client that closes mid-way loses nothing (and
-   * may see a message twice: keep it once, e.g. by its signature).
+   * may see a message twice: keep it once, e.g. by its signature). The same socket carries typed
+   * events (`group_message`, `group_key_version`): they go to `onEvent`, never to `onMessage` (a
+   * group_message frame also has a `message` field).
    */
   subscribe(
     onMessage: (message: InboxMessage) => unknown,
-    options: { path?: 'key' | 'query'; acknowledge?: boolean; onOpen?: () => void; onClose?: (code: number, reason: string) => void } = {},
+    options: {
+      path?: 'key' | 'query';
+      acknowledge?: boolean;
+      onOpen?: () => void;
+      onClose?: (code: number, reason: string) => void;
+      onEvent?: (event: PushEvent) => void;
+    } = {},
   ): PushSubscription {
     const wsBase = this.baseUrl.replace(/^http/, 'ws');
     const acks = options.acknowledge === true ? new AckBatcher((ids) => subscription.send({ type: 'ack', ids })) : undefined;
@@ -258,7 +261,9 @@ export class WhisprClient {
         return url.toString();
       },
       onFrame: (frame) => {
-        if (typeof frame !== 'object' || frame === null || !('message' in frame)) return;
+        if (typeof frame !== 'object' || frame === null) return;
+        if ('type' in frame && typeof frame.type === 'string') return void options.onEvent?.(frame as PushEvent);
+        if (!('message' in frame)) return;
         const message = frame as InboxMessage;
         if (acks === undefined) return void onMessage(message);
         Promise.resolve()

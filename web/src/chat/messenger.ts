@@ -1,4 +1,14 @@
-import { callInviteOf, fileEnvelopeOf, type InboxMessage, type PushSubscription, text, toHex, type WhisprClient, WhisprError } from 'whispr-sdk';
+import {
+  callInviteOf,
+  fileEnvelopeOf,
+  type InboxMessage,
+  type PushEvent,
+  type PushSubscription,
+  text,
+  toHex,
+  type WhisprClient,
+  WhisprError,
+} from 'whispr-sdk';
 import type { IncomingCall } from '../calls/calls.js';
 import { fileSize } from '../file-size.js';
 import { isAddress } from '../fingerprint.js';
@@ -21,8 +31,9 @@ const incomingId = async (signature: string): Promise<string> =>
  * Direct messages for one unlocked identity: contacts, history and the outbox, all kept sealed in
  * IndexedDB and in memory while unlocked; live delivery over the SDK's push socket (which reconnects
  * with backoff and signs in with a fresh key proof); sends retried until the server accepts them.
- * Fires 'change' whenever what the screen shows changed, and 'call' (an IncomingCall) for a call
- * invitation, which is not kept in the history.
+ * Fires 'change' whenever what the screen shows changed, 'call' (an IncomingCall) for a call
+ * invitation, which is not kept in the history, and 'push-event' (a CustomEvent<PushEvent>) for
+ * each typed event the socket carries (groups).
  */
 export class Messenger extends EventTarget {
   connected = false;
@@ -67,6 +78,8 @@ export class Messenger extends EventTarget {
         this.outbox.kick();
       },
       onClose: () => this.setConnected(false),
+      // Group events share this socket; whoever shows groups listens for 'push-event'.
+      onEvent: (event) => this.dispatchEvent(new CustomEvent<PushEvent>('push-event', { detail: event })),
     });
     window.addEventListener('online', this.kickOutbox);
     // Another tab changed the passphrase: lock this one (a reload asks for the new passphrase) before it writes under the old key.
@@ -125,7 +138,7 @@ export class Messenger extends EventTarget {
 
   /** Seals this browser's identity and records under a new passphrase (the current one must be right). */
   async changePassphrase(current: string, next: string): Promise<void> {
-    await changePassphrase(this.records, current, next);
+    await changePassphrase(this.records.stores, current, next);
     this.vaultChannel.postMessage('passphrase changed');
   }
 

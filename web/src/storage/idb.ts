@@ -1,5 +1,7 @@
-/** The browser's IndexedDB, promised: one database, two stores (the passphrase-sealed identity, and sealed records). */
-export type StoreName = 'vault' | 'records';
+/** The browser's IndexedDB, promised: one database; stores for the passphrase-sealed identity, and sealed records (direct messages; groups). */
+export type StoreName = 'vault' | 'records' | 'group-records';
+
+const STORES: StoreName[] = ['vault', 'records', 'group-records'];
 
 const DATABASE = 'whispr-web';
 
@@ -20,12 +22,15 @@ export class Idb {
   private constructor(private readonly db: IDBDatabase) {}
 
   static async open(): Promise<Idb> {
-    const request = indexedDB.open(DATABASE, 1);
+    // Version 2 added 'group-records'; an upgrade creates only the stores a browser does not have yet.
+    const request = indexedDB.open(DATABASE, 2);
     request.onupgradeneeded = () => {
-      request.result.createObjectStore('vault');
-      request.result.createObjectStore('records');
+      for (const store of STORES) if (!request.result.objectStoreNames.contains(store)) request.result.createObjectStore(store);
     };
-    return new Idb(await settled(request));
+    const db = await settled(request);
+    // A newer build in another tab may need to upgrade: let go rather than block it (this tab is then out of date).
+    db.onversionchange = () => db.close();
+    return new Idb(db);
   }
 
   async get<T>(store: StoreName, key: string): Promise<T | undefined> {
@@ -39,9 +44,9 @@ export class Idb {
     return committed(transaction);
   }
 
-  /** Several writes, to both stores, in one transaction: all of them land, or none. */
+  /** Several writes, to any of the stores, in one transaction: all of them land, or none. */
   putAll(writes: ReadonlyArray<{ store: StoreName; key: string; value: unknown }>): Promise<void> {
-    const transaction = this.db.transaction(['vault', 'records'], 'readwrite');
+    const transaction = this.db.transaction(STORES, 'readwrite');
     for (const { store, key, value } of writes) transaction.objectStore(store).put(value, key);
     return committed(transaction);
   }

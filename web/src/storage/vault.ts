@@ -1,7 +1,7 @@
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { exportIdentity, type ExportedIdentity, type Identity, importIdentity } from 'whispr-sdk';
 import type { Idb } from './idb.js';
-import type { SealedRecords } from './sealed-records.js';
+import type { SealedStores } from './sealed-records.js';
 import { type Sealed, SealingKey } from './sealing-key.js';
 
 /**
@@ -52,10 +52,10 @@ export async function createVault(idb: Idb, passphrase: string, identity: Identi
  * Checks the current passphrase, then seals the identity and every record under a key derived from
  * the new one (new salt), all in one transaction: a failure leaves everything under the old one.
  */
-export async function changePassphrase<T>(records: SealedRecords<T>, current: string, next: string): Promise<void> {
-  const { identity } = await unlockVault(records.idb, current);
+export async function changePassphrase(stores: SealedStores, current: string, next: string): Promise<void> {
+  const { identity } = await unlockVault(stores.idb, current);
   const { record, key } = await sealIdentity(next, identity);
-  await records.rekey(key, { store: 'vault', key: VAULT_KEY, value: record });
+  await stores.rekey(key, { store: 'vault', key: VAULT_KEY, value: record });
 }
 
 /** Opens the stored identity; throws 'Wrong passphrase' when the key does not open it. */

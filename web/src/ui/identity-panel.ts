@@ -1,16 +1,14 @@
 import type { Identity } from 'whispr-sdk';
 import type { Messenger } from '../chat/messenger.js';
 import { contactLink } from '../contact-link.js';
-import { field, h, onSubmit } from '../dom.js';
+import { field, h, onSubmit, saveFile } from '../dom.js';
 import { fingerprint } from '../fingerprint.js';
 import { identityFileText } from '../identity-file.js';
 import { newPassphraseFields } from './passphrase-fields.js';
 
 /** Saves the identity as the JSON `whispr keygen` writes: it holds the secret keys, so the browser asks where to put it. */
 function exportIdentity(identity: Identity): void {
-  const url = URL.createObjectURL(new Blob([identityFileText(identity)], { type: 'application/json' }));
-  h('a', { href: url, download: 'whispr-identity.json' }).click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveFile(new Blob([identityFileText(identity)], { type: 'application/json' }), 'whispr-identity.json');
 }
 
 /** The current passphrase, then a new one twice: the identity and every record are sealed again under the new one. */

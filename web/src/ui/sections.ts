@@ -8,9 +8,10 @@ export interface Section {
 
 /**
  * Tabs over the sections, one shown at a time (WAI-ARIA tabs: arrow keys move between tabs, the
- * shown panel is labelled by its tab). The choice stays in memory: the URL fragment may hold a contact link.
+ * shown panel is labelled by its tab), `initial` first (the section a link opened). The choice stays in memory:
+ * the URL fragment may hold a contact or invite link.
  */
-export function sectionTabs(sections: Section[]): HTMLElement {
+export function sectionTabs(sections: Section[], initial = 0): HTMLElement {
   const tabs = sections.map((section, index) =>
     h('button', { type: 'button', role: 'tab', id: `tab-${index}`, 'aria-controls': `section-${index}` }, section.name),
   );
@@ -30,6 +31,6 @@ export function sectionTabs(sections: Section[]): HTMLElement {
       if (step !== undefined) choose((index + step + tabs.length) % tabs.length, true);
     });
   });
-  choose(0);
+  choose(initial);
   return h('div', { class: 'sections' }, h('nav', { role: 'tablist', 'aria-label': 'Sections', class: 'tabs' }, ...tabs), ...panels);
 }
