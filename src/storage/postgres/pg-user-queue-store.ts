@@ -1,89 +1,88 @@
-import { capReached, storedOrigin, type QueueCaps, type AppendResult, type NewEvent, type UserQueueStore } from '../../features/queues/index.js';
+import type { AppendResult, FullQueue, NewEvent, QueueCaps, UserQueueStore } from '../../features/queues/index.js';
 import { requireDistinctRecipients, toQueuedEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
-import { LockSpace, lockEachUntilCommit } from './advisory-locks.js';
-import { anyRow, countOf, type PgDatabase, type PgQueryable } from './pg-database.js';
+import { anyRow, countOf, type PgDatabase } from './pg-database.js';
+import { PgTurnBatcher } from './pg-turn-batcher.js';
+
+/** One append or appendEach waiting for its batch. */
+interface AppendCall {
+  events: readonly NewEvent[];
+  caps: QueueCaps;
+}
+
+/** A result row of user_queue_append_batch (migration 9): the number of a queued event, all the stored fields of a duplicate. */
+interface AppendRow {
+  outcome: 'queued' | 'duplicate' | FullQueue;
+  result_seq: number | null;
+  result_body: string | null;
+  result_created_at: number | null;
+  result_expires_at: number | null;
+}
+
+const APPEND_BATCH = `SELECT outcome, result_seq, result_body, result_created_at, result_expires_at FROM user_queue_append_batch(
+  $1::text[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[])`;
+
+/** The events of one batch as the function's parameters, one array per column, each with the caps of its call. */
+function appendParams(calls: readonly AppendCall[]): unknown[] {
+  const rows = calls.flatMap((call) => call.events.map((event) => ({ event, caps: call.caps })));
+  // Each distinct body is sent once (the copies of a group event share one): a statement carries
+  // one payload, not one per member, whatever the size of the group.
+  const bodies = [...new Set(rows.map((r) => r.event.body))];
+  const bodyAt = new Map(bodies.map((body, i) => [body, i + 1]));
+  // An event the server raises itself has no share to keep: null caps pass every share check.
+  const shareCap = (r: (typeof rows)[number], cap: number) => (r.event.origin === null ? null : cap);
+  return [
+    rows.map((r) => r.event.recipientId),
+    rows.map((r) => r.event.eventId),
+    bodies,
+    rows.map((r) => bodyAt.get(r.event.body)),
+    rows.map((r) => r.event.createdAt),
+    rows.map((r) => r.event.expiresAt),
+    rows.map((r) => r.event.origin?.sender ?? ''),
+    rows.map((r) => r.event.origin?.address ?? ''),
+    rows.map((r) => r.caps.total),
+    rows.map((r) => shareCap(r, r.caps.perSender)),
+    rows.map((r) => shareCap(r, r.caps.perAddress)),
+  ];
+}
+
+function appendResult(row: AppendRow, { origin: _o, ...event }: NewEvent): AppendResult {
+  if (row.outcome === 'queued') return { status: 'queued', event: { ...event, seq: row.result_seq as number } };
+  if (row.outcome !== 'duplicate') return { status: 'full', cap: row.outcome };
+  const stored: Row = {
+    recipient_id: event.recipientId,
+    event_id: event.eventId,
+    seq: row.result_seq as number,
+    body: row.result_body as string,
+    created_at: row.result_created_at as number,
+    expires_at: row.result_expires_at,
+  };
+  return { status: 'duplicate', event: toQueuedEvent(stored) };
+}
 
 /**
- * A recipient's queue length and the shares of the event's sender and address in it, and its stored
- * event when the event id is known (seq null otherwise).
- */
-type QueueState = Omit<Row, 'seq'> & { seq: number | null; total: number; sender: number; address: number };
-
-/**
- * Durable per-user queues on PostgreSQL, safe with any number of nodes on one database. An append
- * holds an advisory lock on each recipient for its whole transaction, so the duplicate check, the cap
- * and the next sequence number are decided by one node at a time; the counter row outlives the
- * events, so a recipient's sequence only grows, without gaps (a refused or failed append takes no
- * number). However many recipients, a batch costs the same statements: lock, read, insert.
+ * Durable per-user queues on PostgreSQL, safe with any number of nodes on one database. The appends
+ * of one event-loop turn go to the database as one statement (user_queue_append_batch, one round
+ * trip, atomic on its own), which serializes per recipient with a lock on its counter row, so the
+ * duplicate check, the caps and the next sequence number hold across processes; the counter row
+ * outlives the events, so a recipient's sequence only grows, without gaps (a refused or failed
+ * append takes no number). A group event's copies are one call of the batch, however many members.
  */
 export function createPgUserQueueStore(db: PgDatabase): UserQueueStore {
-  /** The sequence number each event got, by recipient: counters bumped and rows inserted in one statement. */
-  const insertNumbered = async (tx: PgQueryable, events: readonly NewEvent[]): Promise<Map<string, number>> => {
-    if (events.length === 0) return new Map();
-    // Each distinct body is sent once (the copies of a group event share one): a statement carries
-    // one payload, not one per member, whatever the size of the group.
-    const bodies = [...new Set(events.map((e) => e.body))];
-    const bodyAt = new Map(bodies.map((body, i) => [body, i + 1]));
-    const rows = await tx.query<{ recipient_id: string; seq: number }>(
-      `WITH numbered AS (
-         INSERT INTO user_queue_counters (recipient_id, last_seq) SELECT unnest($1::text[]), 1
-         ON CONFLICT (recipient_id) DO UPDATE SET last_seq = user_queue_counters.last_seq + 1
-         RETURNING recipient_id, last_seq)
-       INSERT INTO user_queue_events (recipient_id, seq, event_id, body, created_at, expires_at, sender, sender_address)
-       SELECT n.recipient_id, n.last_seq, e.event_id, ($3::text[])[e.body_at], e.created_at, e.expires_at, e.sender, e.sender_address
-       FROM numbered n
-       JOIN unnest($1::text[], $2::text[], $4::int[], $5::float8[], $6::float8[], $7::text[], $8::text[])
-         AS e (recipient_id, event_id, body_at, created_at, expires_at, sender, sender_address)
-         ON e.recipient_id = n.recipient_id
-       RETURNING recipient_id, seq`,
-      [
-        events.map((e) => e.recipientId),
-        events.map((e) => e.eventId),
-        bodies,
-        events.map((e) => bodyAt.get(e.body)),
-        events.map((e) => e.createdAt),
-        events.map((e) => e.expiresAt),
-        events.map((e) => storedOrigin(e.origin).sender),
-        events.map((e) => storedOrigin(e.origin).address),
-      ],
+  const appends = new PgTurnBatcher<AppendCall, AppendResult[]>(async (calls) => {
+    const rows = await db.query<AppendRow>(APPEND_BATCH, appendParams(calls));
+    let next = 0;
+    return calls.map((call) =>
+      call.events.map((event) => {
+        const row = rows[next++];
+        if (row === undefined) throw new Error(`user_queue_append_batch answered ${rows.length} rows`);
+        return appendResult(row, event);
+      }),
     );
-    return new Map(rows.map((r) => [r.recipient_id, r.seq]));
-  };
-
-  const appendLocked = async (tx: PgQueryable, events: readonly NewEvent[], caps: QueueCaps): Promise<AppendResult[]> => {
-    const recipients = events.map((e) => e.recipientId);
-    await lockEachUntilCommit(tx, LockSpace.userQueue, recipients);
-    // Expired but unpurged events still answer their id, and still count towards the caps (index-only counts).
-    const origins = events.map((e) => storedOrigin(e.origin));
-    const states = await tx.query<QueueState>(
-      `SELECT recipient_id, event_id, k.seq, k.body, k.created_at, k.expires_at,
-         (SELECT count(*) FROM user_queue_events q WHERE q.recipient_id = r.recipient_id) AS total,
-         (SELECT count(*) FROM user_queue_events q WHERE q.recipient_id = r.recipient_id AND q.sender = r.sender) AS sender,
-         (SELECT count(*) FROM user_queue_events q WHERE q.recipient_id = r.recipient_id AND q.sender_address = r.sender_address) AS address
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS r (recipient_id, event_id, sender, sender_address)
-       LEFT JOIN user_queue_events k USING (recipient_id, event_id)`,
-      [recipients, events.map((e) => e.eventId), origins.map((o) => o.sender), origins.map((o) => o.address)],
-    );
-    const stateOf = new Map(states.map((s) => [s.recipient_id, s]));
-    const decided = events.map((event): AppendResult | undefined => {
-      const state = stateOf.get(event.recipientId) as QueueState; // one row per input row
-      if (state.seq !== null) return { status: 'duplicate', event: toQueuedEvent(state as Row) };
-      const cap = capReached(state, caps, event.origin);
-      return cap === undefined ? undefined : { status: 'full', cap };
-    });
-    const seqs = await insertNumbered(
-      tx,
-      events.filter((_, i) => decided[i] === undefined),
-    );
-    return events.map((event, i) => {
-      const { origin: _o, ...queued } = event;
-      return decided[i] ?? { status: 'queued', event: { ...queued, seq: seqs.get(event.recipientId) as number } };
-    });
-  };
+  });
 
   const appendEach = async (events: readonly NewEvent[], caps: QueueCaps): Promise<AppendResult[]> => {
     requireDistinctRecipients(events);
-    return events.length === 0 ? [] : db.transaction((tx) => appendLocked(tx, events, caps));
+    return events.length === 0 ? [] : appends.run({ events, caps });
   };
 
   return {
