@@ -12,7 +12,7 @@ describe.runIf(available)('PostgreSQL user queue store', () => {
   const backend = useBackend(postgresBackend(createPgUserQueueStore, USER_QUEUE_TABLES));
   userQueueStoreContract(backend);
 
-  test('a burst of appends and group fan-outs made in one turn reaches PostgreSQL as one statement, not one per event', async () => {
+  test('a burst of appends and group fan-outs made in one turn reaches PostgreSQL as one statement, not one per event; so do reads and acks', async () => {
     const store = await backend().node();
     const members = Array.from({ length: 20 }, (_, i) => `member-${i}`);
     const origin = { sender: 'sender', address: '10.0.0.1' };
@@ -31,5 +31,16 @@ describe.runIf(available)('PostgreSQL user queue store', () => {
     expect(statements).toBe(1);
     expect(result.flat().filter((r) => r.status === 'queued')).toHaveLength(100 + 10 * members.length);
     expect(await store.depth()).toBe(300);
+
+    // Every member's socket reading its queue, then acknowledging an event, in one turn each.
+    const pages = await countStatements(() => Promise.all(members.map((m, i) => store.list(m, i % 5, 3, 1))));
+    expect(pages.statements).toBe(1);
+    expect(pages.result.map((page) => page.map((e) => e.seq))).toEqual(members.map((_, i) => [1, 2, 3].map((n) => n + (i % 5))));
+    const acks = await countStatements(() =>
+      Promise.all([...members.map((m) => store.ack(m, 'e1000')), store.ack('member-0', 'e1000'), store.ack('nobody', 'e1')]),
+    );
+    expect(acks.statements).toBe(1);
+    expect(acks.result).toEqual([...members.map(() => true), false, false]); // an event named twice is removed, and answered, once
+    expect(await store.depth()).toBe(300 - members.length);
   });
 });

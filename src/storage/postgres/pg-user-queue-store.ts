@@ -1,6 +1,6 @@
-import type { AppendResult, FullQueue, NewEvent, QueueCaps, UserQueueStore } from '../../features/queues/index.js';
+import type { AppendResult, FullQueue, NewEvent, QueueCaps, QueuedEvent, UserQueueStore } from '../../features/queues/index.js';
 import { requireDistinctRecipients, toQueuedEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
-import { anyRow, countOf, type PgDatabase } from './pg-database.js';
+import { countOf, type PgDatabase } from './pg-database.js';
 import { PgTurnBatcher } from './pg-turn-batcher.js';
 
 /** One append or appendEach waiting for its batch. */
@@ -20,6 +20,31 @@ interface AppendRow {
 
 const APPEND_BATCH = `SELECT outcome, result_seq, result_body, result_created_at, result_expires_at FROM user_queue_append_batch(
   $1::text[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[])`;
+
+interface ListCall {
+  recipientId: string;
+  afterSeq: number;
+  limit: number;
+  now: number;
+}
+
+interface AckCall {
+  recipientId: string;
+  eventId: string;
+}
+
+/** Each call's page (unexpired events after its seq, in seq order, at most its limit), tagged with the call's place (1-based). */
+const LIST_BATCH = `SELECT l.call, e.* FROM unnest($1::text[], $2::bigint[], $3::int[], $4::float8[]) WITH ORDINALITY AS l (recipient_id, after_seq, max_rows, now_, call)
+  CROSS JOIN LATERAL (SELECT ${COLUMNS} FROM user_queue_events AS q
+    WHERE q.recipient_id = l.recipient_id AND q.seq > l.after_seq AND (q.expires_at IS NULL OR q.expires_at > l.now_)
+    ORDER BY q.seq LIMIT l.max_rows) AS e
+  ORDER BY l.call, e.seq`;
+
+/** The places (1-based) of the calls whose event was removed: an event named twice in a batch is removed by, and answered to, the first. */
+const ACK_BATCH = `DELETE FROM user_queue_events AS e USING (
+    SELECT DISTINCT ON (recipient_id, event_id) * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS a (recipient_id, event_id, call)
+    ORDER BY recipient_id, event_id, call) AS a
+  WHERE e.recipient_id = a.recipient_id AND e.event_id = a.event_id RETURNING a.call`;
 
 /** The events of one batch as the function's parameters, one array per column, each with the caps of its call. */
 function appendParams(calls: readonly AppendCall[]): unknown[] {
@@ -65,7 +90,8 @@ function appendResult(row: AppendRow, { origin: _o, ...event }: NewEvent): Appen
  * trip, atomic on its own), which serializes per recipient with a lock on its counter row, so the
  * duplicate check, the caps and the next sequence number hold across processes; the counter row
  * outlives the events, so a recipient's sequence only grows, without gaps (a refused or failed
- * append takes no number). A group event's copies are one call of the batch, however many members.
+ * append takes no number). A group event's copies are one call of the batch, however many members;
+ * reads and acknowledgements are batched the same way.
  */
 export function createPgUserQueueStore(db: PgDatabase): UserQueueStore {
   const appends = new PgTurnBatcher<AppendCall, AppendResult[]>(async (calls) => {
@@ -80,6 +106,26 @@ export function createPgUserQueueStore(db: PgDatabase): UserQueueStore {
     );
   });
 
+  // Each socket reads its queue when woken and removes what its client acknowledges: the reads and
+  // the removals of one turn (a group event's copies reach every member's socket at once) are one
+  // statement each.
+  const lists = new PgTurnBatcher<ListCall, QueuedEvent[]>(async (calls) => {
+    const rows = await db.query<Row & { call: number }>(LIST_BATCH, [
+      calls.map((c) => c.recipientId),
+      calls.map((c) => c.afterSeq),
+      calls.map((c) => c.limit),
+      calls.map((c) => c.now),
+    ]);
+    const pages = calls.map((): QueuedEvent[] => []);
+    for (const row of rows) pages[row.call - 1]?.push(toQueuedEvent(row));
+    return pages;
+  });
+  const acks = new PgTurnBatcher<AckCall, boolean>(async (calls) => {
+    const removed = await db.query<{ call: number }>(ACK_BATCH, [calls.map((c) => c.recipientId), calls.map((c) => c.eventId)]);
+    const answered = new Set(removed.map((r) => r.call));
+    return calls.map((_, i) => answered.has(i + 1));
+  });
+
   const appendEach = async (events: readonly NewEvent[], caps: QueueCaps): Promise<AppendResult[]> => {
     requireDistinctRecipients(events);
     return events.length === 0 ? [] : appends.run({ events, caps });
@@ -88,16 +134,8 @@ export function createPgUserQueueStore(db: PgDatabase): UserQueueStore {
   return {
     append: async (event, caps) => (await appendEach([event], caps))[0] as AppendResult,
     appendEach,
-    async list(recipientId, afterSeq, limit, now) {
-      const rows = await db.query<Row>(
-        `SELECT ${COLUMNS} FROM user_queue_events
-         WHERE recipient_id = $1 AND seq > $2 AND (expires_at IS NULL OR expires_at > $4)
-         ORDER BY seq LIMIT $3`,
-        [recipientId, afterSeq, limit, now],
-      );
-      return rows.map(toQueuedEvent);
-    },
-    ack: (recipientId, eventId) => anyRow(db, 'DELETE FROM user_queue_events WHERE recipient_id = $1 AND event_id = $2 RETURNING 1', [recipientId, eventId]),
+    list: (recipientId, afterSeq, limit, now) => lists.run({ recipientId, afterSeq, limit, now }),
+    ack: (recipientId, eventId) => acks.run({ recipientId, eventId }),
     async nonEmpty(recipientIds, now) {
       const rows = await db.query<{ recipient_id: string }>(
         'SELECT DISTINCT recipient_id FROM user_queue_events WHERE recipient_id = ANY($1::text[]) AND (expires_at IS NULL OR expires_at > $2)',
