@@ -14,7 +14,7 @@ describe.runIf(available)('PostgreSQL group store', () => {
   groupStoreQuotasContract(useBackend(postgresBackend(createPgGroupStore, GROUP_TABLES)));
 
   const backend = useBackend(postgresBackend(createPgGroupStore, GROUP_TABLES));
-  test('the messages of one turn, to several groups from several senders, reach PostgreSQL as one statement; usage adds up', async () => {
+  test('the messages of one turn, to several groups from several senders, reach PostgreSQL as one statement; usage adds up; what a send reads is one statement', async () => {
     const store = await backend().node();
     for (const id of ['g1', 'g2']) await store.createGroup(group(id), channel(`${id}-general`, id, 'general'));
     const message = (n: number) => ({
@@ -38,6 +38,10 @@ describe.runIf(available)('PostgreSQL group store', () => {
     expect(result.at(-1)).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/foreign key/) } });
     expect((await store.fetchMessages('g1', 'g1-general', 0, 0, 100)).map((m) => m.id)).toEqual(Array.from({ length: 50 }, (_, i) => `m${2 * i}`));
     const cost = 100 + MESSAGE_ROW_BYTES;
+    // What a send reads beforehand is one statement too.
+    const context = await countStatements(() => store.sendContext('g2', 'g2-general', 'owner'));
+    expect(context.statements).toBe(1);
+    expect(context.result).toMatchObject({ group: { id: 'g2' }, member: { role: 'owner' }, channel: { id: 'g2-general' }, memberIds: ['owner'] });
     expect(await store.usage('g2', 'k1')).toEqual({ group: { message_bytes: 50 * cost, file_bytes: 0 }, key: { message_bytes: 20 * cost, file_bytes: 0 } });
   });
 });
