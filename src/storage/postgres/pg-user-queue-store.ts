@@ -1,4 +1,12 @@
-import type { AppendResult, FullQueue, NewEvent, QueueCaps, QueuedEvent, UserQueueStore } from '../../features/queues/index.js';
+import {
+  type AppendResult,
+  type FullQueue,
+  type NewEvent,
+  type QueueCaps,
+  type QueuedEvent,
+  storedOrigin,
+  type UserQueueStore,
+} from '../../features/queues/index.js';
 import { requireDistinctRecipients, toQueuedEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
 import { countOf, type PgDatabase } from './pg-database.js';
 import { PgTurnBatcher } from './pg-turn-batcher.js';
@@ -48,7 +56,7 @@ const ACK_BATCH = `DELETE FROM user_queue_events AS e USING (
 
 /** The events of one batch as the function's parameters, one array per column, each with the caps of its call. */
 function appendParams(calls: readonly AppendCall[]): unknown[] {
-  const rows = calls.flatMap((call) => call.events.map((event) => ({ event, caps: call.caps })));
+  const rows = calls.flatMap((call) => call.events.map((event) => ({ event, caps: call.caps, origin: storedOrigin(event.origin) })));
   // Each distinct body is sent once (the copies of a group event share one): a statement carries
   // one payload, not one per member, whatever the size of the group.
   const bodies = [...new Set(rows.map((r) => r.event.body))];
@@ -62,8 +70,8 @@ function appendParams(calls: readonly AppendCall[]): unknown[] {
     rows.map((r) => bodyAt.get(r.event.body)),
     rows.map((r) => r.event.createdAt),
     rows.map((r) => r.event.expiresAt),
-    rows.map((r) => r.event.origin?.sender ?? ''),
-    rows.map((r) => r.event.origin?.address ?? ''),
+    rows.map((r) => r.origin.sender),
+    rows.map((r) => r.origin.address),
     rows.map((r) => r.caps.total),
     rows.map((r) => shareCap(r, r.caps.perSender)),
     rows.map((r) => shareCap(r, r.caps.perAddress)),
