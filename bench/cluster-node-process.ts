@@ -1,12 +1,12 @@
 // Child process: one Whispr node of a cluster (storage=postgres, bus=redis), configured for the
 // bench. Started by cluster-phase.ts through child.ts; every node of a run gets the same database
 // schema, Redis prefix and jwt_secret.
-import pg from 'pg';
 import { createWhisprServer } from '../src/app/whispr-server.js';
 import { loadConfig } from '../src/config/load-config.js';
 import type { Config } from '../src/config/settings.js';
 import { BUDGETS_LIFTED } from './budgets-lifted.js';
 import { serveUntilStopped } from './child.js';
+import { countPgRoundTrips } from './pg-round-trips.js';
 
 const required = (name: string): string => {
   const value = process.env[name];
@@ -35,18 +35,7 @@ const overrides: Partial<Config> = {
 };
 // env: {} so nothing from the bench's environment (WHISPR_*, MAX_*) changes what is measured.
 const { config } = loadConfig({ env: {}, overrides });
-// Every statement the node sends PostgreSQL (a pool's query goes through a client's): its round trips.
-let pgRoundTrips = 0;
-const query = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  pgRoundTrips += 1;
-  return (query as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof query;
-
+const pgCounters = countPgRoundTrips();
 const server = await createWhisprServer(config);
 const url = await server.listen();
-serveUntilStopped(
-  url,
-  () => server.close(),
-  () => ({ pg_round_trips: pgRoundTrips }),
-);
+serveUntilStopped(url, () => server.close(), pgCounters);

@@ -16,6 +16,7 @@ import { DeliveryTally, signatureFrames, type DeliveryFigures } from './delivery
 import { queuedMessages } from './health.js';
 import { BodyCursor, runLoad, type LoadResult } from './load.js';
 import { round } from './stats.js';
+import { createBenchSchema } from './pg-bench-schema.js';
 import { deleteRedisKeys } from '../test/support/redis-keys.js';
 
 const NODE = new URL('./cluster-node-process.ts', import.meta.url);
@@ -172,18 +173,12 @@ async function startTopology(
   cpuProfDir: string | undefined,
   log: (line: string) => void,
 ): Promise<Topology> {
-  const schema = `whispr_bench_${randomBytes(5).toString('hex')}`;
   const prefix = `wb${randomBytes(5).toString('hex')}:`;
-  const admin = new pg.Client({ connectionString: cfg.clusterDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  const url = new URL(cfg.clusterDatabaseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  // Names the nodes' connections, so the run can read the CPU of their PostgreSQL backends alone.
-  url.searchParams.set('application_name', schema);
+  // Named after the schema, the nodes' connections tell the run which PostgreSQL backends are theirs.
+  const schema = await createBenchSchema(cfg.clusterDatabaseUrl);
   const env = {
     ...childEnv,
-    BENCH_CLUSTER_DATABASE_URL: url.toString(),
+    BENCH_CLUSTER_DATABASE_URL: schema.url,
     BENCH_CLUSTER_REDIS_URL: cfg.clusterRedisUrl,
     BENCH_CLUSTER_REDIS_PREFIX: prefix,
     BENCH_CLUSTER_JWT_SECRET: randomBytes(32).toString('hex'),
@@ -191,8 +186,7 @@ async function startTopology(
   const nodes: ServerChild[] = [];
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()));
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
-    await admin.end();
+    await schema.drop();
     await deleteRedisKeys(cfg.clusterRedisUrl, prefix);
   };
   try {
@@ -208,9 +202,9 @@ async function startTopology(
   }
   return {
     nodes,
-    schema,
-    databaseUrl: url.toString(),
-    sql: async <T>(text: string, values: unknown[] = []) => (await admin.query(text, values)).rows as T[],
+    schema: schema.name,
+    databaseUrl: schema.url,
+    sql: schema.sql,
     stop,
   };
 }

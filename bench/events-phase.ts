@@ -23,6 +23,9 @@ export interface EventsPhaseResult {
 
 type Kind = 'whispr' | 'bare';
 
+/** The PostgreSQL round trips of a run for its log line (BENCH_STORAGE=postgres). */
+const trips = (perOp: number | null, op: string) => (perOp === null ? '' : `, ${perOp} pg trips/${op}`);
+
 export async function measureEventsPhase(
   cfg: BenchConfig,
   options: { childEnv: Record<string, string>; cpuProfDir: string | undefined; log: (line: string) => void },
@@ -48,6 +51,7 @@ export async function measureEventsPhase(
           server: kind,
           url: server.url,
           serverPid: server.pid,
+          counters: () => server.counters(),
           recipients: cfg.eventRecipients,
           connections: cfg.connections,
           payloadBytes: cfg.eventPayloadBytes,
@@ -57,7 +61,7 @@ export async function measureEventsPhase(
           log,
         });
         log(
-          `  ${kind}: ${result.posted_per_s} posted/s, ${result.delivered_per_s} delivered/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicates}, left queued ${result.left_queued}, ${result.server_cpu_us_per_event} us server CPU/event`,
+          `  ${kind}: ${result.posted_per_s} posted/s, ${result.delivered_per_s} delivered/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicates}, left queued ${result.left_queued}, ${result.server_cpu_us_per_event} us server CPU/event${trips(result.pg_round_trips_per_event, 'event')}`,
         );
         runs[kind].push(result);
         rounds.push({
@@ -72,6 +76,7 @@ export async function measureEventsPhase(
           const group = await measureGroupEvents({
             url: server.url,
             serverPid: server.pid,
+            counters: () => server.counters(),
             members: cfg.eventGroupMembers,
             connections: cfg.connections,
             payloadBytes: cfg.eventPayloadBytes,
@@ -80,7 +85,7 @@ export async function measureEventsPhase(
             log,
           });
           log(
-            `  whispr group of ${group.members}: ${group.posted_per_s} posted/s, ${group.delivered_per_s} copies delivered/s, p50 ${group.p50_ms} ms, p99 ${group.p99_ms} ms, lost ${group.lost}, dup ${group.duplicates}, left queued ${group.left_queued}, ${group.server_cpu_us_per_post} us server CPU/post`,
+            `  whispr group of ${group.members}: ${group.posted_per_s} posted/s, ${group.delivered_per_s} copies delivered/s, p50 ${group.p50_ms} ms, p99 ${group.p99_ms} ms, lost ${group.lost}, dup ${group.duplicates}, left queued ${group.left_queued}, ${group.server_cpu_us_per_post} us server CPU/post${trips(group.pg_round_trips_per_post, 'post')}`,
           );
           groupRuns.push(group);
           rounds.push({

@@ -3,6 +3,7 @@ import { GroupClient, newGroupKey, WhisprClient } from 'whispr-sdk';
 import { generateIdentities } from './bodies.js';
 import { DeliveryTally, type DeliveryFigures } from './delivery-tally.js';
 import { cpuMeter, type CpuShares } from './cpu.js';
+import { pgTripsMeter } from './pg-round-trips.js';
 import { GroupFetchFeed, GroupSendFeed, GroupSendPool, type BenchMember } from './group-bodies.js';
 import { runLoad, type LoadResult } from './load.js';
 
@@ -15,6 +16,8 @@ export interface GroupSendResult extends LoadResult, CpuShares {
   bodies_sent: number;
   reused: number;
   server_cpu_us_per_req: number | null;
+  /** PostgreSQL round trips of the server per 2xx send of the run (BENCH_STORAGE=postgres); null on SQLite. */
+  pg_round_trips_per_req: number | null;
 }
 
 export interface GroupFetchResult extends LoadResult, CpuShares {
@@ -50,6 +53,8 @@ const CIPHERTEXT = '"ciphertext":"';
 export async function measureGroup(options: {
   url: string;
   serverPid: number;
+  /** The server child's counters (its PostgreSQL round trips, when it counts them). */
+  counters: () => Promise<Record<string, number>>;
   members: number;
   plaintextBytes: number;
   poolRps: number;
@@ -110,13 +115,17 @@ export async function measureGroup(options: {
     }
     tally.measureFrom = feed.used;
     const totalBefore = tally.total;
+    const trips = await pgTripsMeter(options.counters);
     let meter = cpuMeter(options.serverPid);
     tally.windowStart = performance.now();
     const run = await runLoad({ url, path: MESSAGES, connections, seconds, cursor: feed });
     tally.windowEnd = performance.now();
     const { serverSeconds, ...cpu } = meter();
+    const tripsPerSend = await trips(run.ok);
     await drain(() => totalBefore + run.ok * members.length, 10_000);
-    log(`  sends: ${run.rps}/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms; ${tally.measured}/${run.ok * members.length} frames`);
+    log(
+      `  sends: ${run.rps}/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms; ${tally.measured}/${run.ok * members.length} frames${tripsPerSend === null ? '' : `, ${tripsPerSend} pg trips/send`}`,
+    );
 
     // Read the channel back (max page size): the stored count, and the timestamps the fetch run starts from.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -148,6 +157,7 @@ export async function measureGroup(options: {
         bodies_sent: feed.used,
         reused: feed.reused,
         server_cpu_us_per_req: perReq(serverSeconds, run.ok),
+        pg_round_trips_per_req: tripsPerSend,
         ...cpu,
       },
       fetch: {

@@ -81,7 +81,9 @@ async function main(): Promise<void> {
   }
   const cpuProfDir = cfg.cpuProf ? new URL('./profiles/', RESULTS_DIR).pathname : undefined;
   if (cpuProfDir !== undefined) mkdirSync(cpuProfDir, { recursive: true });
-  const childEnv = { BENCH_LOG_LEVEL: cfg.logLevel, BENCH_BARE_MODE: cfg.bareMode, BENCH_METRICS_TOKEN: METRICS_TOKEN };
+  const childEnv: Record<string, string> = { BENCH_LOG_LEVEL: cfg.logLevel, BENCH_BARE_MODE: cfg.bareMode, BENCH_METRICS_TOKEN: METRICS_TOKEN };
+  // BENCH_STORAGE=postgres: every Whispr server child (not the cluster's nodes) stores in PostgreSQL.
+  if (cfg.storage === 'postgres') childEnv.BENCH_WHISPR_DATABASE_URL = cfg.clusterDatabaseUrl;
   const meta = {
     date: new Date().toISOString(),
     node: process.version,
@@ -188,6 +190,7 @@ async function main(): Promise<void> {
         ...phase,
         url: s.url,
         serverPid: s.pid,
+        counters: () => s.counters(),
         members: cfg.groupMembers,
         fetchLimit: cfg.groupFetchLimit,
         plaintextBytes: cfg.plaintextBytes,

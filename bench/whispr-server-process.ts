@@ -4,6 +4,8 @@ import { loadConfig } from '../src/config/load-config.js';
 import type { Config } from '../src/config/settings.js';
 import { BUDGETS_LIFTED } from './budgets-lifted.js';
 import { serveUntilStopped } from './child.js';
+import { createBenchSchema } from './pg-bench-schema.js';
+import { countPgRoundTrips } from './pg-round-trips.js';
 
 const dataDir = process.env.BENCH_DATA_DIR;
 if (dataDir === undefined) throw new Error('BENCH_DATA_DIR is required');
@@ -55,8 +57,19 @@ const overrides: Partial<Config> = {
       }
     : {}),
 };
+// BENCH_STORAGE=postgres: the server stores in PostgreSQL, on a schema of its own dropped when it
+// stops, and counts its round trips there (bus local: one node).
+const database = process.env.BENCH_WHISPR_DATABASE_URL === undefined ? undefined : await createBenchSchema(process.env.BENCH_WHISPR_DATABASE_URL);
+const pgCounters = database === undefined ? undefined : countPgRoundTrips();
 // env: {} so nothing from the bench's environment (WHISPR_*, MAX_*) changes what is measured.
-const { config } = loadConfig({ env: {}, overrides });
+const { config } = loadConfig({ env: {}, overrides: database === undefined ? overrides : { ...overrides, storage: 'postgres', database_url: database.url } });
 const server = await createWhisprServer(config);
 const url = await server.listen();
-serveUntilStopped(url, () => server.close());
+serveUntilStopped(
+  url,
+  async () => {
+    await server.close();
+    await database?.drop();
+  },
+  pgCounters,
+);

@@ -268,6 +268,31 @@ export function groupStoreContract(backend: () => SqlBackend<GroupStore>): void 
       expect(await store.fetchMessages('g2', general, 0, 0, 10)).toEqual([]);
     });
 
+    test('sendContext answers what getGroup, getMember, getChannel, usage and listMemberIds answer, absent parts undefined', async () => {
+      await seed('g1', { key_version: 3, created_at: 1000.5 });
+      await member('g1', 'bob', 2000.25);
+      await member('g1', 'pending-pat', 3000, true);
+      await store.addMessage({ ...message('m1', 'g1', 'g1-general', 1), sender_id: 'bob' });
+      const context = await store.sendContext('g1', 'g1-general', 'bob');
+      expect(context).toEqual({
+        group: await store.getGroup('g1'),
+        member: await store.getMember('g1', 'bob'),
+        channel: await store.getChannel('g1-general'),
+        usage: await store.usage('g1', 'bob'),
+        memberIds: ['owner', 'bob'],
+      });
+      expect(context.usage.group.message_bytes).toBeGreaterThan(0);
+      const none = { message_bytes: 0, file_bytes: 0 };
+      expect(await store.sendContext('nope', 'nope-general', 'bob')).toEqual({
+        group: undefined,
+        member: undefined,
+        channel: undefined,
+        usage: { group: none, key: context.usage.key },
+        memberIds: [],
+      });
+      expect((await store.sendContext('g1', 'g1-general', 'pending-pat')).member).toMatchObject({ pending: true });
+    });
+
     test('deleteChannel removes the channel and only its messages', async () => {
       await seed('g1');
       await store.createChannel(channel('c2', 'g1', 'random'));

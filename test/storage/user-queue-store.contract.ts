@@ -153,6 +153,34 @@ export function userQueueStoreContract(backend: () => SqlBackend<UserQueueStore>
     expect(await store.appendEach([], capOf(2))).toEqual([]);
   });
 
+  test('appends made at the same moment are answered as if made one after the other: replays, shares and the cap', async () => {
+    const store = await backend().node();
+    const caps = { total: 4, perSender: 2, perAddress: 4 };
+    const by = (n: number, sender: string) => event(ALICE, n, { origin: { sender, address: `10.0.0.${sender}` } });
+    const results = await Promise.all([
+      store.append(by(1, '1'), caps),
+      store.append(by(1, '1'), caps), // the same event again
+      store.append(by(2, '1'), caps),
+      store.append(by(3, '1'), caps), // the sender's share is used up
+      store.appendEach([by(4, '2'), event(BOB, 4)], caps),
+      store.append(by(5, '3'), caps),
+      store.append(by(6, '4'), caps), // the queue is full
+    ]);
+    expect(results).toEqual([
+      { status: 'queued', event: stored(by(1, '1'), 1) },
+      { status: 'duplicate', event: stored(by(1, '1'), 1) },
+      { status: 'queued', event: stored(by(2, '1'), 2) },
+      { status: 'full', cap: 'sender' },
+      [
+        { status: 'queued', event: stored(by(4, '2'), 3) },
+        { status: 'queued', event: stored(event(BOB, 4), 1) },
+      ],
+      { status: 'queued', event: stored(by(5, '3'), 4) },
+      { status: 'full', cap: 'recipient' },
+    ]);
+    expect(seqs(await store.list(ALICE, 0, 10, 1000))).toEqual([1, 2, 3, 4]);
+  });
+
   test('appendEach refuses a batch naming one recipient twice, and stores none of it', async () => {
     const store = await backend().node();
     await expect(store.appendEach([event(ALICE, 1), event(BOB, 1), event(ALICE, 2)], capOf(10))).rejects.toThrow(/different recipients/);

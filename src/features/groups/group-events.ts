@@ -10,9 +10,13 @@ export class GroupEvents {
   ) {}
 
   async toMembers(groupId: string, frame: PushFrameEvent['frame']): Promise<void> {
+    await this.toListed(await this.store.listMemberIds(groupId), frame);
+  }
+
+  /** To members the caller has just read (listMemberIds), e.g. with the rest of a send. */
+  async toListed(memberIds: readonly string[], frame: PushFrameEvent['frame']): Promise<void> {
     const event: PushFrameEvent = { kind: 'event', frame };
-    const members = await this.store.listMemberIds(groupId);
-    await Promise.all(members.map((id) => this.bus.publish(userChannel(id), event)));
+    await Promise.all(memberIds.map((id) => this.bus.publish(userChannel(id), event)));
   }
 
   keyVersion(groupId: string, keyVersion: number, reason: 'rekey' | 'leave' | 'ban' | 'remove'): Promise<void> {

@@ -1,7 +1,7 @@
 import { base64DecodedLength, decodeBase64 } from '../../core/encoding.js';
 import { ApiError, badRequest, forbidden, tooLarge } from '../../core/errors.js';
 import type { AnalyticsRecorder } from '../analytics/index.js';
-import { GroupAccess } from './group-access.js';
+import { activeMember, channelOf, foundGroup, GroupAccess } from './group-access.js';
 import type { GroupEvents } from './group-events.js';
 import { newId } from './group-ids.js';
 import { type GroupQuotas, messageCost } from './group-quotas.js';
@@ -49,8 +49,12 @@ export class GroupMessageService {
 
   async send(actor: string, input: GroupSend) {
     if (input.sender_id.toLowerCase() !== actor) throw forbidden('SENDER_MISMATCH', 'sender_id must be the caller');
-    const { group } = await this.access.member(input.group_id, actor);
-    const channel = await this.access.channel(input.channel_id, group.id);
+    // Everything the send reads, at once (one round trip on PostgreSQL). The members are read before
+    // the message is stored: one who joins in between fetches it rather than having it pushed.
+    const context = await this.store.sendContext(input.group_id.toLowerCase(), input.channel_id.toLowerCase(), actor);
+    const group = foundGroup(context.group);
+    activeMember(context.member);
+    const channel = channelOf(context.channel, group.id);
     if (base64DecodedLength(input.ciphertext) > this.limits.maxCiphertextBytes) {
       throw tooLarge('MESSAGE_TOO_LARGE', `ciphertext is larger than ${this.limits.maxCiphertextBytes} bytes`);
     }
@@ -72,10 +76,10 @@ export class GroupMessageService {
       timestamp: this.now(),
       attachment_meta: input.attachment_meta ?? null,
     };
-    await this.quotas.admitMessage(group.id, actor, messageCost(message.ciphertext, message.attachment_meta));
+    this.quotas.admitMessageBeside(context.usage, messageCost(message.ciphertext, message.attachment_meta));
     await this.store.addMessage(message);
     this.analytics.groupMessage(actor, ciphertext.length);
-    await this.events.toMembers(group.id, { type: 'group_message', group_id: group.id, channel_id: channel.id, message: messageView(message) });
+    await this.events.toListed(context.memberIds, { type: 'group_message', group_id: group.id, channel_id: channel.id, message: messageView(message) });
     return { status: 'ok' as const, id: message.id, timestamp: message.timestamp };
   }
 

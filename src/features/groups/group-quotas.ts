@@ -14,6 +14,7 @@ export interface GroupStorageQuotas {
 }
 
 type Kind = keyof StorageUsage;
+type Usage = { group: StorageUsage; key: StorageUsage };
 
 /**
  * Refuses a write that would take a group or its writer past a quota (413 QUOTA_EXCEEDED). The
@@ -26,8 +27,9 @@ export class GroupQuotas {
     private readonly quotas: GroupStorageQuotas,
   ) {}
 
-  admitMessage(groupId: string, actor: string, cost: number): Promise<void> {
-    return this.admit(groupId, actor, 'message_bytes', cost, this.quotas.groupHistoryBytes, this.quotas.keyHistoryBytes);
+  /** A message of `cost` bytes beside what the group and its writer hold (read with the rest of a send). */
+  admitMessageBeside(usage: Usage, cost: number): void {
+    this.check(usage, 'message_bytes', cost, this.quotas.groupHistoryBytes, this.quotas.keyHistoryBytes);
   }
 
   admitFile(groupId: string, actor: string, cost: number): Promise<void> {
@@ -35,8 +37,11 @@ export class GroupQuotas {
   }
 
   private async admit(groupId: string, actor: string, kind: Kind, cost: number, groupQuota: number, keyQuota: number): Promise<void> {
+    this.check(await this.store.usage(groupId, actor), kind, cost, groupQuota, keyQuota);
+  }
+
+  private check(usage: Usage, kind: Kind, cost: number, groupQuota: number, keyQuota: number): void {
     const what = kind === 'message_bytes' ? 'message history' : 'files';
-    const usage = await this.store.usage(groupId, actor);
     if (usage.group[kind] + cost > groupQuota) throw tooLarge('QUOTA_EXCEEDED', `The group's ${what} quota of ${groupQuota} bytes is used up`);
     if (usage.key[kind] + cost > keyQuota) throw tooLarge('QUOTA_EXCEEDED', `Your ${what} quota of ${keyQuota} bytes over all groups is used up`);
   }

@@ -137,6 +137,8 @@ export interface GroupStore {
 
   /** What the group, and the key over all its groups, hold (zero when nothing was stored). */
   usage(groupId: string, userId: string): Promise<{ group: StorageUsage; key: StorageUsage }>;
+  /** Everything a send to a channel reads, read together: one round trip on PostgreSQL instead of six. */
+  sendContext(groupId: string, channelId: string, userId: string): Promise<SendContext>;
 
   putAttachment(attachment: GroupAttachment): Promise<void>;
   getAttachment(groupId: string, attId: string): Promise<GroupAttachment | undefined>;
@@ -144,6 +146,29 @@ export interface GroupStore {
   purgeAttachmentsBefore(before: number, max: number): Promise<string[]>;
   /** True if any group still holds this attachment id. */
   isAttachmentHeld(attId: string): Promise<boolean>;
+}
+
+/** What a message send needs to know before it writes: getGroup, getMember, getChannel, usage and listMemberIds. */
+export interface SendContext {
+  group: Group | undefined;
+  /** The sender's membership (pending or not). */
+  member: Member | undefined;
+  channel: Channel | undefined;
+  usage: { group: StorageUsage; key: StorageUsage };
+  /** The members (not pending), in joining order: whom the message is pushed to. */
+  memberIds: string[];
+}
+
+/** sendContext from the single reads, for a driver where each costs no round trip (SQLite). */
+export async function readSendContext(store: GroupStore, groupId: string, channelId: string, userId: string): Promise<SendContext> {
+  const [group, member, channel, usage, memberIds] = await Promise.all([
+    store.getGroup(groupId),
+    store.getMember(groupId, userId),
+    store.getChannel(channelId),
+    store.usage(groupId, userId),
+    store.listMemberIds(groupId),
+  ]);
+  return { group, member, channel, usage, memberIds };
 }
 
 export class DuplicateChannelError extends Error {

@@ -11,6 +11,8 @@ export {
   type GroupStore,
   type Member,
   type MemberKey,
+  readSendContext,
+  type SendContext,
   type StorageUsage,
 } from './group-store.js';
 export { type GroupOperations, groupsFeature } from './groups-feature.js';

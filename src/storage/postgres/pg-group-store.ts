@@ -7,15 +7,42 @@ import {
   type GroupStore,
   type Member,
   type MemberKey,
+  type SendContext,
   type StorageUsage,
 } from '../../features/groups/index.js';
 import type { PgDatabase, PgQueryable } from './pg-database.js';
+import { PgTurnBatcher } from './pg-turn-batcher.js';
 
 const GROUP_COLUMNS = 'id, name, owner_id, is_public, invite_code, key_version, server_distribute, server_store_history, created_at';
 const CHANNEL_COLUMNS = 'id, group_id, name, type, topic, description, created_at';
 const MESSAGE_COLUMNS = 'id, group_id, channel_id, sender_id, ciphertext, nonce, key_version, "timestamp", attachment_meta';
 const MEMBER_COLUMNS = 'group_id, user_id, role, pending, joined_at';
 const ATTACHMENT_COLUMNS = 'group_id, att_id, uploader, size, created_at';
+
+/** The message fields group_messages_add_batch (migration 9) takes, in the order of its array parameters. */
+const MESSAGE_FIELDS = [
+  'id',
+  'group_id',
+  'channel_id',
+  'sender_id',
+  'ciphertext',
+  'nonce',
+  'key_version',
+  'timestamp',
+  'attachment_meta',
+] as const satisfies readonly (keyof GroupMessage)[];
+const ADD_MESSAGES = `SELECT id FROM group_messages_add_batch(
+  $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::text[]) AS id`;
+
+const NO_USAGE = { message_bytes: 0, file_bytes: 0 };
+/** One row of JSON objects (null when absent), the parts of SendContext: one round trip for what a send reads. */
+const SEND_CONTEXT = `SELECT
+  (SELECT row_to_json(g) FROM (SELECT ${GROUP_COLUMNS} FROM groups WHERE id = $1) AS g) AS "group",
+  (SELECT row_to_json(m) FROM (SELECT ${MEMBER_COLUMNS} FROM group_members WHERE group_id = $1 AND user_id = $3) AS m) AS member,
+  (SELECT row_to_json(c) FROM (SELECT ${CHANNEL_COLUMNS} FROM channels WHERE id = $2) AS c) AS channel,
+  (SELECT row_to_json(u) FROM (SELECT message_bytes, file_bytes FROM group_usage WHERE group_id = $1) AS u) AS group_usage,
+  (SELECT row_to_json(u) FROM (SELECT message_bytes, file_bytes FROM group_key_usage WHERE user_id = $3) AS u) AS key_usage,
+  ARRAY(SELECT user_id FROM group_members WHERE group_id = $1 AND NOT pending ORDER BY joined_at, user_id) AS member_ids`;
 
 /** `%`, `_` and the escape character itself match literally in the LIKE pattern built from user input. */
 const containsPattern = (query: string): string => `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -62,6 +89,13 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
       throw error;
     }
   };
+
+  /** Whether each message was stored: one statement for the messages of one event-loop turn. */
+  const messageInserts = new PgTurnBatcher<GroupMessage, boolean>(async (messages) => {
+    const params = MESSAGE_FIELDS.map((field) => messages.map((m) => m[field]));
+    const stored = new Set((await db.query<{ id: string }>(ADD_MESSAGES, params)).map((r) => r.id));
+    return messages.map((m) => stored.has(m.id));
+  });
 
   return {
     createGroup: (group, firstChannel) =>
@@ -221,17 +255,8 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
     },
 
     async addMessage(m) {
-      await db.query(`INSERT INTO group_messages (${MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
-        m.id,
-        m.group_id,
-        m.channel_id,
-        m.sender_id,
-        m.ciphertext,
-        m.nonce,
-        m.key_version,
-        m.timestamp,
-        m.attachment_meta,
-      ]);
+      // Left out of its batch, a message whose channel is gone fails as its own insert would have.
+      if (!(await messageInserts.run(m))) throw new Error(`group message ${m.id}: no channel ${m.channel_id} in group ${m.group_id} (foreign key)`);
     },
     fetchMessages: (groupId, channelId, since, notBefore, limit) =>
       db.query<GroupMessage>(
@@ -256,12 +281,24 @@ export function createPgGroupStore(db: PgDatabase): GroupStore {
         return gone.length;
       }),
     async usage(groupId, userId) {
-      const none = { message_bytes: 0, file_bytes: 0 };
       const [group, key] = await Promise.all([
         one<StorageUsage>('SELECT message_bytes, file_bytes FROM group_usage WHERE group_id = $1', [groupId]),
         one<StorageUsage>('SELECT message_bytes, file_bytes FROM group_key_usage WHERE user_id = $1', [userId]),
       ]);
-      return { group: group ?? none, key: key ?? none };
+      return { group: group ?? NO_USAGE, key: key ?? NO_USAGE };
+    },
+
+    async sendContext(groupId, channelId, userId) {
+      type Parts = Record<'group' | 'member' | 'channel' | 'group_usage' | 'key_usage', object | null> & { member_ids: string[] };
+      const [row] = (await db.query<Parts>(SEND_CONTEXT, [groupId, channelId, userId])) as [Parts];
+      const part = <T>(value: object | null) => (value ?? undefined) as T | undefined;
+      return {
+        group: part<Group>(row.group),
+        member: part<Member>(row.member),
+        channel: part<Channel>(row.channel),
+        usage: { group: part<StorageUsage>(row.group_usage) ?? NO_USAGE, key: part<StorageUsage>(row.key_usage) ?? NO_USAGE },
+        memberIds: row.member_ids,
+      } satisfies SendContext;
     },
 
     async putAttachment(a) {

@@ -321,4 +321,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `,
   // 8: nothing: PostgreSQL's version 8 serializes the enqueues of several nodes; the embedded server is one writer.
   '',
+  // 9: nothing: PostgreSQL's version 9 batches chat events and group messages from several nodes.
+  '',
 ];

@@ -9,6 +9,7 @@ import {
   type GroupStore,
   type Member,
   type MemberKey,
+  readSendContext,
   type StorageUsage,
 } from '../../features/groups/index.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -197,7 +198,7 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
       }
     });
 
-  return {
+  const store: GroupStore = {
     createGroup: (group, firstChannel) =>
       writes.run(() => {
         insertGroup.run(groupParams(group));
@@ -327,6 +328,7 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
       const none = { message_bytes: 0, file_bytes: 0 };
       return { group: selectGroupUsage.get(groupId) ?? none, key: selectKeyUsage.get(userId) ?? none };
     },
+    sendContext: (groupId, channelId, userId) => readSendContext(store, groupId, channelId, userId),
 
     putAttachment: (attachment) => writes.run(() => void upsertAttachment.run(attachment)),
     async getAttachment(groupId, attId) {
@@ -337,4 +339,5 @@ export function createSqliteGroupStore(db: SqliteDatabase, writes: SqliteWriteBa
       return (selectHeld.get(attId)?.held ?? 0) !== 0;
     },
   };
+  return store;
 }
