@@ -7,8 +7,10 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { chromiumInstalled } from '../support/chromium.js';
-import { createIdentity, SLOW, texts, useWebApp } from './web-kit.js';
+import { createIdentity, SLOW, useWebApp } from './web-kit.js';
 
+/** The texts of the room's messages, in the order shown. */
+const texts = (page: Page) => page.locator('[aria-label="Room messages"] .text').allTextContents();
 const haveChromium = chromiumInstalled('test/web/rooms.test.ts');
 const ROOM = 'launch-party';
 const PASSPHRASE = 'shared room passphrase';
