@@ -43,6 +43,8 @@ export interface BenchConfig {
   /** Cluster phase: nodes of the multi-node run (compared with one node), fixed send rate of its latency runs, and the services. */
   clusterNodes: number;
   clusterRate: number;
+  /** Cluster phase: idle push sockets (one identity each) opened on the one-node topology to measure what a socket costs. */
+  clusterIdleSockets: number;
   clusterDatabaseUrl: string;
   clusterRedisUrl: string;
 }
@@ -95,6 +97,7 @@ export function benchConfig(): BenchConfig {
     eventGroupMembers: Math.round(num('BENCH_EVENT_GROUP_MEMBERS', 20, 2)),
     clusterNodes: Math.round(num('BENCH_CLUSTER_NODES', 3, 2)),
     clusterRate: Math.round(num('BENCH_CLUSTER_RATE', 200, 1)),
+    clusterIdleSockets: Math.round(num('BENCH_CLUSTER_IDLE_SOCKETS', 1000, 0)),
     clusterDatabaseUrl: process.env.BENCH_CLUSTER_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     clusterRedisUrl: process.env.BENCH_CLUSTER_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
