@@ -14,13 +14,13 @@ export interface OpCost {
   redis_commands: number;
   /** Bytes into and out of Redis (commands, replies, pub/sub messages). */
   redis_bytes: number;
-  /** CPU of redis-server. */
+  /** CPU of Redis (its INFO used_cpu_user + used_cpu_sys). */
   redis_cpu_us: number;
 }
 
 /** What one open, idle push socket costs. */
 export interface IdleSocketCost {
-  /** Node memory (RSS after a full GC). */
+  /** Node memory: V8 heap used + external after a full GC (the kernel's socket buffers are not in it). */
   node_kb: number;
   /** Redis used_memory (the node's subscription to the user's channel). */
   redis_kb: number;

@@ -12,14 +12,14 @@ export function renderCapacity(c: ClusterPhaseResult): string[] {
   const op = (name: string, x: OpCost) => [name, x.node_cpu_us, x.pg_cpu_us, x.pg_trips, x.redis_commands, x.redis_bytes, x.redis_cpu_us];
   const idle = costs.idle_socket;
   const out = [
-    'Capacity model inputs (docs/capacity.md; Redis and redis-server CPU are deltas of the whole Redis: other users of it on this machine count too)',
+    'Capacity model inputs (docs/capacity.md; Redis figures, its CPU included, are INFO deltas of the whole Redis: other users of it on this machine count too)',
     table([
       ['per operation', 'node cpu us', 'pg cpu us', 'pg trips', 'redis cmds', 'redis bytes', 'redis cpu us'],
       op('send (1 node, saturated)', costs.send),
       op('push (cross-node run, pushing node)', costs.push),
       op('group copy (model: push without PostgreSQL)', groupCopyCost(costs.push)),
     ]),
-    `idle push socket (${c.single?.idle?.sockets ?? '-'} on 1 node): ${idle.node_kb} KB node memory (the larger of RSS and heap + external), ${idle.redis_kb} KB Redis, per second ${idle.node_cpu_us_per_s} us node CPU, ${idle.pg_trips_per_s} pg trips, ${idle.redis_commands_per_s} redis cmds; idle node per second: ${costs.node_idle.cpu_us_per_s} us CPU, ${costs.node_idle.pg_trips_per_s} pg trips, ${costs.node_idle.redis_commands_per_s} redis cmds`,
+    `idle push socket (${c.single?.idle?.sockets ?? '-'} on 1 node): ${idle.node_kb} KB node heap + external (RSS: ${c.single?.idle?.node_kb_per_socket ?? '-'} KB), ${idle.redis_kb} KB Redis, per second ${idle.node_cpu_us_per_s} us node CPU, ${idle.pg_trips_per_s} pg trips, ${idle.redis_commands_per_s} redis cmds; idle node per second: ${costs.node_idle.cpu_us_per_s} us CPU, ${costs.node_idle.pg_trips_per_s} pg trips, ${costs.node_idle.redis_commands_per_s} redis cmds`,
     '',
     'Capacity model beside the runs above (model: per-operation costs x the run; sends/s: the cores the rest of the machine left / CPU per send of nodes + PostgreSQL + Redis + load generator)',
     table([['check', 'model', 'measured', 'measured/model'], ...checks.map((x) => [x.name, x.model, x.measured, x.ratio])]),

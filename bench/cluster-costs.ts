@@ -38,7 +38,7 @@ function redisPerMessage(l: ClusterLatencyResult): Pick<OpCost, 'redis_commands'
   return {
     redis_commands: round(l.usage.redis.commands / n, 2),
     redis_bytes: Math.round((l.usage.redis.net_in_bytes + l.usage.redis.net_out_bytes) / n),
-    redis_cpu_us: round(((l.usage.redis_cpu_s ?? 0) * 1e6) / n, 1),
+    redis_cpu_us: round((l.usage.redis.cpu_s * 1e6) / n, 1),
   };
 }
 
@@ -59,8 +59,8 @@ function idleCost(single: ClusterRun): IdleSocketCost | undefined {
   const idle = single.idle;
   if (idle === undefined) return undefined;
   return {
-    // The larger of the two: a small run's RSS change can hide in pages the heap had already taken.
-    node_kb: Math.max(0, idle.node_kb_per_socket, idle.node_heap_kb_per_socket),
+    // The heap after a full collection, not RSS: at 1,000 sockets RSS moves by whole arenas and young-generation resizes (0.8-17 KB per socket in runs of the same code).
+    node_kb: Math.max(0, idle.node_heap_kb_per_socket),
     redis_kb: Math.max(0, idle.redis_kb_per_socket),
     node_cpu_us_per_s: Math.max(0, idle.node_cpu_us_per_socket_s ?? 0),
     pg_trips_per_s: Math.max(0, idle.pg_trips_per_socket_s),

@@ -1,7 +1,6 @@
 // What a span of cluster load cost, per resource: the CPU of each node, of the PostgreSQL backends
-// serving each node (named by application_name) and of the machine's postgres and redis-server
-// processes, the statements each node sent PostgreSQL, and Redis' own counters (commands, bytes,
-// memory). Redis and the postgres processes are the machine's: other users of them count too, so
+// serving each node (named by application_name) and of the machine's postgres processes, the
+// statements each node sent PostgreSQL, and Redis' own counters (commands, bytes, memory, CPU). Redis and the postgres processes are the machine's: other users of them count too, so
 // the figures are deltas over the span, and a busy neighbour shows as noise.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
@@ -49,11 +48,14 @@ export interface RedisCounters {
   /** Calls per command name (e.g. evalsha, publish). */
   by_command: Record<string, number>;
   used_memory_bytes: number;
+  /** used_cpu_user + used_cpu_sys: Redis' own CPU seconds, to the microsecond (/proc counts in 10 ms ticks). */
+  cpu_s: number;
 }
 
 export async function redisCounters(redis: Redis): Promise<RedisCounters> {
   const info = await redis.info('all');
   const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  const seconds = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
   const byCommand: Record<string, number> = {};
   for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) byCommand[match[1]!] = Number(match[2]);
   return {
@@ -62,6 +64,7 @@ export async function redisCounters(redis: Redis): Promise<RedisCounters> {
     net_out_bytes: field('total_net_output_bytes'),
     by_command: byCommand,
     used_memory_bytes: field('used_memory'),
+    cpu_s: seconds('used_cpu_user') + seconds('used_cpu_sys'),
   };
 }
 
@@ -76,12 +79,10 @@ export interface SpanUsage {
   pg_trips: number[];
   /** CPU seconds of every postgres process of the machine (other users included). */
   postgres_cpu_s: number | null;
-  /** CPU seconds of redis-server (other users of it included). */
-  redis_cpu_s: number | null;
   /** Busy CPU seconds of the whole machine and of this process (the load generator). */
   machine_cpu_s: number | null;
   loadgen_cpu_s: number;
-  /** Redis counter deltas (other users of this Redis included); used_memory_bytes is the change. */
+  /** Redis counter deltas, CPU included (other users of this Redis count too); used_memory_bytes is the change. */
   redis: RedisCounters;
 }
 
@@ -111,7 +112,6 @@ export async function startMeter(topology: MeteredTopology): Promise<() => Promi
   const redis0 = await redisCounters(topology.redis);
   const nodes0 = nodes.map((n) => processCpuSeconds(n.pid));
   const pg0 = commandCpuSeconds('postgres');
-  const rds0 = commandCpuSeconds('redis-server');
   const machine0 = machineBusySeconds();
   const self0 = process.cpuUsage();
   const start = performance.now();
@@ -120,7 +120,6 @@ export async function startMeter(topology: MeteredTopology): Promise<() => Promi
     const diff = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : b - a);
     const nodeCpu = nodes.map((n, i) => diff(nodes0[i], processCpuSeconds(n.pid)));
     const postgres = diff(pg0, commandCpuSeconds('postgres'));
-    const redisCpu = diff(rds0, commandCpuSeconds('redis-server'));
     const machine = diff(machine0, machineBusySeconds());
     const self = process.cpuUsage(self0);
     const redis1 = await redisCounters(topology.redis);
@@ -139,7 +138,6 @@ export async function startMeter(topology: MeteredTopology): Promise<() => Promi
       pg_backend_cpu_s: backendSeconds,
       pg_trips: trips1.map((t, i) => t - trips0[i]!),
       postgres_cpu_s: postgres,
-      redis_cpu_s: redisCpu,
       machine_cpu_s: machine,
       loadgen_cpu_s: (self.user + self.system) / 1e6,
       redis: {
@@ -148,6 +146,7 @@ export async function startMeter(topology: MeteredTopology): Promise<() => Promi
         net_out_bytes: redis1.net_out_bytes - redis0.net_out_bytes,
         by_command: byCommand,
         used_memory_bytes: redis1.used_memory_bytes - redis0.used_memory_bytes,
+        cpu_s: redis1.cpu_s - redis0.cpu_s,
       },
     };
   };
@@ -170,12 +169,12 @@ export interface ClusterCpu {
 export function cpuShares(u: SpanUsage): ClusterCpu {
   const pct = (cpu: number | null) => (cpu === null ? null : Math.round((cpu / u.seconds) * 100));
   const nodes = total(u.node_cpu_s);
-  const known = nodes === null ? null : nodes + (u.postgres_cpu_s ?? 0) + (u.redis_cpu_s ?? 0) + u.loadgen_cpu_s;
+  const known = nodes === null ? null : nodes + (u.postgres_cpu_s ?? 0) + u.redis.cpu_s + u.loadgen_cpu_s;
   return {
     nodes_cpu_pct: pct(nodes),
     loadgen_cpu_pct: pct(u.loadgen_cpu_s)!,
     postgres_cpu_pct: pct(u.postgres_cpu_s),
-    redis_cpu_pct: pct(u.redis_cpu_s),
+    redis_cpu_pct: pct(u.redis.cpu_s),
     other_cpu_pct: known === null || u.machine_cpu_s === null ? null : Math.max(0, pct(u.machine_cpu_s - known)!),
   };
 }

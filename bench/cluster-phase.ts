@@ -41,7 +41,7 @@ export interface ClusterSendResult extends LoadResult, ClusterCpu {
   pg_backends_cpu_us_per_req: number | null;
   /** Statements the nodes sent PostgreSQL (each a round trip) per 2xx answer. */
   pg_round_trips_per_req: number | null;
-  /** Redis commands, bytes in + out and redis-server CPU per 2xx answer (deltas of the whole Redis: other users of it count too). */
+  /** Redis commands, bytes in + out and CPU (INFO used_cpu_*) per 2xx answer (deltas of the whole Redis: other users of it count too). */
   redis_commands_per_req: number | null;
   redis_bytes_per_req: number | null;
   redis_cpu_us_per_req: number | null;
@@ -193,13 +193,13 @@ async function measureClusterSend(topology: Topology, pool: BodyPool, cfg: Bench
     accepted,
     stored: Number(stored?.n ?? 0),
     nodes_cpu_us_per_req: per(nodes),
-    backend_cpu_us_per_req: per(nodes === null ? null : nodes + (usage.postgres_cpu_s ?? 0) + (usage.redis_cpu_s ?? 0)),
+    backend_cpu_us_per_req: per(nodes === null ? null : nodes + (usage.postgres_cpu_s ?? 0) + usage.redis.cpu_s),
     postgres_cpu_us_per_req: per(usage.postgres_cpu_s),
     pg_backends_cpu_us_per_req: per(total(usage.pg_backend_cpu_s)),
     pg_round_trips_per_req: run.ok === 0 ? null : round(total(usage.pg_trips)! / run.ok, 2),
     redis_commands_per_req: run.ok === 0 ? null : round(usage.redis.commands / run.ok, 2),
     redis_bytes_per_req: per(usage.redis.net_in_bytes + usage.redis.net_out_bytes, 1),
-    redis_cpu_us_per_req: per(usage.redis_cpu_s),
+    redis_cpu_us_per_req: per(usage.redis.cpu_s),
     loadgen_cpu_us_per_req: per(usage.loadgen_cpu_s),
     usage,
   };
