@@ -18,6 +18,9 @@ export interface OpCost {
   redis_cpu_us: number;
 }
 
+/** Redis' share of one operation. */
+export type PubSubCost = Pick<OpCost, 'redis_commands' | 'redis_bytes' | 'redis_cpu_us'>;
+
 /** What one open, idle push socket costs. */
 export interface IdleSocketCost {
   /** Node memory: V8 heap used + external after a full GC (the kernel's socket buffers are not in it). */
@@ -36,6 +39,8 @@ export interface MeasuredCosts {
   /** Delivering one stored direct message to a socket (wake-up, lease, write, remove). */
   push: OpCost;
   idle_socket: IdleSocketCost;
+  /** One PUBLISH delivered to one subscribed node (a group copy's Redis share). */
+  publish: PubSubCost;
   /** What a node with nothing to do costs per second (timers, its sweep, Redis liveness). */
   node_idle: { cpu_us_per_s: number; pg_trips_per_s: number; redis_commands_per_s: number };
 }
@@ -132,11 +137,12 @@ export function peakRates(w: Workload): { sends_per_s: number; pushes_per_s: num
 
 /**
  * A group copy: a group message is stored once (one send) and published to each member's channel,
- * which the member's node writes to its sockets; no row per member. Costed as a push without its
- * PostgreSQL lease and delete (an upper bound on the node's share: a copy skips the lease's wait too).
+ * which the member's node writes to its sockets; no row per member. The node's share is costed as a
+ * push's (an upper bound: no lease and delete), PostgreSQL's as nothing, Redis' as one measured
+ * pub/sub delivery (a direct push's publish is the send's).
  */
-export function groupCopyCost(push: OpCost): OpCost {
-  return { ...push, pg_cpu_us: 0, pg_trips: 0 };
+export function groupCopyCost(push: OpCost, publish: PubSubCost): OpCost {
+  return { node_cpu_us: push.node_cpu_us, pg_cpu_us: 0, pg_trips: 0, ...publish };
 }
 
 /**
@@ -147,7 +153,7 @@ export function project(costs: MeasuredCosts, w: Workload, d: Deployment = DEFAU
   const { sends_per_s, pushes_per_s, group_copies_per_s } = peakRates(w);
   const sockets = w.users * w.online_fraction;
   const { send, push, idle_socket: idle } = costs;
-  const copy = groupCopyCost(push);
+  const copy = groupCopyCost(push, costs.publish);
   const perSecond = (pick: (c: OpCost) => number) => sends_per_s * pick(send) + pushes_per_s * pick(push) + group_copies_per_s * pick(copy);
   const loadCores = (perSecond((c) => c.node_cpu_us) + sockets * idle.node_cpu_us_per_s) / 1e6;
   const base = costs.node_idle.cpu_us_per_s / 1e6;

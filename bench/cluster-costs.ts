@@ -4,7 +4,7 @@
 //    and node 2 only pushes them; node 3 only idles, and its CPU, backends and statements are taken
 //    off node 2's as the cost of being a node at all. Redis does not tell its clients apart (7.0): a
 //    push's Redis cost is that run's per message less the send's.
-//  - idle socket: the one-node idle-socket run.
+//  - idle socket: the one-node idle-socket run; a pub/sub delivery (group copies): redis-publish.ts.
 import { sendsPerSecondOnOneMachine, type IdleSocketCost, type MeasuredCosts, type OpCost } from './capacity-model.js';
 import type { ClusterLatencyResult, ClusterPhaseResult, ClusterRun, ClusterSendResult } from './cluster-phase.js';
 import type { SpanUsage } from './cluster-meter.js';
@@ -74,11 +74,13 @@ export function measuredCosts(c: ClusterPhaseResult): MeasuredCosts | undefined 
   const push = c.multi === undefined || send === undefined ? undefined : pushCost(c.multi, send);
   const idle = c.single === undefined ? undefined : idleCost(c.single);
   const without = c.single?.idle?.usage_without;
-  if (send === undefined || push === undefined || idle === undefined || without === undefined) return undefined;
+  if (send === undefined || push === undefined || idle === undefined || without === undefined || c.publish === undefined) return undefined;
+  const { redis_commands, redis_bytes, redis_cpu_us } = c.publish;
   return {
     send,
     push,
     idle_socket: idle,
+    publish: { redis_commands, redis_bytes, redis_cpu_us },
     node_idle: {
       cpu_us_per_s: round(((without.node_cpu_s[0] ?? 0) * 1e6) / without.seconds, 0),
       pg_trips_per_s: round((without.pg_trips[0] ?? 0) / without.seconds, 2),

@@ -15,6 +15,7 @@ import type { BenchConfig } from './config.js';
 import { availableParallelism } from 'node:os';
 import { EXAMPLE_WORKLOADS, project, type MeasuredCosts, type Projection } from './capacity-model.js';
 import { measuredCosts, modelChecks, type ModelCheck } from './cluster-costs.js';
+import { measurePublishCost, type PublishCost } from './redis-publish.js';
 import { measureIdleSockets, type IdleSocketsResult } from './cluster-idle.js';
 import { cpuShares, startMeter, total, type ClusterCpu, type MeteredTopology, type SpanUsage } from './cluster-meter.js';
 import { DeliveryTally, signatureFrames, type DeliveryFigures } from './delivery-tally.js';
@@ -24,6 +25,8 @@ import { round } from './stats.js';
 import { deleteRedisKeys } from '../test/support/redis-keys.js';
 
 const NODE = new URL('./cluster-node-process.ts', import.meta.url);
+/** Publishes of the pub/sub measurement (well under a second on this machine). */
+const PUBLISHES = 20_000;
 
 export interface ClusterSendResult extends LoadResult, ClusterCpu {
   warmup_rps: number;
@@ -82,6 +85,8 @@ export interface ClusterPhaseResult {
   ratio: number | null;
   rounds?: { round: number; nodes: number; rps: number; p99_ms: number; nodes_cpu_us_per_req: number | null; other_cpu_pct: number | null }[];
   /** The capacity model's inputs from these runs (docs/capacity.md), its check against them, and example projections. */
+  /** One pub/sub delivery on this Redis (a group copy's Redis share). */
+  publish?: PublishCost;
   costs?: MeasuredCosts;
   model_checks?: ModelCheck[];
   projections?: Projection[];
@@ -398,6 +403,10 @@ export async function measureClusterPhase(
   if (single !== undefined) result.single = single;
   if (multi !== undefined) result.multi = multi;
   if (cfg.rounds > 1) result.rounds = rounds;
+  result.publish = await measurePublishCost(cfg.clusterRedisUrl, `wb${randomBytes(5).toString('hex')}:`, PUBLISHES, pools.send.averageBytes);
+  options.log(
+    `  Redis: ${result.publish.redis_cpu_us} us of CPU and ${result.publish.redis_bytes} bytes per delivered PUBLISH of ${result.publish.message_bytes} bytes`,
+  );
   const costs = measuredCosts(result);
   if (costs !== undefined) {
     result.costs = costs;

@@ -14,6 +14,7 @@ const costs: MeasuredCosts = {
   send: { node_cpu_us: 300, pg_cpu_us: 150, pg_trips: 0.1, redis_commands: 4, redis_bytes: 1000, redis_cpu_us: 40 },
   push: { node_cpu_us: 200, pg_cpu_us: 100, pg_trips: 2, redis_commands: 2, redis_bytes: 800, redis_cpu_us: 20 },
   idle_socket: { node_kb: 10, redis_kb: 0.5, node_cpu_us_per_s: 1, pg_trips_per_s: 0.001, redis_commands_per_s: 0 },
+  publish: { redis_commands: 1, redis_bytes: 1500, redis_cpu_us: 5 },
   node_idle: { cpu_us_per_s: 0, pg_trips_per_s: 0, redis_commands_per_s: 0 },
 };
 
@@ -39,7 +40,7 @@ describe('capacity model', () => {
     ).toEqual({ direct: 0.5, group_copies: 5 });
   });
 
-  it('costs a group copy as a push without its PostgreSQL lease and delete', () => {
+  it('costs a group copy as a push on the node, nothing in PostgreSQL and one publish in Redis', () => {
     // 1,000 messages/s, all to groups of 5: 1,000 sends and 4,000 copies.
     const p = project(costs, { ...direct(8_640_000, 10), group_mix: [{ members: 5, share: 1 }] });
     expect(p).toMatchObject({ pushes_per_s: 0 });
@@ -48,7 +49,9 @@ describe('capacity model', () => {
     expect(p.pg_trips_per_s).toBeCloseTo(1000 * 0.1);
     expect(p.pg_row_writes_per_s).toBeCloseTo(1000);
     expect(p.node_cores).toBeCloseTo((1000 * 300 + 4000 * 200) / 1e6);
-    expect(p.redis_commands_per_s).toBeCloseTo(1000 * 4 + 4000 * 2);
+    expect(p.redis_commands_per_s).toBeCloseTo(1000 * 4 + 4000 * 1);
+    expect(p.redis_mb_per_s).toBeCloseTo((1000 * 1000 + 4000 * 1500) / 1e6);
+    expect(p.redis_cores).toBeCloseTo((1000 * 40 + 4000 * 5) / 1e6);
   });
 
   it('costs every resource per send and per push, and idle sockets per second', () => {
