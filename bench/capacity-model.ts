@@ -105,7 +105,7 @@ export interface Projection {
   bottleneck: SharedResource;
   bottleneck_utilisation: number;
   users_at_ceiling: number;
-  /** The same for the other shared resource. */
+  /** Every shared resource's use of its ceiling at the peak. */
   utilisation: Record<SharedResource, number>;
 }
 
