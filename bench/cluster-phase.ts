@@ -1,9 +1,10 @@
 // The cluster phase: Whispr in cluster mode (PostgreSQL + Redis) with one node, then with three
 // nodes, on this machine (the nodes, PostgreSQL, Redis and this load generator share its cores).
 // Per topology: signed /send throughput spread round-robin over the nodes, and send-to-push latency
-// at a fixed rate with the recipients' sockets on the sender's node and on another node.
+// at a fixed rate with the recipients' sockets on the sender's node and on another node; on one node,
+// what idle push sockets cost. Every span is metered (cluster-meter.ts): the capacity model's
+// per-operation costs come from these runs (cluster-costs.ts, docs/capacity.md).
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -11,7 +12,12 @@ import { type Identity, WhisprClient, toHex } from 'whispr-sdk';
 import type { BodyPool } from './bodies.js';
 import { startServerChild, type ServerChild } from './child.js';
 import type { BenchConfig } from './config.js';
-import { machineBusySeconds, processCpuSeconds } from './cpu.js';
+import { availableParallelism } from 'node:os';
+import { EXAMPLE_WORKLOADS, project, type MeasuredCosts, type Projection } from './capacity-model.js';
+import { measuredCosts, modelChecks, type ModelCheck } from './cluster-costs.js';
+import { measurePublishCost, type PublishCost } from './redis-publish.js';
+import { measureIdleSockets, type IdleSocketsResult } from './cluster-idle.js';
+import { cpuShares, startMeter, total, type ClusterCpu, type MeteredTopology, type SpanUsage } from './cluster-meter.js';
 import { DeliveryTally, signatureFrames, type DeliveryFigures } from './delivery-tally.js';
 import { queuedMessages } from './health.js';
 import { BodyCursor, runLoad, type LoadResult } from './load.js';
@@ -20,15 +26,8 @@ import { createBenchSchema } from './pg-bench-schema.js';
 import { deleteRedisKeys } from '../test/support/redis-keys.js';
 
 const NODE = new URL('./cluster-node-process.ts', import.meta.url);
-
-/** CPU shares over a run (100 = one core). */
-export interface ClusterCpu {
-  nodes_cpu_pct: number | null;
-  loadgen_cpu_pct: number;
-  postgres_cpu_pct: number | null;
-  redis_cpu_pct: number | null;
-  other_cpu_pct: number | null;
-}
+/** Publishes of the pub/sub measurement (well under a second on this machine). */
+const PUBLISHES = 20_000;
 
 export interface ClusterSendResult extends LoadResult, ClusterCpu {
   warmup_rps: number;
@@ -46,6 +45,14 @@ export interface ClusterSendResult extends LoadResult, ClusterCpu {
   pg_backends_cpu_us_per_req: number | null;
   /** Statements the nodes sent PostgreSQL (each a round trip) per 2xx answer. */
   pg_round_trips_per_req: number | null;
+  /** Redis commands, bytes in + out and CPU (INFO used_cpu_*) per 2xx answer (deltas of the whole Redis: other users of it count too). */
+  redis_commands_per_req: number | null;
+  redis_bytes_per_req: number | null;
+  redis_cpu_us_per_req: number | null;
+  /** CPU of this load generator per 2xx answer (the model's check on one machine counts it). */
+  loadgen_cpu_us_per_req: number | null;
+  /** The run's raw deltas. */
+  usage: SpanUsage;
 }
 
 export interface ClusterLatencyResult extends DeliveryFigures {
@@ -58,12 +65,16 @@ export interface ClusterLatencyResult extends DeliveryFigures {
   /** Accepted sends never pushed after the drain wait (should be 0). */
   lost: number;
   left_queued: number;
+  /** Deltas from the measured window's start to the end of its drain (per node: the sender is node 1, the sockets' node pushes). */
+  usage: SpanUsage;
 }
 
 export interface ClusterRun {
   nodes: number;
   send: ClusterSendResult;
   latency: ClusterLatencyResult[];
+  /** Measured on the one-node topology only. */
+  idle?: IdleSocketsResult;
 }
 
 export interface ClusterPhaseResult {
@@ -74,78 +85,12 @@ export interface ClusterPhaseResult {
   /** 3-node / 1-node signed sends per second. */
   ratio: number | null;
   rounds?: { round: number; nodes: number; rps: number; p99_ms: number; nodes_cpu_us_per_req: number | null; other_cpu_pct: number | null }[];
-}
-
-/** Sum of CPU seconds of every process whose command name is `name` (e.g. all PostgreSQL backends). */
-function commandCpuSeconds(name: string): number | undefined {
-  let total = 0;
-  let found = false;
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        if (comm !== name) continue;
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        total += (Number(fields[11]) + Number(fields[12])) / 100;
-        found = true;
-      } catch {
-        // exited meanwhile
-      }
-    }
-  } catch {
-    return undefined;
-  }
-  return found ? total : undefined;
-}
-
-/**
- * CPU seconds of the PostgreSQL backends serving the topology's nodes, by pid: the backends of the
- * other users of the machine's PostgreSQL (and its background processes) are left out.
- */
-async function nodeBackendsCpu(topology: Topology): Promise<Map<number, number>> {
-  const rows = await topology.sql<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [topology.schema]);
-  const cpu = new Map<number, number>();
-  for (const { pid } of rows) {
-    const seconds = processCpuSeconds(pid);
-    if (seconds !== undefined) cpu.set(pid, seconds);
-  }
-  return cpu;
-}
-
-function clusterCpuMeter(
-  nodePids: number[],
-): () => ClusterCpu & { nodesSeconds: number | null; postgresSeconds: number | null; backendSeconds: number | null } {
-  const start = performance.now();
-  const sum = (values: (number | undefined)[]) => (values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0));
-  const nodes0 = sum(nodePids.map(processCpuSeconds));
-  const pg0 = commandCpuSeconds('postgres');
-  const redis0 = commandCpuSeconds('redis-server');
-  const machine0 = machineBusySeconds();
-  const self0 = process.cpuUsage();
-  return () => {
-    const seconds = (performance.now() - start) / 1000;
-    const diff = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : b - a);
-    const nodes = diff(nodes0, sum(nodePids.map(processCpuSeconds)));
-    const pgs = diff(pg0, commandCpuSeconds('postgres'));
-    const rds = diff(redis0, commandCpuSeconds('redis-server'));
-    const machine = diff(machine0, machineBusySeconds());
-    const self = process.cpuUsage(self0);
-    const selfSeconds = (self.user + self.system) / 1e6;
-    const pct = (cpu: number | undefined) => (cpu === undefined ? null : Math.round((cpu / seconds) * 100));
-    const known = nodes === undefined || machine === undefined ? undefined : nodes + (pgs ?? 0) + (rds ?? 0) + selfSeconds;
-    return {
-      nodes_cpu_pct: pct(nodes),
-      loadgen_cpu_pct: pct(selfSeconds)!,
-      postgres_cpu_pct: pct(pgs),
-      redis_cpu_pct: pct(rds),
-      other_cpu_pct: known === undefined || machine === undefined ? null : Math.max(0, pct(machine - known)!),
-      nodesSeconds: nodes ?? null,
-      postgresSeconds: pgs ?? null,
-      backendSeconds: nodes === undefined ? null : nodes + (pgs ?? 0) + (rds ?? 0),
-    };
-  };
+  /** The capacity model's inputs from these runs (docs/capacity.md), its check against them, and example projections. */
+  /** One pub/sub delivery on this Redis (a group copy's Redis share). */
+  publish?: PublishCost;
+  costs?: MeasuredCosts;
+  model_checks?: ModelCheck[];
+  projections?: Projection[];
 }
 
 /** True when the service answers within 2 s. */
@@ -157,11 +102,8 @@ async function answers(probe: () => Promise<unknown>): Promise<boolean> {
   );
 }
 
-interface Topology {
-  nodes: ServerChild[];
+interface Topology extends MeteredTopology {
   schema: string;
-  databaseUrl: string;
-  sql<T>(text: string, values?: unknown[]): Promise<T[]>;
   stop(): Promise<void>;
 }
 
@@ -174,11 +116,18 @@ async function startTopology(
   log: (line: string) => void,
 ): Promise<Topology> {
   const prefix = `wb${randomBytes(5).toString('hex')}:`;
-  // Named after the schema, the nodes' connections tell the run which PostgreSQL backends are theirs.
   const schema = await createBenchSchema(cfg.clusterDatabaseUrl);
+  // Named after the schema and the node, the nodes' connections tell the run which PostgreSQL backends are whose.
+  const applicationName = (index: number) => `${schema.name}_n${index + 1}`;
+  const databaseUrl = (index: number) => {
+    const url = new URL(schema.url);
+    url.searchParams.set('application_name', applicationName(index));
+    return url.toString();
+  };
+  const redis = new Redis(cfg.clusterRedisUrl, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
   const env = {
     ...childEnv,
-    BENCH_CLUSTER_DATABASE_URL: schema.url,
     BENCH_CLUSTER_REDIS_URL: cfg.clusterRedisUrl,
     BENCH_CLUSTER_REDIS_PREFIX: prefix,
     BENCH_CLUSTER_JWT_SECRET: randomBytes(32).toString('hex'),
@@ -187,12 +136,19 @@ async function startTopology(
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()));
     await schema.drop();
+    redis.disconnect();
     await deleteRedisKeys(cfg.clusterRedisUrl, prefix);
   };
   try {
     // One after the other: the first one migrates the schema, the others find it done.
     for (let i = 0; i < count; i++) {
-      const node = await startServerChild(NODE, { name: `cluster${count}-node${i + 1}`, env, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) });
+      const node = await startServerChild(NODE, {
+        name: `cluster${count}-node${i + 1}`,
+        env: { ...env, BENCH_CLUSTER_DATABASE_URL: databaseUrl(i) },
+        // The idle-socket run reads the node's memory after a full collection.
+        nodeFlags: ['--expose-gc'],
+        ...(cpuProfDir === undefined ? {} : { cpuProfDir }),
+      });
       nodes.push(node);
       log(`cluster${count}: node ${i + 1} pid ${node.pid} at ${node.url}`);
     }
@@ -203,7 +159,8 @@ async function startTopology(
   return {
     nodes,
     schema: schema.name,
-    databaseUrl: schema.url,
+    applicationName,
+    redis,
     sql: schema.sql,
     stop,
   };
@@ -223,28 +180,29 @@ async function measureClusterSend(topology: Topology, pool: BodyPool, cfg: Bench
   }
   const generated = await pool.growTo(cursor.used + Math.ceil(Math.max(warmupRps, 1000) * 1.5 * cfg.seconds) + 2 * cfg.connections);
   if (generated > 0) log(`  built ${generated} more bodies (pool ${pool.size})`);
-  const roundTrips = async () => (await Promise.all(topology.nodes.map((n) => n.counters()))).reduce((sum, c) => sum + (c.pg_round_trips ?? 0), 0);
-  const roundTrips0 = await roundTrips();
-  const backends0 = await nodeBackendsCpu(topology);
-  const meter = clusterCpuMeter(topology.nodes.map((n) => n.pid));
+  const stop = await startMeter(topology);
   const run = await runLoad({ url: urls, path: '/send', connections: cfg.connections, seconds: cfg.seconds, cursor });
-  const { nodesSeconds, postgresSeconds, backendSeconds, ...cpu } = meter();
-  const roundTripsRun = (await roundTrips()) - roundTrips0;
-  // A backend that started during the run counts whole; one that ended during it is missed (pools keep theirs under load).
-  const backendsSeconds = [...(await nodeBackendsCpu(topology))].reduce((sum, [pid, seconds]) => sum + seconds - (backends0.get(pid) ?? 0), 0);
+  const usage = await stop();
   const [stored] = await topology.sql<{ n: string }>(`SELECT count(*) AS n FROM ${topology.schema}.inbox_messages`);
   const accepted = warmupOk + run.ok;
+  const nodes = total(usage.node_cpu_s);
+  const per = (value: number | null, scale = 1e6) => (value === null || run.ok === 0 ? null : Math.round((value * scale) / run.ok));
   return {
     ...run,
-    ...cpu,
+    ...cpuShares(usage),
     warmup_rps: warmupRps,
     accepted,
     stored: Number(stored?.n ?? 0),
-    nodes_cpu_us_per_req: nodesSeconds === null || run.ok === 0 ? null : Math.round((nodesSeconds * 1e6) / run.ok),
-    backend_cpu_us_per_req: backendSeconds === null || run.ok === 0 ? null : Math.round((backendSeconds * 1e6) / run.ok),
-    postgres_cpu_us_per_req: postgresSeconds === null || run.ok === 0 ? null : Math.round((postgresSeconds * 1e6) / run.ok),
-    pg_backends_cpu_us_per_req: run.ok === 0 ? null : Math.round((backendsSeconds * 1e6) / run.ok),
-    pg_round_trips_per_req: run.ok === 0 ? null : round(roundTripsRun / run.ok, 2),
+    nodes_cpu_us_per_req: per(nodes),
+    backend_cpu_us_per_req: per(nodes === null ? null : nodes + (usage.postgres_cpu_s ?? 0) + usage.redis.cpu_s),
+    postgres_cpu_us_per_req: per(usage.postgres_cpu_s),
+    pg_backends_cpu_us_per_req: per(total(usage.pg_backend_cpu_s)),
+    pg_round_trips_per_req: run.ok === 0 ? null : round(total(usage.pg_trips)! / run.ok, 2),
+    redis_commands_per_req: run.ok === 0 ? null : round(usage.redis.commands / run.ok, 2),
+    redis_bytes_per_req: per(usage.redis.net_in_bytes + usage.redis.net_out_bytes, 1),
+    redis_cpu_us_per_req: per(usage.redis.cpu_s),
+    loadgen_cpu_us_per_req: per(usage.loadgen_cpu_s),
+    usage,
   };
 }
 
@@ -253,6 +211,7 @@ async function measureClusterSend(topology: Topology, pool: BodyPool, cfg: Bench
  * recipients' push sockets on node `on`: warm-up, measured window, then up to 10 s for the last frames.
  */
 async function measureLatency(options: {
+  topology: Topology;
   path: ClusterLatencyResult['path'];
   to: ServerChild;
   on: ServerChild;
@@ -308,11 +267,13 @@ async function measureLatency(options: {
     await pool.growTo(cursor.used + Math.ceil(rate * options.seconds * 1.2) + 100);
     tally.measureFrom = cursor.used;
     accepted = 0;
+    const stop = await startMeter(options.topology);
     tally.windowStart = performance.now();
     sent = await paced(options.seconds);
     tally.windowEnd = performance.now();
     const deadline = performance.now() + 10_000;
     while (performance.now() < deadline && tally.measured < accepted) await new Promise((r) => setTimeout(r, 50));
+    const usage = await stop();
     const figures = tally.figures();
     return {
       ...figures,
@@ -323,6 +284,7 @@ async function measureLatency(options: {
       accepted,
       lost: Math.max(0, accepted - figures.delivered),
       left_queued: await queuedMessages(options.to.url),
+      usage,
     };
   } finally {
     agent.destroy();
@@ -353,6 +315,7 @@ async function runTopology(
     ];
     for (const [path, on] of paths) {
       const result = await measureLatency({
+        topology,
         path,
         to: first,
         on,
@@ -368,11 +331,13 @@ async function runTopology(
       );
       latency.push(result);
     }
+    // Idle sockets on an empty inbox (before the throughput run fills it), once: on the one-node topology.
+    const idle = count === 1 && cfg.clusterIdleSockets > 0 ? await measureIdleSockets(topology, cfg.clusterIdleSockets, log) : undefined;
     const send = await measureClusterSend(topology, pools.send, cfg, log);
     log(
       `  ${count} node(s): ${send.rps} sends/s, p50 ${send.p50_ms} ms, p99 ${send.p99_ms} ms, stored ${send.stored}/${send.accepted}, cpu% nodes/pg/redis/gen/other ${send.nodes_cpu_pct}/${send.postgres_cpu_pct}/${send.redis_cpu_pct}/${send.loadgen_cpu_pct}/${send.other_cpu_pct}`,
     );
-    return { nodes: count, send, latency };
+    return { nodes: count, send, latency, ...(idle === undefined ? {} : { idle }) };
   } finally {
     await topology.stop();
   }
@@ -434,5 +399,15 @@ export async function measureClusterPhase(
   if (single !== undefined) result.single = single;
   if (multi !== undefined) result.multi = multi;
   if (cfg.rounds > 1) result.rounds = rounds;
+  result.publish = await measurePublishCost(cfg.clusterRedisUrl, `wb${randomBytes(5).toString('hex')}:`, PUBLISHES, pools.send.averageBytes);
+  options.log(
+    `  Redis: ${result.publish.redis_cpu_us} us of CPU and ${result.publish.redis_bytes} bytes per delivered PUBLISH of ${result.publish.message_bytes} bytes`,
+  );
+  const costs = measuredCosts(result);
+  if (costs !== undefined) {
+    result.costs = costs;
+    result.model_checks = modelChecks(result, costs, availableParallelism());
+    result.projections = EXAMPLE_WORKLOADS.map((w) => project(costs, w));
+  }
   return result;
 }

@@ -45,6 +45,8 @@ export interface BenchConfig {
   clusterRate: number;
   /** Where the Whispr server children store (BENCH_STORAGE): sqlite (a temp dir), or postgres (clusterDatabaseUrl, a fresh schema each). */
   storage: 'sqlite' | 'postgres';
+  /** Cluster phase: idle push sockets (one identity each) opened on the one-node topology to measure what a socket costs. */
+  clusterIdleSockets: number;
   clusterDatabaseUrl: string;
   clusterRedisUrl: string;
 }
@@ -107,6 +109,7 @@ export function benchConfig(): BenchConfig {
     clusterNodes: Math.round(num('BENCH_CLUSTER_NODES', 3, 2)),
     clusterRate: Math.round(num('BENCH_CLUSTER_RATE', 200, 1)),
     storage: process.env.BENCH_STORAGE === 'postgres' ? 'postgres' : 'sqlite',
+    clusterIdleSockets: Math.round(num('BENCH_CLUSTER_IDLE_SOCKETS', 1000, 0)),
     clusterDatabaseUrl: process.env.BENCH_CLUSTER_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     clusterRedisUrl: process.env.BENCH_CLUSTER_REDIS_URL ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };

@@ -5,7 +5,9 @@ import type { PushPhaseResult } from './push-rate.js';
 import type { RoomsPhaseResult } from './rooms-phase.js';
 import type { SendPhaseResult } from './send-load.js';
 import type { SignalPhaseResult } from './signal-relay.js';
+import { renderCapacity } from './capacity-report.js';
 import { round } from './stats.js';
+import { table } from './table.js';
 
 export interface BenchResults {
   meta: Record<string, unknown>;
@@ -51,6 +53,9 @@ export const GOALS = {
   clusterOneNodeRatio: 0.6,
   clusterPgRoundTrips: 2,
   clusterPgCpuUs: 150,
+  // Issue 18: a message pushed from another node (Redis pub/sub) at the cluster bench's rate, and beside one pushed from the sender's node.
+  clusterCrossP99Ms: 20,
+  clusterCrossSameRatio: 1.5,
 } as const;
 
 /** Open-and-join rate of the memory run's sockets (each join announced to its room), whispr/bare: the bare server's seconds over Whispr's. */
@@ -161,6 +166,11 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
 /** Issue 18: the signed sends of one cluster node (PostgreSQL + Redis) against the embedded node measured in the same run. */
 function clusterGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goals'] {
   const single = r.cluster?.single?.send;
+  const multi = r.cluster?.multi;
+  const nodes = multi?.nodes ?? '-';
+  const cross = multi?.latency.find((l) => l.path === 'cross-node');
+  const same = multi?.latency.find((l) => l.path === 'same-node');
+  const crossOverSame = cross === undefined || same === undefined || same.p99_ms <= 0 ? null : round(cross.p99_ms / same.p99_ms, 2);
   const ratio = single === undefined || r.send === undefined || r.send.rps === 0 ? null : round(single.rps / r.send.rps, 3);
   const atMost = (name: string, target: number, value: number | null | undefined): BenchResults['goals'][number] => ({
     name,
@@ -177,6 +187,8 @@ function clusterGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goals'] {
     },
     atMost('1 cluster node pg round trips/send', GOALS.clusterPgRoundTrips, single?.pg_round_trips_per_req),
     atMost('1 cluster node pg backend cpu us/send', GOALS.clusterPgCpuUs, single?.pg_backends_cpu_us_per_req),
+    atMost(`${nodes} nodes cross-node push p99 (ms)`, GOALS.clusterCrossP99Ms, cross?.p99_ms),
+    atMost(`${nodes} nodes push p99 cross/same-node`, GOALS.clusterCrossSameRatio, crossOverSame),
   ];
 }
 
@@ -185,14 +197,6 @@ function originalCpuRatio(r: Omit<BenchResults, 'goals'>): number | null {
   const whispr = r.send?.server_cpu_us_per_req;
   const original = r.original?.run?.server_cpu_us_per_req;
   return whispr == null || original == null || original === 0 ? null : round(whispr / original, 3);
-}
-
-function table(rows: (string | number)[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => String(row[c] ?? '').length)));
-  const line = (row: (string | number)[]) =>
-    row.map((cell, c) => (typeof cell === 'number' ? String(cell).padStart(widths[c]!) : String(cell).padEnd(widths[c]!))).join('  ');
-  const [head, ...body] = rows;
-  return [line(head!), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 const show = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v);
@@ -624,6 +628,8 @@ function renderCluster(c: ClusterPhaseResult): string[] {
         'pg cpu us/req',
         'pg backends us/req',
         'pg trips/req',
+        'redis cmds/req',
+        'redis bytes/req',
         'cpu% nodes/pg/redis/gen/other',
       ],
       ...runs.map((x) => [
@@ -640,12 +646,14 @@ function renderCluster(c: ClusterPhaseResult): string[] {
         show(x.send.postgres_cpu_us_per_req),
         show(x.send.pg_backends_cpu_us_per_req),
         show(x.send.pg_round_trips_per_req),
+        show(x.send.redis_commands_per_req),
+        show(x.send.redis_bytes_per_req),
         `${show(x.send.nodes_cpu_pct)}/${show(x.send.postgres_cpu_pct)}/${show(x.send.redis_cpu_pct)}/${x.send.loadgen_cpu_pct}/${show(x.send.other_cpu_pct)}`,
       ]),
     ]),
   );
   out.push(
-    `${c.multi?.nodes ?? '-'} nodes / 1 node sends/s: ${show(c.ratio)}  (all cpu us/req: nodes + PostgreSQL + Redis CPU per accepted send; pg: every postgres process of the machine; pg backends: those of the nodes' connections; pg trips: statements the nodes sent)`,
+    `${c.multi?.nodes ?? '-'} nodes / 1 node sends/s: ${show(c.ratio)}  (all cpu us/req: nodes + PostgreSQL + Redis CPU per accepted send; pg: every postgres process of the machine; pg backends: those of the nodes' connections; pg trips: statements the nodes sent; redis cmds and bytes: INFO deltas of the whole Redis, commands inside Lua scripts counted)`,
   );
   out.push(
     table([
@@ -670,5 +678,7 @@ function renderCluster(c: ClusterPhaseResult): string[] {
     `latency: /send to the first node handed to a connection -> push frame on one of ${any.latency[0]?.sockets ?? '-'} recipient sockets (same-node: on the first node; cross-node: on the second)`,
   );
   for (const x of runs) if (x.send.error_samples.length > 0) out.push(`cluster ${x.nodes} node(s) non-2xx samples: ${x.send.error_samples.join(' | ')}`);
+  const capacity = renderCapacity(c);
+  if (capacity.length > 0) out.push('', ...capacity);
   return out;
 }
