@@ -130,7 +130,7 @@ describe.skipIf(!haveChromium)('Whispr Web (Chromium)', () => {
     await bobContext.close();
   }, 180_000);
 
-  it('exports the identity as the `whispr keygen` JSON and imports it in another browser as the same address', async () => {
+  it('exports the identity as the `whispr keygen` JSON and imports it in another browser as the same address, which reads what was queued meanwhile', async () => {
     const first = await web.browser.newContext();
     const second = await web.browser.newContext();
     const page = await openApp(first);
@@ -139,6 +139,10 @@ describe.skipIf(!haveChromium)('Whispr Web (Chromium)', () => {
     const exported = JSON.parse(file) as { encryption: { public_key: string; secret_key: string }; signing: { public_key: string; secret_key: string } };
     expect(exported.encryption.public_key).toBe(address);
     expect(exported.signing.secret_key).toMatch(/^[0-9a-f]{128}$/);
+
+    // Written while the identity moves between browsers: the server keeps it for the address.
+    await first.close();
+    await web.srv.client().send(address, 'written while you moved');
 
     const other = await openApp(second);
     const form = other.getByRole('group', { name: 'Import an identity' });
@@ -154,8 +158,10 @@ describe.skipIf(!haveChromium)('Whispr Web (Chromium)', () => {
     await expect.poll(() => alerts(other)).toEqual(['This file has no valid encryption.public_key']);
     await fill(file);
     expect(await other.getByLabel('Your address').inputValue(SLOW)).toBe(address);
+    // Signed in as the imported identity, the new browser reads what was queued for it.
+    await other.locator('.contacts button').first().click(SLOW);
+    await expect.poll(() => texts(other), SLOW).toEqual(['written while you moved']);
     expect(problems).toEqual([]);
-    await first.close();
     await second.close();
   }, 120_000);
 });
