@@ -17,7 +17,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { TurnCredentials } from '../../src/features/calls/turn-credentials.js';
+import type { TurnCredentials } from 'whispr-sdk/wire';
 import { openSealed, seal, sign, text, verify, type KeyPair, toBase64, toHex } from 'whispr-sdk';
 import { accountSocket, identityKey, x25519, type AccountSocket } from '../accounts/account-kit.js';
 import { expectError, getJson, postText, type RawResponse } from '../relay/helpers.js';

@@ -1,4 +1,5 @@
-import { fromBase64, text, toBase64, utf8 } from './encoding.js';
+import { plaintextObject } from './plaintext-json.js';
+import { fromBase64, toBase64, utf8 } from './encoding.js';
 import { sodium } from './sodium.js';
 
 /**
@@ -43,14 +44,8 @@ const isKey = (key: unknown): boolean => {
 
 /** The call invitation in an opened message's plaintext, or undefined when it is an ordinary message. */
 export function callInviteOf(plaintext: Uint8Array): CallInvite | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text(plaintext));
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const e = value as Record<string, unknown>;
+  const e = plaintextObject(plaintext);
+  if (e === undefined) return undefined;
   const isInvite =
     e.type === 'call' && typeof e.call_id === 'string' && CALL_ID.test(e.call_id) && isKey(e.key) && typeof e.video === 'boolean' && Number.isFinite(e.at);
   return isInvite ? { type: 'call', call_id: e.call_id as string, key: e.key as string, video: e.video as boolean, at: e.at as number } : undefined;

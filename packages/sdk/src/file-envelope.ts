@@ -1,4 +1,5 @@
-import { text, utf8 } from './encoding.js';
+import { plaintextObject } from './plaintext-json.js';
+import { utf8 } from './encoding.js';
 
 /**
  * What an encrypted file's message carries, inside the sealed box: everything needed to fetch,
@@ -21,14 +22,8 @@ export const encodeFileEnvelope = (envelope: FileEnvelope): Uint8Array => utf8(J
 
 /** The file envelope in an opened message's plaintext, or undefined when it is an ordinary message. */
 export function fileEnvelopeOf(plaintext: Uint8Array): FileEnvelope | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text(plaintext));
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const e = value as Record<string, unknown>;
+  const e = plaintextObject(plaintext);
+  if (e === undefined) return undefined;
   const isFile =
     e.type === 'file' &&
     typeof e.attachment_id === 'string' &&
@@ -37,5 +32,5 @@ export function fileEnvelopeOf(plaintext: Uint8Array): FileEnvelope | undefined 
     typeof e.size === 'number' &&
     typeof e.sha256 === 'string' &&
     (e.mime === undefined || typeof e.mime === 'string');
-  return isFile ? (value as FileEnvelope) : undefined;
+  return isFile ? (e as unknown as FileEnvelope) : undefined;
 }

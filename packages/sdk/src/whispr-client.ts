@@ -4,12 +4,13 @@ import { openEncryptedFile, type ReceivedFile, storeEncryptedFile } from './encr
 import { encodeFileEnvelope, type FileEnvelope } from './file-envelope.js';
 import type { GroupMessageItem } from './group-client.js';
 import type { UploadBody } from './wire/attachments.js';
+import type { TurnCredentials } from './wire/calls.js';
 import { request, requestJson } from './http.js';
 import type { Identity } from './keys.js';
 import { AckBatcher } from './ack-batcher.js';
 import { PushSubscription } from './push-subscription.js';
 
-export type { ReceivedFile, UploadBody };
+export type { ReceivedFile, TurnCredentials, UploadBody };
 
 export interface InboxMessage {
   id: number;
@@ -59,17 +60,6 @@ export interface PreparedFile {
 }
 
 export type KeyType = 'ed25519' | 'x25519';
-
-/** Time-limited TURN credentials (coturn's TURN REST scheme), named for this identity's key. */
-export interface TurnCredentials {
-  urls: string[];
-  username: string;
-  credential: string;
-  /** Seconds the credential stays valid. */
-  ttl: number;
-  /** Ready for `new RTCPeerConnection({ iceServers })`: STUN (if configured) and the TURN relay with the credential. */
-  ice_servers: Array<{ urls: string | string[]; username?: string; credential?: string }>;
-}
 
 export interface WhisprClientOptions {
   baseUrl: string;

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { TurnCredentials } from 'whispr-sdk/wire';
 
 export interface TurnConfig {
   /** coturn's static-auth-secret (use-auth-secret); empty: TURN not configured. */
@@ -6,15 +7,6 @@ export interface TurnConfig {
   urls: readonly string[];
   ttlSeconds: number;
   stunUrls: readonly string[];
-}
-
-export interface TurnCredentials {
-  urls: string[];
-  username: string;
-  credential: string;
-  ttl: number;
-  /** Ready for RTCPeerConnection({iceServers}). */
-  ice_servers: Array<{ urls: string | string[]; username?: string; credential?: string }>;
 }
 
 /**

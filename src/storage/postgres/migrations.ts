@@ -4,6 +4,9 @@
  * meanings: timestamps are double precision unix seconds like SQLite's REAL, so both drivers compare
  * and return identical numbers. Ids that break ordering ties are COLLATE "C" to sort bytewise as SQLite does.
  */
+import { INBOX_ENQUEUE_BATCH_MIGRATION } from './inbox-enqueue-batch-migration.js';
+import { WRITE_BATCHES_MIGRATION } from './write-batches-migration.js';
+
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   // 1: direct messages, replay receipts, attachment grants, and the attachment bytes every node shares.
   `
@@ -359,148 +362,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX group_attachments_by_created ON group_attachments (created_at);
   CREATE INDEX group_requests_by_time ON group_members (joined_at) WHERE pending;
   `,
-  // 8: direct messages queued in batches, one statement per batch (src/storage/postgres/pg-inbox-store.ts).
-  // A row per recipient whose row lock serializes the enqueues for it from every node, instead of
-  // advisory locks in a transaction of eight round trips; SQLite's version 8 is empty (one writer).
-  `
-  CREATE TABLE inbox_recipient_locks (recipient text PRIMARY KEY);
-
-  -- One result row per message, in order: outcome 'queued' (with the new id and the message's
-  -- timestamp), 'duplicate' (the original's id and timestamp) or the cap that refused it
-  -- ('recipient', 'sender', 'address'; the same checks, in the same order, as capReached).
-  CREATE FUNCTION inbox_enqueue_batch(
-    recipients text[], senders text[], addresses text[], enc_pubs text[], bodies text[], signatures text[],
-    sent_ats double precision[], expiries double precision[], replay_keys text[], replay_expiries double precision[],
-    total_caps bigint[], sender_caps bigint[], address_caps bigint[], now_ double precision
-  ) RETURNS TABLE (outcome text, result_id bigint, result_timestamp double precision) LANGUAGE plpgsql AS $$
-  DECLARE
-    ids bigint[];
-    receipt record;
-    claimed boolean;
-    counts record;
-  BEGIN
-    -- Every lock in one global order, recipients then replay keys, each sorted bytewise: batches
-    -- on different nodes never wait for each other in a cycle. ON CONFLICT locks the row it meets
-    -- even where WHERE false leaves it unchanged.
-    INSERT INTO inbox_recipient_locks (recipient)
-      SELECT r FROM unnest(recipients) AS u(r) GROUP BY r ORDER BY r COLLATE "C"
-      ON CONFLICT (recipient) DO UPDATE SET recipient = excluded.recipient WHERE false;
-    -- Numbered under those locks, so each recipient's messages are numbered in the order queued.
-    ids := ARRAY(SELECT nextval(pg_get_serial_sequence('inbox_messages', 'id')) FROM generate_series(1, cardinality(recipients)));
-    -- Each replay key claimed once, for its first message: a new key or an expired receipt becomes
-    -- that message's receipt; a live receipt is only locked, and answers its messages as duplicates.
-    INSERT INTO send_receipts AS s (replay_key, message_id, "timestamp", expires_at)
-      SELECT DISTINCT ON (k.key COLLATE "C") k.key, ids[k.i], sent_ats[k.i], replay_expiries[k.i]
-      FROM unnest(replay_keys) WITH ORDINALITY AS k(key, i) ORDER BY k.key COLLATE "C", k.i
-      ON CONFLICT (replay_key) DO UPDATE SET message_id = excluded.message_id, "timestamp" = excluded."timestamp", expires_at = excluded.expires_at
-        WHERE s.expires_at <= now_;
-
-    FOR i IN 1 .. cardinality(recipients) LOOP
-      SELECT s.message_id, s."timestamp" INTO receipt FROM send_receipts AS s WHERE s.replay_key = replay_keys[i];
-      claimed := FOUND;
-      IF claimed AND receipt.message_id <> ids[i] THEN
-        outcome := 'duplicate'; result_id := receipt.message_id; result_timestamp := receipt."timestamp";
-        RETURN NEXT;
-        CONTINUE;
-      END IF;
-      -- Expired and leased rows count until they are gone, as in the embedded store. One scan of the
-      -- recipient's rows (at most its cap) costs less than three index-only counts of them.
-      SELECT count(*) AS total, count(*) FILTER (WHERE m.sender = senders[i]) AS sender,
-        count(*) FILTER (WHERE m.sender_address = addresses[i]) AS address
-        FROM inbox_messages AS m WHERE m.recipient = recipients[i] INTO counts;
-      outcome := CASE WHEN counts.total >= total_caps[i] THEN 'recipient' WHEN counts.sender >= sender_caps[i] THEN 'sender'
-        WHEN counts.address >= address_caps[i] THEN 'address' ELSE 'queued' END;
-      result_id := NULL; result_timestamp := NULL;
-      IF outcome = 'queued' THEN
-        INSERT INTO inbox_messages (id, recipient, sender, sender_address, enc_pub, message, signature, "timestamp", expires_at)
-          OVERRIDING SYSTEM VALUE
-          VALUES (ids[i], recipients[i], senders[i], addresses[i], enc_pubs[i], bodies[i], signatures[i], sent_ats[i], expiries[i]);
-        -- Unclaimed: an earlier message with this key was refused and gave the key up.
-        IF NOT claimed THEN
-          INSERT INTO send_receipts (replay_key, message_id, "timestamp", expires_at) VALUES (replay_keys[i], ids[i], sent_ats[i], replay_expiries[i]);
-        END IF;
-        result_id := ids[i]; result_timestamp := sent_ats[i];
-      ELSIF claimed THEN
-        -- A refused send leaves no receipt: resent once there is room, it is accepted.
-        DELETE FROM send_receipts AS s WHERE s.replay_key = replay_keys[i];
-      END IF;
-      RETURN NEXT;
-    END LOOP;
-  END $$;
-  `,
-  // 9: chat events and group messages stored in batches, one statement per batch, as direct messages
-  // since version 8 (src/storage/postgres/pg-user-queue-store.ts, pg-group-store.ts); SQLite's version 9 is empty.
-  `
-  -- One result row per event, in order: outcome 'queued' (with its new number), 'duplicate' (the
-  -- stored event of that id) or the cap that refused it ('recipient', 'sender', 'address'; the same
-  -- checks, in the same order, as capReached: null share caps are an event the server raised itself).
-  CREATE FUNCTION user_queue_append_batch(
-    recipients text[], event_ids text[], bodies text[], body_at integer[], created_ats double precision[], expiries double precision[],
-    senders text[], addresses text[], total_caps bigint[], sender_caps bigint[], address_caps bigint[]
-  ) RETURNS TABLE (outcome text, result_seq bigint, result_body text, result_created_at double precision, result_expires_at double precision)
-  LANGUAGE plpgsql AS $$
-  DECLARE
-    known record;
-    counts record;
-  BEGIN
-    -- The counter row of each recipient, locked in one global order (sorted bytewise), serializes the
-    -- appends for it from every node, instead of an advisory lock in a transaction of five round trips.
-    -- A new recipient's counter starts at 0: a refused event takes no number.
-    INSERT INTO user_queue_counters AS c (recipient_id, last_seq)
-      SELECT r, 0 FROM unnest(recipients) AS u(r) GROUP BY r ORDER BY r COLLATE "C"
-      ON CONFLICT (recipient_id) DO UPDATE SET last_seq = c.last_seq WHERE false;
-
-    FOR i IN 1 .. cardinality(recipients) LOOP
-      result_seq := NULL; result_body := NULL; result_created_at := NULL; result_expires_at := NULL;
-      -- Expired but unpurged events still answer their id, and still count towards the caps.
-      SELECT e.seq, e.body, e.created_at, e.expires_at INTO known
-        FROM user_queue_events AS e WHERE e.recipient_id = recipients[i] AND e.event_id = event_ids[i];
-      IF FOUND THEN
-        outcome := 'duplicate';
-        result_seq := known.seq; result_body := known.body; result_created_at := known.created_at; result_expires_at := known.expires_at;
-        RETURN NEXT;
-        CONTINUE;
-      END IF;
-      SELECT count(*) AS total, count(*) FILTER (WHERE q.sender = senders[i]) AS sender,
-        count(*) FILTER (WHERE q.sender_address = addresses[i]) AS address
-        FROM user_queue_events AS q WHERE q.recipient_id = recipients[i] INTO counts;
-      outcome := CASE WHEN counts.total >= total_caps[i] THEN 'recipient' WHEN counts.sender >= sender_caps[i] THEN 'sender'
-        WHEN counts.address >= address_caps[i] THEN 'address' ELSE 'queued' END;
-      IF outcome = 'queued' THEN
-        UPDATE user_queue_counters AS c SET last_seq = c.last_seq + 1 WHERE c.recipient_id = recipients[i] RETURNING c.last_seq INTO result_seq;
-        INSERT INTO user_queue_events (recipient_id, seq, event_id, body, created_at, expires_at, sender, sender_address)
-          VALUES (recipients[i], result_seq, event_ids[i], bodies[body_at[i]], created_ats[i], expiries[i], senders[i], addresses[i]);
-      END IF;
-      RETURN NEXT;
-    END LOOP;
-  END $$;
-
-  -- The ids of the messages stored, of those given: a message whose channel (or group) is gone is
-  -- left out rather than failing the messages of other senders in its batch.
-  CREATE FUNCTION group_messages_add_batch(
-    ids text[], group_ids text[], channel_ids text[], sender_ids text[], ciphertexts text[], nonces text[],
-    key_versions integer[], sent_ats double precision[], metas text[]
-  ) RETURNS SETOF text LANGUAGE plpgsql AS $$
-  BEGIN
-    -- Held until the end of the statement, so neither can go between the check below and the insert.
-    PERFORM 1 FROM channels WHERE id = ANY (channel_ids) ORDER BY id FOR KEY SHARE;
-    -- The usage counters the triggers of version 7 will add to, locked first in the order a retention
-    -- sweep takes them (groups, then keys, each sorted): batches mixing groups and senders never wait
-    -- for each other in a cycle, as they could taking them row by row.
-    INSERT INTO group_usage AS u (group_id)
-      SELECT DISTINCT c.group_id FROM channels AS c WHERE c.id = ANY (channel_ids) ORDER BY c.group_id
-      ON CONFLICT (group_id) DO UPDATE SET group_id = u.group_id WHERE false;
-    INSERT INTO group_key_usage AS u (user_id)
-      SELECT DISTINCT s FROM unnest(sender_ids) AS k(s) ORDER BY s
-      ON CONFLICT (user_id) DO UPDATE SET user_id = u.user_id WHERE false;
-    RETURN QUERY
-      INSERT INTO group_messages (id, group_id, channel_id, sender_id, ciphertext, nonce, key_version, "timestamp", attachment_meta)
-        SELECT m.id, m.group_id, m.channel_id, m.sender_id, m.ciphertext, m.nonce, m.key_version, m.sent_at, m.meta
-        FROM unnest(ids, group_ids, channel_ids, sender_ids, ciphertexts, nonces, key_versions, sent_ats, metas)
-          WITH ORDINALITY AS m (id, group_id, channel_id, sender_id, ciphertext, nonce, key_version, sent_at, meta, i)
-        WHERE EXISTS (SELECT 1 FROM channels AS c WHERE c.id = m.channel_id AND c.group_id = m.group_id)
-        ORDER BY m.i
-      RETURNING group_messages.id;
-  END $$;
-  `,
+  // 8: direct messages queued in batches (inbox-enqueue-batch-migration.ts).
+  INBOX_ENQUEUE_BATCH_MIGRATION,
+  // 9: chat events and group messages stored in batches (write-batches-migration.ts).
+  WRITE_BATCHES_MIGRATION,
 ];
