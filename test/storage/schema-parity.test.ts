@@ -26,6 +26,8 @@ const MEANT: Record<string, string> = {
   'table blobs: only in postgres': 'file bytes shared by every node; the embedded server keeps them as files',
   'table blob_chunks: only in postgres': 'the chunks of those shared file bytes',
   'table inbox_recipient_locks: only in postgres': "a row lock per recipient serializes every node's enqueues for it; the embedded server is one writer",
+  'column user_queue_counters.queued: sqlite none, postgres integer not null':
+    "each queue's depth on the row that serializes its appends from every node, for the cap checks; the embedded store counts in its own transaction",
   'column account_auth_nonces.used: sqlite integer not null, postgres boolean not null': NO_BOOLEAN,
   'column group_members.pending: sqlite integer not null, postgres boolean not null': NO_BOOLEAN,
   'column groups.is_public: sqlite integer not null, postgres boolean not null': NO_BOOLEAN,

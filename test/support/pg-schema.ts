@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { openPgDatabase, type PgDatabase, type PgPoolOptions } from '../../src/storage/postgres/pg-database.js';
 import { POSTGRES_URL } from './services.js';
 
 export interface TempSchema {
@@ -35,5 +37,29 @@ export async function createTempSchema(): Promise<TempSchema> {
       return url.toString();
     },
     drop: () => withAdminClient((c) => c.query(`DROP SCHEMA ${name} CASCADE`)).then(() => undefined),
+  };
+}
+
+/**
+ * For one describe block: a temp schema made before its tests and dropped after them, and `open()`,
+ * a pool on it (with `options`) closed before the drop.
+ */
+export function useTempSchemaPools(options: Partial<PgPoolOptions> = {}): { open(): PgDatabase } {
+  let schema: TempSchema | undefined;
+  const pools: PgDatabase[] = [];
+  beforeAll(async () => {
+    schema = await createTempSchema();
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((db) => db.close()));
+    await schema?.drop();
+  });
+  return {
+    open() {
+      if (schema === undefined) throw new Error('open() before the schema was made');
+      const db = openPgDatabase(schema.url(), { onIdleError: () => undefined, ...options });
+      pools.push(db);
+      return db;
+    },
   };
 }

@@ -116,7 +116,7 @@ export function accountSocketEndpoint(deps: AccountSocketDeps, sockets: AccountS
         result.cap === 'recipient' ? { code: 'QUEUE_FULL', detail: "The recipient's queue is full; retry later" } : fairShareRefusal(result.cap);
       return errorFrame(code, detail);
     }
-    await hub.notify(queueId, { kind: 'queued' });
+    await hub.notify(queueId, result.status === 'queued' ? { kind: 'queued', event: result.event } : { kind: 'queued' });
     return JSON.stringify({ type: 'sent', message_id: messageId, recipient_id: to });
   };
 

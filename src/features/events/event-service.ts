@@ -70,7 +70,7 @@ export class EventService {
     const event = this.stored(input, origin);
     const result = await queue.append({ ...event, recipientId: queueId }, limits.queue);
     if (result.status === 'full') throw queueFull(result.cap);
-    if (result.status === 'queued') await hub.notify(queueId, { kind: 'queued' });
+    if (result.status === 'queued') await hub.notify(queueId, { kind: 'queued', event: result.event });
     return { success: true, event_id: event.eventId };
   }
 }

@@ -29,7 +29,11 @@ export async function deliverToGroup(
   const full = withStatus('full');
   const [first] = outcomes;
   if (full.length > 0 && full.length === memberIds.length && first?.status === 'full') throw queueFull(first.cap);
-  await Promise.all(withStatus('queued').map((id) => hub.notify(chatQueueId(id), { kind: 'queued' })));
+  await Promise.all(
+    outcomes.map((outcome, i) =>
+      outcome?.status === 'queued' ? hub.notify(chatQueueId(memberIds[i] as string), { kind: 'queued', event: outcome.event }) : undefined,
+    ),
+  );
   const holders = memberIds.filter((_, i) => outcomes[i]?.status !== 'full');
   return { success: true, event_id: event.eventId, recipients: holders.length, queue_full: full };
 }

@@ -1,11 +1,17 @@
 import type { MessageBus, Unsubscribe } from '../../bus/message-bus.js';
 import type { Presence } from '../../cluster/presence.js';
+import type { QueuedEvent } from './user-queue-store.js';
 
 /**
- * What travels on a queue's bus channel: a wake-up after an append (the queue keeps the event), a
- * best-effort frame for live sockets only (call events), or a new connection announcing itself.
+ * What travels on a queue's bus channel: a wake-up after an append (the queue keeps the event; the
+ * notice carries it too, so a socket that is up to date sends it without reading the queue; a sweep's
+ * wake-up carries none), a best-effort frame for live sockets only (call events), or a new connection
+ * announcing itself.
  */
-export type QueueNotice = { kind: 'queued' } | { kind: 'frame'; frame: Record<string, unknown> } | { kind: 'connected'; connection: string };
+export type QueueNotice =
+  | { kind: 'queued'; event?: QueuedEvent }
+  | { kind: 'frame'; frame: Record<string, unknown> }
+  | { kind: 'connected'; connection: string };
 
 export type NoticeListener = (notice: QueueNotice) => void;
 

@@ -40,14 +40,18 @@ export class QueueReader {
     private readonly options: QueueReaderOptions,
   ) {}
 
-  wake(): void {
-    if (this.closed) return;
+  /**
+   * Something was queued. `next`, the event that was (when the waker knows it), goes out at once if
+   * it is the next in line and fits the window: a socket that keeps up never reads its queue back.
+   */
+  wake(next?: QueuedEvent): void {
+    if (this.closed || (next !== undefined && next.seq <= this.cursor)) return;
     if (this.running) {
       this.rerun = true;
       return;
     }
     this.running = true;
-    void this.pump()
+    void this.pump(next)
       .catch(this.options.onError)
       .finally(() => {
         this.running = false;
@@ -66,22 +70,38 @@ export class QueueReader {
     clearTimeout(this.timer);
   }
 
-  private async pump(): Promise<void> {
-    do {
+  private async pump(next: QueuedEvent | undefined): Promise<void> {
+    if (next !== undefined && this.follows(next)) await this.deliver([next]);
+    else this.rerun = true;
+    while (this.rerun && !this.closed) {
       this.rerun = false;
       while (!this.closed && (await this.readOnce()));
-    } while (this.rerun && !this.closed);
+    }
+  }
+
+  /** Room for this many more events: the window less what awaits acknowledgement (ack mode). */
+  private room(): number {
+    const { removeOn, window } = this.options;
+    return removeOn === 'ack' ? window - this.unacked.size : window;
+  }
+
+  private follows(event: QueuedEvent): boolean {
+    return event.seq === this.cursor + 1 && this.room() > 0 && (event.expiresAt === null || event.expiresAt > this.options.now());
   }
 
   /** Sends the next page; true when a full page went out (there may be more). */
   private async readOnce(): Promise<boolean> {
-    const { store, now, removeOn, window } = this.options;
-    const room = removeOn === 'ack' ? window - this.unacked.size : window;
+    const room = this.room();
     if (room <= 0) return false;
-    const events = await store.list(this.queueId, this.cursor, room, now());
+    const events = await this.options.store.list(this.queueId, this.cursor, room, this.options.now());
     if (events.length === 0) return false;
-    const last = events[events.length - 1] as QueuedEvent;
-    this.cursor = last.seq;
+    return (await this.deliver(events)) && events.length === room;
+  }
+
+  /** Sends events that follow the cursor, in order; true when every one went out. */
+  private async deliver(events: readonly QueuedEvent[]): Promise<boolean> {
+    const { store, removeOn } = this.options;
+    this.cursor = (events[events.length - 1] as QueuedEvent).seq;
     if (removeOn === 'ack') {
       const sentAt = Date.now();
       for (const event of events) {
@@ -89,13 +109,13 @@ export class QueueReader {
         void this.socket.send(this.options.frame(event));
       }
       this.armRedelivery();
-      return events.length === room;
+      return true;
     }
     const written = await Promise.all(events.map((event) => this.socket.send(this.options.frame(event))));
     // A write that failed means the socket is gone: the event stays queued for the next connection.
     // All at once, so they share one commit: removed one by one, a quick reconnect would get most of them again.
     await Promise.all(events.filter((_, i) => written[i] === true).map((event) => store.ack(this.queueId, event.eventId)));
-    return written.every(Boolean) && events.length === room;
+    return written.every(Boolean);
   }
 
   private armRedelivery(): void {

@@ -22,7 +22,7 @@ export function openQueueSession(connection: WsConnection, queueId: string, opti
   const reader = new QueueReader(queueId, { send: (frame) => connection.send(frame) }, options);
   const self = randomUUID();
   const onNotice = (notice: QueueNotice) => {
-    if (notice.kind === 'queued') reader.wake();
+    if (notice.kind === 'queued') reader.wake(notice.event);
     else if (notice.kind === 'frame') {
       options.onRelayedFrame?.(notice.frame);
       connection.sendNow(JSON.stringify(notice.frame));

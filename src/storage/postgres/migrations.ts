@@ -5,6 +5,7 @@
  * and return identical numbers. Ids that break ordering ties are COLLATE "C" to sort bytewise as SQLite does.
  */
 import { INBOX_ENQUEUE_BATCH_MIGRATION } from './inbox-enqueue-batch-migration.js';
+import { QUEUE_DEPTH_MIGRATION } from './queue-depth-migration.js';
 import { WRITE_BATCHES_MIGRATION } from './write-batches-migration.js';
 
 export const POSTGRES_MIGRATIONS: readonly string[] = [
@@ -366,4 +367,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   INBOX_ENQUEUE_BATCH_MIGRATION,
   // 9: chat events and group messages stored in batches (write-batches-migration.ts).
   WRITE_BATCHES_MIGRATION,
+  // 10: each queue's depth on its lock row, for the cap checks (queue-depth-migration.ts).
+  QUEUE_DEPTH_MIGRATION,
 ];

@@ -1,9 +1,21 @@
 import pg from 'pg';
 import { guardPostgres } from './pg-unavailable.js';
 
+/**
+ * A hot statement, prepared once per connection under its name: PostgreSQL then skips parsing and
+ * planning it on every call (about a fifth of a one-row statement's backend CPU here). The text
+ * must be fixed: one name, one text.
+ */
+export interface PgStatement {
+  name: string;
+  text: string;
+}
+
+export const prepared = (name: string, text: string): PgStatement => ({ name, text });
+
 export interface PgQueryable {
   /** Runs one statement (or, without params, a script) and returns its rows. */
-  query<R>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R>(sql: string | PgStatement, params?: readonly unknown[]): Promise<R[]>;
 }
 
 export interface PgDatabase extends PgQueryable {
@@ -56,7 +68,11 @@ export function openPgDatabase(connectionString: string, options: PgPoolOptions)
   pool.on('error', options.onIdleError);
 
   const queryableOf = (client: pg.Pool | pg.PoolClient): PgQueryable => ({
-    query: async <R>(sql: string, params?: readonly unknown[]) => (await client.query(sql, params as unknown[] | undefined)).rows as R[],
+    query: async <R>(sql: string | PgStatement, params?: readonly unknown[]) => {
+      const values = params as unknown[] | undefined;
+      const result = typeof sql === 'string' ? await client.query(sql, values) : await client.query({ name: sql.name, text: sql.text, values });
+      return result.rows as R[];
+    },
   });
   const direct = queryableOf(pool);
 

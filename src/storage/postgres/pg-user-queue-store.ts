@@ -8,7 +8,7 @@ import {
   type UserQueueStore,
 } from '../../features/queues/index.js';
 import { requireDistinctRecipients, toQueuedEvent, USER_QUEUE_COLUMNS as COLUMNS, type UserQueueRow as Row } from '../user-queue-row.js';
-import { countOf, type PgDatabase } from './pg-database.js';
+import { countOf, type PgDatabase, prepared } from './pg-database.js';
 import { PgTurnBatcher } from './pg-turn-batcher.js';
 
 /** One append or appendEach waiting for its batch. */
@@ -26,8 +26,11 @@ interface AppendRow {
   result_expires_at: number | null;
 }
 
-const APPEND_BATCH = `SELECT outcome, result_seq, result_body, result_created_at, result_expires_at FROM user_queue_append_batch(
-  $1::text[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[])`;
+const APPEND_BATCH = prepared(
+  'user_queue_append_batch',
+  `SELECT outcome, result_seq, result_body, result_created_at, result_expires_at FROM user_queue_append_batch(
+  $1::text[], $2::text[], $3::text[], $4::int[], $5::float8[], $6::float8[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[])`,
+);
 
 interface ListCall {
   recipientId: string;
@@ -42,17 +45,17 @@ interface AckCall {
 }
 
 /** Each call's page (unexpired events after its seq, in seq order, at most its limit), tagged with the call's place (1-based). */
-const LIST_BATCH = `SELECT l.call, e.* FROM unnest($1::text[], $2::bigint[], $3::int[], $4::float8[]) WITH ORDINALITY AS l (recipient_id, after_seq, max_rows, now_, call)
+const LIST_BATCH = prepared(
+  'user_queue_list_batch',
+  `SELECT l.call, e.* FROM unnest($1::text[], $2::bigint[], $3::int[], $4::float8[]) WITH ORDINALITY AS l (recipient_id, after_seq, max_rows, now_, call)
   CROSS JOIN LATERAL (SELECT ${COLUMNS} FROM user_queue_events AS q
     WHERE q.recipient_id = l.recipient_id AND q.seq > l.after_seq AND (q.expires_at IS NULL OR q.expires_at > l.now_)
     ORDER BY q.seq LIMIT l.max_rows) AS e
-  ORDER BY l.call, e.seq`;
+  ORDER BY l.call, e.seq`,
+);
 
-/** The places (1-based) of the calls whose event was removed: an event named twice in a batch is removed by, and answered to, the first. */
-const ACK_BATCH = `DELETE FROM user_queue_events AS e USING (
-    SELECT DISTINCT ON (recipient_id, event_id) * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS a (recipient_id, event_id, call)
-    ORDER BY recipient_id, event_id, call) AS a
-  WHERE e.recipient_id = a.recipient_id AND e.event_id = a.event_id RETURNING a.call`;
+/** user_queue_ack_batch (schema 10): the places (1-based) of the calls whose event was removed; an event named twice in a batch is removed by, and answered to, the first. */
+const ACK_BATCH = prepared('user_queue_ack_batch', 'SELECT call FROM user_queue_ack_batch($1::text[], $2::text[]) AS call');
 
 /** The events of one batch as the function's parameters, one array per column, each with the caps of its call. */
 function appendParams(calls: readonly AppendCall[]): unknown[] {

@@ -2,28 +2,23 @@
  * 9: chat events and group messages stored in batches, one statement per batch, as direct messages
  * since version 8 (src/storage/postgres/pg-user-queue-store.ts, pg-group-store.ts); SQLite's version 9 is empty.
  */
-export const WRITE_BATCHES_MIGRATION = `
-  -- One result row per event, in order: outcome 'queued' (with its new number), 'duplicate' (the
-  -- stored event of that id) or the cap that refused it ('recipient', 'sender', 'address'; the same
-  -- checks, in the same order, as capReached: null share caps are an event the server raised itself).
-  CREATE FUNCTION user_queue_append_batch(
+/** user_queue_append_batch's parameters and result; version 10 replaces its body, not these. */
+export const USER_QUEUE_APPEND_BATCH_SIGNATURE = `user_queue_append_batch(
     recipients text[], event_ids text[], bodies text[], body_at integer[], created_ats double precision[], expiries double precision[],
     senders text[], addresses text[], total_caps bigint[], sender_caps bigint[], address_caps bigint[]
   ) RETURNS TABLE (outcome text, result_seq bigint, result_body text, result_created_at double precision, result_expires_at double precision)
-  LANGUAGE plpgsql AS $$
-  DECLARE
-    known record;
-    counts record;
-  BEGIN
-    -- The counter row of each recipient, locked in one global order (sorted bytewise), serializes the
+  LANGUAGE plpgsql AS $$`;
+
+/** Its first step: the counter rows locked. */
+export const USER_QUEUE_APPEND_BATCH_COUNTERS = `    -- The counter row of each recipient, locked in one global order (sorted bytewise), serializes the
     -- appends for it from every node, instead of an advisory lock in a transaction of five round trips.
     -- A new recipient's counter starts at 0: a refused event takes no number.
     INSERT INTO user_queue_counters AS c (recipient_id, last_seq)
       SELECT r, 0 FROM unnest(recipients) AS u(r) GROUP BY r ORDER BY r COLLATE "C"
-      ON CONFLICT (recipient_id) DO UPDATE SET last_seq = c.last_seq WHERE false;
+      ON CONFLICT (recipient_id) DO UPDATE SET last_seq = c.last_seq WHERE false;`;
 
-    FOR i IN 1 .. cardinality(recipients) LOOP
-      result_seq := NULL; result_body := NULL; result_created_at := NULL; result_expires_at := NULL;
+/** In its loop: an event id the recipient's queue holds is answered with the stored event. */
+export const USER_QUEUE_APPEND_BATCH_DUPLICATE = `      result_seq := NULL; result_body := NULL; result_created_at := NULL; result_expires_at := NULL;
       -- Expired but unpurged events still answer their id, and still count towards the caps.
       SELECT e.seq, e.body, e.created_at, e.expires_at INTO known
         FROM user_queue_events AS e WHERE e.recipient_id = recipients[i] AND e.event_id = event_ids[i];
@@ -32,7 +27,29 @@ export const WRITE_BATCHES_MIGRATION = `
         result_seq := known.seq; result_body := known.body; result_created_at := known.created_at; result_expires_at := known.expires_at;
         RETURN NEXT;
         CONTINUE;
+      END IF;`;
+
+/** The end of its loop: a queued event stored under the number it drew. */
+export const USER_QUEUE_APPEND_BATCH_INSERT = `        INSERT INTO user_queue_events (recipient_id, seq, event_id, body, created_at, expires_at, sender, sender_address)
+          VALUES (recipients[i], result_seq, event_ids[i], bodies[body_at[i]], created_ats[i], expiries[i], senders[i], addresses[i]);
       END IF;
+      RETURN NEXT;
+    END LOOP;
+  END $$;`;
+
+export const WRITE_BATCHES_MIGRATION = `
+  -- One result row per event, in order: outcome 'queued' (with its new number), 'duplicate' (the
+  -- stored event of that id) or the cap that refused it ('recipient', 'sender', 'address'; the same
+  -- checks, in the same order, as capReached: null share caps are an event the server raised itself).
+  CREATE FUNCTION ${USER_QUEUE_APPEND_BATCH_SIGNATURE}
+  DECLARE
+    known record;
+    counts record;
+  BEGIN
+${USER_QUEUE_APPEND_BATCH_COUNTERS}
+
+    FOR i IN 1 .. cardinality(recipients) LOOP
+${USER_QUEUE_APPEND_BATCH_DUPLICATE}
       SELECT count(*) AS total, count(*) FILTER (WHERE q.sender = senders[i]) AS sender,
         count(*) FILTER (WHERE q.sender_address = addresses[i]) AS address
         FROM user_queue_events AS q WHERE q.recipient_id = recipients[i] INTO counts;
@@ -40,12 +57,7 @@ export const WRITE_BATCHES_MIGRATION = `
         WHEN counts.address >= address_caps[i] THEN 'address' ELSE 'queued' END;
       IF outcome = 'queued' THEN
         UPDATE user_queue_counters AS c SET last_seq = c.last_seq + 1 WHERE c.recipient_id = recipients[i] RETURNING c.last_seq INTO result_seq;
-        INSERT INTO user_queue_events (recipient_id, seq, event_id, body, created_at, expires_at, sender, sender_address)
-          VALUES (recipients[i], result_seq, event_ids[i], bodies[body_at[i]], created_ats[i], expiries[i], senders[i], addresses[i]);
-      END IF;
-      RETURN NEXT;
-    END LOOP;
-  END $$;
+${USER_QUEUE_APPEND_BATCH_INSERT}
 
   -- The ids of the messages stored, of those given: a message whose channel (or group) is gone is
   -- left out rather than failing the messages of other senders in its batch.

@@ -323,4 +323,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   '',
   // 9: nothing: PostgreSQL's version 9 batches chat events and group messages from several nodes.
   '',
+  // 10: nothing: PostgreSQL's version 10 keeps queue depths on its lock rows; the embedded store counts in its own transaction.
+  '',
 ];
