@@ -165,12 +165,32 @@ export async function startServerChild(
   };
 }
 
+/** A server child for the length of `body` (its pid and URL logged); stopped afterwards. */
+export async function withServerChild<T>(
+  entry: URL,
+  options: { name: string; env: Record<string, string>; cpuProfDir: string | undefined; log: (line: string) => void },
+  body: (server: ServerChild) => Promise<T>,
+): Promise<T> {
+  const { name, env, cpuProfDir } = options;
+  const server = await startServerChild(entry, { name, env, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) });
+  options.log(`${name}: pid ${server.pid} at ${server.url}`);
+  try {
+    return await body(server);
+  } finally {
+    await server.stop();
+  }
+}
+
 /**
  * Child side: exit when the parent asks, or when the parent goes away (no orphans even if it was
  * SIGKILLed; then the child also removes its own data dir, which the parent can no longer do).
  * `counters` answers the parent's `counters` requests.
  */
-export function serveUntilStopped(url: string, close: () => Promise<void>, counters: () => Record<string, number> = () => ({})): void {
+export function serveUntilStopped(
+  url: string,
+  close: () => Promise<void>,
+  counters: () => Record<string, number> | Promise<Record<string, number>> = () => ({}),
+): void {
   let stopping = false;
   const stop = (orphaned: boolean) => {
     if (stopping) return;
@@ -187,7 +207,7 @@ export function serveUntilStopped(url: string, close: () => Promise<void>, count
   };
   process.on('message', (message: { type?: string; path?: string }) => {
     if (message.type === 'stop') stop(false);
-    if (message.type === 'counters') process.send?.({ type: 'counters', values: counters() } satisfies CountersMessage);
+    if (message.type === 'counters') void Promise.resolve(counters()).then((values) => process.send?.({ type: 'counters', values } satisfies CountersMessage));
     if (message.type === 'heap-snapshot' && message.path !== undefined) {
       writeHeapSnapshot(message.path);
       process.send?.({ type: 'heap-snapshot' });

@@ -86,12 +86,17 @@ export interface SpanUsage {
   redis: RedisCounters;
 }
 
-async function backendCpu(topology: MeteredTopology): Promise<Map<number, { node: number; seconds: number }>> {
-  const names = topology.nodes.map((_, i) => topology.applicationName(i));
-  const rows = await topology.sql<{ pid: number; application_name: string }>(
-    'SELECT pid, application_name FROM pg_stat_activity WHERE application_name = ANY($1)',
-    [names],
-  );
+/**
+ * CPU seconds so far of each PostgreSQL backend whose application_name is one of `names`, by pid
+ * (`node`: the index of its name). The backends must run on this machine (read from /proc).
+ */
+export async function pgBackendCpu(
+  sql: <T>(text: string, values?: unknown[]) => Promise<T[]>,
+  names: string[],
+): Promise<Map<number, { node: number; seconds: number }>> {
+  const rows = await sql<{ pid: number; application_name: string }>('SELECT pid, application_name FROM pg_stat_activity WHERE application_name = ANY($1)', [
+    names,
+  ]);
   const cpu = new Map<number, { node: number; seconds: number }>();
   for (const { pid, application_name } of rows) {
     const seconds = processCpuSeconds(pid);
@@ -99,6 +104,12 @@ async function backendCpu(topology: MeteredTopology): Promise<Map<number, { node
   }
   return cpu;
 }
+
+const backendCpu = (topology: MeteredTopology) =>
+  pgBackendCpu(
+    topology.sql,
+    topology.nodes.map((_, i) => topology.applicationName(i)),
+  );
 
 async function nodeTrips(nodes: ServerChild[]): Promise<number[]> {
   return Promise.all(nodes.map(async (n) => (await n.counters()).pg_round_trips ?? 0));

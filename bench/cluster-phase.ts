@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { type Identity, WhisprClient, toHex } from 'whispr-sdk';
 import type { BodyPool } from './bodies.js';
 import { startServerChild, type ServerChild } from './child.js';
@@ -23,6 +22,7 @@ import { queuedMessages } from './health.js';
 import { BodyCursor, runLoad, type LoadResult } from './load.js';
 import { round } from './stats.js';
 import { createBenchSchema } from './pg-bench-schema.js';
+import { postgresAnswers, redisAnswers } from '../test/support/services.js';
 import { deleteRedisKeys } from '../test/support/redis-keys.js';
 
 const NODE = new URL('./cluster-node-process.ts', import.meta.url);
@@ -91,15 +91,6 @@ export interface ClusterPhaseResult {
   costs?: MeasuredCosts;
   model_checks?: ModelCheck[];
   projections?: Projection[];
-}
-
-/** True when the service answers within 2 s. */
-async function answers(probe: () => Promise<unknown>): Promise<boolean> {
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000).unref());
-  return Promise.race([probe(), timeout]).then(
-    () => true,
-    () => false,
-  );
 }
 
 interface Topology extends MeteredTopology {
@@ -348,26 +339,8 @@ export async function measureClusterPhase(
   pools: { send: BodyPool; push: BodyPool; recipients: Identity[] },
   options: { childEnv: Record<string, string>; cpuProfDir: string | undefined; log: (line: string) => void },
 ): Promise<ClusterPhaseResult> {
-  const postgres = await answers(async () => {
-    const client = new pg.Client({ connectionString: cfg.clusterDatabaseUrl, connectionTimeoutMillis: 2_000 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  });
-  const redis = await answers(async () => {
-    const client = new Redis(cfg.clusterRedisUrl, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.ping();
-    } finally {
-      client.disconnect();
-    }
-  });
+  const postgres = await postgresAnswers(cfg.clusterDatabaseUrl);
+  const redis = await redisAnswers(cfg.clusterRedisUrl);
   if (!postgres || !redis) {
     const skipped = `${postgres ? '' : `PostgreSQL at ${cfg.clusterDatabaseUrl} `}${redis ? '' : `Redis at ${cfg.clusterRedisUrl} `}did not answer (BENCH_CLUSTER_DATABASE_URL, BENCH_CLUSTER_REDIS_URL)`;
     options.log(`cluster phase skipped: ${skipped}`);

@@ -51,7 +51,7 @@ export interface BenchConfig {
   clusterRedisUrl: string;
 }
 
-export const PHASES = ['send', 'bare', 'original', 'push', 'group', 'rooms', 'signal', 'events', 'events-bare', 'cluster'] as const;
+export const PHASES = ['send', 'bare', 'original', 'push', 'group', 'rooms', 'signal', 'events', 'events-bare', 'cluster', 'pg-features'] as const;
 /** Also accepted in BENCH_PHASES: half of the rooms phase. */
 const ROOMS_PARTS = ['rooms-fanout', 'rooms-memory'] as const;
 export type BenchPhase = (typeof PHASES)[number] | (typeof ROOMS_PARTS)[number];

@@ -5,7 +5,7 @@
 // POST-to-receive latency, lost/duplicated by sequence number, and what stayed queued on the server.
 import { randomBytes } from 'node:crypto';
 import { cpuMeter } from './cpu.js';
-import { pgTripsMeter } from './pg-round-trips.js';
+import { pgCostMeter } from './pg-round-trips.js';
 import type { EventsRunFigures } from './events-run.js';
 import { benchHeaders, benchUser, leftQueued as queuedAfterDrain, openAckingSockets, registerBenchUsers, serverSequence } from './events-users.js';
 import { growTimes, runLoad, type RequestFeed } from './load.js';
@@ -20,8 +20,9 @@ export interface EventsRunResult extends EventsRunFigures {
   sent: number;
   /** Server CPU time per 2xx POST of the run (store + push + ACK). */
   server_cpu_us_per_event: number | null;
-  /** PostgreSQL round trips of the server per 2xx POST of the run (BENCH_STORAGE=postgres); null on SQLite. */
+  /** PostgreSQL round trips of the server, and CPU of its PostgreSQL backends, per 2xx POST of the run (on PostgreSQL; null on SQLite). */
   pg_round_trips_per_event: number | null;
+  pg_backend_cpu_us_per_event: number | null;
 }
 
 const DRAIN_MS = 5_000;
@@ -33,7 +34,7 @@ export async function measureEvents(options: {
   server: string;
   url: string;
   serverPid: number;
-  /** The server child's counters (its PostgreSQL round trips, when it counts them). */
+  /** The server child's counters (its PostgreSQL costs, when it counts them). */
   counters: () => Promise<Record<string, number>>;
   recipients: number;
   connections: number;
@@ -124,13 +125,13 @@ export async function measureEvents(options: {
         `  ${options.server} warm-up: ${warm.rps} posted/s, ${acceptedReceived}/${accepted} received${warm.non2xx > 0 ? `, ${warm.non2xx} non-2xx: ${warm.error_samples.join(' | ')}` : ''}`,
       );
     }
-    const trips = await pgTripsMeter(options.counters);
+    const pgCosts = await pgCostMeter(options.counters);
     const meter = cpuMeter(options.serverPid);
     windowStart = performance.now();
     const run = await runLoad({ url, path: '/api/events', connections, seconds: options.seconds, cursor: feed, onAnswer });
     windowEnd = performance.now();
     const { serverSeconds, ...cpu } = meter();
-    const tripsPerEvent = await trips(run.ok);
+    const pg = await pgCosts(run.ok);
     failed += run.non2xx + run.errors + run.timeouts;
     await waitUntil(drained, DRAIN_MS);
     const leftQueued = await queuedAfterDrain(url);
@@ -162,7 +163,8 @@ export async function measureEvents(options: {
       p90_ms: round(p90 ?? Number.NaN, 3),
       p99_ms: round(p99 ?? Number.NaN, 3),
       max_ms: round(max ?? Number.NaN, 3),
-      pg_round_trips_per_event: tripsPerEvent,
+      pg_round_trips_per_event: pg.round_trips,
+      pg_backend_cpu_us_per_event: pg.backend_cpu_us,
       server_cpu_us_per_event: serverSeconds === null || run.ok === 0 ? null : round((serverSeconds * 1e6) / run.ok, 1),
       error_samples: run.error_samples,
       ...cpu,

@@ -2,7 +2,7 @@
 // bare node:http + ws + SQLite server (bare-events-server.ts) under the identical load, each in a
 // fresh child process; then, on the same Whispr process, group events fanned out to every member
 // (the bare server has no groups). See bench/README.md.
-import { startServerChild } from './child.js';
+import { withServerChild, type ServerChild } from './child.js';
 import type { BenchConfig } from './config.js';
 import { measureEvents, type EventsRunResult } from './events-load.js';
 import { measureGroupEvents, type GroupEventsRunResult } from './group-events-load.js';
@@ -23,8 +23,52 @@ export interface EventsPhaseResult {
 
 type Kind = 'whispr' | 'bare';
 
-/** The PostgreSQL round trips of a run for its log line (BENCH_STORAGE=postgres). */
-const trips = (perOp: number | null, op: string) => (perOp === null ? '' : `, ${perOp} pg trips/${op}`);
+/** The PostgreSQL costs of a run for its log line (on PostgreSQL). */
+const pgCosts = (trips: number | null, cpuUs: number | null, op: string) =>
+  trips === null ? '' : `, ${trips} pg trips/${op}, ${cpuUs ?? '-'} us pg backend CPU/${op}`;
+
+/** Child env of an events server (Whispr in compat mode with dev ID tokens; the bare server ignores it). */
+export const eventsEnv = (childEnv: Record<string, string>) => ({ ...childEnv, BENCH_WHISPR_EVENTS: '1' });
+
+/** The direct run on a started events server (Whispr registers its users first; the bare server has none). */
+export async function measureEventsOn(server: ServerChild, kind: Kind, cfg: BenchConfig, log: (line: string) => void): Promise<EventsRunResult> {
+  const result = await measureEvents({
+    server: kind,
+    url: server.url,
+    serverPid: server.pid,
+    counters: () => server.counters(),
+    recipients: cfg.eventRecipients,
+    connections: cfg.connections,
+    payloadBytes: cfg.eventPayloadBytes,
+    warmupSeconds: cfg.warmupSeconds,
+    seconds: cfg.seconds,
+    register: kind === 'whispr',
+    log,
+  });
+  log(
+    `  ${kind}: ${result.posted_per_s} posted/s, ${result.delivered_per_s} delivered/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicates}, left queued ${result.left_queued}, ${result.server_cpu_us_per_event} us server CPU/event${pgCosts(result.pg_round_trips_per_event, result.pg_backend_cpu_us_per_event, 'event')}`,
+  );
+  return result;
+}
+
+/** The group run on a Whispr events server (after its direct run: the same users). */
+export async function measureGroupEventsOn(server: ServerChild, cfg: BenchConfig, log: (line: string) => void): Promise<GroupEventsRunResult> {
+  const group = await measureGroupEvents({
+    url: server.url,
+    serverPid: server.pid,
+    counters: () => server.counters(),
+    members: cfg.eventGroupMembers,
+    connections: cfg.connections,
+    payloadBytes: cfg.eventPayloadBytes,
+    warmupSeconds: cfg.warmupSeconds,
+    seconds: cfg.seconds,
+    log,
+  });
+  log(
+    `  whispr group of ${group.members}: ${group.posted_per_s} posted/s, ${group.delivered_per_s} copies delivered/s, p50 ${group.p50_ms} ms, p99 ${group.p99_ms} ms, lost ${group.lost}, dup ${group.duplicates}, left queued ${group.left_queued}, ${group.server_cpu_us_per_post} us server CPU/post${pgCosts(group.pg_round_trips_per_post, group.pg_backend_cpu_us_per_post, 'post')}`,
+  );
+  return group;
+}
 
 export async function measureEventsPhase(
   cfg: BenchConfig,
@@ -34,35 +78,14 @@ export async function measureEventsPhase(
   const runs: Record<Kind, EventsRunResult[]> = { whispr: [], bare: [] };
   const groupRuns: GroupEventsRunResult[] = [];
   const rounds: NonNullable<EventsPhaseResult['rounds']> = [];
+  const server = { env: eventsEnv(options.childEnv), cpuProfDir: options.cpuProfDir, log };
   // Whispr and bare alternate (order swapped every other round); the median run is reported.
   for (let n = 1; n <= cfg.rounds; n++) {
     for (const kind of n % 2 === 1 ? (['whispr', 'bare'] as const) : (['bare', 'whispr'] as const)) {
       if (!cfg.phases.has(kind === 'whispr' ? 'events' : 'events-bare')) continue;
       const name = kind === 'whispr' ? 'whispr-events' : 'bare-events';
-      const server = await startServerChild(kind === 'whispr' ? WHISPR : BARE_EVENTS, {
-        name,
-        env: { ...options.childEnv, BENCH_WHISPR_EVENTS: '1' },
-        ...(options.cpuProfDir === undefined ? {} : { cpuProfDir: options.cpuProfDir }),
-      });
-      log(`${name}: pid ${server.pid} at ${server.url}`);
-      let result: EventsRunResult;
-      try {
-        result = await measureEvents({
-          server: kind,
-          url: server.url,
-          serverPid: server.pid,
-          counters: () => server.counters(),
-          recipients: cfg.eventRecipients,
-          connections: cfg.connections,
-          payloadBytes: cfg.eventPayloadBytes,
-          warmupSeconds: cfg.warmupSeconds,
-          seconds: cfg.seconds,
-          register: kind === 'whispr',
-          log,
-        });
-        log(
-          `  ${kind}: ${result.posted_per_s} posted/s, ${result.delivered_per_s} delivered/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, lost ${result.lost}, dup ${result.duplicates}, left queued ${result.left_queued}, ${result.server_cpu_us_per_event} us server CPU/event${trips(result.pg_round_trips_per_event, 'event')}`,
-        );
+      await withServerChild(kind === 'whispr' ? WHISPR : BARE_EVENTS, { ...server, name }, async (s) => {
+        const result = await measureEventsOn(s, kind, cfg, log);
         runs[kind].push(result);
         rounds.push({
           round: n,
@@ -73,20 +96,7 @@ export async function measureEventsPhase(
           other_cpu_pct: result.other_cpu_pct,
         });
         if (kind === 'whispr') {
-          const group = await measureGroupEvents({
-            url: server.url,
-            serverPid: server.pid,
-            counters: () => server.counters(),
-            members: cfg.eventGroupMembers,
-            connections: cfg.connections,
-            payloadBytes: cfg.eventPayloadBytes,
-            warmupSeconds: cfg.warmupSeconds,
-            seconds: cfg.seconds,
-            log,
-          });
-          log(
-            `  whispr group of ${group.members}: ${group.posted_per_s} posted/s, ${group.delivered_per_s} copies delivered/s, p50 ${group.p50_ms} ms, p99 ${group.p99_ms} ms, lost ${group.lost}, dup ${group.duplicates}, left queued ${group.left_queued}, ${group.server_cpu_us_per_post} us server CPU/post${trips(group.pg_round_trips_per_post, 'post')}`,
-          );
+          const group = await measureGroupEventsOn(s, cfg, log);
           groupRuns.push(group);
           rounds.push({
             round: n,
@@ -97,9 +107,7 @@ export async function measureEventsPhase(
             other_cpu_pct: group.other_cpu_pct,
           });
         }
-      } finally {
-        await server.stop();
-      }
+      });
     }
   }
   const median = <R extends { delivered_per_s: number }>(list: R[]) =>

@@ -6,7 +6,7 @@
 // copy, copies lost or duplicated, and what stayed queued on the server.
 import { randomBytes } from 'node:crypto';
 import { cpuMeter } from './cpu.js';
-import { pgTripsMeter } from './pg-round-trips.js';
+import { pgCostMeter } from './pg-round-trips.js';
 import { DeliveryTally } from './delivery-tally.js';
 import type { EventsRunFigures } from './events-run.js';
 import { benchHeaders, benchUser, leftQueued, openAckingSockets, registerBenchUsers, serverSequence } from './events-users.js';
@@ -22,8 +22,9 @@ export interface GroupEventsRunResult extends EventsRunFigures {
   /** Server CPU time per 2xx post of the run (store all copies, push, ACKs), and per copy. */
   server_cpu_us_per_post: number | null;
   server_cpu_us_per_copy: number | null;
-  /** PostgreSQL round trips of the server per 2xx post of the run (BENCH_STORAGE=postgres); null on SQLite. */
+  /** PostgreSQL round trips of the server, and CPU of its PostgreSQL backends, per 2xx post of the run (on PostgreSQL; null on SQLite). */
   pg_round_trips_per_post: number | null;
+  pg_backend_cpu_us_per_post: number | null;
 }
 
 const GROUP_ID = 'bench-group';
@@ -53,7 +54,7 @@ class PostLedger {
 export async function measureGroupEvents(options: {
   url: string;
   serverPid: number;
-  /** The server child's counters (its PostgreSQL round trips, when it counts them). */
+  /** The server child's counters (its PostgreSQL costs, when it counts them). */
   counters: () => Promise<Record<string, number>>;
   members: number;
   connections: number;
@@ -136,13 +137,13 @@ export async function measureGroupEvents(options: {
       );
     }
     tally.measureFrom = nextSeq;
-    const trips = await pgTripsMeter(options.counters);
+    const pgCosts = await pgCostMeter(options.counters);
     const meter = cpuMeter(options.serverPid);
     tally.windowStart = performance.now();
     const run = await load(options.seconds);
     tally.windowEnd = performance.now();
     const { serverSeconds, ...cpu } = meter();
-    const tripsPerPost = await trips(run.ok);
+    const pg = await pgCosts(run.ok);
     await waitUntil(drained, DRAIN_MS);
     const left = await leftQueued(url);
     let lost = 0;
@@ -172,7 +173,8 @@ export async function measureGroupEvents(options: {
       max_ms: figures.max_ms,
       server_cpu_us_per_post: perPost === null ? null : round(perPost, 1),
       server_cpu_us_per_copy: perPost === null ? null : round(perPost / others, 1),
-      pg_round_trips_per_post: tripsPerPost,
+      pg_round_trips_per_post: pg.round_trips,
+      pg_backend_cpu_us_per_post: pg.backend_cpu_us,
       error_samples: run.error_samples,
       ...cpu,
     };

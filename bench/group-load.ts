@@ -3,9 +3,11 @@ import { GroupClient, newGroupKey, WhisprClient } from 'whispr-sdk';
 import { generateIdentities } from './bodies.js';
 import { DeliveryTally, type DeliveryFigures } from './delivery-tally.js';
 import { cpuMeter, type CpuShares } from './cpu.js';
-import { pgTripsMeter } from './pg-round-trips.js';
+import { pgCostMeter } from './pg-round-trips.js';
 import { GroupFetchFeed, GroupSendFeed, GroupSendPool, type BenchMember } from './group-bodies.js';
 import { runLoad, type LoadResult } from './load.js';
+import type { ServerChild } from './child.js';
+import type { BenchConfig } from './config.js';
 
 export interface GroupSendResult extends LoadResult, CpuShares {
   warmup_rps: number;
@@ -16,8 +18,9 @@ export interface GroupSendResult extends LoadResult, CpuShares {
   bodies_sent: number;
   reused: number;
   server_cpu_us_per_req: number | null;
-  /** PostgreSQL round trips of the server per 2xx send of the run (BENCH_STORAGE=postgres); null on SQLite. */
+  /** PostgreSQL round trips of the server, and CPU of its PostgreSQL backends, per 2xx send of the run (on PostgreSQL; null on SQLite). */
   pg_round_trips_per_req: number | null;
+  pg_backend_cpu_us_per_req: number | null;
 }
 
 export interface GroupFetchResult extends LoadResult, CpuShares {
@@ -37,7 +40,8 @@ export interface GroupPhaseResult {
   members: number;
   body_bytes: number;
   send: GroupSendResult;
-  fetch: GroupFetchResult;
+  /** Not measured when the run was asked for sends only. */
+  fetch?: GroupFetchResult;
   push: GroupPushResult;
 }
 
@@ -48,17 +52,19 @@ const CIPHERTEXT = '"ciphertext":"';
 /**
  * The group phase: `members` identities (each with a token) in one group with a #bench channel, all
  * holding a push socket. Sends (each by its member, with its token) at `connections` connections,
- * then fetches of `fetchLimit` from random points of the history; every send fans out to every socket.
+ * then (unless `fetchLimit` is undefined) fetches of `fetchLimit` from random points of the history;
+ * every send fans out to every socket.
  */
 export async function measureGroup(options: {
   url: string;
   serverPid: number;
-  /** The server child's counters (its PostgreSQL round trips, when it counts them). */
+  /** The server child's counters (its PostgreSQL costs, when it counts them). */
   counters: () => Promise<Record<string, number>>;
   members: number;
   plaintextBytes: number;
   poolRps: number;
-  fetchLimit: number;
+  /** `limit` of each fetch; undefined: no fetch run (sends and push only). */
+  fetchLimit: number | undefined;
   connections: number;
   warmupSeconds: number;
   seconds: number;
@@ -115,16 +121,16 @@ export async function measureGroup(options: {
     }
     tally.measureFrom = feed.used;
     const totalBefore = tally.total;
-    const trips = await pgTripsMeter(options.counters);
-    let meter = cpuMeter(options.serverPid);
+    const pgCosts = await pgCostMeter(options.counters);
+    const meter = cpuMeter(options.serverPid);
     tally.windowStart = performance.now();
     const run = await runLoad({ url, path: MESSAGES, connections, seconds, cursor: feed });
     tally.windowEnd = performance.now();
     const { serverSeconds, ...cpu } = meter();
-    const tripsPerSend = await trips(run.ok);
+    const pg = await pgCosts(run.ok);
     await drain(() => totalBefore + run.ok * members.length, 10_000);
     log(
-      `  sends: ${run.rps}/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms; ${tally.measured}/${run.ok * members.length} frames${tripsPerSend === null ? '' : `, ${tripsPerSend} pg trips/send`}`,
+      `  sends: ${run.rps}/s, p50 ${run.p50_ms} ms, p99 ${run.p99_ms} ms; ${tally.measured}/${run.ok * members.length} frames${pg.round_trips === null ? '' : `, ${pg.round_trips} pg trips/send, ${pg.backend_cpu_us} us pg backend CPU/send`}`,
     );
 
     // Read the channel back (max page size): the stored count, and the timestamps the fetch run starts from.
@@ -136,16 +142,20 @@ export async function measureGroup(options: {
       ({ has_more: more, next_since: since } = page);
     }
 
-    // Fetches of one page from random points of the history.
-    const fetchFeed = new GroupFetchFeed(members, { groupId, channelId }, timestamps, options.fetchLimit);
-    const sample = await owner.fetch(groupId, channelId, { since: timestamps[0] ?? 0, limit: options.fetchLimit });
-    if (warmupSeconds > 0) await runLoad({ url, path: FETCH, connections, seconds: warmupSeconds, cursor: fetchFeed });
-    meter = cpuMeter(options.serverPid);
-    const fetchRun = await runLoad({ url, path: FETCH, connections, seconds, cursor: fetchFeed });
-    const { serverSeconds: fetchServerSeconds, ...fetchCpu } = meter();
-    log(`  fetches: ${fetchRun.rps}/s, p50 ${fetchRun.p50_ms} ms, p99 ${fetchRun.p99_ms} ms`);
-
     const perReq = (cpuSeconds: number | null, ok: number) => (cpuSeconds === null || ok === 0 ? null : Math.round((cpuSeconds * 1e6) / ok));
+    // Fetches of one page from random points of the history.
+    const measureFetch = async (limit: number): Promise<GroupFetchResult> => {
+      const fetchFeed = new GroupFetchFeed(members, { groupId, channelId }, timestamps, limit);
+      const sample = await owner.fetch(groupId, channelId, { since: timestamps[0] ?? 0, limit });
+      if (warmupSeconds > 0) await runLoad({ url, path: FETCH, connections, seconds: warmupSeconds, cursor: fetchFeed });
+      const fetchMeter = cpuMeter(options.serverPid);
+      const fetchRun = await runLoad({ url, path: FETCH, connections, seconds, cursor: fetchFeed });
+      const { serverSeconds: fetchServerSeconds, ...fetchCpu } = fetchMeter();
+      log(`  fetches: ${fetchRun.rps}/s, p50 ${fetchRun.p50_ms} ms, p99 ${fetchRun.p99_ms} ms`);
+      return { ...fetchRun, limit, sample_page: sample.messages.length, server_cpu_us_per_req: perReq(fetchServerSeconds, fetchRun.ok), ...fetchCpu };
+    };
+    const fetched = options.fetchLimit === undefined ? undefined : await measureFetch(options.fetchLimit);
+
     return {
       members: members.length,
       body_bytes: pool.averageBytes,
@@ -157,19 +167,31 @@ export async function measureGroup(options: {
         bodies_sent: feed.used,
         reused: feed.reused,
         server_cpu_us_per_req: perReq(serverSeconds, run.ok),
-        pg_round_trips_per_req: tripsPerSend,
+        pg_round_trips_per_req: pg.round_trips,
+        pg_backend_cpu_us_per_req: pg.backend_cpu_us,
         ...cpu,
       },
-      fetch: {
-        ...fetchRun,
-        limit: options.fetchLimit,
-        sample_page: sample.messages.length,
-        server_cpu_us_per_req: perReq(fetchServerSeconds, fetchRun.ok),
-        ...fetchCpu,
-      },
+      ...(fetched === undefined ? {} : { fetch: fetched }),
       push: { sockets: sockets.length, expected: run.ok * members.length, ...tally.figures() },
     };
   } finally {
     for (const ws of sockets) ws.terminate();
   }
+}
+
+/** The group phase on a running Whispr server child, with the bench's settings; `fetch` false: sends and push only. */
+export function measureGroupOn(server: ServerChild, cfg: BenchConfig, fetch: boolean, log: (line: string) => void): Promise<GroupPhaseResult> {
+  return measureGroup({
+    url: server.url,
+    serverPid: server.pid,
+    counters: () => server.counters(),
+    members: cfg.groupMembers,
+    fetchLimit: fetch ? cfg.groupFetchLimit : undefined,
+    plaintextBytes: cfg.plaintextBytes,
+    poolRps: cfg.poolRps,
+    connections: cfg.connections,
+    warmupSeconds: cfg.warmupSeconds,
+    seconds: cfg.seconds,
+    log,
+  });
 }

@@ -2,16 +2,18 @@
 // original Python server's CPU per send), WebSocket
 // push rate, group send/fetch/push, rooms fan-out and memory per socket (Whispr vs bare ws), /signal
 // relaying, chat-app events (Whispr vs a bare node:http + ws + SQLite baseline, then group events
-// fanned out to every member), and cluster mode (one node vs three on PostgreSQL + Redis, cross-node
-// push latency). Servers run in child processes; this process is the load generator. See bench/README.md.
+// fanned out to every member), cluster mode (one node vs three on PostgreSQL + Redis, cross-node
+// push latency), and group sends and chat events on PostgreSQL beside the embedded node (pg-features).
+// Servers run in child processes; this process is the load generator. See bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { BodyPool, generateIdentities } from './bodies.js';
-import { killAllChildren, startServerChild, type ServerChild } from './child.js';
+import { killAllChildren, withServerChild, type ServerChild } from './child.js';
 import { measureClusterPhase } from './cluster-phase.js';
 import { benchConfig } from './config.js';
 import { measureEventsPhase } from './events-phase.js';
-import { measureGroup } from './group-load.js';
+import { measurePgFeaturesPhase } from './pg-features-phase.js';
+import { measureGroupOn } from './group-load.js';
 import { killOriginal, type OriginalServer, type OriginalSetup, originalSetup, startOriginalServer } from './original-server.js';
 import { reexecWithOpenFiles } from './open-files.js';
 import { measurePush } from './push-rate.js';
@@ -40,21 +42,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function withServer<T>(
-  entry: URL,
-  name: string,
-  env: Record<string, string>,
-  cpuProfDir: string | undefined,
-  body: (server: ServerChild) => Promise<T>,
-): Promise<T> {
-  const server = await startServerChild(entry, { name, env, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) });
-  log(`${name}: pid ${server.pid} at ${server.url}`);
-  try {
-    return await body(server);
-  } finally {
-    await server.stop();
-  }
-}
+const withServer = <T>(entry: URL, name: string, env: Record<string, string>, cpuProfDir: string | undefined, body: (server: ServerChild) => Promise<T>) =>
+  withServerChild(entry, { name, env, cpuProfDir, log }, body);
 
 /** The original Python server for the length of `body`; stopped (and its Redis keys and files removed) afterwards. */
 async function withOriginal<T>(setup: OriginalSetup, body: (server: OriginalServer) => Promise<T>): Promise<T> {
@@ -185,18 +174,7 @@ async function main(): Promise<void> {
   }
 
   if (cfg.phases.has('group')) {
-    results.group = await withServer(WHISPR, 'whispr-group', childEnv, cpuProfDir, (s) =>
-      measureGroup({
-        ...phase,
-        url: s.url,
-        serverPid: s.pid,
-        counters: () => s.counters(),
-        members: cfg.groupMembers,
-        fetchLimit: cfg.groupFetchLimit,
-        plaintextBytes: cfg.plaintextBytes,
-        poolRps: cfg.poolRps,
-      }),
-    );
+    results.group = await withServer(WHISPR, 'whispr-group', childEnv, cpuProfDir, (s) => measureGroupOn(s, cfg, true, log));
   }
 
   if (cfg.phases.has('rooms-fanout') || cfg.phases.has('rooms-memory'))
@@ -235,6 +213,8 @@ async function main(): Promise<void> {
     results.cluster = await measureClusterPhase(cfg, { send: sendPool, push: pushPool, recipients }, { childEnv, cpuProfDir, log });
     if (results.cluster.ratio !== null) log(`  cluster ${cfg.clusterNodes} nodes / 1 node sends/s: ${results.cluster.ratio}`);
   }
+
+  if (cfg.phases.has('pg-features')) results.pg_features = await measurePgFeaturesPhase(cfg, { childEnv, cpuProfDir, log });
 
   const final: BenchResults = { ...results, goals: evaluateGoals(results) };
   process.stdout.write(`\n${renderReport(final)}\n\n`);

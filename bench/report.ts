@@ -1,6 +1,8 @@
 import type { ClusterPhaseResult, ClusterRun } from './cluster-phase.js';
 import type { EventsPhaseResult } from './events-phase.js';
 import type { GroupPhaseResult } from './group-load.js';
+import type { PgFeaturesResult } from './pg-features-phase.js';
+import { PG_FEATURE_OPS, opFigures, pgOverEmbedded, renderPgFeatures } from './pg-features-report.js';
 import type { PushPhaseResult } from './push-rate.js';
 import type { RoomsPhaseResult } from './rooms-phase.js';
 import type { SendPhaseResult } from './send-load.js';
@@ -24,6 +26,7 @@ export interface BenchResults {
   signal?: SignalPhaseResult;
   events?: EventsPhaseResult;
   cluster?: ClusterPhaseResult;
+  pg_features?: PgFeaturesResult;
   goals: { name: string; target: string; value: number | null; pass: boolean | null }[];
 }
 
@@ -165,7 +168,33 @@ export function evaluateGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goa
     // Group events: every member but the sender gets each post that was answered 2xx, once.
     nothingLost('group events lost + duplicated + left queued', r.events?.group),
     ...clusterGoals(r),
+    ...pgFeaturesGoals(r.pg_features),
   ];
+}
+
+const atMost = (name: string, target: number, value: number | null | undefined): BenchResults['goals'][number] => ({
+  name,
+  target: `<= ${target}`,
+  value: value ?? null,
+  pass: value == null ? null : value <= target,
+});
+
+/** Issue 18: group sends, chat events and group events (a post, its copies included) on one PostgreSQL node, beside the embedded node of the same run. */
+function pgFeaturesGoals(p: PgFeaturesResult | undefined): BenchResults['goals'] {
+  const pg = p?.postgres === undefined ? undefined : opFigures(p.postgres);
+  return PG_FEATURE_OPS.flatMap((op) => {
+    const ratio = pgOverEmbedded(p, op);
+    return [
+      {
+        name: `${op}s pg/embedded ops/s`,
+        target: `>= ${GOALS.clusterOneNodeRatio}`,
+        value: ratio,
+        pass: ratio === null ? null : ratio >= GOALS.clusterOneNodeRatio,
+      },
+      atMost(`${op}s pg round trips/op`, GOALS.clusterPgRoundTrips, pg?.[op].pg_round_trips),
+      atMost(`${op}s pg backend cpu us/op`, GOALS.clusterPgCpuUs, pg?.[op].pg_backend_cpu_us),
+    ];
+  });
 }
 
 /** Issue 18: the signed sends of one cluster node (PostgreSQL + Redis) against the embedded node measured in the same run. */
@@ -177,12 +206,6 @@ function clusterGoals(r: Omit<BenchResults, 'goals'>): BenchResults['goals'] {
   const same = multi?.latency.find((l) => l.path === 'same-node');
   const crossOverSame = cross === undefined || same === undefined || same.p99_ms <= 0 ? null : round(cross.p99_ms / same.p99_ms, 2);
   const ratio = single === undefined || r.send === undefined || r.send.rps === 0 ? null : round(single.rps / r.send.rps, 3);
-  const atMost = (name: string, target: number, value: number | null | undefined): BenchResults['goals'][number] => ({
-    name,
-    target: `<= ${target}`,
-    value: value ?? null,
-    pass: value == null ? null : value <= target,
-  });
   return [
     {
       name: '1 cluster node / embedded sends/s',
@@ -315,6 +338,7 @@ export function renderReport(r: BenchResults): string {
   }
   if (r.events !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderEvents(r.events));
   if (r.cluster !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderCluster(r.cluster));
+  if (r.pg_features !== undefined) out.push(...(out.length > 0 ? [''] : []), ...renderPgFeatures(r.pg_features));
   out.push('cpu%: 100 = one core; srv = server process, gen = this load generator, other = the rest of the machine meanwhile');
   const noisy = [
     r.send,
@@ -330,6 +354,7 @@ export function renderReport(r: BenchResults): string {
     r.events?.bare,
     r.cluster?.single?.send,
     r.cluster?.multi?.send,
+    ...[r.pg_features?.sqlite, r.pg_features?.postgres].flatMap((x) => (x === undefined ? [] : [x.group.send, x.events, x.group_events])),
   ].some((p) => p !== undefined && p.other_cpu_pct !== null && p.other_cpu_pct > NOISY_OTHER_CPU_PCT);
   if (noisy)
     out.push(`WARNING: other processes used more than ${NOISY_OTHER_CPU_PCT}% CPU during a run: the figures are understated, rerun on a quiet machine`);
@@ -345,6 +370,7 @@ function renderGroup(g: GroupPhaseResult): string[] {
   const out: string[] = [];
   const cpu = (p: { server_cpu_pct: number | null; loadgen_cpu_pct: number | null; other_cpu_pct: number | null }) =>
     `${show(p.server_cpu_pct)}/${show(p.loadgen_cpu_pct)}/${show(p.other_cpu_pct)}`;
+  const f = g.fetch;
   out.push(`Groups (${g.members} members, each with a token and a push socket on /ws/{key}; ~${g.body_bytes}-byte send bodies)`);
   out.push(
     table([
@@ -361,18 +387,22 @@ function renderGroup(g: GroupPhaseResult): string[] {
         show(g.send.server_cpu_us_per_req),
         cpu(g.send),
       ],
-      [
-        `POST /groups/messages/fetch (limit ${g.fetch.limit})`,
-        g.fetch.rps,
-        g.fetch.p50_ms,
-        g.fetch.p90_ms,
-        g.fetch.p99_ms,
-        g.fetch.max_ms,
-        g.fetch.non2xx + g.fetch.errors + g.fetch.timeouts,
-        `page ${g.fetch.sample_page}/${g.fetch.limit}`,
-        show(g.fetch.server_cpu_us_per_req),
-        cpu(g.fetch),
-      ],
+      ...(f === undefined
+        ? []
+        : [
+            [
+              `POST /groups/messages/fetch (limit ${f.limit})`,
+              f.rps,
+              f.p50_ms,
+              f.p90_ms,
+              f.p99_ms,
+              f.max_ms,
+              f.non2xx + f.errors + f.timeouts,
+              `page ${f.sample_page}/${f.limit}`,
+              show(f.server_cpu_us_per_req),
+              cpu(f),
+            ],
+          ]),
     ]),
   );
   const p = g.push;
@@ -397,9 +427,9 @@ function renderGroup(g: GroupPhaseResult): string[] {
   if (g.send.reused > 0) out.push(`WARNING group: ${g.send.reused} send bodies were sent twice (pool too small)`);
   for (const [name, run] of [
     ['send', g.send],
-    ['fetch', g.fetch],
+    ['fetch', f],
   ] as const)
-    if (run.error_samples.length > 0) out.push(`group ${name} non-2xx samples: ${run.error_samples.join(' | ')}`);
+    if (run !== undefined && run.error_samples.length > 0) out.push(`group ${name} non-2xx samples: ${run.error_samples.join(' | ')}`);
   if (g.send.stored < g.send.accepted) out.push(`WARNING group: only ${g.send.stored} messages stored for ${g.send.accepted} accepted sends`);
   if (p.delivered < p.expected) out.push(`WARNING group: ${p.expected - p.delivered} frames missing`);
   return out;

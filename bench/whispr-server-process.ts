@@ -5,7 +5,7 @@ import type { Config } from '../src/config/settings.js';
 import { BUDGETS_LIFTED } from './budgets-lifted.js';
 import { serveUntilStopped } from './child.js';
 import { createBenchSchema } from './pg-bench-schema.js';
-import { countPgRoundTrips } from './pg-round-trips.js';
+import { countPgCosts } from './pg-round-trips.js';
 
 const dataDir = process.env.BENCH_DATA_DIR;
 if (dataDir === undefined) throw new Error('BENCH_DATA_DIR is required');
@@ -57,10 +57,10 @@ const overrides: Partial<Config> = {
       }
     : {}),
 };
-// BENCH_STORAGE=postgres: the server stores in PostgreSQL, on a schema of its own dropped when it
-// stops, and counts its round trips there (bus local: one node).
+// BENCH_STORAGE=postgres (and the pg-features phase): the server stores in PostgreSQL, on a schema of its
+// own dropped when it stops, and counts its round trips there and its backends' CPU (bus local: one node).
 const database = process.env.BENCH_WHISPR_DATABASE_URL === undefined ? undefined : await createBenchSchema(process.env.BENCH_WHISPR_DATABASE_URL);
-const pgCounters = database === undefined ? undefined : countPgRoundTrips();
+const pgCounters = database === undefined ? undefined : countPgCosts(database);
 // env: {} so nothing from the bench's environment (WHISPR_*, MAX_*) changes what is measured.
 const { config } = loadConfig({ env: {}, overrides: database === undefined ? overrides : { ...overrides, storage: 'postgres', database_url: database.url } });
 const server = await createWhisprServer(config);

@@ -25,10 +25,10 @@ function missing(service: string, url: string, start: string, suite: string): fa
   return false;
 }
 
-/** True when PostgreSQL answers; otherwise throws in CI, or warns and returns false (skip the suite). */
-export async function requirePostgres(suite: string): Promise<boolean> {
-  const ok = await answers(async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+/** True when PostgreSQL at `url` answers within the probe timeout (the bench skips its PostgreSQL phases otherwise). */
+export function postgresAnswers(url: string): Promise<boolean> {
+  return answers(async () => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
     client.on('error', () => undefined); // a failure is the answer, already reported by connect or query
     try {
       await client.connect();
@@ -37,13 +37,12 @@ export async function requirePostgres(suite: string): Promise<boolean> {
       await client.end().catch(() => undefined);
     }
   });
-  return ok || missing('PostgreSQL', POSTGRES_URL, 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start', suite);
 }
 
-/** True when Redis answers; otherwise throws in CI, or warns and returns false (skip the suite). */
-export async function requireRedis(suite: string): Promise<boolean> {
-  const ok = await answers(async () => {
-    const redis = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false, connectTimeout: PROBE_TIMEOUT_MS });
+/** True when Redis at `url` answers within the probe timeout. */
+export function redisAnswers(url: string): Promise<boolean> {
+  return answers(async () => {
+    const redis = new Redis(url, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false, connectTimeout: PROBE_TIMEOUT_MS });
     redis.on('error', () => undefined);
     try {
       await redis.connect();
@@ -52,6 +51,17 @@ export async function requireRedis(suite: string): Promise<boolean> {
       redis.disconnect();
     }
   });
+}
+
+/** True when PostgreSQL answers; otherwise throws in CI, or warns and returns false (skip the suite). */
+export async function requirePostgres(suite: string): Promise<boolean> {
+  const ok = await postgresAnswers(POSTGRES_URL);
+  return ok || missing('PostgreSQL', POSTGRES_URL, 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start', suite);
+}
+
+/** True when Redis answers; otherwise throws in CI, or warns and returns false (skip the suite). */
+export async function requireRedis(suite: string): Promise<boolean> {
+  const ok = await redisAnswers(REDIS_URL);
   const start = 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log';
   return ok || missing('Redis', REDIS_URL, start, suite);
 }
