@@ -49,7 +49,7 @@ describe('QueueReader', () => {
     return { r, sent, reads: () => list.mock.calls.filter(([id]) => id === queue).length, settled };
   };
 
-  test('the next event in line goes out without a read; a gap, an old event and a wake-up without an event are read from the queue', async () => {
+  test('the next event in line goes out without a read, and its acknowledgement reads nothing; a gap, an old event and a wake-up without an event are read from the queue', async () => {
     const q = reader('ack-q', 'ack');
     q.r.wake(); // the socket opened: it reads what is queued (nothing)
     await q.settled();
@@ -59,6 +59,10 @@ describe('QueueReader', () => {
     q.r.wake(first);
     await q.settled();
     expect(q.sent).toEqual([first.eventId]);
+    expect(q.reads()).toBe(1);
+    // Its acknowledgement leaves nothing unread behind: no read either.
+    expect(await q.r.ack(first.eventId)).toBe(true);
+    await q.settled();
     expect(q.reads()).toBe(1);
 
     const second = await append('ack-q');

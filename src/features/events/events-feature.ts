@@ -5,6 +5,10 @@ import { requireAdmin } from '../admin/index.js';
 import { EventService } from './event-service.js';
 import { eventsHttp } from './events-http.js';
 import { eventsSocketEndpoint } from './events-socket.js';
+import { rememberFoundUsers } from './found-users.js';
+
+/** Recipients remembered as registered (about 100 bytes each). */
+const FOUND_USERS_KEPT = 50_000;
 
 const DAY_SECONDS = 86_400;
 
@@ -29,7 +33,7 @@ export const eventsFeature = feature({
     const events = new EventService({
       queue,
       hub,
-      isUser: async (userId) => (await storage.chatUsers.get(userId)) !== undefined,
+      isUser: rememberFoundUsers(async (userId) => (await storage.chatUsers.get(userId)) !== undefined, FOUND_USERS_KEPT),
       groupMembers: async (groupId) => (await storage.chatGroups.get(groupId))?.memberIds,
       now,
       limits: o.limits,

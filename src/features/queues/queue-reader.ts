@@ -30,7 +30,8 @@ export class QueueReader {
   /** Acknowledgement mode: event id -> when it was sent. */
   private readonly unacked = new Map<string, number>();
   private running = false;
-  private rerun = false;
+  /** The queue may hold events after the cursor that were not sent: it must be read. */
+  private behind = true;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -46,10 +47,8 @@ export class QueueReader {
    */
   wake(next?: QueuedEvent): void {
     if (this.closed || (next !== undefined && next.seq <= this.cursor)) return;
-    if (this.running) {
-      this.rerun = true;
-      return;
-    }
+    if (next === undefined || this.running || !this.follows(next)) this.behind = true;
+    if (this.running) return;
     this.running = true;
     void this.pump(next)
       .catch(this.options.onError)
@@ -60,8 +59,12 @@ export class QueueReader {
 
   /** The client acknowledged an event: it leaves the queue. False when it was not queued. */
   async ack(eventId: string): Promise<boolean> {
-    const removed = await this.options.store.ack(this.queueId, eventId);
-    if (this.unacked.delete(eventId)) this.wake();
+    // The client holds it: its place in the window is free now, not once the queue has removed it
+    // (if that fails, the event stays queued and the next connection gets it again).
+    const freed = this.unacked.delete(eventId);
+    const removed = this.options.store.ack(this.queueId, eventId);
+    // Read on only if something waits unread (a socket that keeps up has nothing).
+    if (freed && this.behind) this.wake();
     return removed;
   }
 
@@ -71,11 +74,11 @@ export class QueueReader {
   }
 
   private async pump(next: QueuedEvent | undefined): Promise<void> {
-    if (next !== undefined && this.follows(next)) await this.deliver([next]);
-    else this.rerun = true;
-    while (this.rerun && !this.closed) {
-      this.rerun = false;
-      while (!this.closed && (await this.readOnce()));
+    if (!this.behind && next !== undefined) await this.deliver([next]);
+    while (this.behind && !this.closed && this.room() > 0) {
+      this.behind = false;
+      // A full page: there may be more.
+      if (await this.readOnce()) this.behind = true;
     }
   }
 
@@ -89,10 +92,9 @@ export class QueueReader {
     return event.seq === this.cursor + 1 && this.room() > 0 && (event.expiresAt === null || event.expiresAt > this.options.now());
   }
 
-  /** Sends the next page; true when a full page went out (there may be more). */
+  /** Sends the next page; true when a full page went out. */
   private async readOnce(): Promise<boolean> {
     const room = this.room();
-    if (room <= 0) return false;
     const events = await this.options.store.list(this.queueId, this.cursor, room, this.options.now());
     if (events.length === 0) return false;
     return (await this.deliver(events)) && events.length === room;

@@ -1,10 +1,12 @@
 import type { ChatGroupStore, MembershipChange } from '../../features/chat/index.js';
 import { toChatGroup, type ChatGroupRow as Row } from '../chat-rows.js';
-import { anyRow, countOf, type PgDatabase, type PgQueryable } from './pg-database.js';
+import { anyRow, countOf, type PgDatabase, type PgQueryable, prepared } from './pg-database.js';
 
 const SELECT_GROUP = `SELECT g.group_id, g.name, g.creator_id, g.key_version, g.created_at, g.updated_at,
   array(SELECT m.user_id FROM chat_group_members m WHERE m.group_id = g.group_id ORDER BY m.id) AS member_ids
   FROM chat_groups g`;
+/** Read on every group event (its members): prepared. */
+const GET_GROUP = prepared('chat_group_get', `${SELECT_GROUP} WHERE g.group_id = $1`);
 
 /**
  * Chat-app groups on PostgreSQL, safe with any number of nodes on one database. A membership change
@@ -48,7 +50,7 @@ export function createPgChatGroupStore(db: PgDatabase): ChatGroupStore {
         return true;
       }),
     async get(groupId) {
-      const [row] = await db.query<Row>(`${SELECT_GROUP} WHERE g.group_id = $1`, [groupId]);
+      const [row] = await db.query<Row>(GET_GROUP, [groupId]);
       return row === undefined ? undefined : toChatGroup(row);
     },
     async listOf(userId) {

@@ -1,6 +1,9 @@
 import type { ChatUserStore } from '../../features/chat/index.js';
 import { CHAT_USER_COLUMNS as COLUMNS, foldCase, toChatUser, type ChatUserRow as Row } from '../chat-rows.js';
-import type { PgDatabase } from './pg-database.js';
+import { type PgDatabase, prepared } from './pg-database.js';
+
+/** Read on every chat event (the recipient must exist): prepared. */
+const GET_USER = prepared('chat_user_get', `SELECT ${COLUMNS} FROM chat_users WHERE user_id = $1`);
 
 /** Chat-app users on PostgreSQL; `seq` keeps registration order for search results, as SQLite's rowid does. */
 export function createPgChatUserStore(db: PgDatabase): ChatUserStore {
@@ -17,7 +20,7 @@ export function createPgChatUserStore(db: PgDatabase): ChatUserStore {
       return toChatUser(row!); // an upsert returns its row
     },
     async get(userId) {
-      const [row] = await db.query<Row>(`SELECT ${COLUMNS} FROM chat_users WHERE user_id = $1`, [userId]);
+      const [row] = await db.query<Row>(GET_USER, [userId]);
       return row === undefined ? undefined : toChatUser(row);
     },
     async publicKeys(userIds) {

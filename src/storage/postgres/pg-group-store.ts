@@ -10,7 +10,7 @@ import {
   type SendContext,
   type StorageUsage,
 } from '../../features/groups/index.js';
-import type { PgDatabase, PgQueryable } from './pg-database.js';
+import { type PgDatabase, type PgQueryable, prepared } from './pg-database.js';
 import { PgTurnBatcher } from './pg-turn-batcher.js';
 
 const GROUP_COLUMNS = 'id, name, owner_id, is_public, invite_code, key_version, server_distribute, server_store_history, created_at';
@@ -31,18 +31,24 @@ const MESSAGE_FIELDS = [
   'timestamp',
   'attachment_meta',
 ] as const satisfies readonly (keyof GroupMessage)[];
-const ADD_MESSAGES = `SELECT id FROM group_messages_add_batch(
-  $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::text[]) AS id`;
+const ADD_MESSAGES = prepared(
+  'group_messages_add_batch',
+  `SELECT id FROM group_messages_add_batch(
+  $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::text[]) AS id`,
+);
 
 const NO_USAGE = { message_bytes: 0, file_bytes: 0 };
 /** One row of JSON objects (null when absent), the parts of SendContext: one round trip for what a send reads. */
-const SEND_CONTEXT = `SELECT
+const SEND_CONTEXT = prepared(
+  'group_send_context',
+  `SELECT
   (SELECT row_to_json(g) FROM (SELECT ${GROUP_COLUMNS} FROM groups WHERE id = $1) AS g) AS "group",
   (SELECT row_to_json(m) FROM (SELECT ${MEMBER_COLUMNS} FROM group_members WHERE group_id = $1 AND user_id = $3) AS m) AS member,
   (SELECT row_to_json(c) FROM (SELECT ${CHANNEL_COLUMNS} FROM channels WHERE id = $2) AS c) AS channel,
   (SELECT row_to_json(u) FROM (SELECT message_bytes, file_bytes FROM group_usage WHERE group_id = $1) AS u) AS group_usage,
   (SELECT row_to_json(u) FROM (SELECT message_bytes, file_bytes FROM group_key_usage WHERE user_id = $3) AS u) AS key_usage,
-  ARRAY(SELECT user_id FROM group_members WHERE group_id = $1 AND NOT pending ORDER BY joined_at, user_id) AS member_ids`;
+  ARRAY(SELECT user_id FROM group_members WHERE group_id = $1 AND NOT pending ORDER BY joined_at, user_id) AS member_ids`,
+);
 
 /** `%`, `_` and the escape character itself match literally in the LIKE pattern built from user input. */
 const containsPattern = (query: string): string => `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
