@@ -20,9 +20,8 @@ export interface Origin {
 /** The origin as stored beside an item: '' for the server itself (and for items older than the shares). */
 export const storedOrigin = (origin: Origin | null): Origin => origin ?? { sender: '', address: '' };
 
-/** What a queue holds for one recipient, in all and from the origin of the item being queued. */
-export interface QueueCounts {
-  total: number;
+/** What a recipient's queue holds from the origin of the item being queued: its sender's and its address's shares. */
+export interface ShareCounts {
   sender: number;
   address: number;
 }
@@ -30,12 +29,17 @@ export interface QueueCounts {
 /** Which cap refused an item. */
 export type FullQueue = 'recipient' | 'sender' | 'address';
 
-/** The cap the item would pass, if any; an item the server raises itself (no origin) meets the total alone. */
-export function capReached(counts: QueueCounts, caps: QueueCaps, origin: Origin | null): FullQueue | undefined {
-  if (counts.total >= caps.total) return 'recipient';
-  if (origin === null) return undefined;
-  if (counts.sender >= caps.perSender) return 'sender';
-  if (counts.address >= caps.perAddress) return 'address';
+/**
+ * The cap the item would pass, if any, given the queue's depth; an item the server raises itself (no
+ * origin) meets the total alone. The shares are counted (`shares`) only when the queue is deep enough
+ * for one to be full: a share is part of the total, so most items count the total alone.
+ */
+export function capReached(total: number, shares: () => ShareCounts, caps: QueueCaps, origin: Origin | null): FullQueue | undefined {
+  if (total >= caps.total) return 'recipient';
+  if (origin === null || total < Math.min(caps.perSender, caps.perAddress)) return undefined;
+  const held = shares();
+  if (held.sender >= caps.perSender) return 'sender';
+  if (held.address >= caps.perAddress) return 'address';
   return undefined;
 }
 

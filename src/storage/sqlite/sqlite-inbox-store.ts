@@ -1,4 +1,4 @@
-import { capReached, type QueueCaps, type QueueCounts } from '../../features/queues/index.js';
+import { capReached, type QueueCaps, type ShareCounts } from '../../features/queues/index.js';
 import { type EnqueueResult, type InboxStore, type NewMessage, queuedMessage } from '../../features/relay/index.js';
 import { oldestFirst, type InboxRow as Row } from '../inbox-row.js';
 import type { SqliteDatabase } from './sqlite-database.js';
@@ -11,10 +11,10 @@ export function createSqliteInboxStore(db: SqliteDatabase, writes: SqliteWriteBa
   const findReceipt = db.prepare<[string, number], { message_id: number; timestamp: number }>(
     'SELECT message_id, timestamp FROM send_receipts WHERE replay_key = ? AND expires_at > ?',
   );
-  // Index-only counts, one statement: expired rows still count until the next cleanup sweep removes them.
-  const countQueued = db.prepare<{ recipient: string; from: string; fromAddress: string }, QueueCounts>(
-    `SELECT (SELECT count(*) FROM inbox_messages WHERE recipient = @recipient) AS total,
-       (SELECT count(*) FROM inbox_messages WHERE recipient = @recipient AND sender = @from) AS sender,
+  // Index-only counts: expired rows still count until the next cleanup sweep removes them.
+  const countQueued = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM inbox_messages WHERE recipient = ?');
+  const countShares = db.prepare<{ recipient: string; from: string; fromAddress: string }, ShareCounts>(
+    `SELECT (SELECT count(*) FROM inbox_messages WHERE recipient = @recipient AND sender = @from) AS sender,
        (SELECT count(*) FROM inbox_messages WHERE recipient = @recipient AND sender_address = @fromAddress) AS address`,
   );
   const insertMessage = db.prepare(
@@ -50,7 +50,8 @@ export function createSqliteInboxStore(db: SqliteDatabase, writes: SqliteWriteBa
   const enqueueOne = (m: NewMessage, caps: QueueCaps, now: number): EnqueueResult => {
     const receipt = findReceipt.get(m.replayKey, now);
     if (receipt !== undefined) return { status: 'duplicate', id: receipt.message_id, timestamp: receipt.timestamp };
-    const cap = capReached(countQueued.get(m) as QueueCounts, caps, { sender: m.from, address: m.fromAddress });
+    const total = (countQueued.get(m.recipient) as { n: number }).n;
+    const cap = capReached(total, () => countShares.get(m) as ShareCounts, caps, { sender: m.from, address: m.fromAddress });
     if (cap !== undefined) return { status: 'full', cap };
     const id = Number(insertMessage.run(m).lastInsertRowid);
     upsertReceipt.run(m.replayKey, id, m.timestamp, m.replayExpiresAt);

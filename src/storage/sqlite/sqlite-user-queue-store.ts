@@ -2,7 +2,7 @@ import {
   capReached,
   storedOrigin,
   type QueueCaps,
-  type QueueCounts,
+  type ShareCounts,
   type AppendResult,
   type NewEvent,
   type UserQueueStore,
@@ -13,10 +13,10 @@ import type { SqliteWriteBatcher } from './write-batcher.js';
 
 export function createSqliteUserQueueStore(db: SqliteDatabase, writes: SqliteWriteBatcher): UserQueueStore {
   const findById = db.prepare<[string, string], Row>(`SELECT ${COLUMNS} FROM user_queue_events WHERE recipient_id = ? AND event_id = ?`);
-  // Index-only counts, one statement: the queue, and the shares of the event's sender and address.
-  const countsOf = db.prepare<{ recipient: string; sender: string; address: string }, QueueCounts>(
-    `SELECT (SELECT count(*) FROM user_queue_events WHERE recipient_id = @recipient) AS total,
-       (SELECT count(*) FROM user_queue_events WHERE recipient_id = @recipient AND sender = @sender) AS sender,
+  // Index-only counts: the queue, and (when it is deep enough) the shares of the event's sender and address.
+  const countQueued = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM user_queue_events WHERE recipient_id = ?');
+  const countShares = db.prepare<{ recipient: string; sender: string; address: string }, ShareCounts>(
+    `SELECT (SELECT count(*) FROM user_queue_events WHERE recipient_id = @recipient AND sender = @sender) AS sender,
        (SELECT count(*) FROM user_queue_events WHERE recipient_id = @recipient AND sender_address = @address) AS address`,
   );
   // The counter outlives the events, so a sequence never restarts when a queue drains.
@@ -45,7 +45,8 @@ export function createSqliteUserQueueStore(db: SqliteDatabase, writes: SqliteWri
     const known = findById.get(event.recipientId, event.eventId);
     if (known !== undefined) return { status: 'duplicate', event: toEvent(known) };
     const origin = storedOrigin(event.origin);
-    const cap = capReached(countsOf.get({ recipient: event.recipientId, ...origin }) as QueueCounts, caps, event.origin);
+    const total = (countQueued.get(event.recipientId) as { n: number }).n;
+    const cap = capReached(total, () => countShares.get({ recipient: event.recipientId, ...origin }) as ShareCounts, caps, event.origin);
     if (cap !== undefined) return { status: 'full', cap };
     const seq = (nextSeq.get(event.recipientId) as { last_seq: number }).last_seq;
     const { origin: _o, ...queued } = { ...event, seq };
