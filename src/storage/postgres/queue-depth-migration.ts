@@ -128,4 +128,36 @@ ${USER_QUEUE_APPEND_BATCH_INSERT}
       WHERE (q.lease_until IS NULL OR q.lease_until <= now_) AND (q.expires_at IS NULL OR q.expires_at > now_) FOR UPDATE OF q SKIP LOCKED)
     RETURNING m.*;
   END $$;
+  
+  -- A group message's cost charged once per group and per sender per statement (one batch of a turn),
+  -- not once per row: a batch of sends to one group updated its usage row once for every message.
+  -- The batch has locked these rows already, in the sweep's order; a delete only takes back (a
+  -- cascade from a deleted group never inserts its usage row again).
+  DROP TRIGGER group_messages_usage ON group_messages;
+  CREATE FUNCTION group_messages_charged() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    INSERT INTO group_usage AS u (group_id, message_bytes)
+      SELECT n.group_id, sum(group_message_cost(n)) FROM added AS n GROUP BY n.group_id ORDER BY n.group_id
+      ON CONFLICT (group_id) DO UPDATE SET message_bytes = u.message_bytes + excluded.message_bytes;
+    INSERT INTO group_key_usage AS u (user_id, message_bytes)
+      SELECT n.sender_id, sum(group_message_cost(n)) FROM added AS n GROUP BY n.sender_id ORDER BY n.sender_id
+      ON CONFLICT (user_id) DO UPDATE SET message_bytes = u.message_bytes + excluded.message_bytes;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER group_messages_charged AFTER INSERT ON group_messages REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION group_messages_charged();
+  CREATE FUNCTION group_messages_refunded() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE
+    g record;
+  BEGIN
+    FOR g IN SELECT o.group_id AS k, sum(group_message_cost(o)) AS n FROM gone AS o GROUP BY o.group_id ORDER BY o.group_id LOOP
+      UPDATE group_usage SET message_bytes = message_bytes - g.n WHERE group_id = g.k;
+    END LOOP;
+    FOR g IN SELECT o.sender_id AS k, sum(group_message_cost(o)) AS n FROM gone AS o GROUP BY o.sender_id ORDER BY o.sender_id LOOP
+      UPDATE group_key_usage SET message_bytes = message_bytes - g.n WHERE user_id = g.k;
+    END LOOP;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER group_messages_refunded AFTER DELETE ON group_messages REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION group_messages_refunded();
   `;
