@@ -18,7 +18,7 @@ import { measurePublishCost, type PublishCost } from './redis-publish.js';
 import { measureIdleSockets, type IdleSocketsResult } from './cluster-idle.js';
 import { cpuShares, startMeter, total, type ClusterCpu, type MeteredTopology, type SpanUsage } from './cluster-meter.js';
 import { DeliveryTally, signatureFrames, type DeliveryFigures } from './delivery-tally.js';
-import { queuedMessages } from './health.js';
+import { settledQueuedMessages } from './health.js';
 import { BodyCursor, runLoad, type LoadResult } from './load.js';
 import { round } from './stats.js';
 import { createBenchSchema } from './pg-bench-schema.js';
@@ -274,7 +274,7 @@ async function measureLatency(options: {
       sent,
       accepted,
       lost: Math.max(0, accepted - figures.delivered),
-      left_queued: await queuedMessages(options.to.url),
+      left_queued: await settledQueuedMessages(options.to.url),
       usage,
     };
   } finally {

@@ -28,3 +28,18 @@ export const queuedMessages = (url: string): Promise<number> => figure(url, 'que
 
 /** Chat-app events not yet acknowledged. */
 export const queuedUserEvents = (url: string): Promise<number> => figure(url, 'queued_user_events');
+
+/**
+ * Direct messages still queued once the server settled: a delivered message leaves the queue up to
+ * a few tens of milliseconds after its frame (PostgreSQL carries the removal with the next lease),
+ * so the count is read again until it is 0 or `withinMs` passed.
+ */
+export async function settledQueuedMessages(url: string, withinMs = 2_000): Promise<number> {
+  const deadline = performance.now() + withinMs;
+  let queued = await queuedMessages(url);
+  while (queued > 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    queued = await queuedMessages(url);
+  }
+  return queued;
+}

@@ -2,7 +2,7 @@ import { WhisprClient, type Identity } from 'whispr-sdk';
 import type { BodyPool } from './bodies.js';
 import { DeliveryTally, signatureFrames, type DeliveryFigures } from './delivery-tally.js';
 import { cpuMeter, type CpuShares } from './cpu.js';
-import { queuedMessages } from './health.js';
+import { queuedMessages, settledQueuedMessages } from './health.js';
 import { BodyCursor, runLoad } from './load.js';
 import { round } from './stats.js';
 
@@ -80,7 +80,7 @@ export async function measurePush(options: {
     const { serverSeconds, ...cpu } = meter();
     const windowSeconds = (tally.windowEnd - tally.windowStart) / 1000;
     await drain(() => totalBefore + run.ok, 10_000);
-    const leftQueued = await queuedMessages(url);
+    const leftQueued = await settledQueuedMessages(url);
     return {
       ...tally.figures(),
       sockets: sockets.length,
