@@ -30,9 +30,9 @@ export const queuedMessages = (url: string): Promise<number> => figure(url, 'que
 export const queuedUserEvents = (url: string): Promise<number> => figure(url, 'queued_user_events');
 
 /**
- * Direct messages still queued once the server settled: a delivered message leaves the queue up to
- * a few tens of milliseconds after its frame (PostgreSQL carries the removal with the next lease),
- * so the count is read again until it is 0 or `withinMs` passed.
+ * Direct messages still queued once the server settled: a pushed message leaves the queue only after
+ * its frame was written (a statement of its own, after the frame the bench counts), so the count is
+ * read again until it is 0 or `withinMs` passed.
  */
 export async function settledQueuedMessages(url: string, withinMs = 2_000): Promise<number> {
   const deadline = performance.now() + withinMs;

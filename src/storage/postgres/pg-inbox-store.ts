@@ -1,9 +1,8 @@
 import type { FullQueue, QueueCaps } from '../../features/queues/index.js';
 import { type EnqueueResult, type InboxStore, type NewMessage, type QueuedMessage, queuedMessage } from '../../features/relay/index.js';
 import { oldestFirst, type InboxRow as Row } from '../inbox-row.js';
-import { type PgDatabase, prepared } from './pg-database.js';
+import { type PgDatabase, type PgStatement, prepared } from './pg-database.js';
 import { PgTurnBatcher } from './pg-turn-batcher.js';
-import { RidingRemovals } from './riding-removals.js';
 
 const COLUMNS = 'id, recipient, sender, enc_pub, message, signature, "timestamp"';
 /** Unleased and unexpired at the time in the statement parameter `now` (e.g. '$4'), of the rows named `row` (e.g. 'q.'). */
@@ -39,10 +38,8 @@ interface LeaseCall {
   now: number;
 }
 
-/** inbox_lease_ids (schema 10): removes the delivered ids $5, then leases the given (id, recipient) pairs that are ready. */
-const LEASE_IDS = prepared('inbox_lease_ids', `SELECT ${COLUMNS} FROM inbox_lease_ids($1::bigint[], $2::text[], $3, $4, $5::bigint[])`);
-/** How long a delivered message's removal may wait for a lease to carry it (it stays leased meanwhile). */
-const REMOVAL_WAIT_MS = 20;
+/** inbox_lease_ids (schema 10): the given (id, recipient) pairs that are ready, leased. */
+const LEASE_IDS = prepared('inbox_lease_ids', `SELECT ${COLUMNS} FROM inbox_lease_ids($1::bigint[], $2::text[], $3, $4)`);
 const LEASE_ALL = prepared(
   'inbox_lease_all',
   `UPDATE inbox_messages SET lease_until = $2 WHERE id IN (
@@ -95,15 +92,12 @@ export function createPgInboxStore(db: PgDatabase): InboxStore {
     return rows.map((row, i) => enqueueResult(row, calls[i] as EnqueueCall));
   });
   // A push leases what was just queued, writes it, then removes it (or releases it): the pushes of
-  // one turn (a burst of wake-ups from the bus) share one lease statement, which also carries the
-  // removals of earlier pushes (RidingRemovals), and one release statement.
+  // one turn (a burst of wake-ups from the bus) share one statement for each step.
   const leases = new PgTurnBatcher<LeaseCall, QueuedMessage[]>(async (calls) => {
     const pairs = calls.flatMap((c) => c.ids.map((id) => ({ id, recipient: c.recipient })));
     // The clock readings of a turn differ by a turn at most: the newest one counts for all.
     const latest = calls.reduce((a, b) => (b.now > a.now ? b : a));
-    const rows = await removals.carry((done) =>
-      db.query<Row>(LEASE_IDS, [pairs.map((p) => p.id), pairs.map((p) => p.recipient), latest.leaseUntil, latest.now, done]),
-    );
+    const rows = await db.query<Row>(LEASE_IDS, [pairs.map((p) => p.id), pairs.map((p) => p.recipient), latest.leaseUntil, latest.now]);
     const byId = new Map(rows.map((row) => [row.id, row]));
     // An id asked for twice in a turn goes to the first call.
     return calls.map((c) => {
@@ -115,11 +109,16 @@ export function createPgInboxStore(db: PgDatabase): InboxStore {
       return oldestFirst(mine);
     });
   });
-  const removals = new RidingRemovals((ids) => db.query(REMOVE, [ids]), REMOVAL_WAIT_MS);
-  const releases = new PgTurnBatcher<readonly number[], true>(async (calls) => {
-    await db.query(RELEASE, [calls.flat()]);
-    return calls.map(() => true);
-  });
+  const idsBatcher = (statement: PgStatement) =>
+    new PgTurnBatcher<readonly number[], true>(async (calls) => {
+      await db.query(statement, [calls.flat()]);
+      return calls.map(() => true);
+    });
+  const removes = idsBatcher(REMOVE);
+  const releases = idsBatcher(RELEASE);
+  const forIds = (batcher: PgTurnBatcher<readonly number[], true>) => async (ids: readonly number[]) => {
+    if (ids.length > 0) await batcher.run(ids);
+  };
 
   return {
     enqueue: (message, caps, now) => enqueues.run({ message, caps, now }),
@@ -137,10 +136,8 @@ export function createPgInboxStore(db: PgDatabase): InboxStore {
       if (ids !== 'all') return ids.length === 0 ? [] : leases.run({ recipient, ids, leaseUntil, now });
       return oldestFirst(await db.query<Row>(LEASE_ALL, [recipient, leaseUntil, now]));
     },
-    remove: (ids) => removals.add(ids),
-    async release(ids) {
-      if (ids.length > 0) await releases.run(ids);
-    },
+    remove: forIds(removes),
+    release: forIds(releases),
     // Deliberately nothing: with several nodes, a lease seen here may belong to a live push on another
     // node, and clearing it could deliver that message twice. A crashed node's leases simply expire.
     async releaseAll() {},

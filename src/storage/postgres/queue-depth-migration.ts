@@ -118,15 +118,11 @@ ${USER_QUEUE_APPEND_BATCH_INSERT}
     WHERE e.recipient_id = a.recipient_id AND e.event_id = a.event_id RETURNING a.call;
   END $$;
 
-  -- Removes the messages of earlier pushes that were delivered (done), then leases the given (id,
-  -- recipient) pairs that are ready until lease_until_; a row another statement holds is skipped, as
-  -- in every lease. One commit for a push's lease and an earlier push's removal.
-  CREATE FUNCTION inbox_lease_ids(ids bigint[], recipients text[], lease_until_ double precision, now_ double precision, done bigint[])
-  RETURNS SETOF inbox_messages LANGUAGE plpgsql SET enable_seqscan = off AS $$
+  -- The given (id, recipient) pairs that are ready, leased until lease_until_; a row another
+  -- statement holds is skipped, as in every lease.
+  CREATE FUNCTION inbox_lease_ids(ids bigint[], recipients text[], lease_until_ double precision, now_ double precision) RETURNS SETOF inbox_messages
+  LANGUAGE plpgsql SET enable_seqscan = off AS $$
   BEGIN
-    IF cardinality(done) > 0 THEN
-      DELETE FROM inbox_messages WHERE id = ANY (done);
-    END IF;
     RETURN QUERY UPDATE inbox_messages AS m SET lease_until = lease_until_ WHERE m.id IN (
       SELECT q.id FROM inbox_messages AS q JOIN unnest(ids, recipients) AS w (id, recipient) ON q.id = w.id AND q.recipient = w.recipient
       WHERE (q.lease_until IS NULL OR q.lease_until <= now_) AND (q.expires_at IS NULL OR q.expires_at > now_) FOR UPDATE OF q SKIP LOCKED)
