@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { ConnectionSlots } from '../cluster/connection-slots.js';
 import { ApiError } from '../core/errors.js';
 import type { ProxyTrust } from '../core/proxy-trust.js';
@@ -42,15 +42,21 @@ const connectionOf = (ws: WebSocket): WsConnection | undefined => (ws as Gateway
 export class WsConnection {
   alive = true;
   private pings: TokenBucket | undefined;
+  /** What the endpoint's onConnection returned, handed to its onMessage and onClose. */
+  state: unknown = undefined;
 
   constructor(
     readonly ws: WebSocket,
-    readonly dialect: string,
+    readonly endpoint: Pick<WsEndpoint<unknown, unknown>, 'name' | 'onMessage' | 'onClose'>,
     readonly ip: string,
     private readonly maxBufferedBytes: number,
     /** The upgraded TCP socket: a write cut short by its destruction still reports success (Node). */
     private readonly socket: Duplex,
   ) {}
+
+  get dialect(): string {
+    return this.endpoint.name;
+  }
 
   /** Resolves true once the frame was written; a socket over its buffer bound is closed instead. */
   send(frame: string): Promise<boolean> {
@@ -95,7 +101,12 @@ export class WsConnection {
   }
 }
 
-export interface WsEndpoint<M = unknown> {
+/**
+ * `M`: what parse finds in the request. `S`: what onConnection keeps for a socket, handed to the
+ * endpoint's onMessage and onClose: handlers shared by every socket instead of listeners allocated
+ * per socket (an endpoint with them returns a state that is not undefined).
+ */
+export interface WsEndpoint<M = unknown, S = void> {
   /** Dialect name, for logs and counters. */
   name: string;
   /** Largest frame a client may send on this endpoint. */
@@ -108,7 +119,11 @@ export interface WsEndpoint<M = unknown> {
   parse(request: WsRequestTarget): M;
   /** Refuses the upgrade by throwing an ApiError (401, 403, ...). */
   authorize?(match: M, req: IncomingMessage, url: URL, ip: string): Promise<void>;
-  onConnection(connection: WsConnection, match: M): void;
+  onConnection(connection: WsConnection, match: M): S;
+  /** Each frame the socket receives. */
+  onMessage?(state: S, data: RawData, isBinary: boolean): void;
+  /** Once, when the socket has closed. */
+  onClose?(state: S): void;
 }
 
 export interface WsGatewayOptions {
@@ -126,8 +141,10 @@ export interface WsGatewayOptions {
 }
 
 interface Registered {
-  endpoint: WsEndpoint<unknown>;
+  endpoint: WsEndpoint<unknown, unknown>;
   server: WebSocketServer;
+  /** Its sockets' caps per client address, shared by all of them. */
+  caps: SlotCap[];
 }
 
 /** Routes HTTP upgrades to WebSocket dialects and enforces the limits every socket shares. */
@@ -142,6 +159,7 @@ export class WsGateway {
   private readonly listeners: {
     pong: (this: WebSocket) => void;
     ping: (this: WebSocket, data: Buffer) => void;
+    message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
     close: (this: WebSocket) => void;
   };
 
@@ -157,15 +175,22 @@ export class WsGateway {
       ping(data) {
         connectionOf(this)?.answerPing(data, options.pings);
       },
+      message(data, isBinary) {
+        const connection = connectionOf(this);
+        if (connection !== undefined) connection.endpoint.onMessage?.(connection.state as never, data, isBinary);
+      },
       // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket. (The slots come back with the socket.)
       close() {
         const connection = connectionOf(this);
-        if (connection !== undefined) connections.delete(connection);
+        if (connection === undefined) return;
+        connections.delete(connection);
+        // No state: onConnection failed, there is nothing of the endpoint's to close.
+        if (connection.state !== undefined) connection.endpoint.onClose?.(connection.state as never);
       },
     };
   }
 
-  register<M>(endpoint: WsEndpoint<M>): void {
+  register<M, S>(endpoint: WsEndpoint<M, S>): void {
     // Pings are answered by WsConnection, within a budget: ws's own answer cuts a flood off without a close frame.
     const server = new WebSocketServer({
       noServer: true,
@@ -175,7 +200,7 @@ export class WsGateway {
       autoPong: false,
       WebSocket: GatewaySocket,
     });
-    const registered: Registered = { endpoint: endpoint as WsEndpoint<unknown>, server };
+    const registered: Registered = { endpoint: endpoint as WsEndpoint<unknown, unknown>, server, caps: this.slotCaps(endpoint) };
     for (const route of endpoint.routes) this.routes.add(route, registered, endpoint.name);
     this.endpoints.push(registered);
   }
@@ -220,7 +245,7 @@ export class WsGateway {
       return writeRawError(socket, new ApiError(503, 'TOO_MANY_CONNECTIONS', 'Server connection limit reached', 5));
     }
     // Held from here on, so a burst of slow handshakes cannot overshoot the limits; given back when the socket closes.
-    if (!(await holdSlotsWhileOpen(this.options.slots, this.slotCaps(registered.endpoint, ip), socket, this.options.onError))) {
+    if (!(await holdSlotsWhileOpen(this.options.slots, registered.caps, ip, socket, this.options.onError))) {
       return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
     }
     await registered.endpoint.authorize?.(match, req, request.url, ip);
@@ -230,8 +255,10 @@ export class WsGateway {
   }
 
   /** An upgraded socket: the gateway's connection, the shared listeners, then the endpoint's own. */
-  private accept(ws: GatewaySocket, endpoint: WsEndpoint<unknown>, match: unknown, ip: string, socket: Duplex): void {
-    const connection = new WsConnection(ws, endpoint.name, ip, this.options.maxBufferedBytes, socket);
+  private accept(ws: GatewaySocket, endpoint: WsEndpoint<unknown, unknown>, match: unknown, ip: string, socket: Duplex): void {
+    // ws listens for the socket's errors from here on (and destroys it): a second listener would only cost an array.
+    socket.off('error', destroyOnError);
+    const connection = new WsConnection(ws, endpoint, ip, this.options.maxBufferedBytes, socket);
     ws.connection = connection;
     this.connections.add(connection);
     ws.on('pong', this.listeners.pong);
@@ -239,17 +266,18 @@ export class WsGateway {
     ws.on('error', terminateOnError);
     ws.on('close', this.listeners.close);
     try {
-      endpoint.onConnection(connection, match);
+      connection.state = endpoint.onConnection(connection, match);
+      if (endpoint.onMessage !== undefined) ws.on('message', this.listeners.message);
     } catch (err) {
       this.options.onError(err);
       connection.close(CLOSE.internal, 'internal error');
     }
   }
 
-  /** The address's gateway-wide cap and, if the endpoint caps addresses itself, the endpoint's (kept for the socket's life). */
-  private slotCaps(endpoint: WsEndpoint<unknown>, ip: string): SlotCap[] {
-    const address = { key: ip, cap: this.options.maxConnectionsPerIp };
-    return endpoint.maxConnectionsPerIp === undefined ? [address] : [address, { key: `${endpoint.name} ${ip}`, cap: endpoint.maxConnectionsPerIp }];
+  /** An address's gateway-wide cap and, if the endpoint caps addresses itself, the endpoint's. */
+  private slotCaps(endpoint: Pick<WsEndpoint, 'name' | 'maxConnectionsPerIp'>): SlotCap[] {
+    const address = { prefix: '', cap: this.options.maxConnectionsPerIp };
+    return endpoint.maxConnectionsPerIp === undefined ? [address] : [address, { prefix: `${endpoint.name} `, cap: endpoint.maxConnectionsPerIp }];
   }
 
   private beat(): void {
