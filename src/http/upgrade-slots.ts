@@ -19,7 +19,8 @@ type SlotHolder = Duplex & { [HELD]?: SocketSlots };
  * Takes a slot under every cap, in order, for an upgrade from `address` on `socket`; false (nothing
  * held) when one is full. The slots are tied to the socket, not to the handshake: they come back
  * exactly once when the socket closes, however that happens (a refused or failed handshake, a client
- * gone mid-way, a closed WebSocket, shutdown), since each of those ends the socket.
+ * gone mid-way, a closed WebSocket, shutdown), since each of those ends the socket (once ws has
+ * taken it over, on the WebSocket's 'close', see slotsFollowWebSocket).
  *
  * Call it in the tick of the 'upgrade' event, before any await: the socket's 'close' is then still
  * to come. (stream.finished would also cover a socket closed earlier, for several closures per socket.)
@@ -39,7 +40,20 @@ export async function holdSlotsWhileOpen(
 }
 
 function socketClosed(this: SlotHolder): void {
-  this[HELD]?.socketClosed();
+  giveBackSlots(this);
+}
+
+/**
+ * For a socket ws has taken over: its slots come back through `giveBackSlots` on the WebSocket's
+ * 'close' (which ws emits after the socket's), not on the socket's own: one listener less per socket.
+ */
+export function slotsFollowWebSocket(socket: Duplex): void {
+  socket.off('close', socketClosed);
+}
+
+/** Gives back the slots held for `socket` (once: later calls find nothing). */
+export function giveBackSlots(socket: Duplex): void {
+  (socket as SlotHolder)[HELD]?.socketClosed();
 }
 
 /** The slots one upgrade holds; the state it keeps for the socket's whole life is this small object. */

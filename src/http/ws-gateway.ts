@@ -1,105 +1,17 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { type RawData, WebSocketServer } from 'ws';
 import type { ConnectionSlots } from '../cluster/connection-slots.js';
 import { ApiError } from '../core/errors.js';
 import type { ProxyTrust } from '../core/proxy-trust.js';
 import type { BucketPolicy } from '../rate-limit/rate-limiter.js';
-import { TokenBucket } from '../rate-limit/token-bucket.js';
 import { clientAddress } from './client-address.js';
 import { writeRawError } from './raw-error-response.js';
-import { holdSlotsWhileOpen, type SlotCap } from './upgrade-slots.js';
+import { giveBackSlots, holdSlotsWhileOpen, type SlotCap, slotsFollowWebSocket } from './upgrade-slots.js';
+import { CLOSE, type ConnectionShared, GatewaySocket, WsConnection } from './ws-connection.js';
 import { type WsRequestTarget, type WsRoute, WsRouteTable } from './ws-routes.js';
 
-/** Close codes Whispr uses on every WebSocket dialect (documented in docs/websockets.md). */
-export const CLOSE = {
-  normal: 1000,
-  goingAway: 1001,
-  policy: 1008,
-  tooLarge: 1009,
-  internal: 1011,
-  /** The server is restarting or shutting down: reconnect (to another node) after a short delay. */
-  serviceRestart: 1012,
-  /** Slow consumer: the socket did not read; reconnect and the queued messages follow. */
-  tryAgainLater: 1013,
-} as const;
-
-const TEXT_FRAME = { binary: false } as const;
-
-/**
- * The server side of a socket, holding its gateway connection in a field of its own, so the
- * listeners every socket needs are shared functions (`this` is the socket) instead of closures
- * allocated per socket.
- */
-class GatewaySocket extends WebSocket {
-  connection: WsConnection | undefined = undefined;
-}
-
-/** The connection of a socket this gateway accepted (ws types listeners' `this` as its own class). */
-const connectionOf = (ws: WebSocket): WsConnection | undefined => (ws as GatewaySocket).connection;
-
-/** One accepted socket, with writes that respect a send-buffer bound and the client's pings answered within a budget. */
-export class WsConnection {
-  alive = true;
-  private pings: TokenBucket | undefined;
-  /** What the endpoint's onConnection returned, handed to its onMessage and onClose. */
-  state: unknown = undefined;
-
-  constructor(
-    readonly ws: WebSocket,
-    readonly endpoint: Pick<WsEndpoint<unknown, unknown>, 'name' | 'onMessage' | 'onClose'>,
-    readonly ip: string,
-    private readonly maxBufferedBytes: number,
-    /** The upgraded TCP socket: a write cut short by its destruction still reports success (Node). */
-    private readonly socket: Duplex,
-  ) {}
-
-  get dialect(): string {
-    return this.endpoint.name;
-  }
-
-  /** Resolves true once the frame was written; a socket over its buffer bound is closed instead. */
-  send(frame: string): Promise<boolean> {
-    if (this.ws.readyState !== this.ws.OPEN) return Promise.resolve(false);
-    // A frame larger than the bound is still written to a socket with nothing pending.
-    if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) {
-      this.close(CLOSE.tryAgainLater, 'send buffer full');
-      return Promise.resolve(false);
-    }
-    return new Promise((resolve) => this.ws.send(frame, (err) => resolve(err == null && !this.socket.destroyed)));
-  }
-
-  /** Best-effort write (live events): no acknowledgement, same buffer bound. A Buffer is a text frame's UTF-8 bytes (encoded once for many sockets). */
-  sendNow(frame: string | Buffer): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes)
-      return void this.close(CLOSE.tryAgainLater, 'send buffer full');
-    this.ws.send(frame, TEXT_FRAME);
-  }
-
-  /**
-   * Answers a client's ping within `budget` (made on the first ping: most clients never send one);
-   * past it the client is told why (1008) before it is cut off, like any other flood.
-   */
-  answerPing(data: Buffer, budget: BucketPolicy): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    const now = Date.now();
-    this.pings ??= new TokenBucket(budget, now);
-    if (this.pings.take(now) > 0) return void this.close(CLOSE.policy, 'too many pings');
-    if (this.ws.bufferedAmount > this.maxBufferedBytes) return void this.close(CLOSE.tryAgainLater, 'send buffer full');
-    this.ws.pong(data);
-  }
-
-  sendJson(value: unknown): Promise<boolean> {
-    return this.send(JSON.stringify(value));
-  }
-
-  close(code: number, reason: string): void {
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
-    // A peer that never answers the close handshake is cut off.
-    setTimeout(() => this.ws.terminate(), 2_000).unref();
-  }
-}
+export { CLOSE, WsConnection } from './ws-connection.js';
 
 /**
  * `M`: what parse finds in the request. `S`: what onConnection keeps for a socket, handed to the
@@ -155,37 +67,19 @@ export class WsGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
 
-  /** The listeners every socket has, shared by all of them. */
-  private readonly listeners: {
-    pong: (this: WebSocket) => void;
-    ping: (this: WebSocket, data: Buffer) => void;
-    message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
-    close: (this: WebSocket) => void;
-  };
+  /** What every connection of this gateway shares. */
+  private readonly shared: ConnectionShared;
 
   constructor(private readonly options: WsGatewayOptions) {
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
     this.heartbeat.unref();
     const { connections } = this;
-    this.listeners = {
-      pong() {
-        const connection = connectionOf(this);
-        if (connection !== undefined) connection.alive = true;
-      },
-      ping(data) {
-        connectionOf(this)?.answerPing(data, options.pings);
-      },
-      message(data, isBinary) {
-        const connection = connectionOf(this);
-        if (connection !== undefined) connection.endpoint.onMessage?.(connection.state as never, data, isBinary);
-      },
-      // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket. (The slots come back with the socket.)
-      close() {
-        const connection = connectionOf(this);
-        if (connection === undefined) return;
+    this.shared = {
+      maxBufferedBytes: options.maxBufferedBytes,
+      pings: options.pings,
+      closed(connection, socket) {
         connections.delete(connection);
-        // No state: onConnection failed, there is nothing of the endpoint's to close.
-        if (connection.state !== undefined) connection.endpoint.onClose?.(connection.state as never);
+        giveBackSlots(socket);
       },
     };
   }
@@ -254,20 +148,16 @@ export class WsGateway {
     registered.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws as GatewaySocket, registered.endpoint, match, ip, socket));
   }
 
-  /** An upgraded socket: the gateway's connection, the shared listeners, then the endpoint's own. */
+  /** An upgraded socket: the gateway's connection (which handles the socket's events before any listener), then the endpoint's state. */
   private accept(ws: GatewaySocket, endpoint: WsEndpoint<unknown, unknown>, match: unknown, ip: string, socket: Duplex): void {
-    // ws listens for the socket's errors from here on (and destroys it): a second listener would only cost an array.
+    // ws listens for the socket's errors (and destroys it) and its close from here on: a listener of ours beside its would only cost an array.
     socket.off('error', destroyOnError);
-    const connection = new WsConnection(ws, endpoint, ip, this.options.maxBufferedBytes, socket);
+    slotsFollowWebSocket(socket);
+    const connection = new WsConnection(ws, endpoint, ip, this.shared, socket);
     ws.connection = connection;
     this.connections.add(connection);
-    ws.on('pong', this.listeners.pong);
-    ws.on('ping', this.listeners.ping);
-    ws.on('error', terminateOnError);
-    ws.on('close', this.listeners.close);
     try {
       connection.state = endpoint.onConnection(connection, match);
-      if (endpoint.onMessage !== undefined) ws.on('message', this.listeners.message);
     } catch (err) {
       this.options.onError(err);
       connection.close(CLOSE.internal, 'internal error');
@@ -294,11 +184,7 @@ export class WsGateway {
 
 const shuttingDown = () => new ApiError(503, 'SHUTTING_DOWN', 'Server is shutting down', 1);
 
-// Shared listeners (`this` is the emitter): no closure per socket.
+// A shared listener (`this` is the emitter): no closure per socket.
 function destroyOnError(this: Duplex): void {
   this.destroy();
-}
-
-function terminateOnError(this: WebSocket): void {
-  this.terminate();
 }
