@@ -1,101 +1,24 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { type RawData, WebSocketServer } from 'ws';
 import type { ConnectionSlots } from '../cluster/connection-slots.js';
 import { ApiError } from '../core/errors.js';
 import type { ProxyTrust } from '../core/proxy-trust.js';
 import type { BucketPolicy } from '../rate-limit/rate-limiter.js';
-import { TokenBucket } from '../rate-limit/token-bucket.js';
 import { clientAddress } from './client-address.js';
 import { writeRawError } from './raw-error-response.js';
-import { holdSlotsWhileOpen, type SlotCap } from './upgrade-slots.js';
+import { giveBackSlots, holdSlotsWhileOpen, type SlotCap, slotsFollowWebSocket } from './upgrade-slots.js';
+import { CLOSE, type ConnectionShared, GatewaySocket, WsConnection } from './ws-connection.js';
 import { type WsRequestTarget, type WsRoute, WsRouteTable } from './ws-routes.js';
 
-/** Close codes Whispr uses on every WebSocket dialect (documented in docs/websockets.md). */
-export const CLOSE = {
-  normal: 1000,
-  goingAway: 1001,
-  policy: 1008,
-  tooLarge: 1009,
-  internal: 1011,
-  /** The server is restarting or shutting down: reconnect (to another node) after a short delay. */
-  serviceRestart: 1012,
-  /** Slow consumer: the socket did not read; reconnect and the queued messages follow. */
-  tryAgainLater: 1013,
-} as const;
-
-const TEXT_FRAME = { binary: false } as const;
+export { CLOSE, WsConnection } from './ws-connection.js';
 
 /**
- * The server side of a socket, holding its gateway connection in a field of its own, so the
- * listeners every socket needs are shared functions (`this` is the socket) instead of closures
- * allocated per socket.
+ * `M`: what parse finds in the request. `S`: what onConnection keeps for a socket, handed to the
+ * endpoint's onMessage and onClose: handlers shared by every socket instead of listeners allocated
+ * per socket (an endpoint with them returns a state that is not undefined).
  */
-class GatewaySocket extends WebSocket {
-  connection: WsConnection | undefined = undefined;
-}
-
-/** The connection of a socket this gateway accepted (ws types listeners' `this` as its own class). */
-const connectionOf = (ws: WebSocket): WsConnection | undefined => (ws as GatewaySocket).connection;
-
-/** One accepted socket, with writes that respect a send-buffer bound and the client's pings answered within a budget. */
-export class WsConnection {
-  alive = true;
-  private pings: TokenBucket | undefined;
-
-  constructor(
-    readonly ws: WebSocket,
-    readonly dialect: string,
-    readonly ip: string,
-    private readonly maxBufferedBytes: number,
-    /** The upgraded TCP socket: a write cut short by its destruction still reports success (Node). */
-    private readonly socket: Duplex,
-  ) {}
-
-  /** Resolves true once the frame was written; a socket over its buffer bound is closed instead. */
-  send(frame: string): Promise<boolean> {
-    if (this.ws.readyState !== this.ws.OPEN) return Promise.resolve(false);
-    // A frame larger than the bound is still written to a socket with nothing pending.
-    if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes) {
-      this.close(CLOSE.tryAgainLater, 'send buffer full');
-      return Promise.resolve(false);
-    }
-    return new Promise((resolve) => this.ws.send(frame, (err) => resolve(err == null && !this.socket.destroyed)));
-  }
-
-  /** Best-effort write (live events): no acknowledgement, same buffer bound. A Buffer is a text frame's UTF-8 bytes (encoded once for many sockets). */
-  sendNow(frame: string | Buffer): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > 0 && this.ws.bufferedAmount + frame.length > this.maxBufferedBytes)
-      return void this.close(CLOSE.tryAgainLater, 'send buffer full');
-    this.ws.send(frame, TEXT_FRAME);
-  }
-
-  /**
-   * Answers a client's ping within `budget` (made on the first ping: most clients never send one);
-   * past it the client is told why (1008) before it is cut off, like any other flood.
-   */
-  answerPing(data: Buffer, budget: BucketPolicy): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    const now = Date.now();
-    this.pings ??= new TokenBucket(budget, now);
-    if (this.pings.take(now) > 0) return void this.close(CLOSE.policy, 'too many pings');
-    if (this.ws.bufferedAmount > this.maxBufferedBytes) return void this.close(CLOSE.tryAgainLater, 'send buffer full');
-    this.ws.pong(data);
-  }
-
-  sendJson(value: unknown): Promise<boolean> {
-    return this.send(JSON.stringify(value));
-  }
-
-  close(code: number, reason: string): void {
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
-    // A peer that never answers the close handshake is cut off.
-    setTimeout(() => this.ws.terminate(), 2_000).unref();
-  }
-}
-
-export interface WsEndpoint<M = unknown> {
+export interface WsEndpoint<M = unknown, S = void> {
   /** Dialect name, for logs and counters. */
   name: string;
   /** Largest frame a client may send on this endpoint. */
@@ -108,7 +31,11 @@ export interface WsEndpoint<M = unknown> {
   parse(request: WsRequestTarget): M;
   /** Refuses the upgrade by throwing an ApiError (401, 403, ...). */
   authorize?(match: M, req: IncomingMessage, url: URL, ip: string): Promise<void>;
-  onConnection(connection: WsConnection, match: M): void;
+  onConnection(connection: WsConnection, match: M): S;
+  /** Each frame the socket receives. */
+  onMessage?(state: S, data: RawData, isBinary: boolean): void;
+  /** Once, when the socket has closed. */
+  onClose?(state: S): void;
 }
 
 export interface WsGatewayOptions {
@@ -126,8 +53,10 @@ export interface WsGatewayOptions {
 }
 
 interface Registered {
-  endpoint: WsEndpoint<unknown>;
+  endpoint: WsEndpoint<unknown, unknown>;
   server: WebSocketServer;
+  /** Its sockets' caps per client address, shared by all of them. */
+  caps: SlotCap[];
 }
 
 /** Routes HTTP upgrades to WebSocket dialects and enforces the limits every socket shares. */
@@ -138,34 +67,24 @@ export class WsGateway {
   private readonly heartbeat: NodeJS.Timeout;
   private accepting = true;
 
-  /** The listeners every socket has, shared by all of them. */
-  private readonly listeners: {
-    pong: (this: WebSocket) => void;
-    ping: (this: WebSocket, data: Buffer) => void;
-    close: (this: WebSocket) => void;
-  };
+  /** What every connection of this gateway shares. */
+  private readonly shared: ConnectionShared;
 
   constructor(private readonly options: WsGatewayOptions) {
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
     this.heartbeat.unref();
     const { connections } = this;
-    this.listeners = {
-      pong() {
-        const connection = connectionOf(this);
-        if (connection !== undefined) connection.alive = true;
-      },
-      ping(data) {
-        connectionOf(this)?.answerPing(data, options.pings);
-      },
-      // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket. (The slots come back with the socket.)
-      close() {
-        const connection = connectionOf(this);
-        if (connection !== undefined) connections.delete(connection);
+    this.shared = {
+      maxBufferedBytes: options.maxBufferedBytes,
+      pings: options.pings,
+      closed(connection, socket) {
+        connections.delete(connection);
+        giveBackSlots(socket);
       },
     };
   }
 
-  register<M>(endpoint: WsEndpoint<M>): void {
+  register<M, S>(endpoint: WsEndpoint<M, S>): void {
     // Pings are answered by WsConnection, within a budget: ws's own answer cuts a flood off without a close frame.
     const server = new WebSocketServer({
       noServer: true,
@@ -175,7 +94,7 @@ export class WsGateway {
       autoPong: false,
       WebSocket: GatewaySocket,
     });
-    const registered: Registered = { endpoint: endpoint as WsEndpoint<unknown>, server };
+    const registered: Registered = { endpoint: endpoint as WsEndpoint<unknown, unknown>, server, caps: this.slotCaps(endpoint) };
     for (const route of endpoint.routes) this.routes.add(route, registered, endpoint.name);
     this.endpoints.push(registered);
   }
@@ -220,7 +139,7 @@ export class WsGateway {
       return writeRawError(socket, new ApiError(503, 'TOO_MANY_CONNECTIONS', 'Server connection limit reached', 5));
     }
     // Held from here on, so a burst of slow handshakes cannot overshoot the limits; given back when the socket closes.
-    if (!(await holdSlotsWhileOpen(this.options.slots, this.slotCaps(registered.endpoint, ip), socket, this.options.onError))) {
+    if (!(await holdSlotsWhileOpen(this.options.slots, registered.caps, ip, socket, this.options.onError))) {
       return writeRawError(socket, new ApiError(429, 'TOO_MANY_CONNECTIONS', 'Too many connections from this address', 5));
     }
     await registered.endpoint.authorize?.(match, req, request.url, ip);
@@ -229,27 +148,26 @@ export class WsGateway {
     registered.server.handleUpgrade(req, socket, head, (ws) => this.accept(ws as GatewaySocket, registered.endpoint, match, ip, socket));
   }
 
-  /** An upgraded socket: the gateway's connection, the shared listeners, then the endpoint's own. */
-  private accept(ws: GatewaySocket, endpoint: WsEndpoint<unknown>, match: unknown, ip: string, socket: Duplex): void {
-    const connection = new WsConnection(ws, endpoint.name, ip, this.options.maxBufferedBytes, socket);
+  /** An upgraded socket: the gateway's connection (which handles the socket's events before any listener), then the endpoint's state. */
+  private accept(ws: GatewaySocket, endpoint: WsEndpoint<unknown, unknown>, match: unknown, ip: string, socket: Duplex): void {
+    // ws listens for the socket's errors (and destroys it) and its close from here on: a listener of ours beside its would only cost an array.
+    socket.off('error', destroyOnError);
+    slotsFollowWebSocket(socket);
+    const connection = new WsConnection(ws, endpoint, ip, this.shared, socket);
     ws.connection = connection;
     this.connections.add(connection);
-    ws.on('pong', this.listeners.pong);
-    ws.on('ping', this.listeners.ping);
-    ws.on('error', terminateOnError);
-    ws.on('close', this.listeners.close);
     try {
-      endpoint.onConnection(connection, match);
+      connection.state = endpoint.onConnection(connection, match);
     } catch (err) {
       this.options.onError(err);
       connection.close(CLOSE.internal, 'internal error');
     }
   }
 
-  /** The address's gateway-wide cap and, if the endpoint caps addresses itself, the endpoint's (kept for the socket's life). */
-  private slotCaps(endpoint: WsEndpoint<unknown>, ip: string): SlotCap[] {
-    const address = { key: ip, cap: this.options.maxConnectionsPerIp };
-    return endpoint.maxConnectionsPerIp === undefined ? [address] : [address, { key: `${endpoint.name} ${ip}`, cap: endpoint.maxConnectionsPerIp }];
+  /** An address's gateway-wide cap and, if the endpoint caps addresses itself, the endpoint's. */
+  private slotCaps(endpoint: Pick<WsEndpoint, 'name' | 'maxConnectionsPerIp'>): SlotCap[] {
+    const address = { prefix: '', cap: this.options.maxConnectionsPerIp };
+    return endpoint.maxConnectionsPerIp === undefined ? [address] : [address, { prefix: `${endpoint.name} `, cap: endpoint.maxConnectionsPerIp }];
   }
 
   private beat(): void {
@@ -266,11 +184,7 @@ export class WsGateway {
 
 const shuttingDown = () => new ApiError(503, 'SHUTTING_DOWN', 'Server is shutting down', 1);
 
-// Shared listeners (`this` is the emitter): no closure per socket.
+// A shared listener (`this` is the emitter): no closure per socket.
 function destroyOnError(this: Duplex): void {
   this.destroy();
-}
-
-function terminateOnError(this: WebSocket): void {
-  this.terminate();
 }

@@ -7,7 +7,7 @@ import type { BucketPolicy } from '../../rate-limit/rate-limiter.js';
 import { TokenBucket } from '../../rate-limit/token-bucket.js';
 import { after, FrameOrder } from '../../cluster/frame-order.js';
 import type { IpPenalties } from './ip-penalties.js';
-import { RoomProtocolError, parseRoomFrame, roomFrames, type RoomCommand } from './room-protocol.js';
+import { RoomProtocolError, parseRoomFrame, roomFrames, type RoomCommand, type RoomUser } from './room-protocol.js';
 import type { RoomMember, RoomRegistry } from './room-registry.js';
 
 export interface RoomLimits {
@@ -35,22 +35,26 @@ interface SessionErrors {
   onError(err: unknown): void;
 }
 
-/** One room connection: its member identity once joined, its own rate budgets, its frames in order. */
+/** Who a session is until it joins (shared: a socket that never joins keeps no user of its own). */
+const NOBODY: RoomUser = Object.freeze({ id: '', name: '' });
+
+/**
+ * One room connection: its member identity once joined, its own rate budgets, its frames in order.
+ * A budget is made on its first use (full until then, like one made at connection time): an idle
+ * member keeps only the join's.
+ */
 class RoomSession extends FrameOrder implements RoomMember {
-  user = { id: '', name: '' };
-  roomId: string | undefined;
-  private readonly messages: TokenBucket | undefined;
-  private readonly joins: TokenBucket | undefined;
+  user = NOBODY;
+  roomId: string | undefined = undefined;
+  private messages: TokenBucket | undefined = undefined;
+  private joins: TokenBucket | undefined = undefined;
 
   constructor(
     readonly connection: WsConnection,
-    limits: RoomLimits,
+    private readonly limits: RoomLimits,
     private readonly errors: SessionErrors,
   ) {
     super();
-    const now = Date.now();
-    this.messages = limits.messages && new TokenBucket(limits.messages, now);
-    this.joins = limits.joins && new TokenBucket(limits.joins, now);
   }
 
   send(frame: string | Buffer): void {
@@ -59,8 +63,15 @@ class RoomSession extends FrameOrder implements RoomMember {
 
   /** False when the budget for this kind of frame is spent. */
   allowed(kind: 'join' | 'message'): boolean {
-    const bucket = kind === 'join' ? this.joins : this.messages;
-    return bucket === undefined || bucket.take(Date.now()) === 0;
+    const now = Date.now();
+    if (kind === 'join') {
+      if (this.limits.joins === undefined) return true;
+      this.joins ??= new TokenBucket(this.limits.joins, now);
+      return this.joins.take(now) === 0;
+    }
+    if (this.limits.messages === undefined) return true;
+    this.messages ??= new TokenBucket(this.limits.messages, now);
+    return this.messages.take(now) === 0;
   }
 
   protected fail(err: unknown): void {
@@ -81,7 +92,7 @@ export function roomsSocketEndpoint(deps: {
   limits: RoomLimits;
   counters: RoomCounters;
   onError: (err: unknown) => void;
-}): WsEndpoint<true> {
+}): WsEndpoint<true, RoomSession> {
   const { registry, penalties, limits, counters } = deps;
 
   const reject = (session: RoomSession, err: unknown) => {
@@ -157,20 +168,17 @@ export function roomsSocketEndpoint(deps: {
       const blockedMs = penalties.blockedFor(ip);
       if (blockedMs > 0) throw new ApiError(403, 'IP_BLOCKED', 'This address is blocked for repeated protocol violations', blockedMs / 1000);
     },
-    onConnection(connection) {
-      const session = new RoomSession(connection, limits, errors);
-      connection.ws.on('message', (data, isBinary) => {
-        const taken = session.inOrder(() => {
-          const text = frameText(data, isBinary);
-          if (text === undefined) throw new RoomProtocolError('INVALID_MESSAGE', 'Binary frames are not part of the protocol');
-          // The limit is in bytes (a frame's characters can be up to 3 bytes each).
-          if (frameBytes(data) > limits.maxFrameBytes) throw new RoomProtocolError('MESSAGE_TOO_LARGE', 'Message too large');
-          return handle(session, parseRoomFrame(text));
-        });
-        if (!taken) connection.close(CLOSE.tryAgainLater, 'too many frames while joining');
+    onConnection: (connection) => new RoomSession(connection, limits, errors),
+    onMessage(session, data, isBinary) {
+      const taken = session.inOrder(() => {
+        const text = frameText(data, isBinary);
+        if (text === undefined) throw new RoomProtocolError('INVALID_MESSAGE', 'Binary frames are not part of the protocol');
+        // The limit is in bytes (a frame's characters can be up to 3 bytes each).
+        if (frameBytes(data) > limits.maxFrameBytes) throw new RoomProtocolError('MESSAGE_TOO_LARGE', 'Message too large');
+        return handle(session, parseRoomFrame(text));
       });
-      // 'close' is emitted once: `on` spares the wrapper `once` allocates per socket.
-      connection.ws.on('close', () => session.inOrder(() => leaveRoom(session), true));
+      if (!taken) session.connection.close(CLOSE.tryAgainLater, 'too many frames while joining');
     },
+    onClose: (session) => session.inOrder(() => leaveRoom(session), true),
   };
 }
